@@ -1,6 +1,7 @@
 package dev.llmgw.extproc;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,6 +14,7 @@ import java.util.Map;
 public record ExtProcConfig(int grpcPort, Duration shutdownGrace) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
+  private static final List<String> KNOWN_FLAGS = List.of("grpc-port", "shutdown-grace-seconds");
 
   public ExtProcConfig {
     if (grpcPort < 0 || grpcPort > 65535) {
@@ -55,6 +57,4 @@ public record ExtProcConfig(int grpcPort, Duration shutdownGrace) {
       throw new IllegalArgumentException(flag + ": '" + raw + "' (expected: an integer)", e);
     }
   }
-
-  private static final java.util.List<String> KNOWN_FLAGS = java.util.List.of("grpc-port", "shutdown-grace-seconds");
 }

@@ -14,6 +14,10 @@ public final class ExtProcMain {
   private ExtProcMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("health")) {
+      System.exit(HealthProbe.run(args.length > 1 ? args[1] : "127.0.0.1:" + ExtProcConfig.DEFAULT_GRPC_PORT));
+      return;
+    }
     ExtProcConfig config;
     try {
       config = ExtProcConfig.fromArgs(args, System.getenv());

@@ -1,0 +1,121 @@
+package dev.llmgw.controlplane;
+
+import dev.llmgw.controlplane.model.Endpoint;
+import dev.llmgw.controlplane.model.Provider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Startup settings of the control plane. Each setting {@code foo-bar} is read from the flag
+ * {@code --foo-bar=value}, else the environment variable {@code LLMGW_CP_FOO_BAR}, else a default
+ * that runs everything on one machine.
+ */
+public record ControlPlaneConfig(
+    int xdsPort,
+    int adminPort,
+    String bindHost,
+    int listenerPort,
+    List<Endpoint> extProc,
+    Duration extProcMessageTimeout,
+    List<Provider> providers,
+    String defaultProvider,
+    String trustedCaFile,
+    Duration shutdownGrace) {
+
+  /** Setting name to default value; the order is the order {@code --help} lists them in. */
+  static final Map<String, String> DEFAULTS = defaults();
+
+  public ControlPlaneConfig {
+    extProc = List.copyOf(extProc);
+    providers = List.copyOf(providers);
+  }
+
+  public static ControlPlaneConfig fromArgs(String[] args, Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+    for (String name : DEFAULTS.keySet()) {
+      String fromEnv = env.get(envName(name));
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        values.put(name, fromEnv.trim());
+      }
+    }
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      String name = arg.startsWith("--") && eq > 2 ? arg.substring(2, eq) : null;
+      if (name == null || !DEFAULTS.containsKey(name)) {
+        throw new IllegalArgumentException("unknown argument: '" + arg + "' (expected one of: " + usage() + ")");
+      }
+      values.put(name, arg.substring(eq + 1).trim());
+    }
+    Duration connectTimeout = Duration.ofMillis(integer(values, "provider-connect-timeout-ms"));
+    List<Provider> providers = new ArrayList<>();
+    for (String item : list(values, "providers")) {
+      int eq = item.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException("providers: '" + item + "' (expected: name=https://host[:port])");
+      }
+      providers.add(Provider.fromUrl(item.substring(0, eq), item.substring(eq + 1), connectTimeout));
+    }
+    return new ControlPlaneConfig(
+        port(values, "xds-port"),
+        port(values, "admin-port"),
+        values.get("bind-host"),
+        port(values, "listener-port"),
+        list(values, "ext-proc").stream().map(Endpoint::parse).toList(),
+        Duration.ofMillis(integer(values, "ext-proc-message-timeout-ms")),
+        providers,
+        values.get("default-provider"),
+        values.get("trusted-ca-file"),
+        Duration.ofSeconds(integer(values, "shutdown-grace-seconds")));
+  }
+
+  static String envName(String setting) {
+    return "LLMGW_CP_" + setting.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  static String usage() {
+    StringBuilder b = new StringBuilder();
+    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("--").append(k).append("=<").append(v).append('>'));
+    return b.toString();
+  }
+
+  private static Map<String, String> defaults() {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("xds-port", "18000");
+    d.put("admin-port", "18080");
+    d.put("bind-host", "0.0.0.0");
+    d.put("listener-port", "10000");
+    d.put("ext-proc", "127.0.0.1:9002");
+    d.put("ext-proc-message-timeout-ms", "1000");
+    d.put("providers", "openai=https://api.openai.com,anthropic=https://api.anthropic.com");
+    d.put("default-provider", "openai");
+    d.put("provider-connect-timeout-ms", "5000");
+    d.put("trusted-ca-file", "/etc/ssl/certs/ca-certificates.crt");
+    d.put("shutdown-grace-seconds", "10");
+    return java.util.Collections.unmodifiableMap(d);
+  }
+
+  private static List<String> list(Map<String, String> values, String name) {
+    return java.util.Arrays.stream(values.get(name).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static int port(Map<String, String> values, String name) {
+    int port = integer(values, name);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(name + ": " + port + " (expected: 0..65535)");
+    }
+    return port;
+  }
+
+  private static int integer(Map<String, String> values, String name) {
+    String raw = values.get(name);
+    try {
+      return Integer.parseInt(raw);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": '" + raw + "' (expected: an integer)", e);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.llmgw.controlplane;
+
+import dev.llmgw.controlplane.xds.EnvoyContractCheck;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Entry point: reads settings, starts the control plane, stops it gracefully on SIGTERM. */
+public final class ControlPlaneMain {
+
+  private static final Logger log = LoggerFactory.getLogger(ControlPlaneMain.class);
+
+  private ControlPlaneMain() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    ControlPlaneConfig config;
+    try {
+      config = ControlPlaneConfig.fromArgs(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("control-plane: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    ControlPlane cp = ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort())),
+        new EnvoyContractCheck());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutdown signal received; closing xDS streams within {}", config.shutdownGrace());
+      cp.close();
+      log.info("control plane stopped");
+      stopped.countDown();
+    }, "control-plane-shutdown"));
+    log.info("control plane up: {}", String.join(", ", ControlPlane.describe(cp)));
+    // gRPC's transport threads are daemons; the main thread holds the JVM until shutdown.
+    stopped.await();
+  }
+}

@@ -1,0 +1,58 @@
+package dev.llmgw.controlplane.model;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything the control plane turns into one Envoy snapshot. Plain values, no Envoy types: the
+ * translation in {@code xds} is a pure function of this record.
+ *
+ * @param listenerPort port of the Envoy listener that clients call
+ * @param extProc ext-proc replicas Envoy streams requests to (already resolved to IP addresses)
+ * @param extProcMessageTimeout how long Envoy waits for ext-proc's answer to each message
+ * @param providers upstream LLM providers, at least one
+ * @param defaultProvider provider for requests that carry no route header
+ * @param trustedCaFile CA bundle, on the Envoy host, that provider certificates are checked against
+ */
+public record GatewaySpec(
+    int listenerPort,
+    List<Endpoint> extProc,
+    Duration extProcMessageTimeout,
+    List<Provider> providers,
+    String defaultProvider,
+    String trustedCaFile) {
+
+  public GatewaySpec {
+    if (listenerPort < 1 || listenerPort > 65535) {
+      throw new IllegalArgumentException("listenerPort: " + listenerPort + " (expected: 1..65535)");
+    }
+    extProc = List.copyOf(requireNonNull(extProc, "extProc"));
+    providers = List.copyOf(requireNonNull(providers, "providers"));
+    requireNonNull(extProcMessageTimeout, "extProcMessageTimeout");
+    requireNonNull(defaultProvider, "defaultProvider");
+    requireNonNull(trustedCaFile, "trustedCaFile");
+    if (extProc.isEmpty()) {
+      throw new IllegalArgumentException("extProc: [] (expected: at least one ext-proc endpoint)");
+    }
+    if (providers.isEmpty()) {
+      throw new IllegalArgumentException("providers: [] (expected: at least one provider)");
+    }
+    Set<String> names = new HashSet<>();
+    for (Provider p : providers) {
+      if (!names.add(p.name())) {
+        throw new IllegalArgumentException("providers: duplicate name '" + p.name() + "' (expected: unique names)");
+      }
+    }
+    if (!names.contains(defaultProvider)) {
+      throw new IllegalArgumentException(
+          "defaultProvider: '" + defaultProvider + "' (expected: one of " + names.stream().sorted().toList() + ")");
+    }
+    if (extProcMessageTimeout.isNegative() || extProcMessageTimeout.isZero()) {
+      throw new IllegalArgumentException("extProcMessageTimeout: " + extProcMessageTimeout + " (expected: > 0)");
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.llmgw.controlplane.rest;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.llmgw.controlplane.xds.SnapshotPublisher;
+import io.javalin.Javalin;
+import io.javalin.http.HttpStatus;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The control plane's REST API. For now: health, for load balancers and orchestrators. */
+public final class AdminApi implements AutoCloseable {
+
+  private final Javalin app;
+
+  private AdminApi(Javalin app) {
+    this.app = app;
+  }
+
+  /**
+   * Starts the API on {@code port} (0 picks a free one). {@code GET /healthz} answers 200 once a
+   * snapshot has been published and 503 before, with the version in the body either way.
+   */
+  public static AdminApi start(String host, int port, SnapshotPublisher publisher) {
+    requireNonNull(publisher, "publisher");
+    Javalin app = Javalin.create(config -> {
+      config.showJavalinBanner = false;
+      config.useVirtualThreads = false;
+    });
+    app.get("/healthz", ctx -> {
+      Map<String, Object> body = new LinkedHashMap<>();
+      var published = publisher.lastPublished();
+      body.put("status", published.isPresent() ? "serving" : "starting");
+      body.put("snapshotVersion", published.map(SnapshotPublisher.Published::version).orElse(null));
+      ctx.status(published.isPresent() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(body);
+    });
+    app.error(HttpStatus.NOT_FOUND, ctx -> ctx.json(Map.of("error", Map.of(
+        "type", "not_found",
+        "message", "no such endpoint: " + ctx.method() + " " + ctx.path() + " (expected: GET /healthz)"))));
+    app.start(host, port);
+    return new AdminApi(app);
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+  }
+}

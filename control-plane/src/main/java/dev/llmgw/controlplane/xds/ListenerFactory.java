@@ -1,0 +1,80 @@
+package dev.llmgw.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Builds the listener clients call: HTTP connection manager, ext_proc, router, JSON access log. */
+public final class ListenerFactory {
+
+  static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
+  static final String STDOUT_ACCESS_LOG = "envoy.access_loggers.stdout";
+
+  /**
+   * Fields of each access-log line. {@code llmgw} carries the tags ext-proc writes as dynamic
+   * metadata (tenant, key, model, tokens, cost) so spend can be attributed from logs alone.
+   */
+  static final Map<String, String> ACCESS_LOG_FIELDS = accessLogFields();
+
+  private ListenerFactory() {}
+
+  public static Listener ingress(int port, Duration extProcMessageTimeout) {
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+        .setStatPrefix(XdsNames.HCM_STAT_PREFIX)
+        .setCodecType(HttpConnectionManager.CodecType.AUTO)
+        .setRds(Rds.newBuilder()
+            .setConfigSource(ClusterFactory.adsConfigSource())
+            .setRouteConfigName(XdsNames.ROUTE_CONFIG))
+        .addHttpFilters(HttpFilterFactory.extProc(extProcMessageTimeout))
+        .addHttpFilters(HttpFilterFactory.router())
+        .addAccessLog(accessLog())
+        .build();
+    return Listener.newBuilder()
+        .setName(XdsNames.LISTENER)
+        .setAddress(Address.newBuilder()
+            .setSocketAddress(SocketAddress.newBuilder().setAddress("0.0.0.0").setPortValue(port)))
+        .addFilterChains(FilterChain.newBuilder()
+            .addFilters(Filter.newBuilder().setName(HCM_FILTER).setTypedConfig(Any.pack(hcm))))
+        .build();
+  }
+
+  static AccessLog accessLog() {
+    Struct.Builder json = Struct.newBuilder();
+    ACCESS_LOG_FIELDS.forEach((k, v) -> json.putFields(k, Value.newBuilder().setStringValue(v).build()));
+    StdoutAccessLog stdout = StdoutAccessLog.newBuilder()
+        .setLogFormat(SubstitutionFormatString.newBuilder().setJsonFormat(json))
+        .build();
+    return AccessLog.newBuilder().setName(STDOUT_ACCESS_LOG).setTypedConfig(Any.pack(stdout)).build();
+  }
+
+  private static Map<String, String> accessLogFields() {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("start_time", "%START_TIME%");
+    f.put("request_id", "%REQ(X-REQUEST-ID)%");
+    f.put("method", "%REQ(:METHOD)%");
+    f.put("path", "%REQ(:PATH)%");
+    f.put("status", "%RESPONSE_CODE%");
+    f.put("response_flags", "%RESPONSE_FLAGS%");
+    f.put("duration_ms", "%DURATION%");
+    f.put("upstream_cluster", "%UPSTREAM_CLUSTER%");
+    f.put("upstream_host", "%UPSTREAM_HOST%");
+    f.put("route", "%REQ(" + XdsNames.ROUTE_HEADER.toUpperCase(java.util.Locale.ROOT) + ")%");
+    f.put("bytes_received", "%BYTES_RECEIVED%");
+    f.put("bytes_sent", "%BYTES_SENT%");
+    f.put(XdsNames.METADATA_NAMESPACE, "%DYNAMIC_METADATA(" + XdsNames.METADATA_NAMESPACE + ")%");
+    return Map.copyOf(f);
+  }
+}

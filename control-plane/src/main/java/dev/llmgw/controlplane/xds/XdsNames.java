@@ -1,0 +1,26 @@
+package dev.llmgw.controlplane.xds;
+
+/** Names shared by the resources of one snapshot, and by ext-proc and the Envoy bootstrap. */
+public final class XdsNames {
+
+  /** The one listener clients call. */
+  public static final String LISTENER = "llmgw_ingress";
+  /** The route configuration the listener fetches over RDS. */
+  public static final String ROUTE_CONFIG = "llmgw_routes";
+  /** Cluster of ext-proc replicas; its endpoints are served over EDS. */
+  public static final String EXT_PROC_CLUSTER = "llmgw_ext_proc";
+  /** Prefix of provider clusters: {@code llmgw_provider_openai}. */
+  public static final String PROVIDER_CLUSTER_PREFIX = "llmgw_provider_";
+  /** Header ext-proc sets to pick the route; routes match on its value, a provider name. */
+  public static final String ROUTE_HEADER = "x-llmgw-route";
+  /** Stat prefix of the HTTP connection manager, so Envoy stats read {@code http.llmgw.*}. */
+  public static final String HCM_STAT_PREFIX = "llmgw";
+  /** Dynamic-metadata namespace ext-proc writes cost tags under; the access log reads it. */
+  public static final String METADATA_NAMESPACE = "llmgw";
+
+  private XdsNames() {}
+
+  public static String providerCluster(String providerName) {
+    return PROVIDER_CLUSTER_PREFIX + providerName;
+  }
+}

@@ -1,0 +1,105 @@
+package dev.llmgw.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmgw.controlplane.model.Provider;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each resource factory on its own: what Envoy will be told, field by field that matters. */
+class ResourceFactoriesTest {
+
+  private static final Provider OPENAI = Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5));
+  private static final Provider LOCAL = Provider.fromUrl("local", "http://127.0.0.1:8081", Duration.ofSeconds(2));
+
+  @Test
+  void tlsProviderClusterUsesSniAndSanOfTheProviderHost() throws Exception {
+    Cluster cluster = ClusterFactory.provider(OPENAI, "/etc/ssl/certs/ca-certificates.crt");
+
+    assertThat(cluster.getName()).isEqualTo("llmgw_provider_openai");
+    assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.LOGICAL_DNS);
+    assertThat(cluster.getConnectTimeout().getSeconds()).isEqualTo(5);
+    assertThat(cluster.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
+        .getSocketAddress().getPortValue()).isEqualTo(443);
+    UpstreamTlsContext tls = cluster.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+    assertThat(tls.getSni()).isEqualTo("api.openai.com");
+    assertThat(tls.getCommonTlsContext().getValidationContext().getTrustedCa().getFilename())
+        .isEqualTo("/etc/ssl/certs/ca-certificates.crt");
+    HttpProtocolOptions options = cluster.getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+        .unpack(HttpProtocolOptions.class);
+    assertThat(options.getUpstreamHttpProtocolOptions().getAutoSni()).isTrue();
+    assertThat(options.getUpstreamHttpProtocolOptions().getAutoSanValidation()).isTrue();
+  }
+
+  @Test
+  void plainHttpProviderClusterHasNoTransportSocket() throws Exception {
+    Cluster cluster = ClusterFactory.provider(LOCAL, "/unused");
+
+    assertThat(cluster.hasTransportSocket()).isFalse();
+    HttpProtocolOptions options = cluster.getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+        .unpack(HttpProtocolOptions.class);
+    assertThat(options.hasUpstreamHttpProtocolOptions()).isFalse();
+    assertThat(options.getExplicitHttpConfig().hasHttpProtocolOptions()).isTrue();
+  }
+
+  @Test
+  void extProcClusterSpeaksHttp2AndTakesEndpointsFromAds() throws Exception {
+    Cluster cluster = ClusterFactory.extProc(Duration.ofMillis(250));
+
+    assertThat(cluster.getName()).isEqualTo(XdsNames.EXT_PROC_CLUSTER);
+    assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+    assertThat(cluster.getEdsClusterConfig().getEdsConfig().hasAds()).isTrue();
+    assertThat(cluster.getConnectTimeout().getNanos()).isEqualTo(250_000_000);
+    assertThat(cluster.getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+        .unpack(HttpProtocolOptions.class).getExplicitHttpConfig().hasHttp2ProtocolOptions()).isTrue();
+  }
+
+  @Test
+  void listenerRunsExtProcBeforeRouterAndFetchesRoutesOverAds() throws Exception {
+    Listener listener = ListenerFactory.ingress(10000, Duration.ofMillis(800));
+
+    assertThat(listener.getAddress().getSocketAddress().getPortValue()).isEqualTo(10000);
+    HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+    assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsNames.ROUTE_CONFIG);
+    assertThat(hcm.getRds().getConfigSource().hasAds()).isTrue();
+    assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName)
+        .containsExactly("envoy.filters.http.ext_proc", "envoy.filters.http.router");
+    ExternalProcessor extProc = hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class);
+    assertThat(extProc.getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo(XdsNames.EXT_PROC_CLUSTER);
+    assertThat(extProc.getFailureModeAllow()).isFalse();
+    assertThat(extProc.getAllowModeOverride()).isTrue();
+    assertThat(extProc.getMessageTimeout().getNanos()).isEqualTo(800_000_000);
+    assertThat(extProc.getProcessingMode().getRequestHeaderMode()).isEqualTo(ProcessingMode.HeaderSendMode.SEND);
+    assertThat(extProc.getProcessingMode().getRequestBodyMode()).isEqualTo(ProcessingMode.BodySendMode.NONE);
+    assertThat(extProc.getMetadataOptions().getReceivingNamespaces().getUntypedList())
+        .containsExactly(XdsNames.METADATA_NAMESPACE);
+    assertThat(hcm.getAccessLogList()).singleElement().satisfies(log ->
+        assertThat(log.getTypedConfig().toString()).contains("%DYNAMIC_METADATA(llmgw)%"));
+  }
+
+  @Test
+  void routesMatchTheRouteHeaderAndFallBackToTheDefaultProviderLast() {
+    RouteConfiguration config = RouteFactory.routes(List.of(OPENAI, LOCAL), "local");
+
+    List<Route> routes = config.getVirtualHosts(0).getRoutesList();
+    assertThat(routes).hasSize(3);
+    assertThat(routes.get(0).getMatch().getHeaders(0).getName()).isEqualTo(XdsNames.ROUTE_HEADER);
+    assertThat(routes.get(0).getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("openai");
+    assertThat(routes.get(0).getRoute().getCluster()).isEqualTo("llmgw_provider_openai");
+    assertThat(routes.get(0).getRoute().getAutoHostRewrite().getValue()).isTrue();
+    assertThat(routes.get(2).getMatch().getHeadersList()).isEmpty();
+    assertThat(routes.get(2).getRoute().getCluster()).isEqualTo("llmgw_provider_local");
+    assertThat(routes.get(2).getRoute().getTimeout().getSeconds()).isEqualTo(RouteFactory.DEFAULT_ROUTE_TIMEOUT_SECONDS);
+  }
+}

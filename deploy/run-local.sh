@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Runs the gateway on this machine: ext-proc and the control plane as executable jars, plus Envoy
+# when one is available (ENVOY_BIN, or `envoy` on PATH). Builds the jars first if they are missing
+# or older than the sources. Ctrl-C (or SIGTERM) stops everything gracefully.
+#
+#   bash deploy/run-local.sh            # build if needed, start, wait for health, run until stopped
+#   bash deploy/run-local.sh --check    # start, verify health of both services, stop (used by CI)
+#
+# Ports (override with the same environment variables the services read):
+#   ext-proc gRPC (ext_proc + grpc.health.v1)   EXT_PROC_GRPC_PORT   9002
+#   control plane xDS (ADS)                      LLMGW_CP_XDS_PORT    18000
+#   control plane REST (GET /healthz)            LLMGW_CP_ADMIN_PORT  18080
+#   Envoy listener / admin / Prometheus          10000 / 9901 / 9902 (see envoy/envoy.yaml)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+MODE="${1:-run}"
+RUN_DIR="${LLMGW_RUN_DIR:-$ROOT/target/run-local}"
+mkdir -p "$RUN_DIR"
+
+export EXT_PROC_GRPC_PORT="${EXT_PROC_GRPC_PORT:-9002}"
+export LLMGW_CP_XDS_PORT="${LLMGW_CP_XDS_PORT:-18000}"
+export LLMGW_CP_ADMIN_PORT="${LLMGW_CP_ADMIN_PORT:-18080}"
+export LLMGW_CP_EXT_PROC="${LLMGW_CP_EXT_PROC:-127.0.0.1:$EXT_PROC_GRPC_PORT}"
+
+jar_of() { ls "$ROOT/$1"/target/llmgw-"$1"-*-all.jar 2>/dev/null | head -n 1; }
+
+needs_build() {
+  local jar
+  for module in ext-proc control-plane; do
+    jar="$(jar_of "$module")"
+    [[ -z "$jar" ]] && return 0
+    [[ -n "$(find "$ROOT/$module/src" "$ROOT/proto/src" "$ROOT/pom.xml" "$ROOT/$module/pom.xml" -newer "$jar" -type f -print -quit)" ]] && return 0
+  done
+  return 1
+}
+
+if needs_build; then
+  echo "run-local: building executable jars (mvn -B -q -DskipTests package)"
+  mvn -B -q -DskipTests -pl proto,ext-proc,control-plane -am package
+fi
+EXT_PROC_JAR="$(jar_of ext-proc)"
+CP_JAR="$(jar_of control-plane)"
+
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo "run-local: stopping"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_all INT TERM EXIT
+
+java -jar "$EXT_PROC_JAR" > >(sed -u "s/^/[ext-proc] /") 2>&1 &
+PIDS+=($!)
+java -jar "$CP_JAR" > >(sed -u "s/^/[control-plane] /") 2>&1 &
+PIDS+=($!)
+
+wait_for() {
+  local what="$1"; shift
+  for _ in $(seq 1 60); do
+    if "$@" >/dev/null 2>&1; then echo "run-local: $what is healthy"; return 0; fi
+    sleep 0.5
+  done
+  echo "run-local: $what did not become healthy within 30 s" >&2
+  return 1
+}
+wait_for "ext-proc (gRPC health on :$EXT_PROC_GRPC_PORT)" java -jar "$EXT_PROC_JAR" health "127.0.0.1:$EXT_PROC_GRPC_PORT"
+wait_for "control plane (GET :$LLMGW_CP_ADMIN_PORT/healthz)" curl -fsS "http://127.0.0.1:$LLMGW_CP_ADMIN_PORT/healthz"
+
+ENVOY="${ENVOY_BIN:-$(command -v envoy || true)}"
+if [[ -n "$ENVOY" ]]; then
+  sed "s/port_value: 18000/port_value: $LLMGW_CP_XDS_PORT/" envoy/envoy.yaml > "$RUN_DIR/envoy.yaml"
+  "$ENVOY" -c "$RUN_DIR/envoy.yaml" --disable-hot-restart > >(sed -u "s/^/[envoy] /") 2>&1 &
+  PIDS+=($!)
+  echo "run-local: Envoy started; send LLM requests to http://127.0.0.1:10000"
+else
+  echo "run-local: no Envoy binary (set ENVOY_BIN or put envoy on PATH); running the control plane and ext-proc only."
+  echo "run-local: an Envoy elsewhere can use envoy/envoy.yaml, pointed at this machine's port $LLMGW_CP_XDS_PORT."
+fi
+
+if [[ "$MODE" == "--check" ]]; then
+  curl -fsS "http://127.0.0.1:$LLMGW_CP_ADMIN_PORT/healthz"; echo
+  echo "run-local: check passed"
+  exit 0
+fi
+echo "run-local: running; Ctrl-C to stop"
+wait

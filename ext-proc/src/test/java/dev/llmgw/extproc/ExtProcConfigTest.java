@@ -1,0 +1,35 @@
+package dev.llmgw.extproc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ExtProcConfigTest {
+
+  @Test
+  void defaultsToPort9002() {
+    assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
+        .isEqualTo(new ExtProcConfig(9002, Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void flagWinsOverEnvironment() {
+    ExtProcConfig config = ExtProcConfig.fromArgs(new String[] {"--grpc-port=7000"},
+        Map.of("EXT_PROC_GRPC_PORT", "8000", "EXT_PROC_SHUTDOWN_GRACE_SECONDS", "3"));
+    assertThat(config.grpcPort()).isEqualTo(7000);
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void rejectsUnknownFlagsAndBadNumbers() {
+    assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--port=1"}, Map.of()))
+        .hasMessageContaining("unknown flag: --port=1");
+    assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=x"}, Map.of()))
+        .hasMessage("grpc-port: 'x' (expected: an integer)");
+    assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=70000"}, Map.of()))
+        .hasMessage("grpcPort: 70000 (expected: 0..65535)");
+  }
+}
