@@ -1,60 +1,80 @@
 package dev.llmgw.extproc;
 
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Startup settings for the ext-proc service. Each comes from a {@code --flag=value} argument, else
- * from an environment variable, else from a default that suits a single local instance.
+ * from an environment variable ({@code EXT_PROC_} + the flag in upper case with '_'), else a
+ * default that suits a single local instance.
  *
  * @param grpcPort port of the ext_proc and health gRPC server (0 picks a free port)
+ * @param metricsPort port of the Prometheus scrape endpoint {@code /metrics} (0 picks a free port)
+ * @param policyFile policy file to load and watch, or null to run the built-in pass-through policy
+ * @param policyReload how often the policy file is checked for changes
  * @param shutdownGrace how long in-flight streams may run on after a shutdown signal
  */
-public record ExtProcConfig(int grpcPort, Duration shutdownGrace) {
+public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
-  private static final List<String> KNOWN_FLAGS = List.of("grpc-port", "shutdown-grace-seconds");
+  private static final Map<String, String> DEFAULTS = Map.of(
+      "grpc-port", Integer.toString(DEFAULT_GRPC_PORT),
+      "metrics-port", "9003",
+      "policy-file", "",
+      "policy-reload-seconds", "5",
+      "shutdown-grace-seconds", "10");
 
   public ExtProcConfig {
-    if (grpcPort < 0 || grpcPort > 65535) {
-      throw new IllegalArgumentException("grpcPort: " + grpcPort + " (expected: 0..65535)");
-    }
+    requirePort("grpcPort", grpcPort);
+    requirePort("metricsPort", metricsPort);
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdownGrace: " + shutdownGrace + " (expected: >= 0)");
     }
+    if (policyReload.isNegative() || policyReload.isZero()) {
+      throw new IllegalArgumentException("policyReload: " + policyReload + " (expected: > 0)");
+    }
   }
 
-  /** Reads {@code --grpc-port} / {@code EXT_PROC_GRPC_PORT} and {@code --shutdown-grace-seconds} / {@code EXT_PROC_SHUTDOWN_GRACE_SECONDS}. */
   public static ExtProcConfig fromArgs(String[] args, Map<String, String> env) {
-    int port = intSetting(args, env, "grpc-port", "EXT_PROC_GRPC_PORT", DEFAULT_GRPC_PORT);
-    int grace = intSetting(args, env, "shutdown-grace-seconds", "EXT_PROC_SHUTDOWN_GRACE_SECONDS", 10);
-    return new ExtProcConfig(port, Duration.ofSeconds(grace));
+    Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+    DEFAULTS.keySet().forEach(name -> {
+      String v = env.get("EXT_PROC_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+      if (v != null && !v.isBlank()) {
+        values.put(name, v.trim());
+      }
+    });
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      String name = arg.startsWith("--") && eq > 2 ? arg.substring(2, eq) : null;
+      if (name == null || !DEFAULTS.containsKey(name)) {
+        throw new IllegalArgumentException("unknown flag: " + arg + " (expected one of: --"
+            + String.join("=..., --", new java.util.TreeSet<>(DEFAULTS.keySet())) + "=...)");
+      }
+      values.put(name, arg.substring(eq + 1).trim());
+    }
+    String policy = values.get("policy-file");
+    return new ExtProcConfig(
+        integer(values, "grpc-port"),
+        integer(values, "metrics-port"),
+        policy.isEmpty() ? null : Path.of(policy),
+        Duration.ofSeconds(integer(values, "policy-reload-seconds")),
+        Duration.ofSeconds(integer(values, "shutdown-grace-seconds")));
   }
 
-  private static int intSetting(String[] args, Map<String, String> env, String flag, String envVar, int def) {
-    String prefix = "--" + flag + "=";
-    String raw = null;
-    for (String arg : args) {
-      if (arg.startsWith(prefix)) {
-        raw = arg.substring(prefix.length());
-      } else if (arg.startsWith("--")) {
-        String name = arg.contains("=") ? arg.substring(2, arg.indexOf('=')) : arg.substring(2);
-        if (!KNOWN_FLAGS.contains(name)) {
-          throw new IllegalArgumentException("unknown flag: " + arg + " (expected one of: --" + String.join(", --", KNOWN_FLAGS) + ")");
-        }
-      }
-    }
-    if (raw == null) {
-      raw = env.get(envVar);
-    }
-    if (raw == null || raw.isBlank()) {
-      return def;
-    }
+  private static int integer(Map<String, String> values, String name) {
+    String raw = values.get(name);
     try {
-      return Integer.parseInt(raw.trim());
+      return Integer.parseInt(raw);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + ": '" + raw + "' (expected: an integer)", e);
+      throw new IllegalArgumentException(name + ": '" + raw + "' (expected: an integer)", e);
+    }
+  }
+
+  private static void requirePort(String name, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(name + ": " + port + " (expected: 0..65535)");
     }
   }
 }

@@ -1,12 +1,22 @@
 package dev.llmgw.extproc;
 
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.extproc.metrics.MetricsEndpoint;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.PolicyFileWatcher;
+import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Composition root of the ext-proc service: reads settings, starts the gRPC server, stops it on SIGTERM. */
+/** Composition root of the ext-proc service: reads settings, starts the servers, stops them on SIGTERM. */
 public final class ExtProcMain {
 
   private static final Logger log = LoggerFactory.getLogger(ExtProcMain.class);
@@ -26,14 +36,43 @@ public final class ExtProcMain {
       System.exit(2);
       return;
     }
-    ExtProcServer server =
-        ExtProcServer.start(NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace());
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ExtProcMetrics metrics = new ExtProcMetrics(registry);
+    PolicyStore policies = new PolicyStore(GatewayPolicy.passThrough());
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "policy-reload");
+      t.setDaemon(true);
+      return t;
+    });
+    PolicyFileWatcher watcher = null;
+    if (config.policyFile() != null) {
+      watcher = new PolicyFileWatcher(config.policyFile(), policies, metrics);
+      PolicyFileWatcher.LoadResult first = watcher.reload();
+      if (!first.applied()) {
+        System.err.println("ext-proc: " + first.message());
+        System.exit(2);
+        return;
+      }
+      watcher.start(scheduler, config.policyReload());
+    } else {
+      log.info("no --policy-file: running the built-in pass-through policy (every model passes unchanged)");
+    }
+    MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
+    ExtProcServer server = ExtProcServer.start(
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
+        policies, List.of(), metrics);
+    PolicyFileWatcher toClose = watcher;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutdown signal received; draining streams for up to {}", config.shutdownGrace());
+      if (toClose != null) {
+        toClose.close();
+      }
       server.close();
+      metricsEndpoint.close();
       log.info("ext-proc stopped");
     }, "ext-proc-shutdown"));
-    log.info("ext-proc listening on port {} (ext_proc + grpc.health.v1)", server.port());
+    log.info("ext-proc listening: gRPC {} (ext_proc + grpc.health.v1), metrics http://0.0.0.0:{}/metrics, policy {}",
+        server.port(), metricsEndpoint.port(), policies.current().version());
     server.awaitTermination();
   }
 }

@@ -10,9 +10,15 @@ import org.junit.jupiter.api.Test;
 class ExtProcConfigTest {
 
   @Test
-  void defaultsToPort9002() {
+  void defaultsToPort9002AndThePassThroughPolicy() {
     assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
-        .isEqualTo(new ExtProcConfig(9002, Duration.ofSeconds(10)));
+        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void readsPolicyFileFromFlagOrEnvironment() {
+    assertThat(ExtProcConfig.fromArgs(new String[0], Map.of("EXT_PROC_POLICY_FILE", "/etc/llmgw/policy.yaml")).policyFile())
+        .isEqualTo(java.nio.file.Path.of("/etc/llmgw/policy.yaml"));
   }
 
   @Test
@@ -26,7 +32,7 @@ class ExtProcConfigTest {
   @Test
   void rejectsUnknownFlagsAndBadNumbers() {
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--port=1"}, Map.of()))
-        .hasMessageContaining("unknown flag: --port=1");
+        .hasMessageContaining("unknown flag: --port=1").hasMessageContaining("--grpc-port=");
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=x"}, Map.of()))
         .hasMessage("grpc-port: 'x' (expected: an integer)");
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=70000"}, Map.of()))

@@ -2,13 +2,18 @@ package dev.llmgw.extproc.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.PolicyStore;
 import io.grpc.Server;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,13 +35,20 @@ public final class ExtProcServer implements AutoCloseable {
     this.shutdownGrace = shutdownGrace;
   }
 
-  /** Builds and starts the server; it reports SERVING once it accepts streams. */
+  /** A server with the built-in pass-through policy, no listeners and private metrics: for tests and tools. */
   public static ExtProcServer start(ServerBuilder<?> builder, Duration shutdownGrace) {
+    return start(builder, shutdownGrace, new PolicyStore(GatewayPolicy.passThrough()), List.of(),
+        new ExtProcMetrics(new SimpleMeterRegistry()));
+  }
+
+  /** Builds and starts the server; it reports SERVING once it accepts streams. */
+  public static ExtProcServer start(ServerBuilder<?> builder, Duration shutdownGrace, PolicyStore policies,
+      List<ExchangeListener> listeners, ExtProcMetrics metrics) {
     requireNonNull(builder, "builder");
     requireNonNull(shutdownGrace, "shutdownGrace");
     HealthStatusManager health = new HealthStatusManager();
     Server server = builder
-        .addService(new ExternalProcessorService())
+        .addService(new ExternalProcessorService(policies, listeners, metrics))
         .addService(health.getHealthService())
         .build();
     try {

@@ -6,45 +6,30 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.extproc.policy.PolicyStore;
+import java.util.List;
 
 /**
- * Envoy's side of each HTTP stream arrives here as one {@code Process} gRPC stream. For now every
- * phase is answered with CONTINUE and no mutation; the LLM-aware state machine replaces this.
+ * Envoy's side of each HTTP stream arrives here as one {@code Process} gRPC stream, handled by a
+ * fresh {@link ProcessingStream} that reads the policy in force when the stream starts.
  */
 final class ExternalProcessorService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
 
-  private static final Logger log = LoggerFactory.getLogger(ExternalProcessorService.class);
+  private final PolicyStore policies;
+  private final List<ExchangeListener> listeners;
+  private final ExtProcMetrics metrics;
+
+  ExternalProcessorService(PolicyStore policies, List<ExchangeListener> listeners, ExtProcMetrics metrics) {
+    this.policies = policies;
+    this.listeners = List.copyOf(listeners);
+    this.metrics = metrics;
+  }
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(ProcessingRequest request) {
-        ProcessingResponse response = continueResponse(request);
-        if (response == null) {
-          responses.onError(Status.INVALID_ARGUMENT
-              .withDescription("ProcessingRequest has no phase set (expected one of request_headers, request_body, "
-                  + "request_trailers, response_headers, response_body, response_trailers)")
-              .asRuntimeException());
-          return;
-        }
-        responses.onNext(response);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        log.debug("ext_proc stream ended by Envoy: {}", Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        responses.onCompleted();
-      }
-    };
+    return new ProcessingStream(responses, policies.current(), listeners, metrics);
   }
 
   /** The CONTINUE answer for the phase {@code request} carries, or null when it carries none. */

@@ -1,0 +1,91 @@
+package dev.llmgw.extproc.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Everything ext-proc decides with, shared read-only by all streams and replaced atomically.
+ *
+ * @param version opaque version, logged and exported as a metric tag
+ * @param maxRequestBodyBytes largest request body accepted; larger ones get a 413
+ * @param identityHeaders request headers carrying tenant, application, user and API key
+ * @param models client model name (alias or real name) to provider and provider model
+ * @param tenantModels per-tenant entries that win over {@code models}
+ * @param unknownModel what to do with a model name the policy does not list
+ * @param failureMode default for internal failures
+ * @param routeFailureModes per-route (provider) overrides of {@code failureMode}
+ * @param includeStreamUsage add {@code stream_options.include_usage=true} to streaming OpenAI chat and completions
+ */
+public record GatewayPolicy(
+    String version,
+    int maxRequestBodyBytes,
+    IdentityHeaders identityHeaders,
+    Map<String, ModelTarget> models,
+    Map<String, Map<String, ModelTarget>> tenantModels,
+    UnknownModel unknownModel,
+    FailureMode failureMode,
+    Map<String, FailureMode> routeFailureModes,
+    boolean includeStreamUsage) {
+
+  /** Handling of a model the policy does not list. */
+  public enum UnknownModel { REJECT, PASS_THROUGH }
+
+  /** Internal failure handling: answer 502, or let the request go on unprocessed. */
+  public enum FailureMode { FAIL_CLOSED, FAIL_OPEN }
+
+  /** Header names (lower case) that carry identity; null for one that is not used. */
+  public record IdentityHeaders(String tenant, String application, String user, String apiKey) {
+    public static final IdentityHeaders DEFAULT =
+        new IdentityHeaders("x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key");
+  }
+
+  public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
+
+  public GatewayPolicy {
+    requireNonNull(version, "version");
+    requireNonNull(identityHeaders, "identityHeaders");
+    requireNonNull(unknownModel, "unknownModel");
+    requireNonNull(failureMode, "failureMode");
+    models = Map.copyOf(requireNonNull(models, "models"));
+    tenantModels = tenantModels.entrySet().stream()
+        .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
+    routeFailureModes = Map.copyOf(requireNonNull(routeFailureModes, "routeFailureModes"));
+    if (maxRequestBodyBytes <= 0) {
+      throw new IllegalArgumentException("maxRequestBodyBytes: " + maxRequestBodyBytes + " (expected: > 0)");
+    }
+  }
+
+  /** A policy with no models that passes every model through: what ext-proc runs before any policy arrives. */
+  public static GatewayPolicy passThrough() {
+    return new GatewayPolicy("builtin-pass-through", DEFAULT_MAX_REQUEST_BODY_BYTES, IdentityHeaders.DEFAULT,
+        Map.of(), Map.of(), UnknownModel.PASS_THROUGH, FailureMode.FAIL_CLOSED, Map.of(), false);
+  }
+
+  /** Resolves a client model name, tenant entries first. */
+  public Optional<ModelTarget> resolve(String tenant, String model) {
+    if (tenant != null) {
+      Map<String, ModelTarget> forTenant = tenantModels.get(tenant);
+      if (forTenant != null && forTenant.containsKey(model)) {
+        return Optional.of(forTenant.get(model));
+      }
+    }
+    return Optional.ofNullable(models.get(model));
+  }
+
+  /** Model names a tenant may use, sorted, for error messages. */
+  public List<String> allowedModels(String tenant) {
+    TreeSet<String> names = new TreeSet<>(models.keySet());
+    if (tenant != null && tenantModels.containsKey(tenant)) {
+      names.addAll(tenantModels.get(tenant).keySet());
+    }
+    return List.copyOf(names);
+  }
+
+  public FailureMode failureModeFor(String route) {
+    return route == null ? failureMode : routeFailureModes.getOrDefault(route, failureMode);
+  }
+}

@@ -1,0 +1,395 @@
+package dev.llmgw.extproc.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.llmgw.extproc.api.ApiError;
+import dev.llmgw.extproc.api.LlmApi;
+import dev.llmgw.extproc.api.SseEvent;
+import dev.llmgw.extproc.api.SseParser;
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.ModelTarget;
+import dev.llmgw.extproc.routing.BodyRewriter;
+import dev.llmgw.extproc.routing.RequestBodyInspector;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine of one ext_proc stream, i.e. one HTTP exchange through Envoy.
+ *
+ * <p>Request headers decide whether the exchange is an LLM call. Pass-through traffic gets a
+ * {@code mode_override} that stops Envoy sending anything more. LLM calls get their request body
+ * BUFFERED (whole, up to the policy's limit); it is validated, the model resolved and rewritten,
+ * the route header set and the route cache cleared. Response headers decide whether the response
+ * body is watched: STREAMED, so SSE events are seen as they pass and nothing is held back.
+ *
+ * <p>State is per stream and bounded: the SSE parser keeps at most one event, a JSON response is
+ * kept only up to {@link #MAX_RESPONSE_INSPECT_BYTES}. Only the policy, listeners and metrics are
+ * shared between streams.
+ */
+final class ProcessingStream implements StreamObserver<ProcessingRequest> {
+
+  /** Header ext-proc sets to pick the route; the control plane's routes match on it. */
+  static final String ROUTE_HEADER = "x-llmgw-route";
+  /** Dynamic-metadata namespace the access log and later filters read. */
+  static final String METADATA_NAMESPACE = "llmgw";
+  static final int MAX_SSE_EVENT_BYTES = 1 << 20;
+  static final int MAX_RESPONSE_INSPECT_BYTES = 8 << 20;
+
+  private static final Logger log = LoggerFactory.getLogger(ProcessingStream.class);
+
+  private final StreamObserver<ProcessingResponse> out;
+  private final StreamContext context;
+  private final List<ExchangeListener> listeners;
+  private final ExtProcMetrics metrics;
+  private final List<ExchangeListener.Observer> observers = new ArrayList<>(2);
+  private SseParser sse;
+  private ByteArrayOutputStream responseBody;
+  private boolean ended;
+
+  ProcessingStream(StreamObserver<ProcessingResponse> out, GatewayPolicy policy, List<ExchangeListener> listeners,
+      ExtProcMetrics metrics) {
+    this.out = out;
+    this.context = new StreamContext(policy);
+    this.listeners = listeners;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void onNext(ProcessingRequest request) {
+    long start = System.nanoTime();
+    ProcessingResponse response;
+    try {
+      response = switch (request.getRequestCase()) {
+        case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
+        case REQUEST_BODY -> onRequestBody(request.getRequestBody());
+        case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
+        case RESPONSE_BODY -> onResponseBody(request.getResponseBody());
+        case REQUEST_TRAILERS, RESPONSE_TRAILERS -> ExternalProcessorService.continueResponse(request);
+        case REQUEST_NOT_SET -> null;
+      };
+    } catch (RuntimeException e) {
+      response = onInternalFailure(request, e);
+    }
+    metrics.phase(phaseName(request), Duration.ofNanos(System.nanoTime() - start));
+    if (response == null) {
+      metrics.error("protocol");
+      out.onError(io.grpc.Status.INVALID_ARGUMENT
+          .withDescription("ProcessingRequest has no phase set (expected one of request_headers, request_body, "
+              + "request_trailers, response_headers, response_body, response_trailers)")
+          .asRuntimeException());
+      end();
+      return;
+    }
+    out.onNext(response);
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    end();
+  }
+
+  @Override
+  public void onCompleted() {
+    end();
+    out.onCompleted();
+  }
+
+  private ProcessingResponse onRequestHeaders(HttpHeaders headers) {
+    String method = null;
+    String path = null;
+    String contentType = null;
+    long contentLength = -1;
+    boolean clientRouteHeader = false;
+    GatewayPolicy.IdentityHeaders names = context.policy().identityHeaders();
+    String tenant = null;
+    String application = null;
+    String user = null;
+    String apiKey = null;
+    for (HeaderValue h : headers.getHeaders().getHeadersList()) {
+      String key = h.getKey();
+      switch (key) {
+        case ":method" -> method = value(h);
+        case ":path" -> path = value(h);
+        case "content-type" -> contentType = value(h);
+        case "content-length" -> contentLength = parseLength(value(h));
+        case ROUTE_HEADER -> clientRouteHeader = true;
+        default -> {
+          if (key.equals(names.tenant())) {
+            tenant = value(h);
+          } else if (key.equals(names.application())) {
+            application = value(h);
+          } else if (key.equals(names.user())) {
+            user = value(h);
+          } else if (key.equals(names.apiKey())) {
+            apiKey = value(h);
+          }
+        }
+      }
+    }
+    CommonResponse.Builder common = CommonResponse.newBuilder();
+    if (clientRouteHeader) {
+      // Clients never choose the route themselves; only the policy does.
+      common.setHeaderMutation(HeaderMutation.newBuilder().addRemoveHeaders(ROUTE_HEADER)).setClearRouteCache(true);
+    }
+    LlmApi api = LlmApi.detect(method, path).orElse(null);
+    if (api == null) {
+      metrics.streamStarted("passthrough");
+      return ProcessingResponse.newBuilder()
+          .setRequestHeaders(HeadersResponse.newBuilder().setResponse(common))
+          .setModeOverride(Responses.PASS_THROUGH)
+          .build();
+    }
+    metrics.streamStarted(api.name().toLowerCase(Locale.ROOT));
+    context.api(api);
+    context.identity(new Identity(tenant, application, user, apiKey == null ? null : Identity.fingerprint(apiKey)));
+    if (contentType == null || !isJson(contentType)) {
+      return reject(new ApiError(415, ApiError.Kind.INVALID_REQUEST, null, "unsupported_content_type",
+          "content-type is " + (contentType == null ? "missing" : "'" + contentType + "'")
+              + " (expected: application/json)"));
+    }
+    if (headers.getEndOfStream() || contentLength == 0) {
+      return reject(new ApiError(400, ApiError.Kind.INVALID_REQUEST, null, "empty_body",
+          "request has no body (expected: a JSON object with a \"model\" field)"));
+    }
+    int limit = context.policy().maxRequestBodyBytes();
+    if (contentLength > limit) {
+      return reject(tooLarge(contentLength, limit));
+    }
+    return ProcessingResponse.newBuilder()
+        .setRequestHeaders(HeadersResponse.newBuilder().setResponse(common))
+        .setModeOverride(Responses.LLM_REQUEST)
+        .build();
+  }
+
+  private ProcessingResponse onRequestBody(HttpBody body) {
+    if (context.api() == null) {
+      return ProcessingResponse.newBuilder().setRequestBody(BodyResponse.getDefaultInstance()).build();
+    }
+    if (!body.getEndOfStream()) {
+      throw new IllegalStateException("request body arrived in parts (expected: BUFFERED mode, one message with end_of_stream)");
+    }
+    GatewayPolicy policy = context.policy();
+    int limit = policy.maxRequestBodyBytes();
+    if (body.getBody().size() > limit) {
+      return reject(tooLarge(body.getBody().size(), limit));
+    }
+    byte[] bytes = body.getBody().toByteArray();
+    RequestBodyInspector.Facts facts;
+    try {
+      facts = RequestBodyInspector.inspect(bytes);
+    } catch (RequestBodyInspector.BadBodyException e) {
+      return reject(e.error());
+    }
+    ModelTarget target = policy.resolve(context.identity().tenant(), facts.model()).orElse(null);
+    if (target == null && policy.unknownModel() == GatewayPolicy.UnknownModel.REJECT) {
+      return reject(new ApiError(404, ApiError.Kind.NOT_FOUND, "model", "model_not_found",
+          "The model '" + facts.model() + "' is not available through this gateway (expected one of: "
+              + String.join(", ", policy.allowedModels(context.identity().tenant())) + ")"));
+    }
+    boolean streaming = Boolean.TRUE.equals(facts.stream());
+    context.request(facts.model(), target, streaming);
+    String newModel = target != null && !target.model().equals(facts.model()) ? target.model() : null;
+    boolean addUsage = policy.includeStreamUsage() && streaming && !facts.hasStreamOptions()
+        && (context.api() == LlmApi.OPENAI_CHAT_COMPLETIONS || context.api() == LlmApi.OPENAI_COMPLETIONS);
+
+    CommonResponse.Builder common = CommonResponse.newBuilder();
+    HeaderMutation.Builder headers = HeaderMutation.newBuilder();
+    byte[] forwarded = bytes;
+    if (newModel != null || addUsage) {
+      forwarded = BodyRewriter.rewrite(bytes, facts, newModel, addUsage);
+      common.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(forwarded)));
+      headers.addSetHeaders(Responses.setHeader("content-length", Integer.toString(forwarded.length)));
+    }
+    if (target != null) {
+      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, target.provider()));
+      common.setClearRouteCache(true);
+    }
+    if (headers.getSetHeadersCount() > 0) {
+      common.setHeaderMutation(headers);
+    }
+    for (ExchangeListener listener : listeners) {
+      ExchangeListener.Observer observer = listener.open(context);
+      observers.add(observer);
+      observer.onRequestBody(forwarded);
+    }
+    return ProcessingResponse.newBuilder()
+        .setRequestBody(BodyResponse.newBuilder().setResponse(common))
+        .setDynamicMetadata(metadata())
+        .build();
+  }
+
+  private ProcessingResponse onResponseHeaders(HttpHeaders headers) {
+    int status = 0;
+    String contentType = "";
+    for (HeaderValue h : headers.getHeaders().getHeadersList()) {
+      if (h.getKey().equals(":status")) {
+        status = (int) Math.max(0, parseLength(value(h)));
+      } else if (h.getKey().equals("content-type")) {
+        contentType = value(h).toLowerCase(Locale.ROOT);
+      }
+    }
+    boolean eventStream = contentType.startsWith("text/event-stream");
+    context.response(status, eventStream);
+    ProcessingResponse.Builder response = ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance());
+    if (context.api() != null && !headers.getEndOfStream() && wantsResponseBody()) {
+      if (eventStream) {
+        sse = new SseParser(MAX_SSE_EVENT_BYTES);
+      } else {
+        responseBody = new ByteArrayOutputStream();
+      }
+      response.setModeOverride(Responses.STREAMED_RESPONSE);
+    }
+    return response.build();
+  }
+
+  private ProcessingResponse onResponseBody(HttpBody body) {
+    if (sse != null) {
+      try {
+        for (SseEvent event : sse.feed(body.getBody())) {
+          for (ExchangeListener.Observer o : observers) {
+            o.onResponseEvent(event);
+          }
+        }
+      } catch (SseParser.SseException e) {
+        metrics.error("sse_event_too_large");
+        log.warn("stopped inspecting an SSE response: {}", e.getMessage());
+        sse = null;
+      }
+    } else if (responseBody != null) {
+      if (responseBody.size() + body.getBody().size() > MAX_RESPONSE_INSPECT_BYTES) {
+        metrics.error("response_too_large_to_inspect");
+        responseBody = null;
+      } else {
+        responseBody.writeBytes(body.getBody().toByteArray());
+        if (body.getEndOfStream()) {
+          byte[] whole = responseBody.toByteArray();
+          for (ExchangeListener.Observer o : observers) {
+            o.onResponseBody(whole);
+          }
+          responseBody = null;
+        }
+      }
+    }
+    return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance()).build();
+  }
+
+  private ProcessingResponse onInternalFailure(ProcessingRequest request, RuntimeException e) {
+    metrics.error("internal");
+    String ref = UUID.randomUUID().toString();
+    boolean requestPhase = request.hasRequestHeaders() || request.hasRequestBody() || request.hasRequestTrailers();
+    String route = context.target() == null ? null : context.target().provider();
+    GatewayPolicy.FailureMode mode = context.policy().failureModeFor(route);
+    log.error("internal failure in {} (ref {}, failure mode {})", phaseName(request), ref, mode, e);
+    if (requestPhase && mode == GatewayPolicy.FailureMode.FAIL_CLOSED) {
+      return Responses.immediate(new ApiError(502, ApiError.Kind.GATEWAY, null, "gateway_internal_error",
+          "The gateway failed while processing this request and did not forward it (reference " + ref + ")"), shape());
+    }
+    return ExternalProcessorService.continueResponse(request);
+  }
+
+  private boolean wantsResponseBody() {
+    for (ExchangeListener l : listeners) {
+      if (l.wantsResponseBody(context)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private ProcessingResponse reject(ApiError error) {
+    metrics.error(error.code() == null ? "client" : error.code());
+    return Responses.immediate(error, shape());
+  }
+
+  private LlmApi.Provider shape() {
+    return context.api() == null ? LlmApi.Provider.OPENAI : context.api().provider();
+  }
+
+  private Struct metadata() {
+    Struct.Builder tags = Struct.newBuilder();
+    put(tags, "api", context.api().name().toLowerCase(Locale.ROOT));
+    put(tags, "requested_model", context.requestedModel());
+    if (context.target() != null) {
+      put(tags, "provider", context.target().provider());
+      put(tags, "model", context.target().model());
+    }
+    Identity id = context.identity();
+    put(tags, "tenant", id.tenant());
+    put(tags, "application", id.application());
+    put(tags, "user", id.user());
+    put(tags, "api_key_id", id.apiKeyId());
+    put(tags, "policy_version", context.policy().version());
+    return Struct.newBuilder()
+        .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build())
+        .build();
+  }
+
+  private static void put(Struct.Builder b, String key, String value) {
+    if (value != null) {
+      b.putFields(key, Value.newBuilder().setStringValue(value).build());
+    }
+  }
+
+  private void end() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    for (ExchangeListener.Observer o : observers) {
+      try {
+        o.onEnd();
+      } catch (RuntimeException e) {
+        log.warn("listener failed at end of stream", e);
+      }
+    }
+    observers.clear();
+    sse = null;
+    responseBody = null;
+  }
+
+  private static ApiError tooLarge(long size, int limit) {
+    return new ApiError(413, ApiError.Kind.REQUEST_TOO_LARGE, null, "request_too_large",
+        "request body is " + size + " bytes (expected: at most " + limit + " bytes)");
+  }
+
+  private static boolean isJson(String contentType) {
+    String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    return base.equals("application/json") || (base.startsWith("application/") && base.endsWith("+json"));
+  }
+
+  /** Envoy sends header values in raw_value (bytes); older versions used value. */
+  static String value(HeaderValue h) {
+    return h.getRawValue().isEmpty() ? h.getValue() : h.getRawValue().toStringUtf8();
+  }
+
+  private static long parseLength(String s) {
+    try {
+      return Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static String phaseName(ProcessingRequest request) {
+    return request.getRequestCase().name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,82 @@
+package dev.llmgw.extproc.server;
+
+import dev.llmgw.extproc.api.LlmApi;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.ModelTarget;
+
+/**
+ * What one HTTP exchange carries through its ext_proc stream: the policy snapshot taken at its
+ * start, the API detected, who is calling and where the request went. Owned by one stream; the
+ * gRPC runtime delivers a stream's messages one at a time, so no locking is needed.
+ */
+public final class StreamContext {
+
+  private final GatewayPolicy policy;
+  private LlmApi api;
+  private Identity identity = Identity.ANONYMOUS;
+  private String requestedModel;
+  private ModelTarget target;
+  private boolean streaming;
+  private int responseStatus;
+  private boolean eventStream;
+
+  StreamContext(GatewayPolicy policy) {
+    this.policy = policy;
+  }
+
+  public GatewayPolicy policy() {
+    return policy;
+  }
+
+  /** The LLM API called, or null for pass-through traffic. */
+  public LlmApi api() {
+    return api;
+  }
+
+  public Identity identity() {
+    return identity;
+  }
+
+  /** The model the client asked for, as written. */
+  public String requestedModel() {
+    return requestedModel;
+  }
+
+  /** Where the policy sent the request, or null when the model was passed through unmapped. */
+  public ModelTarget target() {
+    return target;
+  }
+
+  /** Whether the client asked for a streamed (SSE) answer. */
+  public boolean streaming() {
+    return streaming;
+  }
+
+  public int responseStatus() {
+    return responseStatus;
+  }
+
+  /** Whether the response is {@code text/event-stream}. */
+  public boolean eventStream() {
+    return eventStream;
+  }
+
+  void api(LlmApi api) {
+    this.api = api;
+  }
+
+  void identity(Identity identity) {
+    this.identity = identity;
+  }
+
+  void request(String requestedModel, ModelTarget target, boolean streaming) {
+    this.requestedModel = requestedModel;
+    this.target = target;
+    this.streaming = streaming;
+  }
+
+  void response(int status, boolean eventStream) {
+    this.responseStatus = status;
+    this.eventStream = eventStream;
+  }
+}
