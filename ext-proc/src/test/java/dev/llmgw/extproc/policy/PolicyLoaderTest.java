@@ -1,0 +1,97 @@
+package dev.llmgw.extproc.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyLoaderTest {
+
+  static final String POLICY = """
+      version: "7"
+      max_request_body_bytes: 1048576
+      unknown_model: reject
+      failure_mode: fail_closed
+      route_failure_modes: { openai: fail_open }
+      include_stream_usage: true
+      identity_headers: { tenant: X-Tenant }
+      models:
+        fast: { provider: openai, model: gpt-4o-mini }
+        gpt-4o: { provider: openai, model: gpt-4o }
+        smart: { provider: anthropic, model: claude-sonnet-4-5 }
+      tenant_models:
+        acme: { fast: { provider: openai, model: gpt-4.1-mini } }
+      """;
+
+  @TempDir Path dir;
+
+  @Test
+  void parsesEveryFieldWithDefaultsForTheRest() throws Exception {
+    GatewayPolicy policy = PolicyLoader.parse(POLICY, "test");
+
+    assertThat(policy.version()).isEqualTo("7");
+    assertThat(policy.maxRequestBodyBytes()).isEqualTo(1048576);
+    assertThat(policy.identityHeaders().tenant()).isEqualTo("x-tenant");
+    assertThat(policy.identityHeaders().user()).isEqualTo("x-llmgw-user");
+    assertThat(policy.resolve(null, "fast")).contains(new ModelTarget("openai", "gpt-4o-mini"));
+    assertThat(policy.resolve("acme", "fast")).contains(new ModelTarget("openai", "gpt-4.1-mini"));
+    assertThat(policy.resolve("acme", "smart")).contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
+    assertThat(policy.resolve(null, "nope")).isEmpty();
+    assertThat(policy.allowedModels(null)).containsExactly("fast", "gpt-4o", "smart");
+    assertThat(policy.failureModeFor("openai")).isEqualTo(GatewayPolicy.FailureMode.FAIL_OPEN);
+    assertThat(policy.failureModeFor("anthropic")).isEqualTo(GatewayPolicy.FailureMode.FAIL_CLOSED);
+    assertThat(policy.includeStreamUsage()).isTrue();
+  }
+
+  @Test
+  void unknownFieldIsAnErrorNamingTheKnownOnes() {
+    assertThatThrownBy(() -> PolicyLoader.parse("version: 1\nunknown_modle: reject\n", "policy.yaml"))
+        .isInstanceOf(PolicyLoader.InvalidPolicyException.class)
+        .hasMessageContaining("policy.yaml: unknown field 'unknown_modle'")
+        .hasMessageContaining("unknown_model");
+  }
+
+  @Test
+  void badEnumValueSaysWhatIsAllowed() {
+    assertThatThrownBy(() -> PolicyLoader.parse("unknown_model: allow\n", "p"))
+        .hasMessageContaining("unknown_model: 'allow' is not valid (expected: reject or pass_through)");
+  }
+
+  @Test
+  void invalidTargetAndLimitAreRejectedWithTheField() {
+    assertThatThrownBy(() -> PolicyLoader.parse("models: { fast: { provider: '', model: x } }\n", "p"))
+        .hasMessageContaining("provider: ''");
+    assertThatThrownBy(() -> PolicyLoader.parse("max_request_body_bytes: 0\n", "p"))
+        .hasMessageContaining("maxRequestBodyBytes: 0 (expected: > 0)");
+  }
+
+  @Test
+  void watcherAppliesChangesAndKeepsTheLastGoodPolicyOnABadOne() throws Exception {
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, POLICY);
+    PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    PolicyFileWatcher watcher = new PolicyFileWatcher(file, store, new ExtProcMetrics(registry));
+
+    assertThat(watcher.reload().applied()).isTrue();
+    assertThat(store.current().version()).isEqualTo("7");
+    assertThat(watcher.reload().message()).isEqualTo("unchanged");
+
+    Files.writeString(file, POLICY.replace("version: \"7\"", "version: \"8\"").replace("reject", "rejekt"));
+    PolicyFileWatcher.LoadResult bad = watcher.reload();
+    assertThat(bad.applied()).isFalse();
+    assertThat(bad.message()).contains("rejected policy").contains("keeping policy version 7");
+    assertThat(store.current().version()).isEqualTo("7");
+
+    Files.writeString(file, POLICY.replace("version: \"7\"", "version: \"9\""));
+    assertThat(watcher.reload().applied()).isTrue();
+    assertThat(store.current().version()).isEqualTo("9");
+    assertThat(registry.get(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "rejected").counter().count()).isEqualTo(1);
+    assertThat(registry.get(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "applied").counter().count()).isEqualTo(2);
+  }
+}
