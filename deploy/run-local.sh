@@ -8,6 +8,8 @@
 #
 # Ports (override with the same environment variables the services read):
 #   ext-proc gRPC (ext_proc + grpc.health.v1)   EXT_PROC_GRPC_PORT   9002
+#   ext-proc Prometheus metrics (/metrics)       EXT_PROC_METRICS_PORT 9003
+#   ext-proc policy file                         EXT_PROC_POLICY_FILE deploy/ext-proc/policy.yaml
 #   control plane xDS (ADS)                      LLMGW_CP_XDS_PORT    18000
 #   control plane REST (GET /healthz)            LLMGW_CP_ADMIN_PORT  18080
 #   Envoy listener / admin / Prometheus          10000 / 9901 / 9902 (see envoy/envoy.yaml)
@@ -23,6 +25,8 @@ export EXT_PROC_GRPC_PORT="${EXT_PROC_GRPC_PORT:-9002}"
 export LLMGW_CP_XDS_PORT="${LLMGW_CP_XDS_PORT:-18000}"
 export LLMGW_CP_ADMIN_PORT="${LLMGW_CP_ADMIN_PORT:-18080}"
 export LLMGW_CP_EXT_PROC="${LLMGW_CP_EXT_PROC:-127.0.0.1:$EXT_PROC_GRPC_PORT}"
+export EXT_PROC_METRICS_PORT="${EXT_PROC_METRICS_PORT:-9003}"
+export EXT_PROC_POLICY_FILE="${EXT_PROC_POLICY_FILE:-$ROOT/deploy/ext-proc/policy.yaml}"
 
 jar_of() { ls "$ROOT/$1"/target/llmgw-"$1"-*-all.jar 2>/dev/null | head -n 1; }
 
@@ -37,8 +41,8 @@ needs_build() {
 }
 
 if needs_build; then
-  echo "run-local: building executable jars (mvn -B -q -DskipTests package)"
-  mvn -B -q -DskipTests -pl proto,ext-proc,control-plane -am package
+  echo "run-local: building executable jars (mvn -B -q -Dmaven.test.skip=true package)"
+  mvn -B -q -Dmaven.test.skip=true -pl proto,ext-proc,control-plane -am package
 fi
 EXT_PROC_JAR="$(jar_of ext-proc)"
 CP_JAR="$(jar_of control-plane)"
@@ -82,6 +86,8 @@ fi
 
 if [[ "$MODE" == "--check" ]]; then
   curl -fsS "http://127.0.0.1:$LLMGW_CP_ADMIN_PORT/healthz"; echo
+  curl -fsS "http://127.0.0.1:$EXT_PROC_METRICS_PORT/metrics" | grep -q '^llmgw_extproc_policy_loads_total{result="applied"} 1' \
+    || { echo "run-local: ext-proc did not report the policy as loaded" >&2; exit 1; }
   echo "run-local: check passed"
   exit 0
 fi

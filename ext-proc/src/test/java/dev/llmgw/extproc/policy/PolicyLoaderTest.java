@@ -94,4 +94,14 @@ class PolicyLoaderTest {
     assertThat(registry.get(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "rejected").counter().count()).isEqualTo(1);
     assertThat(registry.get(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "applied").counter().count()).isEqualTo(2);
   }
+
+  @Test
+  void shippedExamplePolicyParses() throws Exception {
+    Path root = Path.of(System.getProperty("gateway.repo.root", "..")).toAbsolutePath().normalize();
+    Path file = root.resolve("deploy/ext-proc/policy.yaml");
+    GatewayPolicy policy = PolicyLoader.parse(Files.readString(file), file.toString());
+
+    assertThat(policy.resolve(null, "fast")).contains(new ModelTarget("openai", "gpt-4o-mini"));
+    assertThat(policy.resolve("research", "smart")).contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
+  }
 }
