@@ -1,0 +1,84 @@
+package dev.llmgw.extproc.driver;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the simulated upstream answers: headers with {@code :status}, the body in the chunks it is
+ * sent in (one {@code encodeData} call each — an SSE stream is one chunk per event or per network
+ * read), and optional trailers.
+ */
+public record UpstreamResponse(Headers headers, List<ByteString> chunks, Optional<Headers> trailers) {
+
+  public UpstreamResponse {
+    requireNonNull(headers, "headers");
+    requireNonNull(trailers, "trailers");
+    chunks = List.copyOf(requireNonNull(chunks, "chunks"));
+    String status = headers.get(":status").orElseThrow(() -> new IllegalArgumentException(
+        "response headers lack :status (expected: a numeric :status pseudo-header): " + headers));
+    try {
+      Integer.parseInt(status);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(":status: " + status + " (expected: a number)", e);
+    }
+  }
+
+  public static Builder builder(int status) {
+    return new Builder(status);
+  }
+
+  /** A 200 with {@code content-type} and the body in the given chunks. */
+  public static UpstreamResponse ok(String contentType, String... chunks) {
+    return builder(200).header("content-type", contentType).chunks(chunks).build();
+  }
+
+  /** Builds a response; pseudo-headers are kept in front. */
+  public static final class Builder {
+    private final Headers.Builder headers = Headers.builder();
+    private final List<ByteString> chunks = new ArrayList<>();
+    private Headers.Builder trailers;
+
+    private Builder(int status) {
+      headers.add(":status", Integer.toString(status));
+    }
+
+    public Builder header(String name, String value) {
+      headers.add(name, value);
+      return this;
+    }
+
+    public Builder chunk(ByteString chunk) {
+      chunks.add(requireNonNull(chunk, "chunk"));
+      return this;
+    }
+
+    public Builder chunk(String utf8) {
+      return chunk(ByteString.copyFrom(requireNonNull(utf8, "utf8"), StandardCharsets.UTF_8));
+    }
+
+    public Builder chunks(String... utf8) {
+      for (String c : utf8) {
+        chunk(c);
+      }
+      return this;
+    }
+
+    public Builder trailer(String name, String value) {
+      if (trailers == null) {
+        trailers = Headers.builder();
+      }
+      trailers.add(name, value);
+      return this;
+    }
+
+    public UpstreamResponse build() {
+      return new UpstreamResponse(
+          headers.build(), chunks, Optional.ofNullable(trailers).map(Headers.Builder::build));
+    }
+  }
+}
