@@ -1,0 +1,81 @@
+package dev.llmgw.extproc.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.util.Durations;
+import dev.llmgw.extproc.driver.DownstreamRequest;
+import dev.llmgw.extproc.driver.EnvoyExtProcDriver;
+import dev.llmgw.extproc.driver.ExchangeResult;
+import dev.llmgw.extproc.driver.InProcessExtProc;
+import dev.llmgw.extproc.driver.Upstream;
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.PolicyStore;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.MetadataOptions;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * ext-proc as Envoy sees it in the gateway: the real server, in process, driven by the
+ * Envoy-faithful driver with the ext_proc filter configuration the control plane pushes
+ * (headers only, bodies on request through mode_override, fail closed, {@code llmgw} metadata).
+ */
+final class GatewayExchange implements AutoCloseable {
+
+  /** Mirrors control-plane's HttpFilterFactory.extProc(1 s). */
+  static final ExternalProcessor FILTER_CONFIG = ExternalProcessor.newBuilder()
+      .setGrpcService(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("llmgw_ext_proc")))
+      .setFailureModeAllow(false)
+      .setMessageTimeout(Durations.fromSeconds(1))
+      .setAllowModeOverride(true)
+      .setProcessingMode(ProcessingMode.newBuilder()
+          .setRequestHeaderMode(ProcessingMode.HeaderSendMode.SEND)
+          .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
+          .setRequestBodyMode(ProcessingMode.BodySendMode.NONE)
+          .setResponseBodyMode(ProcessingMode.BodySendMode.NONE)
+          .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SKIP)
+          .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
+      .setMetadataOptions(MetadataOptions.newBuilder()
+          .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
+      .build();
+
+  final PolicyStore policies;
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final ExtProcServer server;
+  private final InProcessExtProc connection;
+  private final EnvoyExtProcDriver driver;
+
+  GatewayExchange(GatewayPolicy policy, ExchangeListener... listeners) {
+    policies = new PolicyStore(policy);
+    String name = InProcessServerBuilder.generateName();
+    server = ExtProcServer.start(InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1),
+        policies, List.of(listeners), new ExtProcMetrics(registry));
+    connection = InProcessExtProc.connectingTo(name, server);
+    driver = EnvoyExtProcDriver.builder(connection.channel()).filterConfig(FILTER_CONFIG).bufferLimitBytes(16 << 20).build();
+  }
+
+  ExchangeResult exchange(DownstreamRequest request, Upstream upstream) {
+    return driver.exchange(request, upstream);
+  }
+
+  /** A JSON POST as an SDK sends it, with content-type and content-length. */
+  static DownstreamRequest.Builder post(String path, byte[] body) {
+    return DownstreamRequest.builder().method("POST").path(path)
+        .header("content-type", "application/json")
+        .header("content-length", Integer.toString(body.length))
+        .chunk(ByteString.copyFrom(body));
+  }
+
+  static DownstreamRequest.Builder post(String path, String body) {
+    return post(path, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public void close() throws Exception {
+    connection.close();
+  }
+}
