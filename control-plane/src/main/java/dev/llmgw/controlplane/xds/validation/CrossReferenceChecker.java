@@ -191,11 +191,14 @@ public final class CrossReferenceChecker {
     Scope staticOnly =
         new Scope(staticClusters, "static clusters", null, null, null, staticSecrets);
 
-    List<Message> resources = new ArrayList<>();
-    resources.addAll(statics.getListenersList());
-    resources.addAll(statics.getClustersList());
-    for (Message resource : resources) {
-      References.of(resource).forEach(ref -> ref.check(scope, problems));
+    // Static listeners are built at startup, before any CDS cluster exists, and Envoy validates
+    // the clusters of an inline route_config then (validate_clusters defaults to true for static
+    // routes), so what they name must be a static cluster even when CDS is configured.
+    for (Listener listener : statics.getListenersList()) {
+      References.of(listener).forEach(ref -> ref.check(staticOnly, problems));
+    }
+    for (Message cluster : statics.getClustersList()) {
+      References.of(cluster).forEach(ref -> ref.check(scope, problems));
     }
     Bootstrap rest = bootstrap.toBuilder().clearStaticResources().build();
     for (Reference ref : References.of(rest)) {
