@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the gateway on this machine: ext-proc and the control plane as executable jars, plus Envoy
-# when one is available (ENVOY_BIN, or `envoy` on PATH). Builds the jars first if they are missing
+# when one is available (ENVOY_BIN, `envoy` on PATH, or a Docker engine for the pinned image). Builds the jars first if they are missing
 # or older than the sources. Ctrl-C (or SIGTERM) stops everything gracefully.
 #
 #   bash deploy/run-local.sh            # build if needed, start, wait for health, run until stopped
@@ -74,14 +74,22 @@ wait_for "ext-proc (gRPC health on :$EXT_PROC_GRPC_PORT)" java -jar "$EXT_PROC_J
 wait_for "control plane (GET :$LLMGW_CP_ADMIN_PORT/healthz)" curl -fsS "http://127.0.0.1:$LLMGW_CP_ADMIN_PORT/healthz"
 
 ENVOY="${ENVOY_BIN:-$(command -v envoy || true)}"
+ENVOY_IMAGE="${ENVOY_IMAGE:-envoyproxy/envoy:v1.34.1}"   # pinned to the API the control plane is built against
+sed "s/port_value: 18000/port_value: $LLMGW_CP_XDS_PORT/" envoy/envoy.yaml > "$RUN_DIR/envoy.yaml"
 if [[ -n "$ENVOY" ]]; then
-  sed "s/port_value: 18000/port_value: $LLMGW_CP_XDS_PORT/" envoy/envoy.yaml > "$RUN_DIR/envoy.yaml"
   "$ENVOY" -c "$RUN_DIR/envoy.yaml" --disable-hot-restart > >(sed -u "s/^/[envoy] /") 2>&1 &
   PIDS+=($!)
-  echo "run-local: Envoy started; send LLM requests to http://127.0.0.1:10000"
+  echo "run-local: Envoy ($ENVOY) started; send LLM requests to http://127.0.0.1:10000"
+elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  # Host networking so Envoy reaches the control plane and ext-proc on loopback (Linux Docker).
+  docker run --rm --name llmgw-envoy --network host -v "$RUN_DIR/envoy.yaml:/etc/envoy/envoy.yaml:ro" \
+    "$ENVOY_IMAGE" envoy -c /etc/envoy/envoy.yaml --disable-hot-restart > >(sed -u "s/^/[envoy] /") 2>&1 &
+  PIDS+=($!)
+  echo "run-local: Envoy ($ENVOY_IMAGE in Docker) started; send LLM requests to http://127.0.0.1:10000"
 else
-  echo "run-local: no Envoy binary (set ENVOY_BIN or put envoy on PATH); running the control plane and ext-proc only."
-  echo "run-local: an Envoy elsewhere can use envoy/envoy.yaml, pointed at this machine's port $LLMGW_CP_XDS_PORT."
+  echo "run-local: NO ENVOY: ENVOY_BIN is not set, there is no 'envoy' on PATH and no Docker engine."
+  echo "run-local: running the control plane and ext-proc only; an Envoy elsewhere can use envoy/envoy.yaml"
+  echo "run-local: pointed at this machine's port $LLMGW_CP_XDS_PORT."
 fi
 
 if [[ "$MODE" == "--check" ]]; then
