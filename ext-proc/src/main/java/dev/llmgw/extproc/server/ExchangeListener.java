@@ -11,7 +11,11 @@ public interface ExchangeListener {
 
   /** Per-stream observer; every method has a no-op default. */
   interface Observer {
-    /** The request body as forwarded upstream (after rewrites). */
+    /**
+     * The request body as forwarded upstream (after rewrites).
+     *
+     * @throws RejectException to refuse the request with a client error instead of forwarding it
+     */
     default void onRequestBody(byte[] forwarded) {}
 
     /** One complete SSE event of a streamed response. */
@@ -24,7 +28,11 @@ public interface ExchangeListener {
     default void onEnd() {}
   }
 
-  /** Called once per LLM exchange after the request body was accepted. */
+  /**
+   * Called once per LLM exchange after the request body was accepted.
+   *
+   * @throws RejectException to refuse the request with a client error instead of forwarding it
+   */
   Observer open(StreamContext context);
 
   /** Whether response bodies must be streamed to ext-proc for this exchange. */

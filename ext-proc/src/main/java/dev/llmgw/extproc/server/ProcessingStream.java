@@ -226,10 +226,14 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     if (headers.getSetHeadersCount() > 0) {
       common.setHeaderMutation(headers);
     }
-    for (ExchangeListener listener : listeners) {
-      ExchangeListener.Observer observer = listener.open(context);
-      observers.add(observer);
-      observer.onRequestBody(forwarded);
+    try {
+      for (ExchangeListener listener : listeners) {
+        ExchangeListener.Observer observer = listener.open(context);
+        observers.add(observer);
+        observer.onRequestBody(forwarded);
+      }
+    } catch (RejectException e) {
+      return reject(e.error());
     }
     return ProcessingResponse.newBuilder()
         .setRequestBody(BodyResponse.newBuilder().setResponse(common))

@@ -239,6 +239,25 @@ class LlmDataPathTest {
   }
 
   @Test
+  void listenerCanRefuseARequestWithAClientErrorInTheApisShape() throws Exception {
+    ExchangeListener refusing = context -> new ExchangeListener.Observer() {
+      @Override
+      public void onRequestBody(byte[] forwarded) {
+        throw new RejectException(new dev.llmgw.extproc.api.ApiError(400, dev.llmgw.extproc.api.ApiError.Kind.INVALID_REQUEST,
+            "max_tokens", "context_length_exceeded", "prompt 9000 + max_tokens 1000 exceeds the context window of 8192 tokens"));
+      }
+    };
+    try (GatewayExchange gw = new GatewayExchange(policy(), refusing)) {
+      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages", "{\"model\":\"smart\"}").build(), OK_JSON);
+
+      assertThat(r.upstreamRequest()).isEmpty();
+      assertThat(r.clientResponse().status()).isEqualTo(400);
+      assertThat(JSON.readTree(r.clientResponse().bodyUtf8()).at("/error/message").asText()).contains("context window of 8192");
+      assertThat(gw.registry.get(ExtProcMetrics.ERRORS).tag(ExtProcMetrics.TAG_KIND, "context_length_exceeded").counter().count()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void metricsCountStreamsByApiAndTimePhases() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
       gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
