@@ -17,6 +17,8 @@ import java.util.Set;
  * @param providers upstream LLM providers, at least one
  * @param defaultProvider provider for requests that carry no route header
  * @param trustedCaFile CA bundle, on the Envoy host, that provider certificates are checked against
+ * @param routes named routes (weighted splits, failover chains); every provider also has an
+ *     implicit route of its own name
  */
 public record GatewaySpec(
     int listenerPort,
@@ -24,7 +26,8 @@ public record GatewaySpec(
     Duration extProcMessageTimeout,
     List<Provider> providers,
     String defaultProvider,
-    String trustedCaFile) {
+    String trustedCaFile,
+    List<Route> routes) {
 
   public GatewaySpec {
     if (listenerPort < 1 || listenerPort > 65535) {
@@ -32,6 +35,7 @@ public record GatewaySpec(
     }
     extProc = List.copyOf(requireNonNull(extProc, "extProc"));
     providers = List.copyOf(requireNonNull(providers, "providers"));
+    routes = List.copyOf(requireNonNull(routes, "routes"));
     requireNonNull(extProcMessageTimeout, "extProcMessageTimeout");
     requireNonNull(defaultProvider, "defaultProvider");
     requireNonNull(trustedCaFile, "trustedCaFile");
@@ -47,6 +51,22 @@ public record GatewaySpec(
         throw new IllegalArgumentException("providers: duplicate name '" + p.name() + "' (expected: unique names)");
       }
     }
+    Set<String> routeNames = new HashSet<>();
+    for (Route r : routes) {
+      if (names.contains(r.name())) {
+        throw new IllegalArgumentException("routes: '" + r.name() + "' is already the implicit route of provider '"
+            + r.name() + "' (expected: a route name that is not a provider name)");
+      }
+      if (!routeNames.add(r.name())) {
+        throw new IllegalArgumentException("routes: duplicate name '" + r.name() + "' (expected: unique names)");
+      }
+      for (Route.Target t : r.targets()) {
+        if (!names.contains(t.provider())) {
+          throw new IllegalArgumentException("routes['" + r.name() + "'].targets: unknown provider '" + t.provider()
+              + "' (expected: one of " + names.stream().sorted().toList() + ")");
+        }
+      }
+    }
     if (!names.contains(defaultProvider)) {
       throw new IllegalArgumentException(
           "defaultProvider: '" + defaultProvider + "' (expected: one of " + names.stream().sorted().toList() + ")");
@@ -54,5 +74,11 @@ public record GatewaySpec(
     if (extProcMessageTimeout.isNegative() || extProcMessageTimeout.isZero()) {
       throw new IllegalArgumentException("extProcMessageTimeout: " + extProcMessageTimeout + " (expected: > 0)");
     }
+  }
+
+  /** Same spec without any named route, for the startup configuration. */
+  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
+      String defaultProvider, String trustedCaFile) {
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, List.of());
   }
 }

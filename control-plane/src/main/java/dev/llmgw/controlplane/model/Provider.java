@@ -11,21 +11,20 @@ import java.util.regex.Pattern;
  *
  * @param name stable identifier used in route headers, cluster names and metrics ({@code openai})
  * @param address where the provider is reached
- * @param tls whether to speak TLS to it; the SNI and certificate check use {@code address.host()}
+ * @param tls whether to speak TLS to it; SNI and the certificate check use {@code sni}
+ * @param sni server name for TLS; defaults to {@code address.host()}
  * @param connectTimeout TCP (and TLS) connect timeout
+ * @param credential header Envoy adds to each request to this provider, or null
  */
-public record Provider(String name, Endpoint address, boolean tls, Duration connectTimeout) {
+public record Provider(String name, Endpoint address, boolean tls, String sni, Duration connectTimeout, Credential credential) {
 
-  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+  static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
 
   public Provider {
-    requireNonNull(name, "name");
+    requireName("name", name);
     requireNonNull(address, "address");
     requireNonNull(connectTimeout, "connectTimeout");
-    if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "name: '" + name + "' (expected: lower-case letters, digits and '-', starting with a letter, at most 63)");
-    }
+    sni = sni == null || sni.isBlank() ? address.host() : sni;
     if (connectTimeout.isNegative() || connectTimeout.isZero()) {
       throw new IllegalArgumentException("connectTimeout: " + connectTimeout + " (expected: > 0)");
     }
@@ -33,18 +32,41 @@ public record Provider(String name, Endpoint address, boolean tls, Duration conn
 
   /** A provider from its base URL: {@code https://api.openai.com} means TLS to port 443. */
   public static Provider fromUrl(String name, String baseUrl, Duration connectTimeout) {
+    return fromUrl(name, baseUrl, connectTimeout, null);
+  }
+
+  public static Provider fromUrl(String name, String baseUrl, Duration connectTimeout, Credential credential) {
     URI uri;
     try {
-      uri = URI.create(baseUrl);
+      uri = URI.create(requireNonNull(baseUrl, "baseUrl"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port])", e);
     }
     String scheme = uri.getScheme();
-    if (uri.getHost() == null || !("https".equals(scheme) || "http".equals(scheme))) {
-      throw new IllegalArgumentException("baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port])");
+    if (uri.getHost() == null || !("https".equals(scheme) || "http".equals(scheme))
+        || uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
+      throw new IllegalArgumentException("baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port] without a path)");
     }
     boolean tls = "https".equals(scheme);
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-    return new Provider(name, new Endpoint(uri.getHost(), port), tls, connectTimeout);
+    return new Provider(name, new Endpoint(uri.getHost(), port), tls, null, connectTimeout, credential);
+  }
+
+  /** The base URL this provider was described by. */
+  public String baseUrl() {
+    int defaultPort = tls ? 443 : 80;
+    return (tls ? "https://" : "http://") + (address.port() == defaultPort ? hostForUrl() : address.toString());
+  }
+
+  private String hostForUrl() {
+    return address.host().contains(":") ? "[" + address.host() + "]" : address.host();
+  }
+
+  static void requireName(String field, String name) {
+    requireNonNull(name, field);
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          field + ": '" + name + "' (expected: lower-case letters, digits and '-', starting with a letter, at most 63)");
+    }
   }
 }

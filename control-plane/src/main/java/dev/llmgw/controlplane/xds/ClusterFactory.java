@@ -3,7 +3,11 @@ package dev.llmgw.controlplane.xds;
 import com.google.protobuf.Any;
 import com.google.protobuf.util.Durations;
 import dev.llmgw.controlplane.model.Provider;
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
+import io.envoyproxy.envoy.type.v3.Percent;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster.DiscoveryType;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster.EdsClusterConfig;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
@@ -14,6 +18,9 @@ import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.core.v3.UpstreamHttpProtocolOptions;
+import io.envoyproxy.envoy.extensions.clusters.aggregate.v3.ClusterConfig;
+import io.envoyproxy.envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
@@ -27,6 +34,9 @@ public final class ClusterFactory {
   /** Key Envoy uses to find upstream HTTP protocol options in {@code typed_extension_protocol_options}. */
   static final String HTTP_PROTOCOL_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
   static final String TLS_TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
+  static final double DEFAULT_RETRY_BUDGET_PERCENT = 20.0;
+  static final String AGGREGATE_CLUSTER = "envoy.clusters.aggregate";
+  static final String UPSTREAM_CODEC_FILTER = "envoy.filters.http.upstream_codec";
 
   private ClusterFactory() {}
 
@@ -36,7 +46,28 @@ public final class ClusterFactory {
    * certificate's SAN are taken from the host Envoy connects to.
    */
   public static Cluster provider(Provider provider, String trustedCaFile) {
+    return provider(provider, trustedCaFile, DEFAULT_RETRY_BUDGET_PERCENT);
+  }
+
+  /**
+   * A provider cluster with outlier detection (a provider answering 5xx or failing to connect is
+   * ejected, so a failover chain moves past it) and a retry budget, so retries can never multiply
+   * load on a struggling provider beyond {@code retryBudgetPercent} of active requests.
+   */
+  public static Cluster provider(Provider provider, String trustedCaFile, double retryBudgetPercent) {
     Cluster.Builder cluster = Cluster.newBuilder()
+        .setOutlierDetection(OutlierDetection.newBuilder()
+            .setConsecutive5Xx(UInt32Value.of(5))
+            .setConsecutiveGatewayFailure(UInt32Value.of(3))
+            .setInterval(Durations.fromSeconds(10))
+            .setBaseEjectionTime(Durations.fromSeconds(30))
+            // Provider clusters have one logical host; it must be ejectable for failover to happen.
+            .setMaxEjectionPercent(UInt32Value.of(100)))
+        .setCircuitBreakers(CircuitBreakers.newBuilder()
+            .addThresholds(CircuitBreakers.Thresholds.newBuilder()
+                .setRetryBudget(CircuitBreakers.Thresholds.RetryBudget.newBuilder()
+                    .setBudgetPercent(Percent.newBuilder().setValue(retryBudgetPercent))
+                    .setMinRetryConcurrency(UInt32Value.of(3)))))
         .setName(XdsNames.providerCluster(provider.name()))
         .setType(DiscoveryType.LOGICAL_DNS)
         .setDnsLookupFamily(Cluster.DnsLookupFamily.V4_PREFERRED)
@@ -48,12 +79,19 @@ public final class ClusterFactory {
             .setCommonHttpProtocolOptions(HttpProtocolOptions.newBuilder().setIdleTimeout(Durations.fromSeconds(60)))
             .setExplicitHttpConfig(ExplicitHttpConfig.newBuilder()
                 .setHttpProtocolOptions(io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance()));
+    if (provider.credential() != null) {
+      // The credential stays out of routes and logs: an upstream filter injects it from an SDS secret.
+      protocol.addHttpFilters(SecretFactory.credentialInjector(provider))
+          .addHttpFilters(HttpFilter.newBuilder()
+              .setName(UPSTREAM_CODEC_FILTER)
+              .setTypedConfig(Any.pack(UpstreamCodec.getDefaultInstance())));
+    }
     if (provider.tls()) {
       protocol.setUpstreamHttpProtocolOptions(UpstreamHttpProtocolOptions.newBuilder()
           .setAutoSni(true)
           .setAutoSanValidation(true));
       UpstreamTlsContext tls = UpstreamTlsContext.newBuilder()
-          .setSni(provider.address().host())
+          .setSni(provider.sni())
           .setCommonTlsContext(CommonTlsContext.newBuilder()
               .setValidationContext(CertificateValidationContext.newBuilder()
                   .setTrustedCa(DataSource.newBuilder().setFilename(trustedCaFile))))
@@ -82,6 +120,21 @@ public final class ClusterFactory {
         .setEdsClusterConfig(EdsClusterConfig.newBuilder().setEdsConfig(adsConfigSource()))
         .setConnectTimeout(duration(connectTimeout))
         .putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS_KEY, Any.pack(protocol))
+        .build();
+  }
+
+  /**
+   * A failover chain: an aggregate cluster over provider clusters in priority order. Envoy sends
+   * traffic to the first cluster with healthy hosts and moves on when one fails or is ejected.
+   */
+  public static Cluster failover(String routeName, List<String> clustersInPriorityOrder) {
+    return Cluster.newBuilder()
+        .setName(XdsNames.failoverCluster(routeName))
+        .setConnectTimeout(Durations.fromSeconds(5))
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setClusterType(Cluster.CustomClusterType.newBuilder()
+            .setName(AGGREGATE_CLUSTER)
+            .setTypedConfig(Any.pack(ClusterConfig.newBuilder().addAllClusters(clustersInPriorityOrder).build())))
         .build();
   }
 

@@ -1,39 +1,59 @@
 package dev.llmgw.controlplane.xds;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
+import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
 import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.controlplane.model.Route.Retry;
+import dev.llmgw.controlplane.model.Route.Target;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate;
+import io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.List;
 
 /**
  * Builds the route configuration. ext-proc decides where a request goes and says so in
- * {@link XdsNames#ROUTE_HEADER}; one route per provider matches that header, and a last route
- * sends requests without it to the default provider.
+ * {@link XdsNames#ROUTE_HEADER}: named routes (weighted splits, failover chains) match their name,
+ * every provider matches its own name, and a last route sends requests without the header to the
+ * default provider.
  */
 public final class RouteFactory {
 
   static final long DEFAULT_ROUTE_TIMEOUT_SECONDS = 300;
+  /** Retry on what an LLM provider returns when it is overloaded or unreachable. */
+  static final String RETRY_ON = "retriable-status-codes,5xx,reset,connect-failure";
+  static final String PREVIOUS_HOSTS = "envoy.retry_host_predicates.previous_hosts";
+  static final String PREVIOUS_PRIORITIES = "envoy.retry_priorities.previous_priorities";
 
   private RouteFactory() {}
 
   public static RouteConfiguration routes(List<Provider> providers, String defaultProvider) {
+    return routes(providers, defaultProvider, List.of());
+  }
+
+  public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
+      List<dev.llmgw.controlplane.model.Route> named) {
     VirtualHost.Builder vhost = VirtualHost.newBuilder().setName("llmgw").addDomains("*");
+    for (dev.llmgw.controlplane.model.Route r : named) {
+      vhost.addRoutes(Route.newBuilder()
+          .setName("route_" + r.name())
+          .setMatch(headerMatch(r.name()))
+          .setRoute(action(r)));
+    }
     for (Provider p : providers) {
       vhost.addRoutes(Route.newBuilder()
           .setName("provider_" + p.name())
-          .setMatch(RouteMatch.newBuilder()
-              .setPrefix("/")
-              .addHeaders(HeaderMatcher.newBuilder()
-                  .setName(XdsNames.ROUTE_HEADER)
-                  .setStringMatch(StringMatcher.newBuilder().setExact(p.name()))))
-          .setRoute(toProvider(p)));
+          .setMatch(headerMatch(p.name()))
+          .setRoute(toCluster(XdsNames.providerCluster(p.name()))));
     }
     Provider fallback = providers.stream()
         .filter(p -> p.name().equals(defaultProvider))
@@ -42,17 +62,82 @@ public final class RouteFactory {
     vhost.addRoutes(Route.newBuilder()
         .setName("default")
         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-        .setRoute(toProvider(fallback)));
+        .setRoute(toCluster(XdsNames.providerCluster(fallback.name()))));
     return RouteConfiguration.newBuilder().setName(XdsNames.ROUTE_CONFIG).addVirtualHosts(vhost).build();
   }
 
-  private static RouteAction toProvider(Provider p) {
+  private static RouteMatch headerMatch(String value) {
+    return RouteMatch.newBuilder()
+        .setPrefix("/")
+        .addHeaders(HeaderMatcher.newBuilder()
+            .setName(XdsNames.ROUTE_HEADER)
+            .setStringMatch(StringMatcher.newBuilder().setExact(value)))
+        .build();
+  }
+
+  private static RouteAction toCluster(String cluster) {
+    return base().setCluster(cluster).build();
+  }
+
+  private static RouteAction.Builder base() {
     return RouteAction.newBuilder()
-        .setCluster(XdsNames.providerCluster(p.name()))
         // Providers serve by virtual host; send the Host they expect, not the gateway's.
         .setAutoHostRewrite(BoolValue.of(true))
         // Completions can take minutes; Envoy's 15 s default would cut them off.
-        .setTimeout(Durations.fromSeconds(DEFAULT_ROUTE_TIMEOUT_SECONDS))
-        .build();
+        .setTimeout(Durations.fromSeconds(DEFAULT_ROUTE_TIMEOUT_SECONDS));
   }
+
+  static RouteAction action(dev.llmgw.controlplane.model.Route r) {
+    RouteAction.Builder action = base().setTimeout(ClusterFactory.duration(r.timeout()));
+    if (r.idleTimeout() != null) {
+      action.setIdleTimeout(ClusterFactory.duration(r.idleTimeout()));
+    }
+    List<Target> targets = r.byPriority();
+    if (r.isFailover()) {
+      action.setCluster(XdsNames.failoverCluster(r.name()));
+    } else if (targets.size() == 1) {
+      action.setCluster(XdsNames.providerCluster(targets.get(0).provider()));
+    } else {
+      WeightedCluster.Builder split = WeightedCluster.newBuilder();
+      for (Target t : targets) {
+        split.addClusters(WeightedCluster.ClusterWeight.newBuilder()
+            .setName(XdsNames.providerCluster(t.provider()))
+            .setWeight(UInt32Value.of(t.weight())));
+      }
+      action.setWeightedClusters(split);
+    }
+    if (r.retry() != null) {
+      action.setRetryPolicy(retryPolicy(r.retry(), r.isFailover(), targets.size()));
+    }
+    return action.build();
+  }
+
+  /**
+   * A retry never goes back to a host that just failed (previous_hosts); on a failover route it
+   * also goes to the next priority first (previous_priorities), so a retry lands on the next
+   * provider instead of hammering the one that answered 429.
+   */
+  static RetryPolicy retryPolicy(Retry retry, boolean failover, int priorities) {
+    RetryPolicy.Builder policy = RetryPolicy.newBuilder()
+        .setRetryOn(RETRY_ON)
+        .addRetriableStatusCodes(429)
+        .setNumRetries(UInt32Value.of(retry.attempts()))
+        .setRetryBackOff(RetryPolicy.RetryBackOff.newBuilder()
+            .setBaseInterval(ClusterFactory.duration(retry.baseBackoff()))
+            .setMaxInterval(ClusterFactory.duration(retry.baseBackoff().multipliedBy(10))))
+        .addRetryHostPredicate(RetryPolicy.RetryHostPredicate.newBuilder()
+            .setName(PREVIOUS_HOSTS)
+            .setTypedConfig(Any.pack(PreviousHostsPredicate.getDefaultInstance())))
+        .setHostSelectionRetryMaxAttempts(3);
+    if (retry.perTryTimeout() != null) {
+      policy.setPerTryTimeout(ClusterFactory.duration(retry.perTryTimeout()));
+    }
+    if (failover) {
+      policy.setRetryPriority(RetryPolicy.RetryPriority.newBuilder()
+          .setName(PREVIOUS_PRIORITIES)
+          .setTypedConfig(Any.pack(PreviousPrioritiesConfig.newBuilder().setUpdateFrequency(Math.max(1, priorities - 1)).build())));
+    }
+    return policy.build();
+  }
+
 }

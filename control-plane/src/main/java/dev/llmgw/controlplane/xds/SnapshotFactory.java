@@ -2,8 +2,10 @@ package dev.llmgw.controlplane.xds;
 
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.controlplane.model.Route;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,15 +20,30 @@ public final class SnapshotFactory {
   public static Snapshot snapshot(GatewaySpec spec, String version) {
     List<Cluster> clusters = new ArrayList<>();
     clusters.add(ClusterFactory.extProc(EXT_PROC_CONNECT_TIMEOUT));
+    List<Secret> secrets = new ArrayList<>();
     for (Provider p : spec.providers()) {
-      clusters.add(ClusterFactory.provider(p, spec.trustedCaFile()));
+      double budget = spec.routes().stream()
+          .filter(r -> r.retry() != null && r.targets().stream().anyMatch(t -> t.provider().equals(p.name())))
+          .mapToDouble(r -> r.retry().budgetPercent())
+          .max()
+          .orElse(ClusterFactory.DEFAULT_RETRY_BUDGET_PERCENT);
+      clusters.add(ClusterFactory.provider(p, spec.trustedCaFile(), budget));
+      if (p.credential() != null) {
+        secrets.add(SecretFactory.credential(p));
+      }
+    }
+    for (Route r : spec.routes()) {
+      if (r.isFailover()) {
+        clusters.add(ClusterFactory.failover(r.name(),
+            r.byPriority().stream().map(t -> XdsNames.providerCluster(t.provider())).toList()));
+      }
     }
     return Snapshot.create(
         clusters,
         List.of(EndpointFactory.loadAssignment(XdsNames.EXT_PROC_CLUSTER, spec.extProc())),
         List.of(ListenerFactory.ingress(spec.listenerPort(), spec.extProcMessageTimeout())),
-        List.of(RouteFactory.routes(spec.providers(), spec.defaultProvider())),
-        List.of(),
+        List.of(RouteFactory.routes(spec.providers(), spec.defaultProvider(), spec.routes())),
+        secrets,
         version);
   }
 }

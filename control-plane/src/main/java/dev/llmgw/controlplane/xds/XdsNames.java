@@ -20,6 +20,16 @@ public final class XdsNames {
 
   private XdsNames() {}
 
+  /** Aggregate cluster of a failover route: {@code llmgw_failover_chat}. */
+  public static String failoverCluster(String routeName) {
+    return "llmgw_failover_" + routeName;
+  }
+
+  /** SDS secret holding a provider's credential. */
+  public static String credentialSecret(String providerName) {
+    return "llmgw_credential_" + providerName;
+  }
+
   public static String providerCluster(String providerName) {
     return PROVIDER_CLUSTER_PREFIX + providerName;
   }

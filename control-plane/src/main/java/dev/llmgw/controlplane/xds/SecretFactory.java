@@ -1,0 +1,49 @@
+package dev.llmgw.controlplane.xds;
+
+import com.google.protobuf.Any;
+import dev.llmgw.controlplane.model.Provider;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
+import io.envoyproxy.envoy.extensions.filters.http.credential_injector.v3.CredentialInjector;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.http.injected_credentials.generic.v3.Generic;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.GenericSecret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+
+/**
+ * Provider credentials: an SDS generic secret per provider, and the upstream credential_injector
+ * filter that adds it as a request header. Keeping the value in a secret (not in route headers)
+ * keeps it out of route dumps and lets it rotate without touching routes.
+ */
+public final class SecretFactory {
+
+  static final String CREDENTIAL_INJECTOR_FILTER = "envoy.filters.http.credential_injector";
+  static final String GENERIC_CREDENTIAL = "envoy.http.injected_credentials.generic";
+
+  private SecretFactory() {}
+
+  /** The secret for {@code provider}'s credential; the provider must have one. */
+  public static Secret credential(Provider provider) {
+    return Secret.newBuilder()
+        .setName(XdsNames.credentialSecret(provider.name()))
+        .setGenericSecret(GenericSecret.newBuilder()
+            .setSecret(DataSource.newBuilder().setInlineString(provider.credential().value())))
+        .build();
+  }
+
+  static HttpFilter credentialInjector(Provider provider) {
+    Generic generic = Generic.newBuilder()
+        .setCredential(SdsSecretConfig.newBuilder()
+            .setName(XdsNames.credentialSecret(provider.name()))
+            .setSdsConfig(ClusterFactory.adsConfigSource()))
+        .setHeader(provider.credential().header())
+        .build();
+    CredentialInjector injector = CredentialInjector.newBuilder()
+        // The client's own Authorization (a gateway key) must never reach the provider.
+        .setOverwrite(true)
+        .setCredential(TypedExtensionConfig.newBuilder().setName(GENERIC_CREDENTIAL).setTypedConfig(Any.pack(generic)))
+        .build();
+    return HttpFilter.newBuilder().setName(CREDENTIAL_INJECTOR_FILTER).setTypedConfig(Any.pack(injector)).build();
+  }
+}
