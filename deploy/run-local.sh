@@ -11,7 +11,8 @@
 #   ext-proc Prometheus metrics (/metrics)       EXT_PROC_METRICS_PORT 9003
 #   ext-proc policy file                         EXT_PROC_POLICY_FILE deploy/ext-proc/policy.yaml
 #   control plane xDS (ADS)                      LLMGW_CP_XDS_PORT    18000
-#   control plane REST (GET /healthz)            LLMGW_CP_ADMIN_PORT  18080
+#   control plane REST (GET /healthz, /v1/...)   LLMGW_CP_ADMIN_PORT  18080
+#   control plane store and admin token          LLMGW_CP_DATA_DIR    target/run-local/control-plane
 #   Envoy listener / admin / Prometheus          10000 / 9901 / 9902 (see envoy/envoy.yaml)
 set -euo pipefail
 
@@ -25,6 +26,7 @@ export EXT_PROC_GRPC_PORT="${EXT_PROC_GRPC_PORT:-9002}"
 export LLMGW_CP_XDS_PORT="${LLMGW_CP_XDS_PORT:-18000}"
 export LLMGW_CP_ADMIN_PORT="${LLMGW_CP_ADMIN_PORT:-18080}"
 export LLMGW_CP_EXT_PROC="${LLMGW_CP_EXT_PROC:-127.0.0.1:$EXT_PROC_GRPC_PORT}"
+export LLMGW_CP_DATA_DIR="${LLMGW_CP_DATA_DIR:-$RUN_DIR/control-plane}"
 export EXT_PROC_METRICS_PORT="${EXT_PROC_METRICS_PORT:-9003}"
 export EXT_PROC_POLICY_FILE="${EXT_PROC_POLICY_FILE:-$ROOT/deploy/ext-proc/policy.yaml}"
 
@@ -99,5 +101,6 @@ if [[ "$MODE" == "--check" ]]; then
   echo "run-local: check passed"
   exit 0
 fi
+echo "run-local: REST writes need: Authorization: Bearer \$(cat $LLMGW_CP_DATA_DIR/admin-token) (unless LLMGW_CP_ADMIN_TOKEN is set)"
 echo "run-local: running; Ctrl-C to stop"
 wait

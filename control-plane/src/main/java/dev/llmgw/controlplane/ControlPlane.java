@@ -2,48 +2,91 @@ package dev.llmgw.controlplane;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.controlplane.model.Endpoint;
 import dev.llmgw.controlplane.model.GatewaySpec;
+import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.rest.AdminApi;
+import dev.llmgw.controlplane.rest.ConfigApi;
+import dev.llmgw.controlplane.store.Change;
+import dev.llmgw.controlplane.store.ConfigStore;
+import dev.llmgw.controlplane.store.ConflictException;
+import dev.llmgw.controlplane.store.FileConfigStore;
+import dev.llmgw.controlplane.store.InMemoryConfigStore;
 import dev.llmgw.controlplane.xds.SnapshotPublisher;
 import dev.llmgw.controlplane.xds.XdsServer;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.grpc.ServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One running control plane: snapshot cache, publisher, xDS server and REST API, wired together.
- * The composition root; tests start it on free ports and close it.
+ * One running control plane: store, snapshot cache, publisher, xDS server and REST API, wired
+ * together. The composition root; tests start it on free ports and close it.
  */
 public final class ControlPlane implements AutoCloseable {
 
+  private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+  private final ConfigStore store;
   private final SnapshotPublisher publisher;
+  private final ConfigService service;
   private final XdsServer xds;
   private final AdminApi admin;
+  private final String adminToken;
 
-  private ControlPlane(SnapshotPublisher publisher, XdsServer xds, AdminApi admin) {
+  private ControlPlane(ConfigStore store, SnapshotPublisher publisher, ConfigService service, XdsServer xds, AdminApi admin,
+      String adminToken) {
+    this.store = store;
     this.publisher = publisher;
+    this.service = service;
     this.xds = xds;
     this.admin = admin;
+    this.adminToken = adminToken;
   }
 
-  /** Starts the servers and publishes the first snapshot; {@code xdsServer} carries the xDS port. */
+  /**
+   * Opens the store (seeding it with the startup providers the first time), publishes its state,
+   * then starts the servers; {@code xdsServer} carries the xDS port.
+   */
   public static ControlPlane start(ControlPlaneConfig config, ServerBuilder<?> xdsServer, SnapshotPublisher.SnapshotCheck check) {
     requireNonNull(config, "config");
-    SimpleCache<String> cache = new SimpleCache<>(node -> SnapshotPublisher.DEFAULT_GROUP);
-    SnapshotPublisher publisher = new SnapshotPublisher(cache, check, 0);
-    publisher.publish(spec(config));
-    XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace());
-    AdminApi admin;
+    GatewaySpec base = spec(config);
+    ConfigStore store = openStore(config);
     try {
-      admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher);
+      seed(store, base);
+      SimpleCache<String> cache = new SimpleCache<>(node -> SnapshotPublisher.DEFAULT_GROUP);
+      // Snapshot versions are the store's versions, so they keep increasing across restarts.
+      SnapshotPublisher publisher = new SnapshotPublisher(cache, check, 0);
+      ConfigService service = new ConfigService(store, publisher, base, ConfigApi::parseProvider, ConfigApi::parseRoute);
+      service.publishCurrent();
+      String token = adminToken(config);
+      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace());
+      AdminApi admin;
+      try {
+        admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher, new ConfigApi(service, token));
+      } catch (RuntimeException e) {
+        xds.close();
+        throw e;
+      }
+      return new ControlPlane(store, publisher, service, xds, admin, token);
     } catch (RuntimeException e) {
-      xds.close();
+      store.close();
       throw e;
     }
-    return new ControlPlane(publisher, xds, admin);
   }
 
   /** The spec the startup settings describe, with ext-proc addresses resolved for EDS. */
@@ -55,6 +98,63 @@ public final class ControlPlane implements AutoCloseable {
         config.providers(),
         config.defaultProvider(),
         config.trustedCaFile());
+  }
+
+  private static ConfigStore openStore(ControlPlaneConfig config) {
+    if (config.store().equals("memory")) {
+      log.warn("store=memory: providers and routes changed over REST are lost when the control plane stops");
+      return new InMemoryConfigStore();
+    }
+    log.info("store: {}", config.dataDir().toAbsolutePath());
+    return FileConfigStore.open(config.dataDir().resolve("store"));
+  }
+
+  /** The first start of an empty store takes the providers from the startup settings. */
+  private static void seed(ConfigStore store, GatewaySpec base) {
+    if (store.state().version() != 0) {
+      return;
+    }
+    ObjectMapper json = new ObjectMapper();
+    List<Change> changes = new ArrayList<>();
+    for (Provider p : base.providers()) {
+      ObjectNode doc = json.createObjectNode();
+      doc.put("base_url", p.baseUrl());
+      doc.put("connect_timeout_ms", p.connectTimeout().toMillis());
+      changes.add(new Change(Change.Op.PUT, ConfigService.KIND_PROVIDERS, p.name(), doc, OptionalLong.of(0)));
+    }
+    try {
+      store.applyAll(changes);
+    } catch (ConflictException e) {
+      throw new IllegalStateException("seeding an empty store conflicted: " + e.getMessage(), e);
+    }
+    log.info("seeded the store with {} providers from the startup settings", changes.size());
+  }
+
+  /** The configured admin token, or one generated into {@code <data-dir>/admin-token} (mode 600); never logged. */
+  private static String adminToken(ControlPlaneConfig config) {
+    if (!config.adminToken().isEmpty()) {
+      return config.adminToken();
+    }
+    Path file = config.dataDir().resolve("admin-token");
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file).trim();
+      }
+      Files.createDirectories(config.dataDir());
+      byte[] random = new byte[24];
+      new SecureRandom().nextBytes(random);
+      String token = HexFormat.of().formatHex(random);
+      Files.writeString(file, token + "\n");
+      try {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        log.warn("cannot restrict permissions of {} on this file system", file);
+      }
+      log.info("no --admin-token given: generated one into {} (REST writes need it as a bearer token)", file.toAbsolutePath());
+      return token;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or create the admin token file " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** EDS endpoints must be IP addresses (Envoy does not resolve them), so names are resolved here. */
@@ -70,6 +170,14 @@ public final class ControlPlane implements AutoCloseable {
     return publisher;
   }
 
+  public ConfigService service() {
+    return service;
+  }
+
+  public String adminToken() {
+    return adminToken;
+  }
+
   public int xdsPort() {
     return xds.port();
   }
@@ -78,11 +186,12 @@ public final class ControlPlane implements AutoCloseable {
     return admin.port();
   }
 
-  /** Stops taking requests, then lets open xDS streams end within the grace period. */
+  /** Stops taking requests, lets open xDS streams end within the grace period, closes the store. */
   @Override
   public void close() {
     admin.close();
     xds.close();
+    store.close();
   }
 
   static List<String> describe(ControlPlane cp) {

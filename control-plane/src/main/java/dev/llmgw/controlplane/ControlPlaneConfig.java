@@ -24,7 +24,10 @@ public record ControlPlaneConfig(
     List<Provider> providers,
     String defaultProvider,
     String trustedCaFile,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    String store,
+    java.nio.file.Path dataDir,
+    String adminToken) {
 
   /** Setting name to default value; the order is the order {@code --help} lists them in. */
   static final Map<String, String> DEFAULTS = defaults();
@@ -32,6 +35,12 @@ public record ControlPlaneConfig(
   public ControlPlaneConfig {
     extProc = List.copyOf(extProc);
     providers = List.copyOf(providers);
+  }
+
+  @Override
+  public String toString() {
+    return "ControlPlaneConfig[xdsPort=" + xdsPort + ", adminPort=" + adminPort + ", store=" + store + ", dataDir=" + dataDir
+        + ", adminToken=" + (adminToken.isEmpty() ? "(generated)" : "(set)") + "]";
   }
 
   public static ControlPlaneConfig fromArgs(String[] args, Map<String, String> env) {
@@ -69,7 +78,10 @@ public record ControlPlaneConfig(
         providers,
         values.get("default-provider"),
         values.get("trusted-ca-file"),
-        Duration.ofSeconds(integer(values, "shutdown-grace-seconds")));
+        Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
+        store(values.get("store")),
+        java.nio.file.Path.of(values.get("data-dir")),
+        values.get("admin-token"));
   }
 
   static String envName(String setting) {
@@ -78,7 +90,8 @@ public record ControlPlaneConfig(
 
   static String usage() {
     StringBuilder b = new StringBuilder();
-    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("--").append(k).append("=<").append(v).append('>'));
+    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("--").append(k).append("=<")
+        .append(k.equals("admin-token") ? "secret" : v).append('>'));
     return b.toString();
   }
 
@@ -95,7 +108,17 @@ public record ControlPlaneConfig(
     d.put("provider-connect-timeout-ms", "5000");
     d.put("trusted-ca-file", "/etc/ssl/certs/ca-certificates.crt");
     d.put("shutdown-grace-seconds", "10");
+    d.put("store", "file");
+    d.put("data-dir", "data/control-plane");
+    d.put("admin-token", "");
     return java.util.Collections.unmodifiableMap(d);
+  }
+
+  private static String store(String value) {
+    if (!value.equals("file") && !value.equals("memory")) {
+      throw new IllegalArgumentException("store: '" + value + "' (expected: file or memory)");
+    }
+    return value;
   }
 
   private static List<String> list(Map<String, String> values, String name) {

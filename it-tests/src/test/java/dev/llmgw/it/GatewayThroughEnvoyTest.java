@@ -41,7 +41,9 @@ class GatewayThroughEnvoyTest {
           "--listener-port=" + listenerPort,
           "--ext-proc=127.0.0.1:" + extProc.port(),
           "--providers=mock=http://127.0.0.1:" + provider.port(),
-          "--default-provider=mock"}, Map.of());
+          "--default-provider=mock",
+          "--store=memory",
+          "--admin-token=it-token"}, Map.of());
       try (ControlPlane cp = ControlPlane.start(config,
               NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), new EnvoyContractCheck());
           EnvoyProcess envoy = EnvoyProcess.start(EnvoyRuntime.detect().orElseThrow(), cp.xdsPort(), work)) {

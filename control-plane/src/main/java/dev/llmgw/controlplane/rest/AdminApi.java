@@ -8,7 +8,7 @@ import io.javalin.http.HttpStatus;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The control plane's REST API. For now: health, for load balancers and orchestrators. */
+/** The control plane's REST API: health, and the configuration endpoints of {@link ConfigApi}. */
 public final class AdminApi implements AutoCloseable {
 
   private final Javalin app;
@@ -22,6 +22,11 @@ public final class AdminApi implements AutoCloseable {
    * snapshot has been published and 503 before, with the version in the body either way.
    */
   public static AdminApi start(String host, int port, SnapshotPublisher publisher) {
+    return start(host, port, publisher, null);
+  }
+
+  /** Starts the API with the configuration endpoints of {@code config}, when given. */
+  public static AdminApi start(String host, int port, SnapshotPublisher publisher, ConfigApi configApi) {
     requireNonNull(publisher, "publisher");
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;
@@ -34,9 +39,17 @@ public final class AdminApi implements AutoCloseable {
       body.put("snapshotVersion", published.map(SnapshotPublisher.Published::version).orElse(null));
       ctx.status(published.isPresent() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(body);
     });
-    app.error(HttpStatus.NOT_FOUND, ctx -> ctx.json(Map.of("error", Map.of(
-        "type", "not_found",
-        "message", "no such endpoint: " + ctx.method() + " " + ctx.path() + " (expected: GET /healthz)"))));
+    if (configApi != null) {
+      configApi.register(app);
+    }
+    app.error(HttpStatus.NOT_FOUND, ctx -> {
+      if (ctx.result() == null || !ctx.result().startsWith("{")) {
+        ctx.json(Map.of("error", Map.of(
+            "type", "not_found",
+            "message", "no such endpoint: " + ctx.method() + " " + ctx.path()
+                + " (expected: GET /healthz, /openapi.json, /v1/providers, /v1/routes)")));
+      }
+    });
     app.start(host, port);
     return new AdminApi(app);
   }

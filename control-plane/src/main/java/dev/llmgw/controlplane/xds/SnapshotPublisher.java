@@ -42,7 +42,13 @@ public final class SnapshotPublisher {
   private final AtomicReference<Published> last = new AtomicReference<>();
   private long version;
 
-  /** @param startVersion the version of the last snapshot published before a restart, or 0 */
+  /** Number part of a version string published by this class. */
+  public static long number(String version) {
+    int dash = version.indexOf('-');
+    return Long.parseLong(dash < 0 ? version : version.substring(0, dash));
+  }
+
+  /** @param startVersion versions published will be above this */
   public SnapshotPublisher(SimpleCache<String> cache, SnapshotCheck check, long startVersion) {
     this.cache = requireNonNull(cache, "cache");
     this.check = requireNonNull(check, "check");
@@ -59,12 +65,25 @@ public final class SnapshotPublisher {
    * @throws InvalidSnapshotException if the snapshot fails a check; nothing is published then
    */
   public synchronized String publish(GatewaySpec spec) {
-    String next = Long.toString(version + 1);
+    return publishAt(spec, version + 1);
+  }
+
+  /**
+   * Publishes {@code spec} as version {@code number}, which must be above every version published
+   * so far by this publisher. The version string is {@code <number>-<fingerprint of the spec>}: the
+   * number keeps increasing across restarts when it comes from the store, and the fingerprint makes
+   * a restart with changed startup settings visible to Envoys that reconnect with the old version.
+   */
+  public synchronized String publishAt(GatewaySpec spec, long number) {
+    if (number <= version) {
+      throw new IllegalArgumentException("version: " + number + " (expected: > " + version + ")");
+    }
+    String next = number + "-" + Integer.toHexString(spec.hashCode());
     Snapshot snapshot = SnapshotFactory.snapshot(spec, next);
     check.check(snapshot);
     cache.setSnapshot(DEFAULT_GROUP, snapshot);
-    version++;
-    last.set(new Published(next, spec));
+    version = number;
+    last.set(new Published(next, spec, snapshot));
     log.info("published snapshot version {} ({} clusters, {} listeners, {} route configs, {} endpoints)",
         next,
         snapshot.clusters().resources().size(),
@@ -79,6 +98,17 @@ public final class SnapshotPublisher {
     return Optional.ofNullable(last.get());
   }
 
+  /** Runs the publish-time checks on a candidate without publishing it. */
+  public void check(Snapshot candidate) {
+    check.check(candidate);
+  }
+
+  /** The last published snapshot, or null before the first. */
+  public Snapshot lastSnapshot() {
+    Published p = last.get();
+    return p == null ? null : p.snapshot();
+  }
+
   /** A version that reached the cache, with its source. */
-  public record Published(String version, GatewaySpec spec) {}
+  public record Published(String version, GatewaySpec spec, Snapshot snapshot) {}
 }

@@ -71,6 +71,23 @@ final class AdsTestClient implements AutoCloseable {
         .build());
   }
 
+  /** The next responses, one of each of {@code typeUrls} in whatever order the server sends them. */
+  java.util.Map<String, DiscoveryResponse> nextOfEach(Duration timeout, String... typeUrls) throws InterruptedException {
+    java.util.Map<String, DiscoveryResponse> got = new java.util.HashMap<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (got.size() < typeUrls.length) {
+      Object item = inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      assertThat(item).as("responses of %s within %s (got %s)", List.of(typeUrls), timeout, got.keySet()).isNotNull();
+      if (item instanceof Throwable t) {
+        throw new AssertionError("ADS stream failed", t);
+      }
+      DiscoveryResponse r = (DiscoveryResponse) item;
+      assertThat(List.of(typeUrls)).contains(r.getTypeUrl());
+      got.put(r.getTypeUrl(), r);
+    }
+    return got;
+  }
+
   /** The next response, which must be of {@code typeUrl}. */
   DiscoveryResponse next(String typeUrl, Duration timeout) throws InterruptedException {
     Object item = inbox.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,0 +1,140 @@
+package dev.llmgw.controlplane;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.controlplane.model.GatewaySpec;
+import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.controlplane.model.Route;
+import dev.llmgw.controlplane.store.Change;
+import dev.llmgw.controlplane.store.ConfigStore;
+import dev.llmgw.controlplane.store.ConflictException;
+import dev.llmgw.controlplane.store.StoreState;
+import dev.llmgw.controlplane.store.StoredDocument;
+import dev.llmgw.controlplane.xds.SnapshotFactory;
+import dev.llmgw.controlplane.xds.SnapshotPublisher;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * Turns stored documents into the gateway spec and keeps Envoy in step with the store: every
+ * change is checked as a whole candidate snapshot (Envoy's rules, cross-references) before it is
+ * committed, and published right after. One writer at a time, so check and commit see the same state.
+ */
+public final class ConfigService {
+
+  /** What a change is refused for; maps to an HTTP status in the REST layer. */
+  public enum Refusal { INVALID, CONFLICT, PRECONDITION_FAILED, NOT_FOUND }
+
+  /** A refused change, with a message that says what was expected. */
+  public static final class RefusedException extends Exception {
+    private static final long serialVersionUID = 1L;
+    public final Refusal refusal;
+    public final String field;
+
+    RefusedException(Refusal refusal, String field, String message) {
+      super(message);
+      this.refusal = refusal;
+      this.field = field;
+    }
+  }
+
+  private final ConfigStore store;
+  private final SnapshotPublisher publisher;
+  /** Startup settings that are not stored: listener port, ext-proc endpoints, default provider, CA bundle. */
+  private final GatewaySpec base;
+  private final BiFunction<String, JsonNode, Provider> providerParser;
+  private final BiFunction<String, JsonNode, Route> routeParser;
+
+  public ConfigService(ConfigStore store, SnapshotPublisher publisher, GatewaySpec base,
+      BiFunction<String, JsonNode, Provider> providerParser, BiFunction<String, JsonNode, Route> routeParser) {
+    this.store = requireNonNull(store, "store");
+    this.publisher = requireNonNull(publisher, "publisher");
+    this.base = requireNonNull(base, "base");
+    this.providerParser = providerParser;
+    this.routeParser = routeParser;
+  }
+
+  public StoreState state() {
+    return store.state();
+  }
+
+  /** The spec a store state describes, on top of the startup settings. */
+  public GatewaySpec spec(StoreState state) {
+    List<Provider> providers = new ArrayList<>();
+    for (StoredDocument d : state.list(KIND_PROVIDERS)) {
+      providers.add(providerParser.apply(d.name(), d.body()));
+    }
+    List<Route> routes = new ArrayList<>();
+    for (StoredDocument d : state.list(KIND_ROUTES)) {
+      routes.add(routeParser.apply(d.name(), d.body()));
+    }
+    return new GatewaySpec(base.listenerPort(), base.extProc(), base.extProcMessageTimeout(), providers,
+        base.defaultProvider(), base.trustedCaFile(), routes);
+  }
+
+  public static final String KIND_PROVIDERS = "providers";
+  public static final String KIND_ROUTES = "routes";
+
+  /** Publishes the store's current state; called at startup. */
+  public synchronized String publishCurrent() {
+    StoreState state = store.state();
+    return publisher.publishAt(spec(state), Math.max(1, state.version()));
+  }
+
+  /**
+   * Checks {@code change} against the whole configuration, then commits and publishes it.
+   *
+   * @param dryRun check and translate only; nothing is stored or pushed
+   * @return the snapshot the change produces (published unless {@code dryRun}) and the new state
+   */
+  public synchronized Result apply(Change change, boolean dryRun) throws RefusedException {
+    StoreState current = store.state();
+    if (change.op() == Change.Op.DELETE && current.get(change.kind(), change.name()).isEmpty()) {
+      throw new RefusedException(Refusal.NOT_FOUND, "name", change.kind() + " '" + change.name() + "' does not exist");
+    }
+    StoreState candidate = preview(current, change);
+    GatewaySpec spec;
+    try {
+      spec = spec(candidate);
+    } catch (IllegalArgumentException e) {
+      Refusal refusal = change.op() == Change.Op.DELETE ? Refusal.CONFLICT : Refusal.INVALID;
+      throw new RefusedException(refusal, null, e.getMessage());
+    }
+    Snapshot snapshot = SnapshotFactory.snapshot(spec, "dry-run");
+    try {
+      publisher.check(snapshot);
+    } catch (SnapshotPublisher.InvalidSnapshotException e) {
+      throw new RefusedException(Refusal.INVALID, null, e.getMessage());
+    }
+    if (dryRun) {
+      return new Result(current, snapshot, null);
+    }
+    StoreState committed;
+    try {
+      committed = store.apply(change);
+    } catch (ConflictException e) {
+      throw new RefusedException(change.expectedRevision().isPresent() && change.expectedRevision().getAsLong() == 0
+          ? Refusal.CONFLICT : Refusal.PRECONDITION_FAILED, null, e.getMessage());
+    }
+    String version = publisher.publishAt(spec(committed), committed.version());
+    return new Result(committed, publisher.lastSnapshot(), version);
+  }
+
+  /** Outcome of a change. */
+  public record Result(StoreState state, Snapshot snapshot, String publishedVersion) {}
+
+  private static StoreState preview(StoreState current, Change change) {
+    java.util.Map<String, java.util.Map<String, StoredDocument>> byKind = new java.util.HashMap<>();
+    current.byKind().forEach((k, v) -> byKind.put(k, new java.util.TreeMap<>(v)));
+    java.util.Map<String, StoredDocument> docs = byKind.computeIfAbsent(change.kind(), k -> new java.util.TreeMap<>());
+    if (change.op() == Change.Op.DELETE) {
+      docs.remove(change.name());
+    } else {
+      docs.put(change.name(), new StoredDocument(change.kind(), change.name(), change.body(), current.version() + 1));
+    }
+    return new StoreState(current.version() + 1, byKind);
+  }
+}

@@ -1,0 +1,204 @@
+package dev.llmgw.controlplane.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmgw.controlplane.model.Credential;
+import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.controlplane.model.Route;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The REST API's JSON documents for providers and routes, and their translation to and from the
+ * domain model. Parsing is strict: unknown fields and wrong types are 400s that name the field.
+ * Rendering never includes a credential's value.
+ */
+final class Documents {
+
+  static final String PROVIDERS = "providers";
+  static final String ROUTES = "routes";
+
+  private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential");
+  private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
+  private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms");
+  private static final Set<String> TARGET_FIELDS = Set.of("provider", "weight", "priority");
+  private static final Set<String> RETRY_FIELDS = Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
+
+  static final long DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+  static final long DEFAULT_ROUTE_TIMEOUT_MS = 300_000;
+
+  /** A request the API refuses; {@code field} names the part at fault. */
+  static final class BadDocumentException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String field;
+
+    BadDocumentException(String field, String message) {
+      super(message);
+      this.field = field;
+    }
+  }
+
+  private Documents() {}
+
+  static Provider provider(String name, JsonNode doc) {
+    requireObject("", doc);
+    onlyFields("", doc, PROVIDER_FIELDS);
+    String baseUrl = text(doc, "base_url", true);
+    long timeout = number(doc, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, 600_000);
+    Credential credential = null;
+    JsonNode c = doc.get("credential");
+    if (c != null && !c.isNull()) {
+      requireObject("credential", c);
+      onlyFields("credential.", c, CREDENTIAL_FIELDS);
+      credential = domain("credential", () -> new Credential(text(c, "header", true, "credential."), text(c, "value", true, "credential.")));
+    }
+    Credential cred = credential;
+    Provider base = domain("base_url", () -> Provider.fromUrl(name, baseUrl, Duration.ofMillis(timeout), cred));
+    String sni = text(doc, "sni", false);
+    return sni == null ? base : domain("sni", () -> new Provider(base.name(), base.address(), base.tls(), sni, base.connectTimeout(), cred));
+  }
+
+  /** The provider as the API shows it: the credential's header, never its value. */
+  static ObjectNode render(Provider p, ObjectMapper json) {
+    ObjectNode out = json.createObjectNode();
+    out.put("name", p.name());
+    out.put("base_url", p.baseUrl());
+    out.put("sni", p.sni());
+    out.put("connect_timeout_ms", p.connectTimeout().toMillis());
+    if (p.credential() == null) {
+      out.putNull("credential");
+    } else {
+      out.putObject("credential").put("header", p.credential().header()).put("configured", true);
+    }
+    return out;
+  }
+
+  static Route route(String name, JsonNode doc) {
+    requireObject("", doc);
+    onlyFields("", doc, ROUTE_FIELDS);
+    JsonNode targetsNode = doc.get("targets");
+    if (targetsNode == null || !targetsNode.isArray()) {
+      throw new BadDocumentException("targets", "targets: missing or not an array (expected: [{\"provider\": \"openai\", \"weight\": 1, \"priority\": 0}, ...])");
+    }
+    List<Route.Target> targets = new ArrayList<>();
+    for (int i = 0; i < targetsNode.size(); i++) {
+      JsonNode t = targetsNode.get(i);
+      String prefix = "targets[" + i + "].";
+      requireObject(prefix, t);
+      onlyFields(prefix, t, TARGET_FIELDS);
+      String provider = text(t, "provider", true, prefix);
+      int weight = (int) number(t, "weight", 1, 1, 10_000, prefix);
+      int priority = (int) number(t, "priority", 0, 0, 9, prefix);
+      targets.add(domain(prefix + "provider", () -> new Route.Target(provider, weight, priority)));
+    }
+    Route.Retry retry = null;
+    JsonNode r = doc.get("retry");
+    if (r != null && !r.isNull()) {
+      requireObject("retry", r);
+      onlyFields("retry.", r, RETRY_FIELDS);
+      int attempts = (int) number(r, "attempts", 2, 1, 5, "retry.");
+      long perTry = number(r, "per_try_timeout_ms", 0, 0, 3_600_000, "retry.");
+      long backoff = number(r, "base_backoff_ms", 250, 1, 60_000, "retry.");
+      double budget = r.has("budget_percent") ? decimal(r, "budget_percent", "retry.") : 20.0;
+      retry = domain("retry", () -> new Route.Retry(attempts, perTry == 0 ? null : Duration.ofMillis(perTry), Duration.ofMillis(backoff), budget));
+    }
+    long timeout = number(doc, "timeout_ms", DEFAULT_ROUTE_TIMEOUT_MS, 0, 86_400_000);
+    long idle = number(doc, "idle_timeout_ms", 0, 0, 86_400_000);
+    Route.Retry finalRetry = retry;
+    return domain("targets", () -> new Route(name, targets, finalRetry, Duration.ofMillis(timeout), idle == 0 ? null : Duration.ofMillis(idle)));
+  }
+
+  static ObjectNode render(Route r, ObjectMapper json) {
+    ObjectNode out = json.createObjectNode();
+    out.put("name", r.name());
+    ArrayNode targets = out.putArray("targets");
+    for (Route.Target t : r.targets()) {
+      targets.addObject().put("provider", t.provider()).put("weight", t.weight()).put("priority", t.priority());
+    }
+    out.put("mode", r.isFailover() ? "failover" : r.targets().size() > 1 ? "weighted_split" : "single");
+    if (r.retry() == null) {
+      out.putNull("retry");
+    } else {
+      out.putObject("retry")
+          .put("attempts", r.retry().attempts())
+          .put("per_try_timeout_ms", r.retry().perTryTimeout() == null ? 0 : r.retry().perTryTimeout().toMillis())
+          .put("base_backoff_ms", r.retry().baseBackoff().toMillis())
+          .put("budget_percent", r.retry().budgetPercent());
+    }
+    out.put("timeout_ms", r.timeout().toMillis());
+    out.put("idle_timeout_ms", r.idleTimeout() == null ? 0 : r.idleTimeout().toMillis());
+    return out;
+  }
+
+  private static <T> T domain(String field, java.util.function.Supplier<T> build) {
+    try {
+      return build.get();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new BadDocumentException(field, e.getMessage());
+    }
+  }
+
+  private static void requireObject(String field, JsonNode node) {
+    if (node == null || !node.isObject()) {
+      throw new BadDocumentException(field.isEmpty() ? "(body)" : field,
+          (field.isEmpty() ? "body" : field) + ": not a JSON object (expected: {...})");
+    }
+  }
+
+  private static void onlyFields(String prefix, JsonNode node, Set<String> allowed) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!allowed.contains(f)) {
+        throw new BadDocumentException(prefix + f, prefix + f + ": unknown field (expected one of: "
+            + allowed.stream().sorted().toList() + ")");
+      }
+    }
+  }
+
+  private static String text(JsonNode node, String field, boolean required) {
+    return text(node, field, required, "");
+  }
+
+  private static String text(JsonNode node, String field, boolean required, String prefix) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new BadDocumentException(prefix + field, prefix + field + ": missing (expected: a string)");
+      }
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new BadDocumentException(prefix + field, prefix + field + ": " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+          + " (expected: a string)");
+    }
+    return v.asText();
+  }
+
+  private static long number(JsonNode node, String field, long def, long min, long max) {
+    return number(node, field, def, min, max, "");
+  }
+
+  private static long number(JsonNode node, String field, long def, long min, long max, String prefix) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return def;
+    }
+    if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
+      throw new BadDocumentException(prefix + field, prefix + field + ": " + v + " (expected: an integer in " + min + ".." + max + ")");
+    }
+    return v.asLong();
+  }
+
+  private static double decimal(JsonNode node, String field, String prefix) {
+    JsonNode v = node.get(field);
+    if (!v.isNumber()) {
+      throw new BadDocumentException(prefix + field, prefix + field + ": " + v + " (expected: a number)");
+    }
+    return v.asDouble();
+  }
+}

@@ -1,0 +1,572 @@
+package dev.llmgw.controlplane.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default store: one directory holding a snapshot and an append-only journal, so that
+ * a crash at any point, including mid-write and mid-compaction, leaves every acknowledged change
+ * readable. Each commit is one CRC-checked journal record, forced to disk before {@link #apply}
+ * returns; a record torn by a crash can only be the last one, which nobody was told about, and is
+ * cut off on the next open. When the journal grows past {@link Compaction}, the state is written as
+ * a new snapshot (temporary file, fsync, atomic rename, directory fsync) and the journal starts
+ * over. A lock file keeps a second control plane out of the directory. Everything is also kept in
+ * memory, so reads never touch the disk. Format and guarantees: {@code docs/store.md}.
+ */
+public final class FileConfigStore implements ConfigStore {
+
+  private static final Logger log = LoggerFactory.getLogger(FileConfigStore.class);
+
+  /**
+   * Directories open in this process. Checked before touching the lock file, because closing any
+   * channel to a file drops every POSIX lock this process holds on it.
+   */
+  private static final Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
+
+  static final String LOCK_FILE = "lock";
+  static final String SNAPSHOT_FILE = "snapshot";
+  static final String JOURNAL_FILE = "journal";
+  static final String TMP_SUFFIX = ".tmp";
+
+  /**
+   * When to fold the journal into a new snapshot: after {@code maxRecords} records or {@code
+   * maxBytes} of journal, whichever comes first. Replay time on open grows with the journal.
+   */
+  public record Compaction(int maxRecords, long maxBytes) {
+
+    /** 1000 records or 4 MiB. */
+    public static final Compaction DEFAULT = new Compaction(1000, 4L * 1024 * 1024);
+
+    public Compaction {
+      if (maxRecords <= 0) {
+        throw new IllegalArgumentException("maxRecords: " + maxRecords + " (expected: > 0)");
+      }
+      if (maxBytes <= 0) {
+        throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: > 0)");
+      }
+    }
+  }
+
+  private final Path dir;
+  private final Path key;
+  private final Path journalPath;
+  private final Compaction compaction;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  private volatile StoreState state;
+  // Guarded by this.
+  private FileChannel journal;
+  private long journalBytes;
+  private int journalRecords;
+  private StoreException failure;
+  private boolean closed;
+  private boolean directorySync = true;
+
+  private FileConfigStore(Path dir, Path key, Compaction compaction, FileChannel lockChannel, FileLock lock) {
+    this.dir = dir;
+    this.key = key;
+    this.journalPath = dir.resolve(JOURNAL_FILE);
+    this.compaction = compaction;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** Opens (creating if needed) the store in {@code dir}, with the default compaction thresholds. */
+  public static FileConfigStore open(Path dir) {
+    return open(dir, Compaction.DEFAULT);
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dir}: takes the directory's lock, reads the
+   * snapshot, replays the journal and cuts off a torn last record.
+   *
+   * @throws StoreException if another process holds the directory, a file is damaged anywhere but
+   *     in its last record, or the directory cannot be read or written
+   */
+  public static FileConfigStore open(Path dir, Compaction compaction) {
+    requireNonNull(dir, "dir");
+    requireNonNull(compaction, "compaction");
+    Path key;
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir, ownerOnly(dir, true));
+      }
+      key = dir.toRealPath();
+    } catch (IOException e) {
+      throw new StoreException("cannot create the store directory " + dir + ": " + e, e);
+    }
+    if (!OPEN_IN_THIS_PROCESS.add(key)) {
+      throw new StoreException("the store in " + dir + " is already open in this process (expected: one "
+          + "FileConfigStore per directory; close the other one first)");
+    }
+    Path lockPath = dir.resolve(LOCK_FILE);
+    FileChannel lockChannel = null;
+    FileConfigStore store = null;
+    try {
+      lockChannel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE), ownerOnly(dir, false));
+      FileLock lock = lock(lockChannel, dir, lockPath);
+      store = new FileConfigStore(dir, key, compaction, lockChannel, lock);
+      store.recover();
+      return store;
+    } catch (IOException e) {
+      closeQuietly(lockChannel);
+      OPEN_IN_THIS_PROCESS.remove(key);
+      throw new StoreException("cannot open the lock file " + lockPath + ": " + e, e);
+    } catch (RuntimeException e) {
+      if (store != null) {
+        store.close();
+      } else {
+        closeQuietly(lockChannel);
+        OPEN_IN_THIS_PROCESS.remove(key);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public StoreState state() {
+    return state;
+  }
+
+  @Override
+  public StoreState apply(Change change) throws ConflictException {
+    return applyAll(List.of(requireNonNull(change, "change")));
+  }
+
+  @Override
+  public synchronized StoreState applyAll(List<Change> changes) throws ConflictException {
+    if (closed) {
+      throw new IllegalStateException("the store in " + dir + " is closed (expected: writes before close())");
+    }
+    if (failure != null) {
+      throw new StoreException("the store in " + dir + " refuses writes after an earlier I/O failure "
+          + "(expected: restart the control plane to reopen it): " + failure.getMessage(), failure);
+    }
+    StoreState next = Transitions.next(state, changes);
+    if (next == state) {
+      return next;
+    }
+    ByteBuffer record = RecordFile.frame(StoreCodec.entry(next.version(), changes));
+    int length = record.remaining();
+    try {
+      writeFully(journal, record, journalBytes);
+      journal.force(true);
+    } catch (ClosedByInterruptException e) {
+      throw afterInterrupt(next.version(), e);
+    } catch (IOException e) {
+      failure = new StoreException("writing version " + next.version() + " to " + journalPath + " at offset "
+          + journalBytes + " failed; it may or may not be there after a restart: " + e, e);
+      truncateQuietly();
+      throw failure;
+    }
+    journalBytes += length;
+    journalRecords++;
+    state = next;
+    if (journalRecords >= compaction.maxRecords() || journalBytes >= compaction.maxBytes()) {
+      compactQuietly();
+    }
+    return next;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeQuietly(journal);
+    try {
+      lock.release();
+    } catch (IOException e) {
+      log.debug("releasing the lock on {} failed; closing the file releases it", dir, e);
+    }
+    closeQuietly(lockChannel);
+    OPEN_IN_THIS_PROCESS.remove(key);
+  }
+
+  @Override
+  public String toString() {
+    return "FileConfigStore[" + dir + "]";
+  }
+
+  /**
+   * Folds the journal into a new snapshot now. Any crash inside leaves either the old snapshot with
+   * the whole journal, or the new snapshot with a journal whose records it already covers (skipped
+   * on replay), or the new snapshot with an empty journal.
+   */
+  synchronized void compact() throws IOException {
+    if (closed) {
+      throw new IllegalStateException("the store in " + dir + " is closed");
+    }
+    StoreState snapshot = state;
+    ByteBuffer header = RecordFile.header(RecordFile.SNAPSHOT_MAGIC);
+    ByteBuffer body = RecordFile.frame(StoreCodec.snapshot(snapshot));
+    // An interrupt would close the channels mid-way; the caller's commit is already durable, so the
+    // compaction runs without the flag and hands it back afterwards.
+    boolean interrupted = Thread.interrupted();
+    try {
+      writeAtomically(dir.resolve(SNAPSHOT_FILE), header, body);
+      startNewJournal();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    log.debug("compacted {} into a snapshot at version {} ({} documents)", dir, snapshot.version(), snapshot.size());
+  }
+
+  private void compactQuietly() {
+    try {
+      compact();
+    } catch (IOException | RuntimeException e) {
+      // The change is already durable in the journal; a failed compaction only leaves it longer.
+      log.warn("compacting the store in {} failed; the journal keeps growing and compaction is retried "
+          + "after the next write: {}", dir, e.toString());
+    }
+  }
+
+  private void recover() {
+    probeDirectorySync();
+    deleteLeftover(dir.resolve(SNAPSHOT_FILE + TMP_SUFFIX));
+    deleteLeftover(dir.resolve(JOURNAL_FILE + TMP_SUFFIX));
+    StoreState recovered = readSnapshot();
+    long snapshotVersion = recovered.version();
+    if (!Files.exists(journalPath)) {
+      state = recovered;
+      startNewJournalOrFail();
+      log.info("opened the store in {}: version {}, {} documents, new journal", dir, state.version(), state.size());
+      return;
+    }
+    byte[] data = readAll(journalPath);
+    RecordFile.Scan scan = RecordFile.scan(journalPath, RecordFile.JOURNAL_MAGIC, data);
+    long previous = -1;
+    int replayed = 0;
+    for (RecordFile.Frame frame : scan.frames()) {
+      StoreCodec.Entry entry = decode(frame);
+      if (previous >= 0 && entry.version() != previous + 1) {
+        throw damaged(frame, "holds version " + entry.version() + " after version " + previous
+            + " (expected: " + (previous + 1) + "; records are missing or out of order)");
+      }
+      previous = entry.version();
+      if (entry.version() <= snapshotVersion) {
+        continue; // Already in the snapshot: compaction stopped before it started a new journal.
+      }
+      if (entry.version() != recovered.version() + 1) {
+        throw damaged(frame, "holds version " + entry.version() + " but the snapshot ends at version "
+            + recovered.version() + " (expected: " + (recovered.version() + 1) + "; records are missing)");
+      }
+      try {
+        recovered = Transitions.next(recovered, entry.changes());
+      } catch (ConflictException | IllegalArgumentException e) {
+        throw damaged(frame, "does not apply to the state before it (" + e.getMessage() + ")");
+      }
+      replayed++;
+    }
+    state = recovered;
+    try {
+      journal = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      if (scan.tornTail()) {
+        // Only the last commit can be torn, and it was never acknowledged: it is dropped.
+        log.warn("{}: cut off {} bytes of an incomplete last record at offset {}; it was never acknowledged",
+            journalPath, scan.size() - scan.validEnd(), scan.validEnd());
+        journal.truncate(scan.validEnd());
+        journal.force(true);
+      }
+    } catch (IOException e) {
+      throw new StoreException("cannot open " + journalPath + " for writing: " + e, e);
+    }
+    journalBytes = scan.validEnd();
+    journalRecords = scan.frames().size();
+    if (previous >= 0 && previous != state.version()) {
+      // Every record is older than the snapshot; appending would leave a gap, so start afresh.
+      startNewJournalOrFail();
+    }
+    log.info("opened the store in {}: version {}, {} documents (snapshot at version {}, {} journal records replayed)",
+        dir, state.version(), state.size(), snapshotVersion, replayed);
+  }
+
+  private StoreState readSnapshot() {
+    Path path = dir.resolve(SNAPSHOT_FILE);
+    if (!Files.exists(path)) {
+      return StoreState.EMPTY;
+    }
+    RecordFile.Scan scan = RecordFile.scan(path, RecordFile.SNAPSHOT_MAGIC, readAll(path));
+    if (scan.frames().size() != 1 || scan.tornTail()) {
+      throw new StoreException(path + ": damaged at offset " + scan.validEnd() + " (expected: exactly one valid record;"
+          + " snapshots are written to a temporary file and renamed, so this is not a torn write). Restore the"
+          + " directory from a backup.");
+    }
+    try {
+      return StoreCodec.snapshot(scan.frames().get(0).payload());
+    } catch (RuntimeException e) {
+      throw new StoreException(path + ": the record at offset " + RecordFile.HEADER_BYTES + " is not a valid snapshot: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private StoreCodec.Entry decode(RecordFile.Frame frame) {
+    try {
+      return StoreCodec.entry(frame.payload());
+    } catch (RuntimeException e) {
+      throw damaged(frame, "is not a valid journal entry (" + e.getMessage() + ")");
+    }
+  }
+
+  private StoreException damaged(RecordFile.Frame frame, String problem) {
+    return new StoreException(journalPath + ": the record at offset " + frame.offset() + " " + problem
+        + ". Its checksum is valid, so this is not a torn write; refusing to start rather than guess."
+        + " Restore the directory from a backup.");
+  }
+
+  private void startNewJournalOrFail() {
+    try {
+      startNewJournal();
+    } catch (IOException e) {
+      throw new StoreException("cannot create a new journal " + journalPath + ": " + e, e);
+    }
+  }
+
+  /**
+   * Replaces the journal with an empty one. The new file is complete and forced before the rename,
+   * and the channel is opened before it, so a failure leaves the old journal in use.
+   */
+  private void startNewJournal() throws IOException {
+    Path tmp = dir.resolve(JOURNAL_FILE + TMP_SUFFIX);
+    FileChannel fresh = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.READ, StandardOpenOption.WRITE), ownerOnly(dir, false));
+    try {
+      writeFully(fresh, RecordFile.header(RecordFile.JOURNAL_MAGIC), 0);
+      fresh.force(true);
+      move(tmp, journalPath);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(fresh);
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    // From here on the new file is the journal, whatever happens next.
+    closeQuietly(journal);
+    journal = fresh;
+    journalBytes = RecordFile.HEADER_BYTES;
+    journalRecords = 0;
+    try {
+      forceDirectory();
+    } catch (IOException e) {
+      // A record appended now could be lost with the rename; a restart reads whichever journal is there.
+      failure = new StoreException("cannot make the new journal " + journalPath + " durable (fsync of " + dir
+          + " failed: " + e + "); refusing writes until a restart", e);
+      throw e;
+    }
+  }
+
+  private void writeAtomically(Path target, ByteBuffer... buffers) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + TMP_SUFFIX);
+    try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE), ownerOnly(dir, false))) {
+      long position = 0;
+      for (ByteBuffer b : buffers) {
+        position += writeFully(out, b, position);
+      }
+      out.force(true);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    try {
+      move(tmp, target);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    forceDirectory();
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("the file system of " + to.getParent() + " cannot rename atomically "
+          + "(expected: a local POSIX file system)", e);
+    }
+  }
+
+  /**
+   * Makes renames in the directory durable, so the new snapshot is on disk before the journal it
+   * replaces is emptied. Some platforms cannot open a directory; that is found out once, on open,
+   * and tolerated. Where it works, a failure later aborts the compaction.
+   */
+  private void forceDirectory() throws IOException {
+    if (!directorySync) {
+      return;
+    }
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+          d.force(true);
+          return;
+        } catch (ClosedByInterruptException e) {
+          if (interrupted) {
+            throw e;
+          }
+          interrupted = Thread.interrupted(); // Retry once without the flag; restore it after.
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void probeDirectorySync() {
+    try {
+      forceDirectory();
+    } catch (IOException e) {
+      directorySync = false;
+      log.info("cannot fsync the directory {} on this platform ({}); renames rely on the file system's ordering",
+          dir, e.toString());
+    }
+  }
+
+  /**
+   * The writing thread was interrupted, which closes a {@link FileChannel} but is no I/O error: cut
+   * off whatever part of the record got written and carry on with a new channel. Only if that fails
+   * does the store refuse further writes.
+   */
+  private StoreException afterInterrupt(long version, ClosedByInterruptException cause) {
+    boolean interrupted = Thread.interrupted(); // Channel operations fail at once while it is set.
+    try {
+      FileChannel reopened = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      try {
+        reopened.truncate(journalBytes);
+        reopened.force(true);
+      } catch (IOException e) {
+        closeQuietly(reopened);
+        throw e;
+      }
+      journal = reopened;
+      return new StoreException("the thread writing version " + version + " to " + journalPath
+          + " was interrupted; the change was not stored", cause);
+    } catch (IOException e) {
+      failure = new StoreException("the thread writing version " + version + " to " + journalPath
+          + " was interrupted, and reopening the journal failed (" + e + "); the change may or may not be"
+          + " there after a restart", cause);
+      return failure;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void truncateQuietly() {
+    try {
+      journal.truncate(journalBytes);
+    } catch (IOException e) {
+      log.debug("cutting {} back to {} bytes after a failed write failed too; reopening will", journalPath,
+          journalBytes, e);
+    }
+  }
+
+  private void deleteLeftover(Path tmp) {
+    try {
+      if (Files.deleteIfExists(tmp)) {
+        log.info("deleted {}, left by a compaction that did not finish", tmp);
+      }
+    } catch (IOException e) {
+      throw new StoreException("cannot delete the leftover " + tmp + ": " + e, e);
+    }
+  }
+
+  private static FileLock lock(FileChannel channel, Path dir, Path lockPath) {
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      throw new StoreException("the store in " + dir + " is already open in this process (expected: one "
+          + "FileConfigStore per directory; close the other one first)");
+    } catch (IOException e) {
+      throw new StoreException("cannot lock " + lockPath + ": " + e, e);
+    }
+    if (lock == null) {
+      throw new StoreException("the store in " + dir + " is in use by another process" + holder(lockPath)
+          + " (expected: one control plane per store directory; stop the other one, or give this one its own"
+          + " --data-dir, or use an external store for several replicas)");
+    }
+    try {
+      String holder = "pid " + ProcessHandle.current().pid() + "\n";
+      ByteBuffer pid = ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8));
+      channel.truncate(0);
+      writeFully(channel, pid, 0);
+    } catch (IOException e) {
+      log.debug("cannot record this process in {}; the lock still holds", lockPath, e);
+    }
+    return lock;
+  }
+
+  private static String holder(Path lockPath) {
+    try {
+      String content = Files.readString(lockPath, StandardCharsets.UTF_8).strip();
+      return content.isEmpty() ? "" : " (" + content + ")";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  private static byte[] readAll(Path path) {
+    try {
+      return Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw new StoreException("cannot read " + path + ": " + e, e);
+    }
+  }
+
+  private static int writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    int written = 0;
+    while (buffer.hasRemaining()) {
+      written += channel.write(buffer, position + written);
+    }
+    return written;
+  }
+
+  /** Owner-only permissions where the file system has them: documents may hold credentials. */
+  private static FileAttribute<?>[] ownerOnly(Path path, boolean directory) {
+    if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return new FileAttribute<?>[0];
+    }
+    return new FileAttribute<?>[] {
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))};
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    if (closeable == null) {
+      return;
+    }
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.debug("closing {} failed", closeable, e);
+    }
+  }
+}

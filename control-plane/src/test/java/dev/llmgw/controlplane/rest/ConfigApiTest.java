@@ -1,0 +1,243 @@
+package dev.llmgw.controlplane.rest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmgw.controlplane.ControlPlane;
+import dev.llmgw.controlplane.ControlPlaneConfig;
+import dev.llmgw.controlplane.xds.EnvoyContractCheck;
+import dev.llmgw.controlplane.xds.SnapshotPublisher;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The REST API over a running control plane with a file store: every error case and concurrency. */
+class ConfigApiTest {
+
+  static final String TOKEN = "test-admin-token";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @TempDir Path dataDir;
+  private ControlPlane cp;
+
+  @BeforeEach
+  void start() {
+    cp = start(dataDir);
+  }
+
+  static ControlPlane start(Path dataDir) {
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
+        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002",
+        "--data-dir=" + dataDir, "--admin-token=" + TOKEN}, Map.of());
+    return ControlPlane.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), new EnvoyContractCheck());
+  }
+
+  @AfterEach
+  void stop() {
+    cp.close();
+  }
+
+  @Test
+  void startupProvidersAreSeededAndListed() throws Exception {
+    HttpResponse<String> list = call("GET", "/v1/providers", null, Map.of());
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(list.body()).get("items").findValuesAsText("name")).containsExactly("anthropic", "openai");
+  }
+
+  @Test
+  void createReadUpdateDeleteAProviderWithEtags() throws Exception {
+    HttpResponse<String> created = write("PUT", "/v1/providers/mistral",
+        "{\"base_url\":\"https://api.mistral.ai\",\"credential\":{\"header\":\"Authorization\",\"value\":\"Bearer mistral-secret\"}}", Map.of());
+    assertThat(created.statusCode()).isEqualTo(201);
+    String etag = created.headers().firstValue("ETag").orElseThrow();
+    assertThat(created.body()).doesNotContain("mistral-secret").contains("\"configured\":true");
+    assertThat(created.headers().firstValue("X-Snapshot-Version")).isPresent();
+
+    HttpResponse<String> read = call("GET", "/v1/providers/mistral", null, Map.of());
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(read.headers().firstValue("ETag")).contains(etag);
+    assertThat(read.body()).doesNotContain("mistral-secret");
+
+    HttpResponse<String> updated = write("PUT", "/v1/providers/mistral",
+        "{\"base_url\":\"https://api.mistral.ai\",\"connect_timeout_ms\":2000}", Map.of("If-Match", etag));
+    assertThat(updated.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(updated.body()).at("/credential/configured").asBoolean())
+        .as("an update without credential keeps the stored one").isTrue();
+    assertThat(cp.publisher().lastSnapshot().secrets().resources()).containsKey("llmgw_credential_mistral");
+
+    HttpResponse<String> deleted = write("DELETE", "/v1/providers/mistral", null, Map.of());
+    assertThat(deleted.statusCode()).isEqualTo(204);
+    assertThat(call("GET", "/v1/providers/mistral", null, Map.of()).statusCode()).isEqualTo(404);
+    assertThat(cp.publisher().lastSnapshot().clusters().resources()).doesNotContainKey("llmgw_provider_mistral");
+  }
+
+  @Test
+  void writesNeedTheAdminToken() throws Exception {
+    HttpResponse<String> none = call("PUT", "/v1/providers/x", "{\"base_url\":\"https://x.example\"}", Map.of());
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(error(none).get("message").asText()).contains("expected: Authorization: Bearer <token>");
+    HttpResponse<String> wrong = call("PUT", "/v1/providers/x", "{\"base_url\":\"https://x.example\"}",
+        Map.of("Authorization", "Bearer nope"));
+    assertThat(wrong.statusCode()).isEqualTo(403);
+    assertThat(wrong.body()).doesNotContain(TOKEN);
+  }
+
+  @Test
+  void validationErrorsAre400sThatNameTheField() throws Exception {
+    assertBadRequest(write("PUT", "/v1/providers/x", "{\"base_url\":\"https://x.example\",\"colour\":1}", Map.of()), "colour", "unknown field");
+    assertBadRequest(write("PUT", "/v1/providers/x", "{\"base_url\":\"ftp://x\"}", Map.of()), "base_url", "expected: http(s)://host[:port]");
+    assertBadRequest(write("PUT", "/v1/providers/x", "{\"base_url\":\"https://x.example\",\"connect_timeout_ms\":-1}", Map.of()),
+        "connect_timeout_ms", "expected: an integer in 1..600000");
+    assertBadRequest(write("PUT", "/v1/providers/Bad_Name", "{\"base_url\":\"https://x.example\"}", Map.of()), "base_url", "name: 'Bad_Name'");
+    assertBadRequest(write("PUT", "/v1/providers/x", "{not json", Map.of()), "(body)", "not valid JSON");
+    assertBadRequest(write("PUT", "/v1/routes/r", "{\"targets\":[{\"provider\":\"openai\",\"weight\":0}]}", Map.of()),
+        "targets[0].weight", "expected: an integer in 1..10000");
+    assertBadRequest(write("PUT", "/v1/routes/r", "{\"targets\":[{\"provider\":\"nope\"}]}", Map.of()), null, "unknown provider 'nope'");
+    assertBadRequest(write("PUT", "/v1/providers/x", "{\"base_url\":\"https://x.example\",\"credential\":{\"header\":\"bad header\",\"value\":\"v\"}}", Map.of()),
+        "credential", "not a valid HTTP header name");
+  }
+
+  @Test
+  void aChangeEnvoyWouldRejectIsRefusedWithTheViolation() throws Exception {
+    String longSni = "a".repeat(300);
+    HttpResponse<String> r = write("PUT", "/v1/providers/x", "{\"base_url\":\"https://x.example\",\"sni\":\"" + longSni + "\"}", Map.of());
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(error(r).get("message").asText()).contains("would be rejected by Envoy").contains("sni");
+    assertThat(call("GET", "/v1/providers/x", null, Map.of()).statusCode()).as("nothing stored").isEqualTo(404);
+  }
+
+  @Test
+  void notFoundAndConflicts() throws Exception {
+    assertThat(call("GET", "/v1/routes/none", null, Map.of()).statusCode()).isEqualTo(404);
+    assertThat(write("DELETE", "/v1/routes/none", null, Map.of()).statusCode()).isEqualTo(404);
+
+    HttpResponse<String> exists = write("PUT", "/v1/providers/openai", "{\"base_url\":\"https://api.openai.com\"}",
+        Map.of("If-None-Match", "*"));
+    assertThat(exists.statusCode()).isEqualTo(409);
+
+    assertThat(write("PUT", "/v1/routes/chat", "{\"targets\":[{\"provider\":\"anthropic\"}]}", Map.of()).statusCode()).isEqualTo(201);
+    HttpResponse<String> inUse = write("DELETE", "/v1/providers/anthropic", null, Map.of());
+    assertThat(inUse.statusCode()).isEqualTo(409);
+    assertThat(error(inUse).get("message").asText()).contains("unknown provider 'anthropic'");
+    HttpResponse<String> isDefault = write("DELETE", "/v1/providers/openai", null, Map.of());
+    assertThat(isDefault.statusCode()).isEqualTo(409);
+    assertThat(error(isDefault).get("message").asText()).contains("defaultProvider: 'openai'");
+    assertThat(write("PUT", "/v1/routes/chat", "{\"targets\":[]}", Map.of("If-Match", "garbage")).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void twoWritersWithTheSameEtagOneWinsTheOtherGets412() throws Exception {
+    String etag = call("GET", "/v1/providers/openai", null, Map.of()).headers().firstValue("ETag").orElseThrow();
+    List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread a = new Thread(() -> statuses.add(quiet(() -> write("PUT", "/v1/providers/openai",
+        "{\"base_url\":\"https://api.openai.com\",\"connect_timeout_ms\":1000}", Map.of("If-Match", etag)).statusCode())));
+    Thread b = new Thread(() -> statuses.add(quiet(() -> write("PUT", "/v1/providers/openai",
+        "{\"base_url\":\"https://api.openai.com\",\"connect_timeout_ms\":2000}", Map.of("If-Match", etag)).statusCode())));
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    assertThat(statuses).containsExactlyInAnyOrder(200, 412);
+  }
+
+  @Test
+  void dryRunReturnsTheEnvoyResourcesWithoutStoringAnything() throws Exception {
+    long before = cp.service().state().version();
+    HttpResponse<String> r = write("PUT", "/v1/routes/chat?dry_run=true",
+        "{\"targets\":[{\"provider\":\"openai\",\"priority\":0},{\"provider\":\"anthropic\",\"priority\":1}],\"retry\":{\"attempts\":2}}", Map.of());
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.get("valid").asBoolean()).isTrue();
+    assertThat(body.at("/resources/clusters").findValuesAsText("name")).contains("llmgw_failover_chat");
+    assertThat(r.body()).contains("envoy.clusters.aggregate").contains("previous_priorities");
+    assertThat(cp.service().state().version()).isEqualTo(before);
+    assertThat(call("GET", "/v1/routes/chat", null, Map.of()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void routesAreListedWithFilters() throws Exception {
+    write("PUT", "/v1/routes/chat", "{\"targets\":[{\"provider\":\"openai\",\"weight\":3},{\"provider\":\"anthropic\",\"weight\":1}]}", Map.of());
+    write("PUT", "/v1/routes/embed", "{\"targets\":[{\"provider\":\"openai\"}]}", Map.of());
+
+    JsonNode onlyAnthropic = JSON.readTree(call("GET", "/v1/routes?provider=anthropic", null, Map.of()).body());
+    assertThat(onlyAnthropic.get("items").findValuesAsText("name")).containsExactly("chat");
+    assertThat(onlyAnthropic.at("/items/0/mode").asText()).isEqualTo("weighted_split");
+    JsonNode prefixed = JSON.readTree(call("GET", "/v1/routes?name_prefix=em", null, Map.of()).body());
+    assertThat(prefixed.get("items").findValuesAsText("name")).containsExactly("embed");
+  }
+
+  @Test
+  void openApiDocumentIsServed() throws Exception {
+    HttpResponse<String> r = call("GET", "/openapi.json", null, Map.of());
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode doc = JSON.readTree(r.body());
+    assertThat(doc.get("openapi").asText()).startsWith("3.");
+    assertThat(doc.get("paths").has("/v1/routes/{name}")).isTrue();
+  }
+
+  @Test
+  void acknowledgedChangesAndVersionsSurviveARestart() throws Exception {
+    write("PUT", "/v1/routes/chat", "{\"targets\":[{\"provider\":\"openai\"}]}", Map.of());
+    long versionBefore = SnapshotPublisher.number(cp.publisher().lastPublished().orElseThrow().version());
+    cp.close();
+
+    cp = start(dataDir);
+    assertThat(call("GET", "/v1/routes/chat", null, Map.of()).statusCode()).isEqualTo(200);
+    assertThat(SnapshotPublisher.number(cp.publisher().lastPublished().orElseThrow().version())).isEqualTo(versionBefore);
+    write("PUT", "/v1/routes/chat2", "{\"targets\":[{\"provider\":\"openai\"}]}", Map.of());
+    assertThat(SnapshotPublisher.number(cp.publisher().lastPublished().orElseThrow().version()))
+        .as("the next change continues from the version before the restart").isEqualTo(versionBefore + 1);
+  }
+
+  private void assertBadRequest(HttpResponse<String> r, String field, String messagePart) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    JsonNode e = error(r);
+    if (field != null) {
+      assertThat(e.get("field").asText()).isEqualTo(field);
+    }
+    assertThat(e.get("message").asText()).contains(messagePart);
+  }
+
+  private static JsonNode error(HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body()).get("error");
+  }
+
+  private HttpResponse<String> write(String method, String path, String body, Map<String, String> headers) throws Exception {
+    Map<String, String> all = new java.util.HashMap<>(headers);
+    all.put("Authorization", "Bearer " + TOKEN);
+    return call(method, path, body, all);
+  }
+
+  private HttpResponse<String> call(String method, String path, String body, Map<String, String> headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .header("content-type", "application/json");
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private interface Call {
+    int run() throws Exception;
+  }
+
+  private static int quiet(Call c) {
+    try {
+      return c.run();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
