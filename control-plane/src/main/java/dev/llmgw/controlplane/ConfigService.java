@@ -4,6 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.controlplane.model.GatewaySpec;
+import dev.llmgw.controlplane.model.ModelAlias;
+import dev.llmgw.controlplane.policy.PolicyFactory;
+import dev.llmgw.controlplane.policy.PolicyFeed;
+import dev.llmgw.proto.policy.v1.Policy;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.model.Route;
 import dev.llmgw.controlplane.store.Change;
@@ -47,14 +51,19 @@ public final class ConfigService {
   private final GatewaySpec base;
   private final BiFunction<String, JsonNode, Provider> providerParser;
   private final BiFunction<String, JsonNode, Route> routeParser;
+  private final BiFunction<String, JsonNode, ModelAlias> modelParser;
+  private final PolicyFeed feed;
 
   public ConfigService(ConfigStore store, SnapshotPublisher publisher, GatewaySpec base,
-      BiFunction<String, JsonNode, Provider> providerParser, BiFunction<String, JsonNode, Route> routeParser) {
+      BiFunction<String, JsonNode, Provider> providerParser, BiFunction<String, JsonNode, Route> routeParser,
+      BiFunction<String, JsonNode, ModelAlias> modelParser, PolicyFeed feed) {
     this.store = requireNonNull(store, "store");
     this.publisher = requireNonNull(publisher, "publisher");
     this.base = requireNonNull(base, "base");
     this.providerParser = providerParser;
     this.routeParser = routeParser;
+    this.modelParser = modelParser;
+    this.feed = requireNonNull(feed, "feed");
   }
 
   public StoreState state() {
@@ -77,11 +86,24 @@ public final class ConfigService {
 
   public static final String KIND_PROVIDERS = "providers";
   public static final String KIND_ROUTES = "routes";
+  public static final String KIND_MODELS = "models";
+
+  /** The policy ext-proc gets for a store state; throws IllegalArgumentException for a dangling alias. */
+  public Policy policy(StoreState state, GatewaySpec spec) {
+    List<ModelAlias> aliases = new ArrayList<>();
+    for (StoredDocument d : state.list(KIND_MODELS)) {
+      aliases.add(modelParser.apply(d.name(), d.body()));
+    }
+    return PolicyFactory.policy(Long.toString(state.version()), spec, aliases);
+  }
 
   /** Publishes the store's current state; called at startup. */
   public synchronized String publishCurrent() {
     StoreState state = store.state();
-    return publisher.publishAt(spec(state), Math.max(1, state.version()));
+    GatewaySpec spec = spec(state);
+    String version = publisher.publishAt(spec, Math.max(1, state.version()));
+    feed.publish(policy(state, spec));
+    return version;
   }
 
   /**
@@ -99,6 +121,7 @@ public final class ConfigService {
     GatewaySpec spec;
     try {
       spec = spec(candidate);
+      policy(candidate, spec);
     } catch (IllegalArgumentException e) {
       Refusal refusal = change.op() == Change.Op.DELETE ? Refusal.CONFLICT : Refusal.INVALID;
       throw new RefusedException(refusal, null, e.getMessage());
@@ -119,7 +142,9 @@ public final class ConfigService {
       throw new RefusedException(change.expectedRevision().isPresent() && change.expectedRevision().getAsLong() == 0
           ? Refusal.CONFLICT : Refusal.PRECONDITION_FAILED, null, e.getMessage());
     }
-    String version = publisher.publishAt(spec(committed), committed.version());
+    GatewaySpec committedSpec = spec(committed);
+    String version = publisher.publishAt(committedSpec, committed.version());
+    feed.publish(policy(committed, committedSpec));
     return new Result(committed, publisher.lastSnapshot(), version);
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.controlplane.model.Endpoint;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.controlplane.policy.PolicyFeed;
 import dev.llmgw.controlplane.rest.AdminApi;
 import dev.llmgw.controlplane.rest.ConfigApi;
 import dev.llmgw.controlplane.store.Change;
@@ -47,9 +48,11 @@ public final class ControlPlane implements AutoCloseable {
   private final XdsServer xds;
   private final AdminApi admin;
   private final String adminToken;
+  private final PolicyFeed feed;
 
   private ControlPlane(ConfigStore store, SnapshotPublisher publisher, ConfigService service, XdsServer xds, AdminApi admin,
-      String adminToken) {
+      String adminToken, PolicyFeed feed) {
+    this.feed = feed;
     this.store = store;
     this.publisher = publisher;
     this.service = service;
@@ -71,10 +74,12 @@ public final class ControlPlane implements AutoCloseable {
       SimpleCache<String> cache = new SimpleCache<>(node -> SnapshotPublisher.DEFAULT_GROUP);
       // Snapshot versions are the store's versions, so they keep increasing across restarts.
       SnapshotPublisher publisher = new SnapshotPublisher(cache, check, 0);
-      ConfigService service = new ConfigService(store, publisher, base, ConfigApi::parseProvider, ConfigApi::parseRoute);
+      PolicyFeed feed = new PolicyFeed();
+      ConfigService service = new ConfigService(store, publisher, base, ConfigApi::parseProvider, ConfigApi::parseRoute,
+          ConfigApi::parseModel, feed);
       service.publishCurrent();
       String token = adminToken(config);
-      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace());
+      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace(), feed);
       AdminApi admin;
       try {
         admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher, new ConfigApi(service, token));
@@ -82,7 +87,7 @@ public final class ControlPlane implements AutoCloseable {
         xds.close();
         throw e;
       }
-      return new ControlPlane(store, publisher, service, xds, admin, token);
+      return new ControlPlane(store, publisher, service, xds, admin, token, feed);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -172,6 +177,11 @@ public final class ControlPlane implements AutoCloseable {
 
   public ConfigService service() {
     return service;
+  }
+
+  /** The policy feed ext-proc instances watch on the xDS port. */
+  public PolicyFeed policyFeed() {
+    return feed;
   }
 
   public String adminToken() {

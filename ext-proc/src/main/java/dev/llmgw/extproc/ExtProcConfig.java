@@ -15,8 +15,11 @@ import java.util.Map;
  * @param policyFile policy file to load and watch, or null to run the built-in pass-through policy
  * @param policyReload how often the policy file is checked for changes
  * @param shutdownGrace how long in-flight streams may run on after a shutdown signal
+ * @param controlPlane {@code host:port} of the control plane's gRPC (xDS) port whose policy feed to
+ *     watch, or "" to run standalone on the policy file
  */
-public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace) {
+public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace,
+    String controlPlane) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
   private static final Map<String, String> DEFAULTS = Map.of(
@@ -24,7 +27,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
       "metrics-port", "9003",
       "policy-file", "",
       "policy-reload-seconds", "5",
-      "shutdown-grace-seconds", "10");
+      "shutdown-grace-seconds", "10",
+      "control-plane", "");
 
   public ExtProcConfig {
     requirePort("grpcPort", grpcPort);
@@ -60,7 +64,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
         integer(values, "metrics-port"),
         policy.isEmpty() ? null : Path.of(policy),
         Duration.ofSeconds(integer(values, "policy-reload-seconds")),
-        Duration.ofSeconds(integer(values, "shutdown-grace-seconds")));
+        Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
+        values.get("control-plane"));
   }
 
   private static int integer(Map<String, String> values, String name) {

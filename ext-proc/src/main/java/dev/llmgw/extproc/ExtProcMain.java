@@ -3,9 +3,12 @@ package dev.llmgw.extproc;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.metrics.MetricsEndpoint;
 import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.PolicyFeedClient;
 import dev.llmgw.extproc.policy.PolicyFileWatcher;
 import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -53,19 +56,34 @@ public final class ExtProcMain {
         System.exit(2);
         return;
       }
-      watcher.start(scheduler, config.policyReload());
+      if (config.controlPlane().isEmpty()) {
+        watcher.start(scheduler, config.policyReload());
+      } else {
+        log.info("policy file {} is the fallback until the control plane's feed answers; it is not watched", config.policyFile());
+      }
     } else {
       log.info("no --policy-file: running the built-in pass-through policy (every model passes unchanged)");
+    }
+    PolicyFeedClient feed = null;
+    if (!config.controlPlane().isEmpty()) {
+      ManagedChannel channel = NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext().build();
+      feed = new PolicyFeedClient(channel, policies, metrics, scheduler, "ext-proc-" + ProcessHandle.current().pid());
+      feed.start();
+      log.info("watching the policy feed of the control plane at {}", config.controlPlane());
     }
     MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
     ExtProcServer server = ExtProcServer.start(
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
         policies, List.of(), metrics);
     PolicyFileWatcher toClose = watcher;
+    PolicyFeedClient feedToClose = feed;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutdown signal received; draining streams for up to {}", config.shutdownGrace());
       if (toClose != null) {
         toClose.close();
+      }
+      if (feedToClose != null) {
+        feedToClose.close();
       }
       server.close();
       metricsEndpoint.close();

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import dev.llmgw.controlplane.ConfigService;
+import dev.llmgw.controlplane.model.ModelAlias;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.model.Route;
 import dev.llmgw.controlplane.store.Change;
@@ -27,7 +28,8 @@ import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
 /**
- * CRUD over providers and routes: {@code /v1/providers/{name}} and {@code /v1/routes/{name}}.
+ * CRUD over providers, routes and model aliases: {@code /v1/providers/{name}},
+ * {@code /v1/routes/{name}} and {@code /v1/models/{name}}.
  *
  * <p>Reads are open; writes need {@code Authorization: Bearer <admin token>}. Every document has a
  * revision, returned as a strong ETag; {@code If-Match} makes a write conditional (412 when someone
@@ -57,8 +59,12 @@ public final class ConfigApi {
     return Documents.route(name, body);
   }
 
+  public static ModelAlias parseModel(String name, JsonNode body) {
+    return Documents.model(name, body);
+  }
+
   void register(Javalin app) {
-    for (String kind : new String[] {Documents.PROVIDERS, Documents.ROUTES}) {
+    for (String kind : new String[] {Documents.PROVIDERS, Documents.ROUTES, Documents.MODELS}) {
       app.get("/v1/" + kind, ctx -> list(ctx, kind));
       app.get("/v1/" + kind + "/{name}", ctx -> get(ctx, kind));
       app.put("/v1/" + kind + "/{name}", ctx -> put(ctx, kind));
@@ -118,11 +124,7 @@ public final class ConfigApi {
       ((ObjectNode) body).set("credential", existing.body().get("credential"));
     }
     try {
-      if (kind.equals(Documents.PROVIDERS)) {
-        Documents.provider(name, body);
-      } else {
-        Documents.route(name, body);
-      }
+      parse(kind, name, body);
     } catch (Documents.BadDocumentException e) {
       error(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.field, e.getMessage());
       return;
@@ -213,10 +215,19 @@ public final class ConfigApi {
     return true;
   }
 
+  private static Object parse(String kind, String name, JsonNode body) {
+    return switch (kind) {
+      case Documents.PROVIDERS -> Documents.provider(name, body);
+      case Documents.ROUTES -> Documents.route(name, body);
+      default -> Documents.model(name, body);
+    };
+  }
+
   private ObjectNode render(String kind, StoredDocument d) {
-    ObjectNode out = kind.equals(Documents.PROVIDERS)
-        ? Documents.render(Documents.provider(d.name(), d.body()), json)
-        : Documents.render(Documents.route(d.name(), d.body()), json);
+    Object parsed = parse(kind, d.name(), d.body());
+    ObjectNode out = parsed instanceof Provider p ? Documents.render(p, json)
+        : parsed instanceof Route r ? Documents.render(r, json)
+        : Documents.render((ModelAlias) parsed, json);
     out.put("revision", d.revision());
     return out;
   }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.controlplane.model.Credential;
+import dev.llmgw.controlplane.model.ModelAlias;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.model.Route;
 import java.time.Duration;
@@ -22,10 +23,12 @@ final class Documents {
 
   static final String PROVIDERS = "providers";
   static final String ROUTES = "routes";
+  static final String MODELS = "models";
 
   private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential");
   private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
   private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms");
+  private static final Set<String> MODEL_FIELDS = Set.of("route", "model");
   private static final Set<String> TARGET_FIELDS = Set.of("provider", "weight", "priority");
   private static final Set<String> RETRY_FIELDS = Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
 
@@ -132,6 +135,22 @@ final class Documents {
     }
     out.put("timeout_ms", r.timeout().toMillis());
     out.put("idle_timeout_ms", r.idleTimeout() == null ? 0 : r.idleTimeout().toMillis());
+    return out;
+  }
+
+  static ModelAlias model(String name, JsonNode doc) {
+    requireObject("", doc);
+    onlyFields("", doc, MODEL_FIELDS);
+    String route = text(doc, "route", true);
+    String model = text(doc, "model", true);
+    return domain("model", () -> new ModelAlias(name, route, model));
+  }
+
+  static ObjectNode render(ModelAlias m, ObjectMapper json) {
+    ObjectNode out = json.createObjectNode();
+    out.put("name", m.name());
+    out.put("route", m.route());
+    out.put("model", m.model());
     return out;
   }
 

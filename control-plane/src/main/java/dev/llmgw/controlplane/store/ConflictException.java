@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.store;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.OptionalLong;
 
 /**
@@ -24,7 +26,7 @@ public final class ConflictException extends Exception {
         + (currentRevision.isPresent() ? "it is at revision " + currentRevision.getAsLong() : "it does not exist"));
     this.kind = kind;
     this.name = name;
-    this.currentRevision = currentRevision.orElse(0);
+    this.currentRevision = requireNonNull(currentRevision, "currentRevision").orElse(0);
   }
 
   /** Kind of the document whose expectation failed (the first one, for a batch). */

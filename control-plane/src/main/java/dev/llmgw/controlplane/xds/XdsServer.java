@@ -38,20 +38,24 @@ public final class XdsServer implements AutoCloseable {
     this.shutdownGrace = shutdownGrace;
   }
 
-  public static XdsServer start(ServerBuilder<?> builder, SimpleCache<String> cache, Duration shutdownGrace) {
+  public static XdsServer start(ServerBuilder<?> builder, SimpleCache<String> cache, Duration shutdownGrace,
+      io.grpc.BindableService... extraServices) {
     requireNonNull(builder, "builder");
     requireNonNull(cache, "cache");
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(new NackLogger()), cache);
     HealthStatusManager health = new HealthStatusManager();
-    Server server = builder
+    builder
         .addService(discovery.getAggregatedDiscoveryServiceImpl())
         .addService(discovery.getClusterDiscoveryServiceImpl())
         .addService(discovery.getEndpointDiscoveryServiceImpl())
         .addService(discovery.getListenerDiscoveryServiceImpl())
         .addService(discovery.getRouteDiscoveryServiceImpl())
         .addService(discovery.getSecretDiscoveryServiceImpl())
-        .addService(health.getHealthService())
-        .build();
+        .addService(health.getHealthService());
+    for (io.grpc.BindableService service : extraServices) {
+      builder.addService(service);
+    }
+    Server server = builder.build();
     try {
       server.start();
     } catch (IOException e) {

@@ -180,6 +180,24 @@ class ConfigApiTest {
   }
 
   @Test
+  void modelAliasesReachThePolicyFeedAndMustNameAnExistingRoute() throws Exception {
+    assertThat(write("PUT", "/v1/models/fast", "{\"route\":\"openai\",\"model\":\"gpt-4o-mini\"}", Map.of()).statusCode()).isEqualTo(201);
+    assertThat(cp.policyFeed().current().getModelsMap().get("fast").getModel()).isEqualTo("gpt-4o-mini");
+    assertThat(cp.policyFeed().current().getVersion()).isEqualTo(Long.toString(cp.service().state().version()));
+
+    HttpResponse<String> dangling = write("PUT", "/v1/models/smart", "{\"route\":\"nowhere\",\"model\":\"x\"}", Map.of());
+    assertThat(dangling.statusCode()).isEqualTo(400);
+    assertThat(error(dangling).get("message").asText()).contains("models['smart'].route: unknown route 'nowhere'");
+    assertBadRequest(write("PUT", "/v1/models/smart", "{\"route\":\"openai\"}", Map.of()), "model", "model: missing");
+
+    write("PUT", "/v1/routes/chat", "{\"targets\":[{\"provider\":\"openai\"}]}", Map.of());
+    write("PUT", "/v1/models/chatty", "{\"route\":\"chat\",\"model\":\"gpt-4o\"}", Map.of());
+    HttpResponse<String> inUse = write("DELETE", "/v1/routes/chat", null, Map.of());
+    assertThat(inUse.statusCode()).isEqualTo(409);
+    assertThat(error(inUse).get("message").asText()).contains("unknown route 'chat'");
+  }
+
+  @Test
   void openApiDocumentIsServed() throws Exception {
     HttpResponse<String> r = call("GET", "/openapi.json", null, Map.of());
     assertThat(r.statusCode()).isEqualTo(200);

@@ -1,0 +1,111 @@
+package dev.llmgw.extproc.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.proto.policy.v1.FailureMode;
+import dev.llmgw.proto.policy.v1.Policy;
+import dev.llmgw.proto.policy.v1.PolicyServiceGrpc;
+import dev.llmgw.proto.policy.v1.UnknownModel;
+import dev.llmgw.proto.policy.v1.WatchPolicyRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class PolicyFeedClientTest {
+
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+  private final BlockingQueue<StreamObserver<Policy>> watchers = new LinkedBlockingQueue<>();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private Server server;
+  private ManagedChannel channel;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    scheduler.shutdownNow();
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (server != null) {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private PolicyFeedClient connect(PolicyStore store) throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name).addService(new PolicyServiceGrpc.PolicyServiceImplBase() {
+      @Override
+      public void watchPolicy(WatchPolicyRequest request, StreamObserver<Policy> responses) {
+        watchers.add(responses);
+      }
+    }).build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+    PolicyFeedClient client = new PolicyFeedClient(channel, store, new ExtProcMetrics(registry), scheduler, "test");
+    client.start();
+    return client;
+  }
+
+  static Policy policy(String version, String route) {
+    return Policy.newBuilder()
+        .setVersion(version)
+        .putModels("fast", dev.llmgw.proto.policy.v1.ModelTarget.newBuilder().setRoute(route).setModel("gpt-4o-mini").build())
+        .setUnknownModel(UnknownModel.PASS_THROUGH)
+        .setFailureMode(FailureMode.FAIL_OPEN)
+        .setIncludeStreamUsage(true)
+        .build();
+  }
+
+  @Test
+  void appliesEveryPushedPolicyAndKeepsTheLastGoodOneOnABadOne() throws Exception {
+    PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
+    PolicyFeedClient client = connect(store);
+    StreamObserver<Policy> feed = watchers.poll(5, TimeUnit.SECONDS);
+    assertThat(feed).isNotNull();
+
+    feed.onNext(policy("3", "openai"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.appliedVersion().equals("3"));
+    GatewayPolicy applied = store.current();
+    assertThat(applied.version()).isEqualTo("feed-3");
+    assertThat(applied.resolve(null, "fast")).contains(new ModelTarget("openai", "gpt-4o-mini"));
+    assertThat(applied.unknownModel()).isEqualTo(GatewayPolicy.UnknownModel.PASS_THROUGH);
+    assertThat(applied.failureMode()).isEqualTo(GatewayPolicy.FailureMode.FAIL_OPEN);
+    assertThat(applied.identityHeaders()).isEqualTo(GatewayPolicy.IdentityHeaders.DEFAULT);
+    assertThat(applied.maxRequestBodyBytes()).isEqualTo(GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES);
+
+    feed.onNext(policy("4", ""));
+    await().atMost(Duration.ofSeconds(5)).until(() ->
+        registry.find(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "rejected").counter() != null);
+    assertThat(store.current().version()).as("a bad policy leaves the last good one").isEqualTo("feed-3");
+  }
+
+  @Test
+  void keepsThePolicyWhenTheControlPlaneGoesAwayAndWatchesAgain() throws Exception {
+    PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
+    PolicyFeedClient client = connect(store);
+    StreamObserver<Policy> feed = watchers.poll(5, TimeUnit.SECONDS);
+    feed.onNext(policy("7", "openai"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.appliedVersion().equals("7"));
+
+    feed.onError(io.grpc.Status.UNAVAILABLE.withDescription("control plane restarting").asRuntimeException());
+
+    StreamObserver<Policy> again = watchers.poll(10, TimeUnit.SECONDS);
+    assertThat(again).as("the client watches again after its backoff").isNotNull();
+    assertThat(store.current().version()).isEqualTo("feed-7");
+    again.onNext(policy("8", "anthropic"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.appliedVersion().equals("8"));
+    assertThat(store.current().resolve(null, "fast")).contains(new ModelTarget("anthropic", "gpt-4o-mini"));
+    client.close();
+  }
+}
