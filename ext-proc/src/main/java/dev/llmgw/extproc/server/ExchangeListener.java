@@ -1,6 +1,7 @@
 package dev.llmgw.extproc.server;
 
 import dev.llmgw.extproc.api.SseEvent;
+import java.util.Map;
 
 /**
  * Extension point for capabilities that watch LLM exchanges (token counting, cost, budgets).
@@ -26,6 +27,24 @@ public interface ExchangeListener {
 
     /** The exchange is over (normally or not); release per-stream state. */
     default void onEnd() {}
+
+    /**
+     * Entries this observer adds to the exchange's dynamic metadata (namespace {@code llmgw}) in the
+     * request-body answer, so the access log can carry them; asked once, after {@link #onRequestBody}.
+     * Values are {@link String}, {@link Boolean} or {@link Number}.
+     */
+    default Map<String, Object> requestMetadata() {
+      return Map.of();
+    }
+
+    /**
+     * Entries added to the dynamic metadata in the answer to the response's last body chunk, after
+     * the last event or the whole body was delivered: what the exchange turned out to be (for example
+     * the usage the provider reported). Only asked when the response body was watched.
+     */
+    default Map<String, Object> responseMetadata() {
+      return Map.of();
+    }
   }
 
   /**

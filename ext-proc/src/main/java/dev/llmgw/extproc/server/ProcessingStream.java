@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -293,7 +294,18 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         }
       }
     }
-    return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance()).build();
+    ProcessingResponse.Builder answer = ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance());
+    if (body.getEndOfStream() && !observers.isEmpty()) {
+      Struct.Builder tags = Struct.newBuilder();
+      for (ExchangeListener.Observer o : observers) {
+        putAll(tags, o.responseMetadata());
+      }
+      if (tags.getFieldsCount() > 0) {
+        answer.setDynamicMetadata(Struct.newBuilder()
+            .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build()));
+      }
+    }
+    return answer.build();
   }
 
   private ProcessingResponse onInternalFailure(ProcessingRequest request, RuntimeException e) {
@@ -342,6 +354,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     put(tags, "user", id.user());
     put(tags, "api_key_id", id.apiKeyId());
     put(tags, "policy_version", context.policy().version());
+    for (ExchangeListener.Observer o : observers) {
+      putAll(tags, o.requestMetadata());
+    }
     return Struct.newBuilder()
         .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build())
         .build();
@@ -350,6 +365,20 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private static void put(Struct.Builder b, String key, String value) {
     if (value != null) {
       b.putFields(key, Value.newBuilder().setStringValue(value).build());
+    }
+  }
+
+  /** Listener-supplied entries: strings, booleans and numbers; anything else is written as its string form. */
+  private static void putAll(Struct.Builder b, Map<String, Object> entries) {
+    for (Map.Entry<String, Object> e : entries.entrySet()) {
+      Object v = e.getValue();
+      if (v instanceof Number n) {
+        b.putFields(e.getKey(), Value.newBuilder().setNumberValue(n.doubleValue()).build());
+      } else if (v instanceof Boolean flag) {
+        b.putFields(e.getKey(), Value.newBuilder().setBoolValue(flag).build());
+      } else if (v != null) {
+        put(b, e.getKey(), v.toString());
+      }
     }
   }
 
