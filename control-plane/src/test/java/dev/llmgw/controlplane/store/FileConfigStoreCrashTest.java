@@ -35,9 +35,9 @@ class FileConfigStoreCrashTest {
    * lands inside a compaction), ACKs to read before ordering the kill, and how long after that order
    * it lands, to hit different points of a commit.
    */
-  private static final int[] COMPACT_AFTER_RECORDS = {20, 1, 20, 1, 20, 1};
-  private static final int[] ACKS_BEFORE_KILL = {200, 60, 230, 60, 260, 60};
-  private static final long[] KILL_DELAY_MICROS = {0, 0, 1100, 700, 2500, 2000};
+  private static final int[] COMPACT_AFTER_RECORDS = {20, 1, 20, 1};
+  private static final int[] ACKS_BEFORE_KILL = {200, 60, 250, 60};
+  private static final long[] KILL_DELAY_MICROS = {0, 0, 1500, 1000};
 
   @TempDir Path tmp;
 
