@@ -7,6 +7,7 @@ import dev.llmgw.extproc.policy.PolicyFeedClient;
 import dev.llmgw.extproc.policy.PolicyFileWatcher;
 import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
+import dev.llmgw.extproc.tokens.TokenCounting;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -74,7 +75,7 @@ public final class ExtProcMain {
     MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
     ExtProcServer server = ExtProcServer.start(
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
-        policies, List.of(), metrics);
+        policies, List.of(TokenCounting.listener(registry)), metrics);
     PolicyFileWatcher toClose = watcher;
     PolicyFeedClient feedToClose = feed;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,0 +1,47 @@
+package dev.llmgw.extproc.tokens;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+
+/** The output budget a request asks for; the first "preferred" field wins over "fallback" ones. */
+final class OutputBudget {
+  int tokens = -1;
+  String field;
+  boolean preferredSeen;
+
+  void preferred(JsonParser p, String name) throws IOException {
+    int v = read(p);
+    if (v >= 0) {
+      tokens = v;
+      field = name;
+      preferredSeen = true;
+    }
+  }
+
+  void fallback(JsonParser p, String name) throws IOException {
+    int v = read(p);
+    if (v >= 0 && !preferredSeen) {
+      tokens = v;
+      field = name;
+    }
+  }
+
+  private static int read(JsonParser p) throws IOException {
+    if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) {
+      p.skipChildren();
+      return -1;
+    }
+    try {
+      long v = p.getLongValue();
+      return v < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, v);
+    } catch (JsonProcessingException e) {
+      return Integer.MAX_VALUE; // larger than a long: certainly too large
+    }
+  }
+
+  PromptCount count(Tally t, int largest) {
+    return new PromptCount(t.total(), t.tokenizer, t.exact(), tokens, field, largest);
+  }
+}

@@ -1,0 +1,28 @@
+package dev.llmgw.extproc.tokens;
+
+/**
+ * Usage as the provider reported it, normalized across APIs. Every field is -1 when the provider
+ * did not report it.
+ *
+ * @param promptTokens all input tokens, cached ones included: OpenAI {@code prompt_tokens} /
+ *     {@code input_tokens}; Anthropic {@code input_tokens + cache_read_input_tokens + cache_creation_input_tokens}
+ * @param completionTokens output tokens, reasoning included: {@code completion_tokens} / {@code output_tokens}
+ * @param totalTokens as reported, else prompt + completion
+ * @param cachedTokens input tokens read from the provider's prompt cache: OpenAI
+ *     {@code prompt_tokens_details.cached_tokens} / {@code input_tokens_details.cached_tokens}; Anthropic
+ *     {@code cache_read_input_tokens}
+ * @param cacheCreationTokens input tokens written to the cache (Anthropic {@code cache_creation_input_tokens})
+ * @param reasoningTokens hidden reasoning tokens within the completion
+ *     ({@code completion_tokens_details.reasoning_tokens} / {@code output_tokens_details.reasoning_tokens})
+ */
+public record ProviderUsage(
+    int promptTokens, int completionTokens, int totalTokens, int cachedTokens, int cacheCreationTokens, int reasoningTokens) {
+
+  /** Input tokens billed at the full rate: prompt minus cache reads and cache writes; -1 when the prompt is unknown. */
+  public int uncachedPromptTokens() {
+    if (promptTokens < 0) {
+      return -1;
+    }
+    return Math.max(0, promptTokens - Math.max(0, cachedTokens) - Math.max(0, cacheCreationTokens));
+  }
+}
