@@ -1,19 +1,16 @@
 package dev.llmgw.extproc.server;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.util.Durations;
 import dev.llmgw.extproc.driver.DownstreamRequest;
 import dev.llmgw.extproc.driver.EnvoyExtProcDriver;
 import dev.llmgw.extproc.driver.ExchangeResult;
+import dev.llmgw.extproc.driver.GatewayFilterConfig;
 import dev.llmgw.extproc.driver.InProcessExtProc;
 import dev.llmgw.extproc.driver.Upstream;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyStore;
-import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.MetadataOptions;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -26,22 +23,7 @@ import java.util.List;
  */
 final class GatewayExchange implements AutoCloseable {
 
-  /** Mirrors control-plane's HttpFilterFactory.extProc(1 s). */
-  static final ExternalProcessor FILTER_CONFIG = ExternalProcessor.newBuilder()
-      .setGrpcService(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("llmgw_ext_proc")))
-      .setFailureModeAllow(false)
-      .setMessageTimeout(Durations.fromSeconds(1))
-      .setAllowModeOverride(true)
-      .setProcessingMode(ProcessingMode.newBuilder()
-          .setRequestHeaderMode(ProcessingMode.HeaderSendMode.SEND)
-          .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
-          .setRequestBodyMode(ProcessingMode.BodySendMode.NONE)
-          .setResponseBodyMode(ProcessingMode.BodySendMode.NONE)
-          .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SKIP)
-          .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
-      .setMetadataOptions(MetadataOptions.newBuilder()
-          .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
-      .build();
+  static final ExternalProcessor FILTER_CONFIG = GatewayFilterConfig.EXT_PROC;
 
   final PolicyStore policies;
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();

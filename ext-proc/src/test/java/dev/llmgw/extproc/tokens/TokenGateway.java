@@ -3,10 +3,10 @@ package dev.llmgw.extproc.tokens;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.google.protobuf.util.Durations;
 import dev.llmgw.extproc.driver.DownstreamRequest;
 import dev.llmgw.extproc.driver.EnvoyExtProcDriver;
 import dev.llmgw.extproc.driver.ExchangeResult;
+import dev.llmgw.extproc.driver.GatewayFilterConfig;
 import dev.llmgw.extproc.driver.InProcessExtProc;
 import dev.llmgw.extproc.driver.Upstream;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
@@ -14,10 +14,7 @@ import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.ExtProcServer;
-import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.MetadataOptions;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -33,21 +30,7 @@ import java.util.function.Function;
  */
 final class TokenGateway implements AutoCloseable {
 
-  static final ExternalProcessor FILTER_CONFIG = ExternalProcessor.newBuilder()
-      .setGrpcService(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("llmgw_ext_proc")))
-      .setFailureModeAllow(false)
-      .setMessageTimeout(Durations.fromSeconds(1))
-      .setAllowModeOverride(true)
-      .setProcessingMode(ProcessingMode.newBuilder()
-          .setRequestHeaderMode(ProcessingMode.HeaderSendMode.SEND)
-          .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
-          .setRequestBodyMode(ProcessingMode.BodySendMode.NONE)
-          .setResponseBodyMode(ProcessingMode.BodySendMode.NONE)
-          .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SKIP)
-          .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
-      .setMetadataOptions(MetadataOptions.newBuilder()
-          .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
-      .build();
+  static final ExternalProcessor FILTER_CONFIG = GatewayFilterConfig.EXT_PROC;
 
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final ExtProcServer server;
