@@ -117,7 +117,12 @@ public final class ConfigService {
     if (change.op() == Change.Op.DELETE && current.get(change.kind(), change.name()).isEmpty()) {
       throw new RefusedException(Refusal.NOT_FOUND, "name", change.kind() + " '" + change.name() + "' does not exist");
     }
-    StoreState candidate = preview(current, change);
+    StoreState candidate;
+    try {
+      candidate = current.after(List.of(change));
+    } catch (ConflictException e) {
+      throw conflict(change, e);
+    }
     GatewaySpec spec;
     try {
       spec = spec(candidate);
@@ -139,8 +144,7 @@ public final class ConfigService {
     try {
       committed = store.apply(change);
     } catch (ConflictException e) {
-      throw new RefusedException(change.expectedRevision().isPresent() && change.expectedRevision().getAsLong() == 0
-          ? Refusal.CONFLICT : Refusal.PRECONDITION_FAILED, null, e.getMessage());
+      throw conflict(change, e);
     }
     GatewaySpec committedSpec = spec(committed);
     String version = publisher.publishAt(committedSpec, committed.version());
@@ -151,15 +155,10 @@ public final class ConfigService {
   /** Outcome of a change. */
   public record Result(StoreState state, Snapshot snapshot, String publishedVersion) {}
 
-  private static StoreState preview(StoreState current, Change change) {
-    java.util.Map<String, java.util.Map<String, StoredDocument>> byKind = new java.util.HashMap<>();
-    current.byKind().forEach((k, v) -> byKind.put(k, new java.util.TreeMap<>(v)));
-    java.util.Map<String, StoredDocument> docs = byKind.computeIfAbsent(change.kind(), k -> new java.util.TreeMap<>());
-    if (change.op() == Change.Op.DELETE) {
-      docs.remove(change.name());
-    } else {
-      docs.put(change.name(), new StoredDocument(change.kind(), change.name(), change.body(), current.version() + 1));
-    }
-    return new StoreState(current.version() + 1, byKind);
+  /** Create-only conflicts are 409s; a stale If-Match is a 412. */
+  private static RefusedException conflict(Change change, ConflictException e) {
+    boolean createOnly = change.expectedRevision().isPresent() && change.expectedRevision().getAsLong() == 0;
+    return new RefusedException(createOnly ? Refusal.CONFLICT : Refusal.PRECONDITION_FAILED, null, e.getMessage());
   }
+
 }

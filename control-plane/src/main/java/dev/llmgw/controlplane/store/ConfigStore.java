@@ -21,7 +21,9 @@ public interface ConfigStore extends AutoCloseable {
    * @throws StoreException if the change could not be made durable; it may or may not be present
    *     after a restart
    */
-  StoreState apply(Change change) throws ConflictException;
+  default StoreState apply(Change change) throws ConflictException {
+    return applyAll(List.of(java.util.Objects.requireNonNull(change, "change")));
+  }
 
   /**
    * Applies several changes as one commit: all or none, one version step, same durability as

@@ -150,11 +150,6 @@ public final class FileConfigStore implements ConfigStore {
   }
 
   @Override
-  public StoreState apply(Change change) throws ConflictException {
-    return applyAll(List.of(requireNonNull(change, "change")));
-  }
-
-  @Override
   public synchronized StoreState applyAll(List<Change> changes) throws ConflictException {
     if (closed) {
       throw new IllegalStateException("the store in " + dir + " is closed (expected: writes before close())");

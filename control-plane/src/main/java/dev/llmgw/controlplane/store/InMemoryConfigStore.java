@@ -30,11 +30,6 @@ public final class InMemoryConfigStore implements ConfigStore {
   }
 
   @Override
-  public StoreState apply(Change change) throws ConflictException {
-    return applyAll(List.of(requireNonNull(change, "change")));
-  }
-
-  @Override
   public synchronized StoreState applyAll(List<Change> changes) throws ConflictException {
     if (closed) {
       throw new IllegalStateException("the store is closed (expected: writes before close())");

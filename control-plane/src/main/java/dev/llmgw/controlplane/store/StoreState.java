@@ -64,4 +64,14 @@ public record StoreState(long version, Map<String, Map<String, StoredDocument>> 
   public int size() {
     return byKind.values().stream().mapToInt(Map::size).sum();
   }
+
+  /**
+   * The state committing {@code changes} would produce, without committing anything: what a
+   * caller checks before it asks a store to apply them.
+   *
+   * @throws ConflictException if an expected revision does not match this state
+   */
+  public StoreState after(List<Change> changes) throws ConflictException {
+    return Transitions.next(this, changes);
+  }
 }

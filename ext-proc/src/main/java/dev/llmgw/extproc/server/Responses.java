@@ -13,7 +13,6 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
-import java.nio.charset.StandardCharsets;
 
 /** Builders for the ext_proc answers ext-proc sends. */
 final class Responses {
@@ -71,9 +70,5 @@ final class Responses {
       throw new IllegalArgumentException("status: " + status + " (expected: a status Envoy's StatusCode enum names)");
     }
     return code;
-  }
-
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }
