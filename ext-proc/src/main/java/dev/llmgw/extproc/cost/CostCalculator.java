@@ -1,0 +1,119 @@
+package dev.llmgw.extproc.cost;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.llmgw.extproc.tokens.ProviderUsage;
+import dev.llmgw.extproc.tokens.TokenReport;
+import java.math.BigDecimal;
+import java.util.Optional;
+
+/**
+ * Prices exchanges from their {@link TokenReport}: the provider's usage when it reported one, the
+ * gateway's own counts otherwise (then labelled {@link Cost#estimated() estimated}). Arithmetic is
+ * exact decimal throughout: {@code tokens × rate / 1,000,000} per kind, summed.
+ *
+ * <p>How tokens are billed:
+ * <ul>
+ *   <li>prompt: cached tokens at the cached-input rate, cache writes at the cache-write rate, the rest
+ *       ({@code prompt − cached − cache writes}) at the input rate. Cache figures come only from the
+ *       provider's usage; a prompt the gateway counted is all input;
+ *   <li>completion: reasoning tokens (as the provider reports them) at the reasoning rate, the rest at
+ *       the output rate. A completion the gateway counted has no reasoning tokens (they are hidden), so
+ *       its estimate is low for reasoning models. An unknown completion costs nothing: the cost is then
+ *       the prompt's alone, an estimate and a lower bound;
+ *   <li>a missing rate falls back: cached input and cache writes to input, reasoning to output;
+ *   <li>when the model has long-context rates and the prompt is above their threshold, every token of
+ *       the exchange is billed at those.
+ * </ul>
+ *
+ * Not priced ({@link Unpriced}): a model the catalog does not list; an error response without usage
+ * (the gateway does not guess whether the provider billed it); output tokens of a model without an
+ * output rate. Thread-safe; one instance serves every stream.
+ */
+public final class CostCalculator {
+
+  private final PriceCatalog catalog;
+
+  public CostCalculator(PriceCatalog catalog) {
+    this.catalog = requireNonNull(catalog, "catalog");
+  }
+
+  /** The cost of the exchange {@code report} describes, or why it has none. */
+  public CostResult cost(TokenReport report) {
+    requireNonNull(report, "report");
+    ProviderUsage usage = report.reported();
+    if (usage == null && report.responseStatus() >= 400) {
+      return new Unpriced(Unpriced.Reason.UPSTREAM_ERROR, "upstream answered " + report.responseStatus()
+          + " without a usage report: not priced");
+    }
+    Optional<ModelPrice> found = catalog.find(report.model());
+    if (found.isEmpty()) {
+      return new Unpriced(Unpriced.Reason.UNKNOWN_MODEL, "no price for model '" + report.model()
+          + "' in price catalog " + catalog.version());
+    }
+    ModelPrice price = found.get();
+    int prompt = report.promptTokens();
+    if (prompt < 0) {
+      return new Unpriced(Unpriced.Reason.NO_PROMPT_COUNT, "prompt tokens of '" + report.model() + "' unknown");
+    }
+
+    int cached = 0;
+    int written = 0;
+    if (report.promptSource() == TokenReport.Source.PROVIDER) {
+      cached = Math.min(prompt, Math.max(0, usage.cachedTokens()));
+      written = Math.min(prompt - cached, Math.max(0, usage.cacheCreationTokens()));
+    }
+    int uncached = prompt - cached - written;
+
+    int output = 0;
+    int reasoning = 0;
+    TokenReport.Source completionSource = report.completionSource();
+    if (completionSource == TokenReport.Source.PROVIDER) {
+      int completion = report.completionTokens();
+      reasoning = Math.min(completion, Math.max(0, usage.reasoningTokens()));
+      output = completion - reasoning;
+    } else if (completionSource != TokenReport.Source.UNKNOWN) {
+      output = report.completionTokens();
+    }
+
+    Rates rates = Rates.of(price, prompt);
+    if ((output > 0 && rates.output == null) || (reasoning > 0 && rates.reasoning == null)) {
+      return new Unpriced(Unpriced.Reason.NO_OUTPUT_PRICE, "model '" + price.model() + "' has no output price in "
+          + catalog.version() + ", but the exchange has " + (output + reasoning) + " output tokens");
+    }
+    boolean estimated = report.promptSource() != TokenReport.Source.PROVIDER
+        || completionSource != TokenReport.Source.PROVIDER;
+    Cost.Breakdown breakdown = new Cost.Breakdown(uncached, cached, written, output, reasoning,
+        usd(uncached, rates.input), usd(cached, rates.cachedInput), usd(written, rates.cacheWrite),
+        usd(output, rates.output), usd(reasoning, rates.reasoning), rates.longContext);
+    return new Cost(price.model(), breakdown.totalUsd(), estimated, catalog.version(), breakdown);
+  }
+
+  /** {@code tokens × rate / 1,000,000}, exact; a rate is never needed for zero tokens. */
+  private static BigDecimal usd(int tokens, BigDecimal ratePerMillion) {
+    if (tokens == 0) {
+      return BigDecimal.ZERO.setScale(Cost.USD_SCALE);
+    }
+    // Exact: rates have at most 6 decimals, so the product moved 6 places has at most 12.
+    return ratePerMillion.multiply(BigDecimal.valueOf(tokens)).movePointLeft(6).setScale(Cost.USD_SCALE);
+  }
+
+  /** The rates one exchange is billed at, fallbacks applied; {@code output}/{@code reasoning} may be null. */
+  private record Rates(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal output,
+      BigDecimal reasoning, boolean longContext) {
+
+    static Rates of(ModelPrice p, int promptTokens) {
+      ModelPrice.LongContext lc = p.longContext();
+      if (lc != null && promptTokens > lc.abovePromptTokens()) {
+        return filled(lc.input(), lc.cachedInput(), lc.cacheWrite(), lc.output(), lc.reasoning(), true);
+      }
+      return filled(p.input(), p.cachedInput(), p.cacheWrite(), p.output(), p.reasoning(), false);
+    }
+
+    private static Rates filled(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal output,
+        BigDecimal reasoning, boolean longContext) {
+      return new Rates(input, cachedInput != null ? cachedInput : input, cacheWrite != null ? cacheWrite : input,
+          output, reasoning != null ? reasoning : output, longContext);
+    }
+  }
+}
