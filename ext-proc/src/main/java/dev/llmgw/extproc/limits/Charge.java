@@ -1,0 +1,17 @@
+package dev.llmgw.extproc.limits;
+
+/**
+ * One counter a request must fit in, in the store's integer units.
+ *
+ * @param key the counter
+ * @param windowed a rate-limit window counter (true) or a budget period counter (false)
+ * @param limit micro-dollars, tokens or requests
+ * @param amount what this request adds
+ * @param enforced false for a downgrade budget: added even when over, so the caller can downgrade
+ * @param ttlMillis period counters: how long the counter must live from now (period end plus grace)
+ */
+record Charge(String key, boolean windowed, long limit, long amount, boolean enforced, long ttlMillis) {
+
+  /** The rate-limit window, in one-second buckets. */
+  static final int WINDOW_SECONDS = 60;
+}

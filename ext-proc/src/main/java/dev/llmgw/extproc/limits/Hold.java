@@ -1,0 +1,26 @@
+package dev.llmgw.extproc.limits;
+
+import java.time.LocalDate;
+
+/**
+ * What one admitted request holds in one counter, so that settling needs nothing but the admission
+ * (not the configuration, which may have been reloaded meanwhile).
+ *
+ * @param counter what the counter counts
+ * @param key the store key
+ * @param reserved what admission added: micro-dollars, tokens or requests (0 if the store failed open)
+ * @param second the epoch second of admission: the window bucket a correction goes to
+ * @param scope whose counter
+ * @param scopeId tenant name or key fingerprint
+ * @param budget the budget's rule with its precomputed numbers, or null for rate counters
+ * @param periodStart the budget period's first day, or null for rate counters
+ */
+record Hold(Counter counter, String key, long reserved, long second, ScopeKind scope, String scopeId,
+    CompiledBudget budget, LocalDate periodStart) {
+
+  enum Counter { BUDGET, TOKENS, REQUESTS }
+
+  Hold unreserved() {
+    return new Hold(counter, key, 0, second, scope, scopeId, budget, periodStart);
+  }
+}

@@ -1,0 +1,27 @@
+package dev.llmgw.extproc.limits;
+
+import static java.util.Objects.requireNonNull;
+
+import java.math.BigDecimal;
+
+/**
+ * What admission needs to know about a request before it is forwarded.
+ *
+ * @param apiKeyId nullable; the API key's fingerprint ({@code Identity.apiKeyId()}), never the key
+ *     itself, because it appears in messages, logs and store keys
+ * @param tenant nullable; the tenant name
+ * @param model the model the client asked for; a request already on a budget's downgrade model is
+ *     not told to downgrade
+ * @param estimatedTokens counted prompt tokens plus the expected output tokens
+ * @param estimatedCostUsd the cost those tokens would have; reserved against budgets
+ */
+public record LimitRequest(String apiKeyId, String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd) {
+
+  public LimitRequest {
+    requireNonNull(model, "model");
+    if (estimatedTokens < 0) {
+      throw new IllegalArgumentException("estimatedTokens: " + estimatedTokens + " (expected: >= 0)");
+    }
+    Usd.requireAmount("estimatedCostUsd", estimatedCostUsd);
+  }
+}
