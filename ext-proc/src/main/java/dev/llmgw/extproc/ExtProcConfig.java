@@ -17,9 +17,11 @@ import java.util.Map;
  * @param shutdownGrace how long in-flight streams may run on after a shutdown signal
  * @param controlPlane {@code host:port} of the control plane's gRPC (xDS) port whose policy feed to
  *     watch, or "" to run standalone on the policy file
+ * @param piiHashKeyFile file whose bytes key the HMAC of the PII policy's {@code hash} action, so hashes
+ *     agree across restarts and replicas; null for a random key per process
  */
 public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace,
-    String controlPlane) {
+    String controlPlane, Path piiHashKeyFile) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
   private static final Map<String, String> DEFAULTS = Map.of(
@@ -28,7 +30,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
       "policy-file", "",
       "policy-reload-seconds", "5",
       "shutdown-grace-seconds", "10",
-      "control-plane", "");
+      "control-plane", "",
+      "pii-hash-key-file", "");
 
   public ExtProcConfig {
     requirePort("grpcPort", grpcPort);
@@ -65,7 +68,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
         policy.isEmpty() ? null : Path.of(policy),
         Duration.ofSeconds(integer(values, "policy-reload-seconds")),
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
-        values.get("control-plane"));
+        values.get("control-plane"),
+        values.get("pii-hash-key-file").isEmpty() ? null : Path.of(values.get("pii-hash-key-file")));
   }
 
   private static int integer(Map<String, String> values, String name) {

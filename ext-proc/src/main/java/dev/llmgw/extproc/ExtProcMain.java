@@ -7,6 +7,10 @@ import dev.llmgw.extproc.policy.PolicyFeedClient;
 import dev.llmgw.extproc.policy.PolicyFileWatcher;
 import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
+import dev.llmgw.extproc.cost.CostTagging;
+import dev.llmgw.extproc.limits.LimitEnforcement;
+import dev.llmgw.extproc.limits.LocalLimitStore;
+import dev.llmgw.extproc.pii.PiiProtection;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -14,6 +18,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,7 +80,9 @@ public final class ExtProcMain {
     MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
     ExtProcServer server = ExtProcServer.start(
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
-        policies, List.of(TokenCounting.listener(registry)), metrics);
+        policies, List.of(PiiProtection.listener(registry, piiHashKey(config)), TokenCounting.listener(registry),
+            CostTagging.builder(registry).build(),
+            new LimitEnforcement(LocalLimitStore.create(), Clock.systemUTC(), registry)), metrics);
     PolicyFileWatcher toClose = watcher;
     PolicyFeedClient feedToClose = feed;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -93,5 +100,14 @@ public final class ExtProcMain {
     log.info("ext-proc listening: gRPC {} (ext_proc + grpc.health.v1), metrics http://0.0.0.0:{}/metrics, policy {}",
         server.port(), metricsEndpoint.port(), policies.current().version());
     server.awaitTermination();
+  }
+
+  /** The PII hash key from the configured file, or null (a random key, logged) when there is none. */
+  private static byte[] piiHashKey(ExtProcConfig config) throws java.io.IOException {
+    if (config.piiHashKeyFile() == null) {
+      log.info("no --pii-hash-key-file: the PII 'hash' action uses a random key, so hashes change on restart");
+      return null;
+    }
+    return java.nio.file.Files.readAllBytes(config.piiHashKeyFile());
   }
 }

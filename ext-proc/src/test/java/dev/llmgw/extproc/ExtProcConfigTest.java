@@ -12,7 +12,7 @@ class ExtProcConfigTest {
   @Test
   void defaultsToPort9002AndThePassThroughPolicy() {
     assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
-        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), ""));
+        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null));
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Builds the listener clients call: HTTP connection manager, ext_proc, router, JSON access log. */
@@ -60,6 +61,11 @@ public final class ListenerFactory {
     return AccessLog.newBuilder().setName(STDOUT_ACCESS_LOG).setTypedConfig(Any.pack(stdout)).build();
   }
 
+  /** Keys of ext-proc's dynamic metadata that attribute an exchange and its cost. */
+  static final List<String> COST_TAGS = List.of("tenant", "application", "user", "api_key_id", "requested_model",
+      "model", "served_model", "provider", "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated",
+      "price_version");
+
   private static Map<String, String> accessLogFields() {
     Map<String, String> f = new LinkedHashMap<>();
     f.put("start_time", "%START_TIME%");
@@ -74,6 +80,11 @@ public final class ListenerFactory {
     f.put("route", "%REQ(" + XdsNames.ROUTE_HEADER.toUpperCase(java.util.Locale.ROOT) + ")%");
     f.put("bytes_received", "%BYTES_RECEIVED%");
     f.put("bytes_sent", "%BYTES_SENT%");
+    // Attribution and cost, as top-level fields so log pipelines need no nested parsing; the whole
+    // namespace follows for everything else ext-proc writes (docs/cost.md lists the keys).
+    for (String key : COST_TAGS) {
+      f.put(key, "%DYNAMIC_METADATA(" + XdsNames.METADATA_NAMESPACE + ":" + key + ")%");
+    }
     f.put(XdsNames.METADATA_NAMESPACE, "%DYNAMIC_METADATA(" + XdsNames.METADATA_NAMESPACE + ")%");
     return Map.copyOf(f);
   }

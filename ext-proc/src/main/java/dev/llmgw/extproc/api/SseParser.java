@@ -25,6 +25,8 @@ public final class SseParser {
   private boolean hasData;
   private boolean lastWasCr;
   private int eventBytes;
+  private ByteArrayOutputStream raw;
+  private List<Segment> segments;
 
   public SseParser(int maxEventBytes) {
     if (maxEventBytes <= 0) {
@@ -59,6 +61,70 @@ public final class SseParser {
     return out;
   }
 
+  /**
+   * One dispatch unit of the stream with the exact bytes it was made of: an event, or bytes that made
+   * no event (comments, blank lines, a block without data). Concatenating every segment's
+   * {@code raw}, in order, gives back the stream as it was fed.
+   *
+   * @param event the event, or null when the bytes dispatched none
+   * @param raw the bytes, from the end of the previous segment through this one's blank line
+   */
+  public record Segment(SseEvent event, byte[] raw) {}
+
+  /**
+   * Like {@link #feed} but also keeps each event's bytes, for callers that forward the stream and
+   * rewrite some events. Bytes of an unfinished event stay held until it completes or {@link #drain}.
+   *
+   * @throws SseException if one event grows beyond {@code maxEventBytes}
+   */
+  public List<Segment> feedSegments(ByteString chunk) {
+    if (raw == null) {
+      raw = new ByteArrayOutputStream(256);
+    }
+    List<Segment> out = new ArrayList<>(2);
+    segments = out;
+    try {
+      int from = 0;
+      for (int i = 0, n = chunk.size(); i < n; i++) {
+        byte b = chunk.byteAt(i);
+        if (b == '\n' && lastWasCr) {
+          lastWasCr = false;
+          continue;
+        }
+        lastWasCr = b == '\r';
+        if (b == '\n' || b == '\r') {
+          if (line.size() == 0) {
+            // A blank line: everything up to and including it is one segment.
+            raw.writeBytes(chunk.substring(from, i + 1).toByteArray());
+            from = i + 1;
+          }
+          endLine(null);
+          continue;
+        }
+        if (++eventBytes > maxEventBytes) {
+          throw new SseException("server-sent event larger than " + maxEventBytes + " bytes (expected: events separated by a blank line)");
+        }
+        line.write(b);
+      }
+      if (from < chunk.size()) {
+        raw.writeBytes(chunk.substring(from).toByteArray());
+      }
+      return out;
+    } finally {
+      segments = null;
+    }
+  }
+
+  /** Bytes held of an unfinished event (for a stream that ended without a final blank line); resets them. */
+  public byte[] drain() {
+    if (raw == null) {
+      return new byte[0];
+    }
+    byte[] held = raw.toByteArray();
+    raw.reset();
+    return held;
+  }
+
   /** True when bytes of an unfinished event are held, e.g. the stream ended mid-event. */
   public boolean hasPartialEvent() {
     return line.size() > 0 || hasData || !event.isEmpty();
@@ -66,8 +132,12 @@ public final class SseParser {
 
   private void endLine(List<SseEvent> out) {
     if (line.size() == 0) {
-      if (hasData) {
-        out.add(new SseEvent(event, data.toString(), id));
+      SseEvent dispatched = hasData ? new SseEvent(event, data.toString(), id) : null;
+      if (segments != null) {
+        segments.add(new Segment(dispatched, raw.toByteArray()));
+        raw.reset();
+      } else if (dispatched != null) {
+        out.add(dispatched);
       }
       data.setLength(0);
       event = "";

@@ -151,7 +151,7 @@ public final class PriceCatalog {
   // ---------------------------------------------------------------- parsing
 
   /** Parses a catalog document (YAML or JSON); {@code sourceName} prefixes every error message. */
-  static PriceCatalog parse(String document, String sourceName) {
+  public static PriceCatalog parse(String document, String sourceName) {
     requireNonNull(document, "document");
     requireNonNull(sourceName, "sourceName");
     JsonNode root;

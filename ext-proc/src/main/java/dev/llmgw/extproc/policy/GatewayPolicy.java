@@ -2,6 +2,9 @@ package dev.llmgw.extproc.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.llmgw.extproc.cost.PriceCatalog;
+import dev.llmgw.extproc.limits.LimitsConfig;
+import dev.llmgw.extproc.pii.PiiPolicies;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +22,10 @@ import java.util.TreeSet;
  * @param failureMode default for internal failures
  * @param routeFailureModes per-route (provider) overrides of {@code failureMode}
  * @param includeStreamUsage add {@code stream_options.include_usage=true} to streaming OpenAI chat and completions
+ * @param pii PII policies: default, per route and per tenant
+ * @param limits budgets and token rate limits
+ * @param prices the price catalog exchanges are priced with: the built-in one, with the operator's
+ *     entries laid over it
  */
 public record GatewayPolicy(
     String version,
@@ -29,7 +36,10 @@ public record GatewayPolicy(
     UnknownModel unknownModel,
     FailureMode failureMode,
     Map<String, FailureMode> routeFailureModes,
-    boolean includeStreamUsage) {
+    boolean includeStreamUsage,
+    PiiPolicies pii,
+    LimitsConfig limits,
+    PriceCatalog prices) {
 
   /** Handling of a model the policy does not list. */
   public enum UnknownModel { REJECT, PASS_THROUGH }
@@ -50,6 +60,9 @@ public record GatewayPolicy(
     requireNonNull(identityHeaders, "identityHeaders");
     requireNonNull(unknownModel, "unknownModel");
     requireNonNull(failureMode, "failureMode");
+    requireNonNull(pii, "pii");
+    requireNonNull(limits, "limits");
+    requireNonNull(prices, "prices");
     models = Map.copyOf(requireNonNull(models, "models"));
     tenantModels = tenantModels.entrySet().stream()
         .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
@@ -62,7 +75,8 @@ public record GatewayPolicy(
   /** A policy with no models that passes every model through: what ext-proc runs before any policy arrives. */
   public static GatewayPolicy passThrough() {
     return new GatewayPolicy("builtin-pass-through", DEFAULT_MAX_REQUEST_BODY_BYTES, IdentityHeaders.DEFAULT,
-        Map.of(), Map.of(), UnknownModel.PASS_THROUGH, FailureMode.FAIL_CLOSED, Map.of(), false);
+        Map.of(), Map.of(), UnknownModel.PASS_THROUGH, FailureMode.FAIL_CLOSED, Map.of(), false, PiiPolicies.NONE,
+        LimitsConfig.NONE, PriceCatalog.builtIn());
   }
 
   /** Resolves a client model name, tenant entries first. */

@@ -1,5 +1,6 @@
 package dev.llmgw.extproc.policy;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -9,6 +10,11 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.llmgw.extproc.cost.PriceCatalog;
+import dev.llmgw.extproc.limits.LimitsConfig;
+import dev.llmgw.extproc.pii.EntityType;
+import dev.llmgw.extproc.pii.PiiPolicies;
+import dev.llmgw.extproc.pii.PiiPolicy;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -29,6 +35,21 @@ import java.util.stream.Collectors;
  *   gpt-4o: { provider: openai, model: gpt-4o }
  * tenant_models:
  *   acme: { fast: { provider: openai, model: gpt-4.1-mini } }
+ * pii:
+ *   default:
+ *     entities: { email: mask, phone: mask, credit_card: block, secret: block }
+ *     restore: true                # put masked values back into responses (default true)
+ *     on_error: block              # or allow: forward unchecked when detection fails
+ *     response: off                # or flag / mask: scan what the model emits
+ *     block_status: 400            # or 403
+ *   routes:  { anthropic: { entities: { email: redact } } }
+ *   tenants: { research: { entities: {} } }
+ * limits:                          # budgets and token rate limits (docs/limits.md)
+ *   budgets: [ { scope: tenant, id: acme, period: monthly, limit_usd: "500.00", alert_thresholds: [0.8] } ]
+ *   rates:   [ { scope: api_key, id: "*", tokens_per_minute: 100000, requests_per_minute: 600 } ]
+ * prices:                          # laid over the built-in price catalog (docs/cost.md)
+ *   version: acme-2026-11
+ *   models: { gpt-4o: { input: "2.00", cached_input: "1.00", output: "8.00", source: "contract", as_of: 2026-11-01 } }
  * }</pre>
  */
 public final class PolicyLoader {
@@ -102,7 +123,10 @@ public final class PolicyLoader {
       GatewayPolicy.UnknownModel unknownModel,
       GatewayPolicy.FailureMode failureMode,
       Map<String, GatewayPolicy.FailureMode> routeFailureModes,
-      Boolean includeStreamUsage) {
+      Boolean includeStreamUsage,
+      PiiFile pii,
+      LimitsConfig limits,
+      com.fasterxml.jackson.databind.JsonNode prices) {
 
     GatewayPolicy toPolicy() {
       GatewayPolicy.IdentityHeaders d = GatewayPolicy.IdentityHeaders.DEFAULT;
@@ -124,7 +148,22 @@ public final class PolicyLoader {
           unknownModel == null ? GatewayPolicy.UnknownModel.REJECT : unknownModel,
           failureMode == null ? GatewayPolicy.FailureMode.FAIL_CLOSED : failureMode,
           routeFailureModes == null ? Map.of() : routeFailureModes,
-          includeStreamUsage != null && includeStreamUsage);
+          includeStreamUsage != null && includeStreamUsage,
+          pii == null ? PiiPolicies.NONE : pii.toPolicies(),
+          limits == null ? LimitsConfig.NONE : supported(limits),
+          prices == null || prices.isNull() ? PriceCatalog.builtIn()
+              : PriceCatalog.builtIn().overriddenBy(PriceCatalog.parse(prices.toString(), "prices")));
+    }
+
+    /** Budget downgrades are decided by the limits engine but not applied on the data path yet. */
+    static LimitsConfig supported(LimitsConfig limits) {
+      for (int i = 0; i < limits.budgets().size(); i++) {
+        if (limits.budgets().get(i).downgradeTo() != null) {
+          throw new IllegalArgumentException("limits.budgets[" + i + "].downgrade_to: not supported by this ext-proc yet "
+              + "(expected: no downgrade_to; a request over budget is refused with 429)");
+        }
+      }
+      return limits;
     }
 
     private static void requireTarget(String where, ModelTarget target) {
@@ -139,4 +178,59 @@ public final class PolicyLoader {
   }
 
   record IdentityFile(String tenant, String application, String user, String apiKey) {}
+
+  record PiiFile(@JsonProperty("default") PiiPolicyFile defaults, Map<String, PiiPolicyFile> routes,
+      Map<String, PiiPolicyFile> tenants) {
+
+    PiiPolicies toPolicies() {
+      return new PiiPolicies(
+          defaults == null ? null : defaults.toPolicy("pii.default"),
+          convert(routes, "pii.routes."),
+          convert(tenants, "pii.tenants."));
+    }
+
+    private static Map<String, PiiPolicy> convert(Map<String, PiiPolicyFile> files, String where) {
+      Map<String, PiiPolicy> out = new java.util.HashMap<>();
+      if (files != null) {
+        files.forEach((name, f) -> {
+          if (f == null) {
+            throw new IllegalArgumentException(where + name + ": null (expected: a PII policy)");
+          }
+          out.put(name, f.toPolicy(where + name));
+        });
+      }
+      return out;
+    }
+  }
+
+  record PiiPolicyFile(Map<String, PiiPolicy.Action> entities, Boolean restore, PiiPolicy.OnError onError,
+      PiiPolicy.ResponseScan response, Integer blockStatus) {
+
+    PiiPolicy toPolicy(String where) {
+      Map<EntityType, PiiPolicy.Action> actions = new java.util.EnumMap<>(EntityType.class);
+      if (entities != null) {
+        entities.forEach((tag, action) -> {
+          EntityType type;
+          try {
+            type = EntityType.fromTag(tag);
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ".entities: " + e.getMessage(), e);
+          }
+          if (action == null) {
+            throw new IllegalArgumentException(where + ".entities." + tag
+                + ": null (expected: allow, mask, redact, hash or block)");
+          }
+          actions.put(type, action);
+        });
+      }
+      try {
+        return new PiiPolicy(actions, restore == null || restore,
+            onError == null ? PiiPolicy.OnError.BLOCK : onError,
+            response == null ? PiiPolicy.ResponseScan.OFF : response,
+            blockStatus == null ? 400 : blockStatus);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      }
+    }
+  }
 }

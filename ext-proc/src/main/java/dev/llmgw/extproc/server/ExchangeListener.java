@@ -13,7 +13,26 @@ public interface ExchangeListener {
   /** Per-stream observer; every method has a no-op default. */
   interface Observer {
     /**
-     * The request body as forwarded upstream (after rewrites).
+     * Lets the observer change the request body before it is forwarded (for example to mask
+     * personal data). Observers are asked in listener order, each seeing the previous one's result,
+     * before their {@link #onRequestBody}; return {@code body} itself to leave it unchanged.
+     *
+     * @throws RejectException to refuse the request with a client error instead of forwarding it
+     */
+    default byte[] rewriteRequestBody(byte[] body) {
+      return body;
+    }
+
+    /**
+     * The rewriter for this exchange's response, or null to let it through unchanged. Asked once, when
+     * the response headers arrive; only the first observer that returns one rewrites.
+     */
+    default ResponseRewriter responseRewriter() {
+      return null;
+    }
+
+    /**
+     * The request body as forwarded upstream, after every observer's {@link #rewriteRequestBody}.
      *
      * @throws RejectException to refuse the request with a client error instead of forwarding it
      */

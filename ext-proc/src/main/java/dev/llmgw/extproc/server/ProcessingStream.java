@@ -64,6 +64,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private final List<ExchangeListener.Observer> observers = new ArrayList<>(2);
   private SseParser sse;
   private ByteArrayOutputStream responseBody;
+  private ResponseRewriter rewriter;
   private boolean ended;
 
   ProcessingStream(StreamObserver<ProcessingResponse> out, GatewayPolicy policy, List<ExchangeListener> listeners,
@@ -212,11 +213,27 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     boolean addUsage = policy.includeStreamUsage() && streaming && !facts.hasStreamOptions()
         && (context.api() == LlmApi.OPENAI_CHAT_COMPLETIONS || context.api() == LlmApi.OPENAI_COMPLETIONS);
 
-    CommonResponse.Builder common = CommonResponse.newBuilder();
-    HeaderMutation.Builder headers = HeaderMutation.newBuilder();
     byte[] forwarded = bytes;
     if (newModel != null || addUsage) {
       forwarded = BodyRewriter.rewrite(bytes, facts, newModel, addUsage);
+    }
+    try {
+      for (ExchangeListener listener : listeners) {
+        ExchangeListener.Observer observer = listener.open(context);
+        observers.add(observer);
+        forwarded = observer.rewriteRequestBody(forwarded);
+      }
+      for (ExchangeListener.Observer observer : observers) {
+        observer.onRequestBody(forwarded);
+      }
+    } catch (RejectException e) {
+      metrics.error(e.error().code() == null ? "client" : e.error().code());
+      return Responses.immediate(e.error(), shape(), e.retryAfterSeconds());
+    }
+
+    CommonResponse.Builder common = CommonResponse.newBuilder();
+    HeaderMutation.Builder headers = HeaderMutation.newBuilder();
+    if (forwarded != bytes) {
       common.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(forwarded)));
       headers.addSetHeaders(Responses.setHeader("content-length", Integer.toString(forwarded.length)));
     }
@@ -226,15 +243,6 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
     if (headers.getSetHeadersCount() > 0) {
       common.setHeaderMutation(headers);
-    }
-    try {
-      for (ExchangeListener listener : listeners) {
-        ExchangeListener.Observer observer = listener.open(context);
-        observers.add(observer);
-        observer.onRequestBody(forwarded);
-      }
-    } catch (RejectException e) {
-      return reject(e.error());
     }
     return ProcessingResponse.newBuilder()
         .setRequestBody(BodyResponse.newBuilder().setResponse(common))
@@ -255,7 +263,10 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     boolean eventStream = contentType.startsWith("text/event-stream");
     context.response(status, eventStream);
     ProcessingResponse.Builder response = ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance());
-    if (context.api() != null && !headers.getEndOfStream() && wantsResponseBody()) {
+    if (context.api() != null && !headers.getEndOfStream()) {
+      rewriter = firstRewriter();
+    }
+    if (context.api() != null && !headers.getEndOfStream() && (rewriter != null || wantsResponseBody())) {
       if (eventStream) {
         sse = new SseParser(MAX_SSE_EVENT_BYTES);
       } else {
@@ -267,6 +278,34 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   }
 
   private ProcessingResponse onResponseBody(HttpBody body) {
+    byte[] replacement = rewriter != null ? rewriteResponseBody(body) : null;
+    if (rewriter == null && replacement == null) {
+      watchResponseBody(body);
+    }
+    ProcessingResponse.Builder answer = ProcessingResponse.newBuilder();
+    if (replacement == null) {
+      answer.setResponseBody(BodyResponse.getDefaultInstance());
+    } else {
+      BodyMutation.Builder mutation = replacement.length == 0
+          ? BodyMutation.newBuilder().setClearBody(true)
+          : BodyMutation.newBuilder().setBody(ByteString.copyFrom(replacement));
+      answer.setResponseBody(BodyResponse.newBuilder().setResponse(CommonResponse.newBuilder().setBodyMutation(mutation)));
+    }
+    if (body.getEndOfStream() && !observers.isEmpty()) {
+      Struct.Builder tags = Struct.newBuilder();
+      for (ExchangeListener.Observer o : observers) {
+        putAll(tags, o.responseMetadata());
+      }
+      if (tags.getFieldsCount() > 0) {
+        answer.setDynamicMetadata(Struct.newBuilder()
+            .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build()));
+      }
+    }
+    return answer.build();
+  }
+
+  /** Observers watch the provider's body; nothing the client gets changes. */
+  private void watchResponseBody(HttpBody body) {
     if (sse != null) {
       try {
         for (SseEvent event : sse.feed(body.getBody())) {
@@ -286,26 +325,98 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       } else {
         responseBody.writeBytes(body.getBody().toByteArray());
         if (body.getEndOfStream()) {
-          byte[] whole = responseBody.toByteArray();
-          for (ExchangeListener.Observer o : observers) {
-            o.onResponseBody(whole);
-          }
+          deliverWholeBody(responseBody.toByteArray());
           responseBody = null;
         }
       }
     }
-    ProcessingResponse.Builder answer = ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance());
-    if (body.getEndOfStream() && !observers.isEmpty()) {
-      Struct.Builder tags = Struct.newBuilder();
-      for (ExchangeListener.Observer o : observers) {
-        putAll(tags, o.responseMetadata());
-      }
-      if (tags.getFieldsCount() > 0) {
-        answer.setDynamicMetadata(Struct.newBuilder()
-            .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build()));
+  }
+
+  /**
+   * Observers watch the provider's body and the rewriter decides what the client gets of it: SSE per
+   * event as events complete, a JSON body whole at its end. Returns the chunk's replacement, or null
+   * when this chunk (and the rest of the body) goes through unchanged because rewriting had to stop.
+   */
+  private byte[] rewriteResponseBody(HttpBody body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(body.getBody().size() + 64);
+    if (sse != null) {
+      try {
+        for (SseParser.Segment segment : sse.feedSegments(body.getBody())) {
+          if (segment.event() == null) {
+            out.writeBytes(segment.raw());
+            continue;
+          }
+          for (ExchangeListener.Observer o : observers) {
+            o.onResponseEvent(segment.event());
+          }
+          out.writeBytes(rewriter.event(segment.event(), segment.raw()));
+        }
+        if (body.getEndOfStream()) {
+          out.writeBytes(rewriter.finish());
+          out.writeBytes(sse.drain());
+        }
+        return out.toByteArray();
+      } catch (RuntimeException e) {
+        // Stop rewriting; hand over what is held so no byte the provider sent is lost.
+        metrics.error(e instanceof SseParser.SseException ? "sse_event_too_large" : "response_rewrite");
+        log.warn("stopped rewriting an SSE response ({}); the rest goes through unchanged", e.getClass().getSimpleName());
+        ResponseRewriter failed = rewriter;
+        rewriter = null;
+        try {
+          out.writeBytes(failed.finish());
+        } catch (RuntimeException ignored) {
+          // the rewriter's held text is lost with it; it is shorter than one placeholder
+        }
+        out.writeBytes(sse.drain());
+        sse = null;
+        return out.toByteArray();
       }
     }
-    return answer.build();
+    if (responseBody == null) {
+      rewriter = null;
+      return null;
+    }
+    if (responseBody.size() + body.getBody().size() > MAX_RESPONSE_INSPECT_BYTES) {
+      metrics.error("response_too_large_to_inspect");
+      log.warn("response body over {} bytes; it goes to the client unchanged", MAX_RESPONSE_INSPECT_BYTES);
+      out.writeBytes(responseBody.toByteArray());
+      out.writeBytes(body.getBody().toByteArray());
+      responseBody = null;
+      rewriter = null;
+      return out.toByteArray();
+    }
+    responseBody.writeBytes(body.getBody().toByteArray());
+    if (!body.getEndOfStream()) {
+      return new byte[0];
+    }
+    byte[] whole = responseBody.toByteArray();
+    responseBody = null;
+    deliverWholeBody(whole);
+    try {
+      return rewriter.body(whole);
+    } catch (RuntimeException e) {
+      metrics.error("response_rewrite");
+      log.warn("could not rewrite a response body ({}); it goes to the client unchanged", e.getClass().getSimpleName());
+      return whole;
+    } finally {
+      rewriter = null;
+    }
+  }
+
+  private void deliverWholeBody(byte[] whole) {
+    for (ExchangeListener.Observer o : observers) {
+      o.onResponseBody(whole);
+    }
+  }
+
+  private ResponseRewriter firstRewriter() {
+    for (ExchangeListener.Observer o : observers) {
+      ResponseRewriter r = o.responseRewriter();
+      if (r != null) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private ProcessingResponse onInternalFailure(ProcessingRequest request, RuntimeException e) {
@@ -345,6 +456,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     put(tags, "api", context.api().name().toLowerCase(Locale.ROOT));
     put(tags, "requested_model", context.requestedModel());
     if (context.target() != null) {
+      put(tags, "route", context.target().provider());
       put(tags, "provider", context.target().provider());
       put(tags, "model", context.target().model());
     }
@@ -397,6 +509,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     observers.clear();
     sse = null;
     responseBody = null;
+    rewriter = null;
   }
 
   private static ApiError tooLarge(long size, int limit) {

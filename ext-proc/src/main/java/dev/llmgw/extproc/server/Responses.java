@@ -52,13 +52,22 @@ final class Responses {
 
   /** An answer the gateway gives itself, in the error shape of the API called. */
   static ProcessingResponse immediate(ApiError error, LlmApi.Provider shape) {
+    return immediate(error, shape, -1);
+  }
+
+  /** An error answer with a {@code retry-after} header when {@code retryAfterSeconds >= 0}. */
+  static ProcessingResponse immediate(ApiError error, LlmApi.Provider shape, long retryAfterSeconds) {
     byte[] body = error.body(shape);
+    HeaderMutation.Builder headers = HeaderMutation.newBuilder()
+        .addSetHeaders(setHeader("content-type", "application/json"))
+        .addSetHeaders(setHeader("x-llmgw-error", error.code() == null ? error.kind().name().toLowerCase(java.util.Locale.ROOT) : error.code()));
+    if (retryAfterSeconds >= 0) {
+      headers.addSetHeaders(setHeader("retry-after", Long.toString(retryAfterSeconds)));
+    }
     return ProcessingResponse.newBuilder()
         .setImmediateResponse(ImmediateResponse.newBuilder()
             .setStatus(HttpStatus.newBuilder().setCode(statusCode(error.status())))
-            .setHeaders(HeaderMutation.newBuilder()
-                .addSetHeaders(setHeader("content-type", "application/json"))
-                .addSetHeaders(setHeader("x-llmgw-error", error.code() == null ? error.kind().name().toLowerCase(java.util.Locale.ROOT) : error.code())))
+            .setHeaders(headers)
             .setBody(ByteString.copyFrom(body))
             .setDetails("llmgw_" + (error.code() == null ? "error" : error.code())))
         .build();

@@ -3,6 +3,8 @@ package dev.llmgw.extproc.server;
 import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.ModelTarget;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * What one HTTP exchange carries through its ext_proc stream: the policy snapshot taken at its
@@ -19,6 +21,7 @@ public final class StreamContext {
   private boolean streaming;
   private int responseStatus;
   private boolean eventStream;
+  private Map<Class<?>, Object> attachments;
 
   StreamContext(GatewayPolicy policy) {
     this.policy = policy;
@@ -59,6 +62,22 @@ public final class StreamContext {
   /** Whether the response is {@code text/event-stream}. */
   public boolean eventStream() {
     return eventStream;
+  }
+
+  /**
+   * Publishes a per-exchange object for the listeners after this one (token counting publishes its
+   * observer, so cost and budgets read the counts without counting again).
+   */
+  public <T> void attach(Class<T> type, T value) {
+    if (attachments == null) {
+      attachments = new HashMap<>(4);
+    }
+    attachments.put(type, type.cast(value));
+  }
+
+  /** What an earlier listener {@link #attach attached} under {@code type}, or null. */
+  public <T> T attachment(Class<T> type) {
+    return attachments == null ? null : type.cast(attachments.get(type));
   }
 
   void api(LlmApi api) {

@@ -70,7 +70,9 @@ public final class TokenCounting implements ExchangeListener {
 
   @Override
   public TokenObserver open(StreamContext context) {
-    return new TokenObserver(this, context);
+    TokenObserver observer = new TokenObserver(this, context);
+    context.attach(TokenObserver.class, observer);
+    return observer;
   }
 
   /** Every LLM response is watched: usage lives in its body. */

@@ -115,7 +115,16 @@ public final class TokenObserver implements ExchangeListener.Observer {
       putIfKnown(out, "cache_creation_tokens", usage.cacheCreationTokens());
       putIfKnown(out, "reasoning_tokens", usage.reasoningTokens());
     }
+    String served = servedModel();
+    if (served != null) {
+      out.put("served_model", served);
+    }
     return out;
+  }
+
+  /** The model the provider says answered (for example a dated snapshot of the one asked for), or null. */
+  public String servedModel() {
+    return reader == null ? null : reader.servedModel();
   }
 
   @Override

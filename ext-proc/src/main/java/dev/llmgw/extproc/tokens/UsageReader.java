@@ -40,6 +40,7 @@ final class UsageReader {
   private int cached = -1;
   private int cacheCreation = -1;
   private int reasoning = -1;
+  private String servedModel;
   private boolean reported;
 
   UsageReader(LlmApi api, Tokenizer tokenizer) {
@@ -73,6 +74,17 @@ final class UsageReader {
     return tally.seen() ? tally.total() : -1;
   }
 
+  /** The model the provider says served the request (often a dated snapshot), or null when not seen. */
+  String servedModel() {
+    return servedModel;
+  }
+
+  private void servedModel(JsonNode model) {
+    if (servedModel == null && model != null && model.isTextual() && !model.textValue().isEmpty()) {
+      servedModel = model.textValue();
+    }
+  }
+
   /** One event of a streamed response. */
   void event(SseEvent event) {
     String data = event.data();
@@ -85,6 +97,11 @@ final class UsageReader {
     } catch (IOException e) {
       return;
     }
+    servedModel(switch (api) {
+      case OPENAI_RESPONSES -> node.path("response").get("model");
+      case ANTHROPIC_MESSAGES -> node.path("message").get("model");
+      default -> node.get("model");
+    });
     switch (api) {
       case OPENAI_CHAT_COMPLETIONS, OPENAI_COMPLETIONS -> openAiChunk(node);
       case OPENAI_RESPONSES -> responsesEvent(node);
@@ -105,6 +122,8 @@ final class UsageReader {
         p.nextToken();
         if (field.equals("usage")) {
           usage = p.readValueAsTree();
+        } else if (field.equals("model") && p.currentToken() == JsonToken.VALUE_STRING) {
+          servedModel(com.fasterxml.jackson.databind.node.TextNode.valueOf(p.getText()));
         } else {
           p.skipChildren();
         }

@@ -101,4 +101,28 @@ class SseParserTest {
       return ByteString.readFrom(in);
     }
   }
+
+  @Test
+  void segmentsGiveBackEveryByteAndTheSameEventsWhereverTheStreamIsCut() throws IOException {
+    for (String name : List.of("openai-chat-stream.sse", "anthropic-messages-stream.sse")) {
+      byte[] wire = recorded(name).toByteArray();
+      List<SseEvent> expected = parseWhole(ByteString.copyFrom(wire));
+      for (int cut = 0; cut <= wire.length; cut++) {
+        SseParser parser = new SseParser(1 << 16);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        List<SseEvent> events = new java.util.ArrayList<>();
+        for (ByteString chunk : List.of(ByteString.copyFrom(wire, 0, cut), ByteString.copyFrom(wire, cut, wire.length - cut))) {
+          for (SseParser.Segment s : parser.feedSegments(chunk)) {
+            bytes.writeBytes(s.raw());
+            if (s.event() != null) {
+              events.add(s.event());
+            }
+          }
+        }
+        bytes.writeBytes(parser.drain());
+        assertThat(bytes.toByteArray()).as("%s cut at %d", name, cut).isEqualTo(wire);
+        assertThat(events).as("%s cut at %d", name, cut).isEqualTo(expected);
+      }
+    }
+  }
 }

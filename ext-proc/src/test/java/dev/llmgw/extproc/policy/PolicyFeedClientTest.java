@@ -108,4 +108,26 @@ class PolicyFeedClientTest {
     assertThat(store.current().resolve(null, "fast")).contains(new ModelTarget("anthropic", "gpt-4o-mini"));
     client.close();
   }
+
+  @Test
+  void convertsPiiPoliciesFromTheFeed() {
+    Policy feed = Policy.newBuilder().setVersion("9")
+        .setPiiDefault(dev.llmgw.proto.policy.v1.PiiPolicy.newBuilder()
+            .putEntities("email", dev.llmgw.proto.policy.v1.PiiAction.PII_MASK)
+            .putEntities("secret", dev.llmgw.proto.policy.v1.PiiAction.PII_BLOCK))
+        .putTenantPii("research", dev.llmgw.proto.policy.v1.PiiPolicy.newBuilder().setRestore(false)
+            .setOnError(dev.llmgw.proto.policy.v1.PiiOnError.PII_ON_ERROR_ALLOW)
+            .setResponse(dev.llmgw.proto.policy.v1.PiiResponseScan.PII_RESPONSE_MASK).setBlockStatus(403).build())
+        .build();
+    GatewayPolicy policy = PolicyFeedClient.convert(feed);
+    dev.llmgw.extproc.pii.PiiPolicy byDefault = policy.pii().forExchange(null, null).orElseThrow();
+    assertThat(byDefault.actionFor(dev.llmgw.extproc.pii.EntityType.SECRET)).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.Action.BLOCK);
+    assertThat(byDefault.restore()).as("unset restore means restore").isTrue();
+    dev.llmgw.extproc.pii.PiiPolicy tenant = policy.pii().forExchange("research", null).orElseThrow();
+    assertThat(tenant.restore()).isFalse();
+    assertThat(tenant.onError()).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.OnError.ALLOW);
+    assertThat(tenant.responseScan()).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.ResponseScan.MASK);
+    assertThat(tenant.blockStatus()).isEqualTo(403);
+    assertThat(PolicyFeedClient.convert(Policy.newBuilder().setVersion("1").build()).pii().isEmpty()).isTrue();
+  }
 }

@@ -7,6 +7,8 @@ import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.llmgw.extproc.pii.EntityType;
+import dev.llmgw.extproc.pii.PiiPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,5 +105,40 @@ class PolicyLoaderTest {
 
     assertThat(policy.resolve(null, "fast")).contains(new ModelTarget("openai", "gpt-4o-mini"));
     assertThat(policy.resolve("research", "smart")).contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
+  }
+
+  @Test
+  void piiPoliciesParseWithDefaultsAndOverridesResolveTenantThenRoute() throws Exception {
+    GatewayPolicy policy = PolicyLoader.parse("""
+        pii:
+          default: { entities: { email: mask, credit_card: BLOCK } }
+          routes: { anthropic: { entities: { email: redact }, restore: false, response: flag, block_status: 403 } }
+          tenants: { research: { entities: {}, on_error: allow } }
+        """, "p");
+    PiiPolicy byDefault = policy.pii().forExchange(null, "openai").orElseThrow();
+    assertThat(byDefault.actionFor(EntityType.EMAIL)).isEqualTo(PiiPolicy.Action.MASK);
+    assertThat(byDefault.actionFor(EntityType.CREDIT_CARD)).isEqualTo(PiiPolicy.Action.BLOCK);
+    assertThat(byDefault.actionFor(EntityType.PHONE)).as("unlisted types are not looked for").isEqualTo(PiiPolicy.Action.ALLOW);
+    assertThat(byDefault.restore()).isTrue();
+    assertThat(byDefault.onError()).isEqualTo(PiiPolicy.OnError.BLOCK);
+    assertThat(byDefault.blockStatus()).isEqualTo(400);
+    PiiPolicy route = policy.pii().forExchange("acme", "anthropic").orElseThrow();
+    assertThat(route.restore()).isFalse();
+    assertThat(route.responseScan()).isEqualTo(PiiPolicy.ResponseScan.FLAG);
+    assertThat(route.blockStatus()).isEqualTo(403);
+    PiiPolicy tenant = policy.pii().forExchange("research", "anthropic").orElseThrow();
+    assertThat(tenant.active()).isFalse();
+    assertThat(tenant.onError()).isEqualTo(PiiPolicy.OnError.ALLOW);
+    assertThat(PolicyLoader.parse("version: x\n", "p").pii().forExchange("t", "r")).isEmpty();
+  }
+
+  @Test
+  void badPiiPoliciesNameTheField() {
+    assertThatThrownBy(() -> PolicyLoader.parse("pii: { default: { entities: { passport: mask } } }\n", "p"))
+        .hasMessageContaining("pii.default.entities: unknown PII type: passport (expected one of: email, phone");
+    assertThatThrownBy(() -> PolicyLoader.parse("pii: { routes: { r: { block_status: 451 } } }\n", "p"))
+        .hasMessageContaining("pii.routes.r: blockStatus: 451 (expected: 400 or 403)");
+    assertThatThrownBy(() -> PolicyLoader.parse("pii: { default: { entities: { email: scramble } } }\n", "p"))
+        .hasMessageContaining("'scramble' is not valid (expected: allow or mask or redact or hash or block)");
   }
 }

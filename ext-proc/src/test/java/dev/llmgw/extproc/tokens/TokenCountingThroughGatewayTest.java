@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Value;
 import dev.llmgw.extproc.driver.ExchangeResult;
+import dev.llmgw.extproc.server.GatewayExchange;
 import dev.llmgw.extproc.driver.Upstream;
 import dev.llmgw.extproc.driver.UpstreamResponse;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
@@ -40,12 +41,12 @@ class TokenCountingThroughGatewayTest {
       """;
 
   private final List<TokenReport> reports = new CopyOnWriteArrayList<>();
-  private TokenGateway gw;
+  private GatewayExchange gw;
 
   @BeforeEach
   void start() throws Exception {
     GatewayPolicy policy = PolicyLoader.parse(POLICY, "test");
-    gw = new TokenGateway(policy, registry -> List.of(TokenCounting.builder(registry)
+    gw = new GatewayExchange(policy, registry -> List.of(TokenCounting.builder(registry)
         .onReport((StreamContext context, TokenReport report) -> reports.add(report)).build()));
   }
 
@@ -57,12 +58,12 @@ class TokenCountingThroughGatewayTest {
   @Test
   void promptCountIsWrittenAsMetadataAndProviderUsageFromTheLastSseEventWinsForBilling() throws Exception {
     String body = "{\"model\":\"fast\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Grüß dich! 👋\"}]}";
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/chat/completions", body),
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", body).build(),
         Upstream.returning(UpstreamResponse.builder(200).header("content-type", "text/event-stream")
             .chunk(recorded("/recorded/openai-chat-stream.sse")).build()));
 
     int expectedPrompt = 3 + Tokenizer.O200K_BASE.count("user") + Tokenizer.O200K_BASE.count("Grüß dich! 👋") + 3;
-    Map<String, Value> meta = TokenGateway.metadata(r);
+    Map<String, Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("prompt_tokens_counted").getNumberValue()).isEqualTo(expectedPrompt);
     assertThat(meta.get("token_count_method").getStringValue()).isEqualTo("o200k_base");
     assertThat(meta.get("token_count_exact").getBoolValue()).isTrue();
@@ -93,14 +94,14 @@ class TokenCountingThroughGatewayTest {
     // The client opted out of usage; the stream carries text and a tool call but no usage.
     String body = "{\"model\":\"fast\",\"stream\":true,\"stream_options\":{\"include_usage\":false},"
         + "\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Zürich?\"}]}";
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/chat/completions", body),
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", body).build(),
         Upstream.returning(UpstreamResponse.builder(200).header("content-type", "text/event-stream")
             .chunk(recorded("/tokens/openai-chat-stream-no-usage.sse")).build()));
 
     Tokenizer o200k = Tokenizer.O200K_BASE;
     int completion = o200k.count("Let me check the weather in Zürich 🌦️.") + o200k.count("get_weather")
         + o200k.count("{\"location\": \"Zürich, CH\"}");
-    Map<String, Value> meta = TokenGateway.metadata(r);
+    Map<String, Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("completion_tokens").getNumberValue()).isEqualTo(completion);
     assertThat(meta.get("completion_tokens_source").getStringValue()).isEqualTo("counted");
     assertThat(meta.get("prompt_tokens_source").getStringValue()).isEqualTo("counted");
@@ -111,11 +112,11 @@ class TokenCountingThroughGatewayTest {
   @Test
   void claudeCountsAreLabelledEstimatesAndNeverUsedForBillingWhenAnthropicReportsUsage() throws Exception {
     String body = "{\"model\":\"smart\",\"max_tokens\":1024,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hallo!\"}]}";
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/messages", body),
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages", body).build(),
         Upstream.returning(UpstreamResponse.builder(200).header("content-type", "text/event-stream")
             .chunk(recorded("/recorded/anthropic-messages-stream.sse")).build()));
 
-    Map<String, Value> meta = TokenGateway.metadata(r);
+    Map<String, Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("token_count_method").getStringValue()).isEqualTo("estimate");
     assertThat(meta.get("token_count_exact").getBoolValue()).isFalse();
     assertThat(meta.get("prompt_tokens_counted").getNumberValue()).isEqualTo(Tokenizer.estimate("Hallo!".length()));
@@ -134,7 +135,7 @@ class TokenCountingThroughGatewayTest {
     // gpt-4: 8192-token window. A 7000-token prompt plus max_tokens 2000 cannot fit.
     String text = "hello ".repeat(7000);
     String body = "{\"model\":\"gpt-4\",\"max_tokens\":2000,\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}";
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/chat/completions", body), Upstream.returning(
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", body).build(), Upstream.returning(
         UpstreamResponse.ok("application/json", "{}")));
 
     int prompt = 3 + Tokenizer.CL100K_BASE.count("user") + Tokenizer.CL100K_BASE.count(text) + 3;
@@ -155,7 +156,7 @@ class TokenCountingThroughGatewayTest {
   @Test
   void anthropicMaxTokensAboveTheModelsOutputLimitIsRefusedInAnthropicsShape() throws Exception {
     String body = "{\"model\":\"haiku\",\"max_tokens\":20000,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/messages", body), Upstream.returning(
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages", body).build(), Upstream.returning(
         UpstreamResponse.ok("application/json", "{}")));
 
     assertThat(r.upstreamRequest()).isEmpty();
@@ -169,12 +170,12 @@ class TokenCountingThroughGatewayTest {
   @Test
   void requestThatFitsIsForwardedUnchanged() throws Exception {
     String body = "{\"model\":\"reason\",\"max_completion_tokens\":100000,\"messages\":[{\"role\":\"user\",\"content\":\"Prove it.\"}]}";
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/chat/completions", body), Upstream.returning(
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", body).build(), Upstream.returning(
         UpstreamResponse.ok("application/json", recordedString("/tokens/openai-chat-usage.json"))));
 
     assertThat(r.clientResponse().status()).isEqualTo(200);
     assertThat(r.upstream().bodyUtf8()).isEqualTo(body.replace("\"reason\"", "\"o4-mini\""));
-    Map<String, Value> meta = TokenGateway.metadata(r);
+    Map<String, Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("reasoning_tokens").getNumberValue()).isEqualTo(320);
     assertThat(meta.get("cached_tokens").getNumberValue()).isEqualTo(1024);
     assertThat(gw.registry.get(TokenMetrics.TOKEN_DETAIL).tags(TokenMetrics.TAG_TYPE, "reasoning").counter().count())
@@ -183,15 +184,15 @@ class TokenCountingThroughGatewayTest {
 
   @Test
   void embeddingsUsageIsReadFromJsonAndAnOversizedInputIsRefused() throws Exception {
-    ExchangeResult ok = gw.exchange(TokenGateway.post("/v1/embeddings", "{\"model\":\"embed\",\"input\":[\"tiktoken is great!\",\"hello world\"]}"),
+    ExchangeResult ok = gw.exchange(GatewayExchange.post("/v1/embeddings", "{\"model\":\"embed\",\"input\":[\"tiktoken is great!\",\"hello world\"]}").build(),
         Upstream.returning(UpstreamResponse.ok("application/json", recordedString("/tokens/openai-embeddings.json"))));
-    Map<String, Value> meta = TokenGateway.metadata(ok);
+    Map<String, Value> meta = GatewayExchange.metadata(ok);
     assertThat(meta.get("prompt_tokens_counted").getNumberValue()).isEqualTo(8);
     assertThat(meta.get("prompt_tokens").getNumberValue()).isEqualTo(8);
     assertThat(meta.get("completion_tokens").getNumberValue()).isZero();
 
-    ExchangeResult tooLong = gw.exchange(TokenGateway.post("/v1/embeddings",
-        "{\"model\":\"embed\",\"input\":[\"short\",\"" + "lorem ipsum ".repeat(5000) + "\"]}"), Upstream.returning(
+    ExchangeResult tooLong = gw.exchange(GatewayExchange.post("/v1/embeddings",
+        "{\"model\":\"embed\",\"input\":[\"short\",\"" + "lorem ipsum ".repeat(5000) + "\"]}").build(), Upstream.returning(
         UpstreamResponse.ok("application/json", "{}")));
     assertThat(tooLong.clientResponse().status()).isEqualTo(400);
     assertThat(JSON.readTree(tooLong.clientResponse().bodyUtf8()).at("/error/param").asText()).isEqualTo("input");
@@ -199,12 +200,12 @@ class TokenCountingThroughGatewayTest {
 
   @Test
   void upstreamErrorsRecordNoUsage() throws Exception {
-    ExchangeResult r = gw.exchange(TokenGateway.post("/v1/chat/completions", "{\"model\":\"fast\",\"messages\":[]}"),
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\",\"messages\":[]}").build(),
         Upstream.returning(UpstreamResponse.builder(429).header("content-type", "application/json")
             .chunk("{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}").build()));
 
     assertThat(r.clientResponse().status()).isEqualTo(429);
-    assertThat(TokenGateway.metadata(r)).containsKey("prompt_tokens_counted").doesNotContainKey("prompt_tokens");
+    assertThat(GatewayExchange.metadata(r)).containsKey("prompt_tokens_counted").doesNotContainKey("prompt_tokens");
     assertThat(reports).singleElement().satisfies(report -> {
       assertThat(report.responseStatus()).isEqualTo(429);
       assertThat(report.reported()).isNull();

@@ -1,0 +1,308 @@
+package dev.llmgw.extproc.pii;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.llmgw.extproc.api.ApiError;
+import dev.llmgw.extproc.api.SseEvent;
+import dev.llmgw.extproc.server.ExchangeListener;
+import dev.llmgw.extproc.server.RejectException;
+import dev.llmgw.extproc.server.ResponseRewriter;
+import dev.llmgw.extproc.server.StreamContext;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One exchange under a PII policy: masks the request, keeps the placeholder mapping, restores the
+ * response, and scans the model's output when asked. Per stream; never shared.
+ */
+final class PiiObserver implements ExchangeListener.Observer {
+
+  private static final Logger log = LoggerFactory.getLogger(PiiObserver.class);
+  /** Keeps numbers exactly as the client wrote them when a masked request is written again. */
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .build();
+  /** Model output scanned per exchange when flagging: enough for any answer, bounded for memory. */
+  static final int MAX_SCANNED_RESPONSE_CHARS = 1 << 20;
+
+  private final StreamContext context;
+  private final PiiPolicy policy;
+  private final PiiProtection owner;
+  private final EnumMap<EntityType, Integer> found = new EnumMap<>(EntityType.class);
+  private final EnumSet<EntityType> blocked = EnumSet.noneOf(EntityType.class);
+  private Vault vault = new Vault("");
+  private ResponseRestorer restorer;
+  private final Map<String, StringBuilder> responseText = new LinkedHashMap<>();
+  private int responseChars;
+  private EnumMap<EntityType, Integer> responseFound;
+
+  PiiObserver(StreamContext context, PiiPolicy policy, PiiProtection owner) {
+    this.context = context;
+    this.policy = policy;
+    this.owner = owner;
+  }
+
+  @Override
+  public byte[] rewriteRequestBody(byte[] body) {
+    Set<EntityType> types = policy.detectedTypes();
+    if (types.isEmpty()) {
+      return body;
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(body);
+    } catch (IOException e) {
+      // The data path validated the body already; one it cannot read again is a failure to detect.
+      return detectionFailed(body, e);
+    }
+    vault = new Vault(new String(body, StandardCharsets.UTF_8));
+    PiiProtection.TextScanner scanner = owner.scanner(types);
+    boolean[] changed = {false};
+    try {
+      RequestText.rewrite(context.api(), root, text -> {
+        String after = apply(scanner, text);
+        changed[0] |= after != text;
+        return after;
+      });
+    } catch (RuntimeException | StackOverflowError e) {
+      return detectionFailed(body, e);
+    }
+    found.forEach((type, n) -> owner.metrics().detected(type, policy.actionFor(type), n));
+    if (!blocked.isEmpty()) {
+      owner.metrics().blocked("policy");
+      vault.clear();
+      String names = blocked.stream().map(EntityType::tag).collect(Collectors.joining(", "));
+      throw new RejectException(new ApiError(policy.blockStatus(),
+          policy.blockStatus() == 403 ? ApiError.Kind.PERMISSION : ApiError.Kind.INVALID_REQUEST, null, "pii_blocked",
+          "The request contains personal data this gateway's policy does not allow to be sent: " + names
+              + " (expected: a request without them)"));
+    }
+    if (!changed[0]) {
+      return body;
+    }
+    try {
+      return JSON.writeValueAsBytes(root);
+    } catch (JsonProcessingException e) {
+      return detectionFailed(body, e);
+    }
+  }
+
+  /** Replaces each finding in {@code text} according to the policy; returns {@code text} itself when nothing applies. */
+  private String apply(PiiProtection.TextScanner scanner, String text) {
+    List<Finding> findings = scanner.scan(text);
+    if (findings.isEmpty()) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(text.length() + 16 * findings.size());
+    int from = 0;
+    for (Finding f : findings) {
+      PiiPolicy.Action action = policy.actionFor(f.type());
+      if (action == PiiPolicy.Action.ALLOW || f.start() < from) {
+        continue;
+      }
+      found.merge(f.type(), 1, Integer::sum);
+      String value = text.substring(f.start(), f.end());
+      String replacement = switch (action) {
+        case MASK -> vault.mask(f.type(), value);
+        case REDACT -> redacted(f.type());
+        case HASH -> "<" + f.type().name() + "_HASH_" + hash(f.type(), value) + ">";
+        case BLOCK -> {
+          blocked.add(f.type());
+          yield value;
+        }
+        case ALLOW -> value;
+      };
+      out.append(text, from, f.start()).append(replacement);
+      from = f.end();
+    }
+    if (from == 0) {
+      return text;
+    }
+    out.append(text, from, text.length());
+    return out.toString();
+  }
+
+  private byte[] detectionFailed(byte[] body, Throwable e) {
+    owner.metrics().detectionFailed(policy.onError());
+    // The exception's class only: messages of detectors may quote the text.
+    log.warn("PII detection failed ({}); policy says {}", e.getClass().getName(),
+        policy.onError() == PiiPolicy.OnError.BLOCK ? "block the request" : "forward it unmasked");
+    if (policy.onError() == PiiPolicy.OnError.ALLOW) {
+      vault = new Vault("");
+      return body;
+    }
+    owner.metrics().blocked("detection_failed");
+    throw new RejectException(new ApiError(503, ApiError.Kind.GATEWAY, null, "pii_detection_failed",
+        "The gateway could not check this request for personal data, so it was not sent (expected: retry later; "
+            + "the policy forwards nothing unchecked)"));
+  }
+
+  @Override
+  public ResponseRewriter responseRewriter() {
+    boolean restoring = policy.restore() && !vault.isEmpty();
+    boolean masking = policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream();
+    if (!restoring && !masking) {
+      return null;
+    }
+    restorer = new ResponseRestorer(context.api(), policy.restore() ? vault : new Vault(""),
+        masking ? this::maskResponseText : null);
+    return restorer;
+  }
+
+  @Override
+  public void onResponseEvent(SseEvent event) {
+    if (policy.responseScan() == PiiPolicy.ResponseScan.OFF || event.isDone() || responseChars >= MAX_SCANNED_RESPONSE_CHARS) {
+      return;
+    }
+    JsonNode data;
+    try {
+      data = JSON.readTree(event.data());
+    } catch (IOException e) {
+      return;
+    }
+    for (Deltas.Delta d : Deltas.of(context.api(), event.event(), data)) {
+      String text = d.text();
+      responseChars += text.length();
+      responseText.computeIfAbsent(d.channel(), k -> new StringBuilder()).append(text);
+    }
+  }
+
+  @Override
+  public void onResponseBody(byte[] body) {
+    if (policy.responseScan() != PiiPolicy.ResponseScan.FLAG) {
+      return; // MASK counts what it masks in the rewriter
+    }
+    try {
+      collectStrings(JSON.readTree(body));
+    } catch (IOException e) {
+      // not JSON: nothing to scan
+    }
+  }
+
+  private void collectStrings(JsonNode node) {
+    if (node == null || responseChars >= MAX_SCANNED_RESPONSE_CHARS) {
+      return;
+    }
+    if (node.isTextual()) {
+      responseChars += node.textValue().length();
+      responseText.computeIfAbsent("body/" + responseText.size(), k -> new StringBuilder()).append(node.textValue());
+    } else {
+      for (JsonNode child : node) {
+        collectStrings(child);
+      }
+    }
+  }
+
+  /** Masks what the model emitted in one text of a non-streamed answer, counting it. */
+  private String maskResponseText(String text) {
+    List<Finding> findings = owner.scanner(responseTypes()).scan(text);
+    if (findings.isEmpty()) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(text.length());
+    int from = 0;
+    for (Finding f : findings) {
+      if (f.start() < from) {
+        continue;
+      }
+      countResponse(f.type());
+      out.append(text, from, f.start()).append(redacted(f.type()));
+      from = f.end();
+    }
+    return out.append(text, from, text.length()).toString();
+  }
+
+  private Set<EntityType> responseTypes() {
+    Set<EntityType> types = policy.detectedTypes();
+    return types.isEmpty() ? EnumSet.allOf(EntityType.class) : types;
+  }
+
+  private void countResponse(EntityType type) {
+    if (responseFound == null) {
+      responseFound = new EnumMap<>(EntityType.class);
+    }
+    responseFound.merge(type, 1, Integer::sum);
+  }
+
+  @Override
+  public Map<String, Object> requestMetadata() {
+    if (found.isEmpty()) {
+      return Map.of();
+    }
+    return Map.of(
+        "pii_found", found.values().stream().mapToInt(Integer::intValue).sum(),
+        "pii_types", found.keySet().stream().map(EntityType::tag).collect(Collectors.joining(",")));
+  }
+
+  @Override
+  public Map<String, Object> responseMetadata() {
+    if (!responseText.isEmpty()) {
+      PiiProtection.TextScanner scanner = owner.scanner(responseTypes());
+      try {
+        for (StringBuilder text : responseText.values()) {
+          for (Finding f : scanner.scan(text)) {
+            countResponse(f.type());
+          }
+        }
+      } catch (RuntimeException | StackOverflowError e) {
+        log.warn("PII scan of a response failed ({})", e.getClass().getName());
+      }
+      responseText.clear();
+    }
+    Map<String, Object> tags = new LinkedHashMap<>();
+    if (restorer != null && restorer.restored() > 0) {
+      tags.put("pii_restored", restorer.restored());
+    }
+    if (responseFound != null) {
+      PiiPolicy.ResponseScan mode = policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream()
+          ? PiiPolicy.ResponseScan.MASK : PiiPolicy.ResponseScan.FLAG;
+      responseFound.forEach((type, n) -> owner.metrics().responseFound(type, mode, n));
+      tags.put("pii_response_found", responseFound.values().stream().mapToInt(Integer::intValue).sum());
+      tags.put("pii_response_types", responseFound.keySet().stream().map(EntityType::tag).collect(Collectors.joining(",")));
+      tags.put("pii_response_action", mode.name().toLowerCase(Locale.ROOT));
+    }
+    return tags;
+  }
+
+  @Override
+  public void onEnd() {
+    if (restorer != null) {
+      owner.metrics().restored(restorer.restored());
+    }
+    vault.clear();
+    responseText.clear();
+    restorer = null;
+  }
+
+  private static String redacted(EntityType type) {
+    return "[REDACTED_" + type.name() + "]";
+  }
+
+  private String hash(EntityType type, String value) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(owner.hashKey(), "HmacSHA256"));
+      byte[] digest = mac.doFinal((type.name() + ':' + value).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 6);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available", e);
+    }
+  }
+}

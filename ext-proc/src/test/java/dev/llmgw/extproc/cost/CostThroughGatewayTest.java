@@ -1,0 +1,118 @@
+package dev.llmgw.extproc.cost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Value;
+import dev.llmgw.extproc.driver.ExchangeResult;
+import dev.llmgw.extproc.driver.Upstream;
+import dev.llmgw.extproc.driver.UpstreamResponse;
+import dev.llmgw.extproc.policy.PolicyLoader;
+import dev.llmgw.extproc.server.GatewayExchange;
+import dev.llmgw.extproc.server.StreamContext;
+import dev.llmgw.extproc.tokens.TokenCounting;
+import dev.llmgw.extproc.tokens.TokenReport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Cost tags, metrics and spend records of whole exchanges through the real ext-proc. */
+class CostThroughGatewayTest {
+
+  record Spent(StreamContext context, TokenReport report, Cost cost, String servedModel) {}
+
+  private final List<Spent> spent = new CopyOnWriteArrayList<>();
+  private GatewayExchange gw;
+
+  @BeforeEach
+  void start() throws Exception {
+    gw = new GatewayExchange(PolicyLoader.parse("""
+        models:
+          gpt-4o: { provider: openai, model: gpt-4o }
+          haiku: { provider: anthropic, model: claude-haiku-4-5 }
+          mystery: { provider: openai, model: mystery-1 }
+        """, "test"), registry -> List.of(
+        TokenCounting.listener(registry),
+        CostTagging.builder(registry).sink((c, r, cost, served) -> spent.add(new Spent(c, r, cost, served))).build()));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    gw.close();
+  }
+
+  @Test
+  void aJsonAnswerIsPricedFromTheProvidersUsageIncludingCachedTokens() throws Exception {
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
+            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When does it renew?\"}]}")
+        .header("x-llmgw-tenant", "acme").header("x-llmgw-api-key", "sk-test-123").build(),
+        Upstream.returning(UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
+
+    Map<String, Value> meta = GatewayExchange.metadata(r);
+    // gpt-4o: (1,200 − 1,024) × 2.50/1e6 + 1,024 × 1.25/1e6 + 300 × 10/1e6 = 0.00044 + 0.00128 + 0.003
+    assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.00472");
+    assertThat(meta.get("cost_estimated").getBoolValue()).isFalse();
+    assertThat(meta.get("price_version").getStringValue()).isEqualTo(PriceCatalog.builtIn().version());
+    assertThat(meta.get("served_model").getStringValue()).isEqualTo("gpt-4o-2024-08-06");
+    assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
+    assertThat(meta.get("route").getStringValue()).isEqualTo("openai");
+    assertThat(meta.get("requested_model").getStringValue()).isEqualTo("gpt-4o");
+    assertThat(meta.get("api_key_id").getStringValue()).doesNotContain("sk-test-123");
+
+    assertThat(spent).singleElement().satisfies(s -> {
+      assertThat(s.cost().usd()).isEqualByComparingTo("0.00472");
+      assertThat(s.servedModel()).isEqualTo("gpt-4o-2024-08-06");
+      assertThat(s.context().identity().tenant()).isEqualTo("acme");
+    });
+    assertThat(gw.registry.counter(CostMetrics.COST_USD, "tenant", "acme", "model", "gpt-4o", "provider", "openai",
+        "estimated", "false").count()).isEqualTo(0.00472, org.assertj.core.data.Offset.offset(1e-12));
+  }
+
+  @Test
+  void aStreamedAnthropicAnswerIsPricedWithCacheWrites() throws Exception {
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages",
+            "{\"model\":\"haiku\",\"max_tokens\":200,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Summarise\"}]}").build(),
+        Upstream.returning(UpstreamResponse.ok("text/event-stream", resource("/cost/anthropic-stream-cache-write.sse"))));
+
+    // claude-haiku-4-5: 12 × 1/1e6 + 2,100 × 1.25/1e6 + 57 × 5/1e6 = 0.002922
+    assertThat(GatewayExchange.metadata(r).get("cost_usd").getStringValue()).isEqualTo("0.002922");
+    assertThat(spent).singleElement().satisfies(s -> assertThat(s.cost().estimated()).isFalse());
+  }
+
+  @Test
+  void withoutUsageTheCostIsAnEstimateAndSaysSo() throws Exception {
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
+            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build(),
+        Upstream.returning(UpstreamResponse.ok("application/json",
+            "{\"id\":\"x\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello there\"}}]}")));
+
+    Map<String, Value> meta = GatewayExchange.metadata(r);
+    assertThat(meta.get("cost_estimated").getBoolValue()).isTrue();
+    assertThat(spent).singleElement().satisfies(s -> assertThat(s.cost().estimated()).isTrue());
+  }
+
+  @Test
+  void unknownModelsAndRefusedRequestsAreNotPriced() throws Exception {
+    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
+            "{\"model\":\"mystery\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build(),
+        Upstream.returning(UpstreamResponse.ok("application/json", "{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}")));
+    assertThat(GatewayExchange.metadata(r).get("cost_unpriced").getStringValue()).isEqualTo("unknown_model");
+
+    ExchangeResult refused = gw.exchange(GatewayExchange.post("/v1/chat/completions",
+            "{\"model\":\"nope\",\"messages\":[]}").build(),
+        Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
+    assertThat(refused.clientResponse().status()).isEqualTo(404);
+    assertThat(spent).isEmpty();
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = CostThroughGatewayTest.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.llmgw.extproc.limits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmgw.extproc.cost.CostTagging;
+import dev.llmgw.extproc.driver.ExchangeResult;
+import dev.llmgw.extproc.driver.Upstream;
+import dev.llmgw.extproc.driver.UpstreamResponse;
+import dev.llmgw.extproc.policy.PolicyLoader;
+import dev.llmgw.extproc.server.GatewayExchange;
+import dev.llmgw.extproc.tokens.TokenCounting;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Budgets and rate limits through the real ext-proc, with token counting and cost tagging in front. */
+class LimitsThroughGatewayTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** gpt-4o-mini: 0.15 input / 0.60 output per million tokens. */
+  private static final String POLICY = """
+      models:
+        mini: { provider: openai, model: gpt-4o-mini }
+      limits:
+        budgets:
+          - { scope: tenant, id: acme, period: daily, limit_usd: "0.001" }
+        rates:
+          - { scope: tenant, id: rpm, requests_per_minute: 2 }
+      """;
+
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
+  private final AtomicInteger forwarded = new AtomicInteger();
+  private GatewayExchange gw;
+
+  @BeforeEach
+  void start() throws Exception {
+    gw = new GatewayExchange(PolicyLoader.parse(POLICY, "test"), registry -> List.of(
+        TokenCounting.listener(registry),
+        CostTagging.builder(registry).build(),
+        new LimitEnforcement(LocalLimitStore.create(), clock, registry)));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    gw.close();
+  }
+
+  /** A request whose provider reports 1,000 prompt and 1,000 completion tokens: $0.00015 + $0.0006 = $0.00075. */
+  private ExchangeResult call(String tenant) {
+    return gw.exchange(GatewayExchange.post("/v1/chat/completions",
+            "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+        .header("x-llmgw-tenant", tenant).build(), request -> {
+          forwarded.incrementAndGet();
+          return UpstreamResponse.ok("application/json",
+              "{\"model\":\"gpt-4o-mini\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}");
+        });
+  }
+
+  @Test
+  void aBudgetIsChargedWithActualCostAndRefusesWithWhatRemainsAndWhenItResets() throws Exception {
+    ExchangeResult first = call("acme");
+    assertThat(first.clientResponse().status()).isEqualTo(200);
+    assertThat(GatewayExchange.metadata(first).get("cost_usd").getStringValue()).isEqualTo("0.00075");
+
+    // The second estimate (a few prompt tokens + 100 output) fits in the $0.00025 left; its actual
+    // cost ($0.00075) does not, and is still counted: overspend comes only from in-flight requests.
+    assertThat(call("acme").clientResponse().status()).isEqualTo(200);
+    ExchangeResult refused = call("acme");
+    assertThat(refused.clientResponse().status()).isEqualTo(429);
+    assertThat(forwarded.get()).isEqualTo(2);
+    JsonNode error = JSON.readTree(refused.clientResponse().bodyUtf8()).path("error");
+    assertThat(error.path("type").asText()).isEqualTo("rate_limit_error");
+    assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
+    assertThat(error.path("message").asText()).contains("acme").contains("2026-11-23T00:00:00Z");
+    assertThat(refused.clientResponse().headers().get("retry-after")).contains(Long.toString(Duration.ofHours(14).toSeconds()));
+
+    assertThat(call("other").clientResponse().status()).as("other tenants have no budget").isEqualTo(200);
+    clock.advance(Duration.ofHours(14));
+    assertThat(call("acme").clientResponse().status()).as("a new day, a new budget").isEqualTo(200);
+  }
+
+  @Test
+  void requestsPerMinuteAreCountedBeforeForwardingAndFreedAsTheWindowMoves() {
+    assertThat(call("rpm").clientResponse().status()).isEqualTo(200);
+    assertThat(call("rpm").clientResponse().status()).isEqualTo(200);
+    ExchangeResult third = call("rpm");
+    assertThat(third.clientResponse().status()).isEqualTo(429);
+    assertThat(third.clientResponse().headers().get("retry-after")).isPresent();
+    clock.advance(Duration.ofSeconds(61));
+    assertThat(call("rpm").clientResponse().status()).isEqualTo(200);
+  }
+}
