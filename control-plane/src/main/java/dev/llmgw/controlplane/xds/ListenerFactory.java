@@ -21,6 +21,11 @@ import java.util.Map;
 /** Builds the listener clients call: HTTP connection manager, ext_proc, router, JSON access log. */
 public final class ListenerFactory {
 
+  /** Keys of ext-proc's dynamic metadata that attribute an exchange and its cost. */
+  static final List<String> COST_TAGS = List.of("tenant", "application", "user", "api_key_id", "requested_model",
+      "model", "served_model", "provider", "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated",
+      "price_version");
+
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
   static final String STDOUT_ACCESS_LOG = "envoy.access_loggers.stdout";
 
@@ -60,11 +65,6 @@ public final class ListenerFactory {
         .build();
     return AccessLog.newBuilder().setName(STDOUT_ACCESS_LOG).setTypedConfig(Any.pack(stdout)).build();
   }
-
-  /** Keys of ext-proc's dynamic metadata that attribute an exchange and its cost. */
-  static final List<String> COST_TAGS = List.of("tenant", "application", "user", "api_key_id", "requested_model",
-      "model", "served_model", "provider", "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated",
-      "price_version");
 
   private static Map<String, String> accessLogFields() {
     Map<String, String> f = new LinkedHashMap<>();
