@@ -35,7 +35,7 @@ public final class Admission {
     this.estimatedMicros = estimatedMicros;
   }
 
-  /** No rule applies: nothing reserved, nothing to settle. */
+  /** No rule applies: nothing reserved, nothing to settle (shared, so settling never touches its flag). */
   static Admission unlimited() {
     return UNLIMITED;
   }

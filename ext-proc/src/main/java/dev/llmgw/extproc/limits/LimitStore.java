@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Where counters live: {@link LocalLimitStore} in the process, for a single ext-proc;
- * a shared store for replicas (to come). {@link Limits} does the money, time and rule
+ * {@link RedisLimitStore} shared by every replica. {@link Limits} does the money, time and rule
  * logic and hands a store plain integers, so both stores implement the same two atomic operations
  * and are tested by the same behaviour suite.
  *
@@ -13,7 +13,7 @@ import java.util.List;
  * holds {@value Charge#WINDOW_SECONDS} one-second buckets; its value is the sum of the buckets of
  * the last {@value Charge#WINDOW_SECONDS} seconds.
  */
-public sealed interface LimitStore extends AutoCloseable permits LocalLimitStore {
+public sealed interface LimitStore extends AutoCloseable permits LocalLimitStore, RedisLimitStore {
 
   /**
    * Atomically checks every charge and, only if every enforced one fits ({@code used + amount <=

@@ -130,7 +130,7 @@ public final class Limits {
       throw new IllegalArgumentException("actualTokens: " + actualTokens + " (expected: >= 0)");
     }
     Usd.requireAmount("actualCostUsd", actualCostUsd);
-    if (admission.markSettled()) {
+    if (!admission.holds().isEmpty() && admission.markSettled()) {
       apply(admission.holds(), actualTokens, Usd.ceilMicros(actualCostUsd));
     }
   }
@@ -142,7 +142,7 @@ public final class Limits {
    */
   public void settleWithEstimate(Admission admission) {
     requireNonNull(admission, "admission");
-    if (admission.markSettled()) {
+    if (!admission.holds().isEmpty() && admission.markSettled()) {
       apply(admission.holds(), admission.estimatedTokens(), admission.estimatedMicros());
     }
   }
@@ -248,9 +248,6 @@ public final class Limits {
   }
 
   private void apply(List<Hold> holds, long tokens, long costMicros) {
-    if (holds.isEmpty()) {
-      return;
-    }
     Instant now = clock.instant();
     List<Settlement> settlements = new ArrayList<>(holds.size());
     List<Hold> settled = new ArrayList<>(holds.size());

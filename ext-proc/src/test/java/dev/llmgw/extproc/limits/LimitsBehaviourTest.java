@@ -47,7 +47,9 @@ abstract class LimitsBehaviourTest {
 
   @AfterEach
   void closeStore() {
-    store.close();
+    if (store != null) {
+      store.close();
+    }
   }
 
   Limits limits(List<BudgetRule> budgets, List<RateRule> rates) {
@@ -500,15 +502,15 @@ abstract class LimitsBehaviourTest {
 
   @Test
   void concurrentRequestsNeverReserveMoreThanTheBudget() throws Exception {
-    long limitMicros = 10_000_000;
+    long limitMicros = 100_000_000;
     long maxEstimate = 50_000;
-    Limits limits = limits(List.of(tenantDaily("10")), List.of());
+    Limits limits = limits(List.of(tenantDaily("100")), List.of());
 
     List<long[]> perThread = concurrently(THREADS, thread -> {
       SplittableRandom random = new SplittableRandom(thread);
       long admitted = 0;
       long refused = 0;
-      for (int i = 0; i < 60; i++) {
+      for (int i = 0; i < 100; i++) {
         long estimate = random.nextLong(1, maxEstimate + 1);
         if (limits.admit(spend(Usd.fromMicros(estimate).toPlainString())).admitted()) {
           admitted += estimate;
@@ -528,14 +530,14 @@ abstract class LimitsBehaviourTest {
 
   @Test
   void concurrentOverspendIsBoundedByTheOverrunsOfRequestsInFlight() throws Exception {
-    long limitMicros = 5_000_000;
-    Limits limits = limits(List.of(tenantDaily("5")), List.of());
+    long limitMicros = 50_000_000;
+    Limits limits = limits(List.of(tenantDaily("50")), List.of());
 
     List<List<long[]>> perThread = concurrently(THREADS, thread -> {
       SplittableRandom random = new SplittableRandom(1000 + thread);
       List<long[]> settled = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        long estimate = random.nextLong(1_000, 40_001);
+      for (int i = 0; i < 100; i++) {
+        long estimate = random.nextLong(1_000, 20_001);
         long actual = estimate * random.nextLong(50, 151) / 100;
         Admission a = limits.admit(spend(Usd.fromMicros(estimate).toPlainString()));
         if (a.admitted()) {
@@ -559,13 +561,13 @@ abstract class LimitsBehaviourTest {
 
   @Test
   void concurrentRequestsNeverReserveMoreTokensThanTheLimit() throws Exception {
-    Limits limits = perMinute(100_000, 0);
+    Limits limits = perMinute(1_000_000, 0);
     AtomicLong admitted = new AtomicLong();
 
     concurrently(THREADS, thread -> {
       SplittableRandom random = new SplittableRandom(thread);
-      for (int i = 0; i < 40; i++) {
-        int estimate = random.nextInt(1, 2_001);
+      for (int i = 0; i < 100; i++) {
+        int estimate = random.nextInt(1, 501);
         if (limits.admit(tokens(estimate)).admitted()) {
           admitted.addAndGet(estimate);
         }
@@ -573,6 +575,9 @@ abstract class LimitsBehaviourTest {
       return null;
     });
 
-    assertThat(admitted.get()).isLessThanOrEqualTo(100_000).isGreaterThan(100_000 - 2_000);
+    assertThat(admitted.get()).isLessThanOrEqualTo(1_000_000).isGreaterThan(1_000_000 - 500);
+    String key = Keys.tokens(ScopeKind.API_KEY, KEY);
+    long used = store.reserve(List.of(new Charge(key, true, Long.MAX_VALUE, 0, true, 0)), clock.instant().getEpochSecond()).used()[0];
+    assertThat(used).as("no reservation was lost").isEqualTo(admitted.get());
   }
 }
