@@ -19,9 +19,11 @@ import java.util.Map;
  *     watch, or "" to run standalone on the policy file
  * @param piiHashKeyFile file whose bytes key the HMAC of the PII policy's {@code hash} action, so hashes
  *     agree across restarts and replicas; null for a random key per process
+ * @param limitsStore where budget and rate-limit counters live: {@code local} (this process only) or
+ *     {@code redis://host:port} (shared by every ext-proc replica)
  */
 public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace,
-    String controlPlane, Path piiHashKeyFile) {
+    String controlPlane, Path piiHashKeyFile, String limitsStore) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
   private static final Map<String, String> DEFAULTS = Map.of(
@@ -31,13 +33,17 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
       "policy-reload-seconds", "5",
       "shutdown-grace-seconds", "10",
       "control-plane", "",
-      "pii-hash-key-file", "");
+      "pii-hash-key-file", "",
+      "limits-store", "local");
 
   public ExtProcConfig {
     requirePort("grpcPort", grpcPort);
     requirePort("metricsPort", metricsPort);
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdownGrace: " + shutdownGrace + " (expected: >= 0)");
+    }
+    if (!limitsStore.equals("local") && redisAddress(limitsStore) == null) {
+      throw new IllegalArgumentException("limitsStore: '" + limitsStore + "' (expected: local or redis://host:port)");
     }
     if (policyReload.isNegative() || policyReload.isZero()) {
       throw new IllegalArgumentException("policyReload: " + policyReload + " (expected: > 0)");
@@ -69,7 +75,26 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
         Duration.ofSeconds(integer(values, "policy-reload-seconds")),
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
         values.get("control-plane"),
-        values.get("pii-hash-key-file").isEmpty() ? null : Path.of(values.get("pii-hash-key-file")));
+        values.get("pii-hash-key-file").isEmpty() ? null : Path.of(values.get("pii-hash-key-file")),
+        values.get("limits-store"));
+  }
+
+  /** {@code host:port} of a {@code redis://host:port} store, or null when {@code store} is not one. */
+  static java.net.InetSocketAddress redisAddress(String store) {
+    if (!store.startsWith("redis://")) {
+      return null;
+    }
+    String rest = store.substring("redis://".length());
+    int colon = rest.lastIndexOf(':');
+    if (colon <= 0 || rest.contains("/")) {
+      return null;
+    }
+    try {
+      int port = Integer.parseInt(rest.substring(colon + 1));
+      return port > 0 && port <= 65535 ? java.net.InetSocketAddress.createUnresolved(rest.substring(0, colon), port) : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   private static int integer(Map<String, String> values, String name) {

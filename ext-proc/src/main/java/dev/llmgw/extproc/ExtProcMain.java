@@ -9,7 +9,9 @@ import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
 import dev.llmgw.extproc.cost.CostTagging;
 import dev.llmgw.extproc.limits.LimitEnforcement;
+import dev.llmgw.extproc.limits.LimitStore;
 import dev.llmgw.extproc.limits.LocalLimitStore;
+import dev.llmgw.extproc.limits.RedisLimitStore;
 import dev.llmgw.extproc.pii.PiiProtection;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import io.grpc.ManagedChannel;
@@ -19,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -82,7 +85,7 @@ public final class ExtProcMain {
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
         policies, List.of(PiiProtection.listener(registry, piiHashKey(config)), TokenCounting.listener(registry),
             CostTagging.builder(registry).build(),
-            new LimitEnforcement(LocalLimitStore.create(), Clock.systemUTC(), registry)), metrics);
+            new LimitEnforcement(limitStore(config), Clock.systemUTC(), registry)), metrics);
     PolicyFileWatcher toClose = watcher;
     PolicyFeedClient feedToClose = feed;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -100,6 +103,17 @@ public final class ExtProcMain {
     log.info("ext-proc listening: gRPC {} (ext_proc + grpc.health.v1), metrics http://0.0.0.0:{}/metrics, policy {}",
         server.port(), metricsEndpoint.port(), policies.current().version());
     server.awaitTermination();
+  }
+
+  /** The counters of budgets and rate limits: in this process, or in Redis shared by replicas. */
+  private static LimitStore limitStore(ExtProcConfig config) {
+    InetSocketAddress redis = ExtProcConfig.redisAddress(config.limitsStore());
+    if (redis == null) {
+      log.info("budgets and rate limits count in this process (--limits-store=local); replicas do not share them");
+      return LocalLimitStore.create();
+    }
+    log.info("budgets and rate limits count in Redis at {}:{}", redis.getHostString(), redis.getPort());
+    return RedisLimitStore.connect(redis.getHostString(), redis.getPort(), Duration.ofMillis(500), 16);
   }
 
   /** The PII hash key from the configured file, or null (a random key, logged) when there is none. */

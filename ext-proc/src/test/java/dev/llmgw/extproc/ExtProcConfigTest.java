@@ -12,7 +12,7 @@ class ExtProcConfigTest {
   @Test
   void defaultsToPort9002AndThePassThroughPolicy() {
     assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
-        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null));
+        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null, "local"));
   }
 
   @Test
@@ -37,5 +37,13 @@ class ExtProcConfigTest {
         .hasMessage("grpc-port: 'x' (expected: an integer)");
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=70000"}, Map.of()))
         .hasMessage("grpcPort: 70000 (expected: 0..65535)");
+  }
+
+  @Test
+  void limitsStoreIsLocalOrARedisAddress() {
+    assertThat(ExtProcConfig.fromArgs(new String[] {"--limits-store=redis://10.0.0.7:6379"}, Map.of()).limitsStore())
+        .isEqualTo("redis://10.0.0.7:6379");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--limits-store=redis:/x"}, Map.of()))
+        .hasMessageContaining("limitsStore: 'redis:/x' (expected: local or redis://host:port)");
   }
 }

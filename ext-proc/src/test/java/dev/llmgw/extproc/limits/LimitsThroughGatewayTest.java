@@ -95,4 +95,43 @@ class LimitsThroughGatewayTest {
     clock.advance(Duration.ofSeconds(61));
     assertThat(call("rpm").clientResponse().status()).isEqualTo(200);
   }
+
+  /** Two ext-proc replicas, each its own server, listeners and Redis connection pool, one budget. */
+  @Test
+  void twoReplicasSharingRedisEnforceOneBudget() throws Exception {
+    RedisServerExtension.requireBinary();
+    RedisServer server = RedisServer.start(RedisServerExtension.requireBinary());
+    try (RedisLimitStore storeA = RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
+        RedisLimitStore storeB = RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
+        GatewayExchange a = replica(storeA);
+        GatewayExchange b = replica(storeB)) {
+      // $0.001 a day and $0.00075 per exchange: two are admitted, then the spend leaves no room for an
+      // estimate, whichever replica a request reaches.
+      int ok = 0;
+      int refused = 0;
+      for (GatewayExchange gateway : List.of(a, b, a, b)) {
+        int status = gateway.exchange(GatewayExchange.post("/v1/chat/completions",
+                "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .header("x-llmgw-tenant", "acme").build(), request -> UpstreamResponse.ok("application/json",
+                "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}")).clientResponse().status();
+        if (status == 200) {
+          ok++;
+        } else {
+          assertThat(status).isEqualTo(429);
+          refused++;
+        }
+      }
+      assertThat(ok).isEqualTo(2);
+      assertThat(refused).isEqualTo(2);
+    } finally {
+      server.close();
+    }
+  }
+
+  private GatewayExchange replica(LimitStore store) throws Exception {
+    return new GatewayExchange(PolicyLoader.parse(POLICY, "test"), registry -> List.of(
+        TokenCounting.listener(registry),
+        CostTagging.builder(registry).build(),
+        new LimitEnforcement(store, clock, registry)));
+  }
 }
