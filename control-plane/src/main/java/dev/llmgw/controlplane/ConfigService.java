@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.ModelAlias;
+import dev.llmgw.controlplane.policy.PolicyDocuments;
 import dev.llmgw.controlplane.policy.PolicyFactory;
 import dev.llmgw.controlplane.policy.PolicyFeed;
 import dev.llmgw.proto.policy.v1.Policy;
@@ -94,7 +95,9 @@ public final class ConfigService {
     for (StoredDocument d : state.list(KIND_MODELS)) {
       aliases.add(modelParser.apply(d.name(), d.body()));
     }
-    return PolicyFactory.policy(Long.toString(state.version()), spec, aliases);
+    Policy.Builder policy = PolicyFactory.policy(Long.toString(state.version()), spec, aliases).toBuilder();
+    PolicyDocuments.apply(state, policy);
+    return policy.build();
   }
 
   /** Publishes the store's current state; called at startup. */

@@ -12,6 +12,7 @@ import dev.llmgw.controlplane.ConfigService;
 import dev.llmgw.controlplane.model.ModelAlias;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.model.Route;
+import dev.llmgw.controlplane.policy.PolicyDocuments;
 import dev.llmgw.controlplane.store.Change;
 import dev.llmgw.controlplane.store.StoreState;
 import dev.llmgw.controlplane.store.StoredDocument;
@@ -22,6 +23,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -64,7 +66,9 @@ public final class ConfigApi {
   }
 
   void register(Javalin app) {
-    for (String kind : new String[] {Documents.PROVIDERS, Documents.ROUTES, Documents.MODELS}) {
+    List<String> kinds = new java.util.ArrayList<>(List.of(Documents.PROVIDERS, Documents.ROUTES, Documents.MODELS));
+    kinds.addAll(PolicyDocuments.KINDS);
+    for (String kind : kinds) {
       app.get("/v1/" + kind, ctx -> list(ctx, kind));
       app.get("/v1/" + kind + "/{name}", ctx -> get(ctx, kind));
       app.put("/v1/" + kind + "/{name}", ctx -> put(ctx, kind));
@@ -127,6 +131,9 @@ public final class ConfigApi {
       parse(kind, name, body);
     } catch (Documents.BadDocumentException e) {
       error(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.field, e.getMessage());
+      return;
+    } catch (PolicyDocuments.InvalidDocumentException e) {
+      error(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.field(), e.getMessage());
       return;
     } catch (IllegalArgumentException e) {
       error(ctx, HttpStatus.BAD_REQUEST, "invalid_request", "name", e.getMessage());
@@ -219,11 +226,26 @@ public final class ConfigApi {
     return switch (kind) {
       case Documents.PROVIDERS -> Documents.provider(name, body);
       case Documents.ROUTES -> Documents.route(name, body);
-      default -> Documents.model(name, body);
+      case Documents.MODELS -> Documents.model(name, body);
+      default -> {
+        if (name.isBlank() || name.length() > 200) {
+          throw new IllegalArgumentException("name: '" + name + "' (expected: 1..200 characters)");
+        }
+        PolicyDocuments.check(kind, name, body);
+        yield body;
+      }
     };
   }
 
   private ObjectNode render(String kind, StoredDocument d) {
+    if (PolicyDocuments.KINDS.contains(kind)) {
+      // Policy documents hold no secrets: shown as stored.
+      ObjectNode out = json.createObjectNode();
+      out.put("name", d.name());
+      out.setAll((ObjectNode) d.body());
+      out.put("revision", d.revision());
+      return out;
+    }
     Object parsed = parse(kind, d.name(), d.body());
     ObjectNode out = parsed instanceof Provider p ? Documents.render(p, json)
         : parsed instanceof Route r ? Documents.render(r, json)
@@ -273,7 +295,7 @@ public final class ConfigApi {
   }
 
   private static String singular(String kind) {
-    return kind.substring(0, kind.length() - 1);
+    return kind.equals(PolicyDocuments.PII_POLICIES) ? "pii-policy" : kind.substring(0, kind.length() - 1);
   }
 
   private static String openApi() throws java.io.IOException {

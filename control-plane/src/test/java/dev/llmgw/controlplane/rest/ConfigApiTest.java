@@ -203,7 +203,10 @@ class ConfigApiTest {
     assertThat(r.statusCode()).isEqualTo(200);
     JsonNode doc = JSON.readTree(r.body());
     assertThat(doc.get("openapi").asText()).startsWith("3.");
-    assertThat(doc.get("paths").has("/v1/routes/{name}")).isTrue();
+    for (String kind : List.of("providers", "routes", "models", "prices", "budgets", "rate-limits", "pii-policies")) {
+      assertThat(doc.get("paths").has("/v1/" + kind)).as(kind).isTrue();
+      assertThat(doc.get("paths").has("/v1/" + kind + "/{name}")).as(kind).isTrue();
+    }
   }
 
   @Test
@@ -231,6 +234,57 @@ class ConfigApiTest {
 
   private static JsonNode error(HttpResponse<String> r) throws Exception {
     return JSON.readTree(r.body()).get("error");
+  }
+
+  @Test
+  void pricesBudgetsRateLimitsAndPiiPoliciesReachThePolicyFeed() throws Exception {
+    assertThat(write("PUT", "/v1/prices/gpt-4o", "{\"input\":\"2.00\",\"cached_input\":\"1.00\",\"output\":8,"
+        + "\"source\":\"contract 7\",\"as_of\":\"2026-11-01\"}", Map.of()).statusCode()).isEqualTo(201);
+    assertThat(write("PUT", "/v1/budgets/acme-monthly", "{\"scope\":\"tenant\",\"id\":\"acme\",\"period\":\"monthly\","
+        + "\"limit_usd\":\"500.00\",\"alert_thresholds\":[0.5,\"0.8\"]}", Map.of()).statusCode()).isEqualTo(201);
+    assertThat(write("PUT", "/v1/rate-limits/every-key", "{\"scope\":\"api_key\",\"id\":\"*\",\"tokens_per_minute\":100000}",
+        Map.of()).statusCode()).isEqualTo(201);
+    assertThat(write("PUT", "/v1/pii-policies/research", "{\"applies_to\":\"tenant:research\",\"entities\":{\"email\":\"mask\","
+        + "\"secret\":\"block\"},\"restore\":false,\"response\":\"flag\",\"block_status\":403}", Map.of()).statusCode()).isEqualTo(201);
+
+    dev.llmgw.proto.policy.v1.Policy feed = cp.policyFeed().current();
+    assertThat(feed.getPrices().getModelsMap().get("gpt-4o").getInput()).isEqualTo("2.00");
+    assertThat(feed.getPrices().getModelsMap().get("gpt-4o").getOutput()).isEqualTo("8");
+    assertThat(feed.getLimits().getBudgets(0).getLimitUsd()).isEqualTo("500.00");
+    assertThat(feed.getLimits().getBudgets(0).getAlertThresholdsList()).containsExactly("0.5", "0.8");
+    assertThat(feed.getLimits().getRates(0).getTokensPerMinute()).isEqualTo(100000);
+    dev.llmgw.proto.policy.v1.PiiPolicy pii = feed.getTenantPiiMap().get("research");
+    assertThat(pii.getEntitiesMap()).containsEntry("secret", dev.llmgw.proto.policy.v1.PiiAction.PII_BLOCK);
+    assertThat(pii.hasRestore()).isTrue();
+    assertThat(pii.getRestore()).isFalse();
+    assertThat(pii.getBlockStatus()).isEqualTo(403);
+
+    HttpResponse<String> read = call("GET", "/v1/budgets/acme-monthly", null, Map.of());
+    assertThat(JSON.readTree(read.body()).path("limit_usd").asText()).isEqualTo("500.00");
+    assertThat(write("DELETE", "/v1/budgets/acme-monthly", null, Map.of()).statusCode()).isEqualTo(204);
+    assertThat(cp.policyFeed().current().getLimits().getBudgetsCount()).isZero();
+  }
+
+  @Test
+  void badPolicyDocumentsAreRefusedNamingTheField() throws Exception {
+    Map<String, String[]> cases = new java.util.LinkedHashMap<>();
+    cases.put("/v1/prices/gpt-4o", new String[] {"{\"input\":\"2.0000001\",\"source\":\"x\",\"as_of\":\"2026-11-01\"}", "input"});
+    cases.put("/v1/prices/o3", new String[] {"{\"input\":\"2\",\"source\":\"x\",\"as_of\":\"yesterday\"}", "as_of"});
+    cases.put("/v1/budgets/b", new String[] {"{\"scope\":\"team\",\"id\":\"a\",\"period\":\"daily\",\"limit_usd\":1}", "scope"});
+    cases.put("/v1/budgets/c", new String[] {"{\"scope\":\"tenant\",\"id\":\"a\",\"period\":\"weekly\",\"limit_usd\":1}", "period"});
+    cases.put("/v1/rate-limits/r", new String[] {"{\"scope\":\"tenant\",\"id\":\"a\"}", "tokens_per_minute"});
+    cases.put("/v1/pii-policies/p", new String[] {"{\"applies_to\":\"team:x\"}", "applies_to"});
+    cases.put("/v1/pii-policies/q", new String[] {"{\"applies_to\":\"default\",\"entities\":{\"passport\":\"mask\"}}", "entities.passport"});
+    for (Map.Entry<String, String[]> c : cases.entrySet()) {
+      HttpResponse<String> r = write("PUT", c.getKey(), c.getValue()[0], Map.of());
+      assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
+      assertThat(JSON.readTree(r.body()).at("/error/field").asText()).as(c.getKey()).isEqualTo(c.getValue()[1]);
+    }
+    assertThat(write("PUT", "/v1/budgets/one", "{\"scope\":\"tenant\",\"id\":\"a\",\"period\":\"daily\",\"limit_usd\":1}",
+        Map.of()).statusCode()).isEqualTo(201);
+    HttpResponse<String> twice = write("PUT", "/v1/budgets/two", "{\"scope\":\"tenant\",\"id\":\"a\",\"period\":\"daily\",\"limit_usd\":2}", Map.of());
+    assertThat(twice.statusCode()).isEqualTo(400);
+    assertThat(twice.body()).contains("one budget per scope, id and period");
   }
 
   private HttpResponse<String> write(String method, String path, String body, Map<String, String> headers) throws Exception {
