@@ -67,7 +67,7 @@ public final class CostTagging implements ExchangeListener {
   /** Options of {@link CostTagging}. */
   public static final class Builder {
     private final MeterRegistry registry;
-    private Function<StreamContext, PriceCatalog> catalogs = context -> PriceCatalog.builtIn();
+    private Function<StreamContext, PriceCatalog> catalogs = context -> context.policy().prices();
     private SpendSink sink = SpendSink.NONE;
     private int defaultOutputEstimate = DEFAULT_OUTPUT_ESTIMATE;
 
@@ -75,7 +75,7 @@ public final class CostTagging implements ExchangeListener {
       this.registry = registry;
     }
 
-    /** The prices of an exchange, usually the policy's ({@code context.policy().prices()}). */
+    /** The prices of an exchange; by default the policy's ({@code context.policy().prices()}: built-in plus operator). */
     public Builder catalogs(Function<StreamContext, PriceCatalog> catalogs) {
       this.catalogs = requireNonNull(catalogs, "catalogs");
       return this;

@@ -130,4 +130,28 @@ class PolicyFeedClientTest {
     assertThat(tenant.blockStatus()).isEqualTo(403);
     assertThat(PolicyFeedClient.convert(Policy.newBuilder().setVersion("1").build()).pii().isEmpty()).isTrue();
   }
+
+  @Test
+  void convertsLimitsAndOperatorPricesFromTheFeed() {
+    Policy feed = Policy.newBuilder().setVersion("10")
+        .setLimits(dev.llmgw.proto.policy.v1.Limits.newBuilder()
+            .addBudgets(dev.llmgw.proto.policy.v1.Budget.newBuilder().setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_TENANT)
+                .setId("acme").setPeriod(dev.llmgw.proto.policy.v1.BudgetPeriod.BUDGET_PERIOD_MONTHLY).setLimitUsd("500.00")
+                .addAlertThresholds("0.8"))
+            .addRates(dev.llmgw.proto.policy.v1.RateLimit.newBuilder().setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_API_KEY)
+                .setId("*").setRequestsPerMinute(600)))
+        .setPrices(dev.llmgw.proto.policy.v1.PriceList.newBuilder().setVersion("cp-3").putModels("gpt-4o",
+            dev.llmgw.proto.policy.v1.Price.newBuilder().setInput("2.00").setOutput("8.00").setSource("contract").setAsOf("2026-11-01").build()))
+        .build();
+    GatewayPolicy policy = PolicyFeedClient.convert(feed);
+    assertThat(policy.limits().budgets()).singleElement().satisfies(b -> {
+      assertThat(b.id()).isEqualTo("acme");
+      assertThat(b.limitUsd()).isEqualByComparingTo("500");
+      assertThat(b.period()).isEqualTo(dev.llmgw.extproc.limits.Period.MONTHLY);
+    });
+    assertThat(policy.limits().rates()).singleElement().satisfies(r -> assertThat(r.requestsPerMinute()).isEqualTo(600));
+    assertThat(policy.prices().find("gpt-4o").orElseThrow().input()).isEqualByComparingTo("2.00");
+    assertThat(policy.prices().version()).endsWith("+cp-3");
+    assertThat(policy.prices().find("gpt-4o-mini")).as("the built-in catalog stays underneath").isPresent();
+  }
 }
