@@ -110,6 +110,26 @@ class CostThroughGatewayTest {
     assertThat(spent).isEmpty();
   }
 
+  @Test
+  void operatorPricesFromThePolicyReplaceTheBuiltInOnes() throws Exception {
+    try (GatewayExchange negotiated = new GatewayExchange(PolicyLoader.parse("""
+        models:
+          gpt-4o: { provider: openai, model: gpt-4o }
+        prices:
+          version: acme-7
+          models:
+            gpt-4o: { input: "2.00", cached_input: "0.50", output: "5.00", source: "contract 7", as_of: 2026-11-01 }
+        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
+      ExchangeResult r = negotiated.exchange(GatewayExchange.post("/v1/chat/completions",
+              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When?\"}]}").build(),
+          Upstream.returning(UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
+      Map<String, Value> meta = GatewayExchange.metadata(r);
+      // 176 × 2.00/1e6 + 1,024 × 0.50/1e6 + 300 × 5.00/1e6 = 0.000352 + 0.000512 + 0.0015
+      assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.002364");
+      assertThat(meta.get("price_version").getStringValue()).isEqualTo(PriceCatalog.builtIn().version() + "+acme-7");
+    }
+  }
+
   private static String resource(String name) throws IOException {
     try (InputStream in = CostThroughGatewayTest.class.getResourceAsStream(name)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
