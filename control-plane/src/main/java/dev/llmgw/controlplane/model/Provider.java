@@ -15,8 +15,10 @@ import java.util.regex.Pattern;
  * @param sni server name for TLS; defaults to {@code address.host()}
  * @param connectTimeout TCP (and TLS) connect timeout
  * @param credential header Envoy adds to each request to this provider, or null
+ * @param healthCheck active health checking, or null for none (outlier detection always applies)
  */
-public record Provider(String name, Endpoint address, boolean tls, String sni, Duration connectTimeout, Credential credential) {
+public record Provider(String name, Endpoint address, boolean tls, String sni, Duration connectTimeout, Credential credential,
+    HealthCheck healthCheck) {
 
   static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
 
@@ -49,7 +51,17 @@ public record Provider(String name, Endpoint address, boolean tls, String sni, D
     }
     boolean tls = "https".equals(scheme);
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-    return new Provider(name, new Endpoint(uri.getHost(), port), tls, null, connectTimeout, credential);
+    return new Provider(name, new Endpoint(uri.getHost(), port), tls, null, connectTimeout, credential, null);
+  }
+
+  /** This provider with TLS server name {@code sni}. */
+  public Provider withSni(String sni) {
+    return new Provider(name, address, tls, sni, connectTimeout, credential, healthCheck);
+  }
+
+  /** This provider with active health checking (null for none). */
+  public Provider withHealthCheck(HealthCheck check) {
+    return new Provider(name, address, tls, sni, connectTimeout, credential, check);
   }
 
   /** The base URL this provider was described by. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.controlplane.model.Credential;
+import dev.llmgw.controlplane.model.HealthCheck;
 import dev.llmgw.controlplane.model.ModelAlias;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.model.Route;
@@ -25,7 +26,9 @@ final class Documents {
   static final String ROUTES = "routes";
   static final String MODELS = "models";
 
-  private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential");
+  private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential", "health_check");
+  private static final Set<String> HEALTH_CHECK_FIELDS = Set.of("path", "interval_ms", "timeout_ms", "unhealthy_threshold",
+      "healthy_threshold");
   private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
   private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms");
   private static final Set<String> MODEL_FIELDS = Set.of("route", "model");
@@ -63,7 +66,20 @@ final class Documents {
     Credential cred = credential;
     Provider base = domain("base_url", () -> Provider.fromUrl(name, baseUrl, Duration.ofMillis(timeout), cred));
     String sni = text(doc, "sni", false);
-    return sni == null ? base : domain("sni", () -> new Provider(base.name(), base.address(), base.tls(), sni, base.connectTimeout(), cred));
+    Provider named = sni == null ? base : domain("sni", () -> base.withSni(sni));
+    JsonNode h = doc.get("health_check");
+    if (h == null || h.isNull()) {
+      return named;
+    }
+    requireObject("health_check", h);
+    onlyFields("health_check.", h, HEALTH_CHECK_FIELDS);
+    String path = h.hasNonNull("path") ? text(h, "path", true, "health_check.") : "/v1/models";
+    long interval = number(h, "interval_ms", 10_000, 1_000, 600_000, "health_check.");
+    long checkTimeout = number(h, "timeout_ms", 2_000, 100, 600_000, "health_check.");
+    long unhealthy = number(h, "unhealthy_threshold", 3, 1, 10, "health_check.");
+    long healthy = number(h, "healthy_threshold", 2, 1, 10, "health_check.");
+    return domain("health_check", () -> named.withHealthCheck(new HealthCheck(path, Duration.ofMillis(interval),
+        Duration.ofMillis(checkTimeout), (int) unhealthy, (int) healthy)));
   }
 
   /** The provider as the API shows it: the credential's header, never its value. */
@@ -77,6 +93,12 @@ final class Documents {
       out.putNull("credential");
     } else {
       out.putObject("credential").put("header", p.credential().header()).put("configured", true);
+    }
+    if (p.healthCheck() != null) {
+      HealthCheck h = p.healthCheck();
+      out.putObject("health_check").put("path", h.path()).put("interval_ms", h.interval().toMillis())
+          .put("timeout_ms", h.timeout().toMillis()).put("unhealthy_threshold", h.unhealthyThreshold())
+          .put("healthy_threshold", h.healthyThreshold());
     }
     return out;
   }

@@ -101,7 +101,28 @@ public final class ClusterFactory {
           .setTypedConfig(Any.pack(tls)));
     }
     cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS_KEY, Any.pack(protocol.build()));
+    if (provider.healthCheck() != null) {
+      cluster.addHealthChecks(healthCheck(provider));
+    }
     return cluster.build();
+  }
+
+  /**
+   * Active HTTP health checking with the provider's own host name; health checks carry no credential,
+   * so every answer below 500 (a 401 included) means the provider is up.
+   */
+  static io.envoyproxy.envoy.config.core.v3.HealthCheck healthCheck(Provider provider) {
+    dev.llmgw.controlplane.model.HealthCheck h = provider.healthCheck();
+    return io.envoyproxy.envoy.config.core.v3.HealthCheck.newBuilder()
+        .setTimeout(duration(h.timeout()))
+        .setInterval(duration(h.interval()))
+        .setUnhealthyThreshold(UInt32Value.of(h.unhealthyThreshold()))
+        .setHealthyThreshold(UInt32Value.of(h.healthyThreshold()))
+        .setHttpHealthCheck(io.envoyproxy.envoy.config.core.v3.HealthCheck.HttpHealthCheck.newBuilder()
+            .setHost(provider.sni())
+            .setPath(h.path())
+            .addExpectedStatuses(io.envoyproxy.envoy.type.v3.Int64Range.newBuilder().setStart(200).setEnd(500)))
+        .build();
   }
 
   /**

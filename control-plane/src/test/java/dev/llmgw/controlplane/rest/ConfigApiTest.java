@@ -237,6 +237,23 @@ class ConfigApiTest {
   }
 
   @Test
+  void providersCanHaveActiveHealthChecks() throws Exception {
+    HttpResponse<String> created = write("PUT", "/v1/providers/mistral",
+        "{\"base_url\":\"https://api.mistral.ai\",\"health_check\":{\"interval_ms\":15000}}", Map.of());
+    assertThat(created.statusCode()).isEqualTo(201);
+    JsonNode check = JSON.readTree(created.body()).path("health_check");
+    assertThat(check.path("path").asText()).isEqualTo("/v1/models");
+    assertThat(check.path("interval_ms").asLong()).isEqualTo(15000);
+    assertThat(cp.publisher().lastSnapshot().clusters().resources().get("llmgw_provider_mistral").getHealthChecksCount()).isEqualTo(1);
+
+    HttpResponse<String> bad = write("PUT", "/v1/providers/mistral",
+        "{\"base_url\":\"https://api.mistral.ai\",\"health_check\":{\"interval_ms\":2000,\"timeout_ms\":5000}}", Map.of());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(bad.body()).at("/error/field").asText()).isEqualTo("health_check");
+    assertThat(JSON.readTree(bad.body()).at("/error/message").asText()).contains("timeout_ms: 5000 (expected: at least 100 and at most interval_ms)");
+  }
+
+  @Test
   void pricesBudgetsRateLimitsAndPiiPoliciesReachThePolicyFeed() throws Exception {
     assertThat(write("PUT", "/v1/prices/gpt-4o", "{\"input\":\"2.00\",\"cached_input\":\"1.00\",\"output\":8,"
         + "\"source\":\"contract 7\",\"as_of\":\"2026-11-01\"}", Map.of()).statusCode()).isEqualTo(201);

@@ -43,6 +43,26 @@ class ResourceFactoriesTest {
   }
 
   @Test
+  void activeHealthChecksUseTheProviderHostAndCountAnyAnswerBelow500AsUp() {
+    Provider checked = OPENAI.withHealthCheck(new dev.llmgw.controlplane.model.HealthCheck("/v1/models",
+        Duration.ofSeconds(15), Duration.ofSeconds(3), 3, 2));
+    Cluster cluster = ClusterFactory.provider(checked, "/etc/ssl/certs/ca-certificates.crt");
+
+    assertThat(ClusterFactory.provider(OPENAI, "/ca").getHealthChecksList()).isEmpty();
+    assertThat(cluster.getHealthChecksList()).singleElement().satisfies(h -> {
+      assertThat(h.getInterval().getSeconds()).isEqualTo(15);
+      assertThat(h.getTimeout().getSeconds()).isEqualTo(3);
+      assertThat(h.getUnhealthyThreshold().getValue()).isEqualTo(3);
+      assertThat(h.getHealthyThreshold().getValue()).isEqualTo(2);
+      assertThat(h.getHttpHealthCheck().getHost()).isEqualTo("api.openai.com");
+      assertThat(h.getHttpHealthCheck().getPath()).isEqualTo("/v1/models");
+      assertThat(h.getHttpHealthCheck().getExpectedStatuses(0).getStart()).isEqualTo(200);
+      assertThat(h.getHttpHealthCheck().getExpectedStatuses(0).getEnd()).isEqualTo(500);
+    });
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(cluster)).isEmpty();
+  }
+
+  @Test
   void plainHttpProviderClusterHasNoTransportSocket() throws Exception {
     Cluster cluster = ClusterFactory.provider(LOCAL, "/unused");
 
