@@ -21,6 +21,10 @@ import dev.llmgw.controlplane.xds.SnapshotPublisher;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
+import java.util.Set;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.function.BiFunction;
 
 /**
@@ -74,15 +78,28 @@ public final class ConfigService {
   /** The spec a store state describes, on top of the startup settings. */
   public GatewaySpec spec(StoreState state) {
     List<Provider> providers = new ArrayList<>();
+    Map<String, Set<String>> fleets = new HashMap<>();
     for (StoredDocument d : state.list(KIND_PROVIDERS)) {
       providers.add(providerParser.apply(d.name(), d.body()));
+      fleets(d, fleets);
     }
     List<Route> routes = new ArrayList<>();
     for (StoredDocument d : state.list(KIND_ROUTES)) {
       routes.add(routeParser.apply(d.name(), d.body()));
+      fleets(d, fleets);
     }
     return new GatewaySpec(base.listenerPort(), base.extProc(), base.extProcMessageTimeout(), providers,
-        base.defaultProvider(), base.trustedCaFile(), routes);
+        base.defaultProvider(), base.trustedCaFile(), routes, fleets);
+  }
+
+  /** The {@code fleets} a provider or route document is restricted to (validated when it was written). */
+  private static void fleets(StoredDocument d, Map<String, Set<String>> into) {
+    JsonNode list = d.body().path("fleets");
+    if (list.isArray() && !list.isEmpty()) {
+      Set<String> names = new TreeSet<>();
+      list.forEach(f -> names.add(f.asText()));
+      into.put(d.name(), names);
+    }
   }
 
   public static final String KIND_PROVIDERS = "providers";
@@ -134,11 +151,11 @@ public final class ConfigService {
       Refusal refusal = change.op() == Change.Op.DELETE ? Refusal.CONFLICT : Refusal.INVALID;
       throw new RefusedException(refusal, null, e.getMessage());
     }
-    Snapshot snapshot = SnapshotFactory.snapshot(spec, "dry-run");
+    Snapshot snapshot;
     try {
-      publisher.check(snapshot);
-    } catch (SnapshotPublisher.InvalidSnapshotException e) {
-      throw new RefusedException(Refusal.INVALID, null, e.getMessage());
+      snapshot = publisher.snapshots(spec, "dry-run").get(SnapshotPublisher.DEFAULT_GROUP);
+    } catch (SnapshotPublisher.InvalidSnapshotException | IllegalArgumentException e) {
+      throw new RefusedException(Refusal.INVALID, "fleets", e.getMessage());
     }
     if (dryRun) {
       return new Result(current, snapshot, null);

@@ -8,6 +8,7 @@ import dev.llmgw.controlplane.model.Endpoint;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.policy.PolicyFeed;
+import dev.llmgw.controlplane.xds.NodeGroups;
 import dev.llmgw.controlplane.rest.AdminApi;
 import dev.llmgw.controlplane.rest.ConfigApi;
 import dev.llmgw.controlplane.store.Change;
@@ -71,9 +72,10 @@ public final class ControlPlane implements AutoCloseable {
     ConfigStore store = openStore(config);
     try {
       seed(store, base);
-      SimpleCache<String> cache = new SimpleCache<>(node -> SnapshotPublisher.DEFAULT_GROUP);
+      NodeGroups groups = new NodeGroups();
+      SimpleCache<String> cache = new SimpleCache<>(groups);
       // Snapshot versions are the store's versions, so they keep increasing across restarts.
-      SnapshotPublisher publisher = new SnapshotPublisher(cache, check, 0);
+      SnapshotPublisher publisher = new SnapshotPublisher(cache, groups, check, 0);
       PolicyFeed feed = new PolicyFeed();
       ConfigService service = new ConfigService(store, publisher, base, ConfigApi::parseProvider, ConfigApi::parseRoute,
           ConfigApi::parseModel, feed);

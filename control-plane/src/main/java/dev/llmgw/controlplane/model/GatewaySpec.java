@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -19,6 +20,8 @@ import java.util.Set;
  * @param trustedCaFile CA bundle, on the Envoy host, that provider certificates are checked against
  * @param routes named routes (weighted splits, failover chains); every provider also has an
  *     implicit route of its own name
+ * @param fleets provider or route name to the fleets (Envoy {@code node.cluster} values) it is
+ *     restricted to; a name without an entry serves every fleet
  */
 public record GatewaySpec(
     int listenerPort,
@@ -27,7 +30,11 @@ public record GatewaySpec(
     List<Provider> providers,
     String defaultProvider,
     String trustedCaFile,
-    List<Route> routes) {
+    List<Route> routes,
+    Map<String, Set<String>> fleets) {
+
+  /** A fleet name: an Envoy {@code node.cluster} value. */
+  static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
 
   public GatewaySpec {
     if (listenerPort < 1 || listenerPort > 65535) {
@@ -74,11 +81,70 @@ public record GatewaySpec(
     if (extProcMessageTimeout.isNegative() || extProcMessageTimeout.isZero()) {
       throw new IllegalArgumentException("extProcMessageTimeout: " + extProcMessageTimeout + " (expected: > 0)");
     }
+    Map<String, Set<String>> copy = new java.util.TreeMap<>();
+    for (Map.Entry<String, Set<String>> e : requireNonNull(fleets, "fleets").entrySet()) {
+      if (!names.contains(e.getKey()) && !routeNames.contains(e.getKey())) {
+        throw new IllegalArgumentException("fleets: '" + e.getKey() + "' is neither a provider nor a route");
+      }
+      if (e.getValue().isEmpty()) {
+        continue;
+      }
+      for (String fleet : e.getValue()) {
+        if (fleet == null || !FLEET.matcher(fleet).matches()) {
+          throw new IllegalArgumentException("fleets: '" + fleet + "' (expected: an Envoy node.cluster value, "
+              + "letters, digits, '_', '.', '-', at most 63)");
+        }
+      }
+      copy.put(e.getKey(), Set.copyOf(e.getValue()));
+    }
+    if (copy.containsKey(defaultProvider)) {
+      throw new IllegalArgumentException("fleets: the default provider '" + defaultProvider
+          + "' serves every fleet (expected: no fleets on it)");
+    }
+    fleets = java.util.Collections.unmodifiableMap(copy);
+  }
+
+  /** Same spec, every resource serving every fleet. */
+  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
+      String defaultProvider, String trustedCaFile, List<Route> routes) {
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, Map.of());
+  }
+
+  /** Every fleet some provider or route is restricted to. */
+  public Set<String> fleetNames() {
+    Set<String> all = new java.util.TreeSet<>();
+    fleets.values().forEach(all::addAll);
+    return all;
+  }
+
+  /**
+   * What {@code fleet} is served: the providers and routes without fleets, plus those restricted to
+   * it. {@code null} is the default group: only unrestricted ones.
+   *
+   * @throws IllegalArgumentException if a route of the fleet targets a provider the fleet lacks
+   */
+  public GatewaySpec forFleet(String fleet) {
+    if (fleets.isEmpty()) {
+      return this;
+    }
+    List<Provider> ps = providers.stream().filter(p -> serves(p.name(), fleet)).toList();
+    List<Route> rs = routes.stream().filter(r -> serves(r.name(), fleet)).toList();
+    try {
+      return new GatewaySpec(listenerPort, extProc, extProcMessageTimeout, ps, defaultProvider, trustedCaFile, rs, Map.of());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException((fleet == null ? "Envoys of no fleet" : "fleet '" + fleet + "'") + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private boolean serves(String name, String fleet) {
+    Set<String> restricted = fleets.get(name);
+    return restricted == null || (fleet != null && restricted.contains(fleet));
   }
 
   /** Same spec without any named route, for the startup configuration. */
   public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
       String defaultProvider, String trustedCaFile) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, List.of());
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, List.of(), Map.of());
   }
 }

@@ -250,6 +250,9 @@ public final class ConfigApi {
     ObjectNode out = parsed instanceof Provider p ? Documents.render(p, json)
         : parsed instanceof Route r ? Documents.render(r, json)
         : Documents.render((ModelAlias) parsed, json);
+    if (d.body().hasNonNull("fleets")) {
+      out.set("fleets", d.body().get("fleets"));
+    }
     out.put("revision", d.revision());
     return out;
   }

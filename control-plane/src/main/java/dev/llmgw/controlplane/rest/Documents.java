@@ -26,11 +26,13 @@ final class Documents {
   static final String ROUTES = "routes";
   static final String MODELS = "models";
 
-  private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential", "health_check");
+  private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential", "health_check",
+      "fleets");
+  private static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
   private static final Set<String> HEALTH_CHECK_FIELDS = Set.of("path", "interval_ms", "timeout_ms", "unhealthy_threshold",
       "healthy_threshold");
   private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
-  private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms");
+  private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms", "fleets");
   private static final Set<String> MODEL_FIELDS = Set.of("route", "model");
   private static final Set<String> TARGET_FIELDS = Set.of("provider", "weight", "priority");
   private static final Set<String> RETRY_FIELDS = Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
@@ -51,9 +53,30 @@ final class Documents {
 
   private Documents() {}
 
+  /**
+   * Checks a document's {@code fleets}: Envoy {@code node.cluster} values the resource is restricted
+   * to; absent or empty means every fleet.
+   */
+  static void fleets(JsonNode doc) {
+    JsonNode list = doc.get("fleets");
+    if (list == null || list.isNull()) {
+      return;
+    }
+    if (!list.isArray()) {
+      throw new BadDocumentException("fleets", "fleets: " + list + " (expected: an array of Envoy node.cluster values)");
+    }
+    for (JsonNode f : list) {
+      if (!f.isTextual() || !FLEET.matcher(f.asText()).matches()) {
+        throw new BadDocumentException("fleets", "fleets: " + f + " (expected: an Envoy node.cluster value: letters, "
+            + "digits, '_', '.', '-', at most 63)");
+      }
+    }
+  }
+
   static Provider provider(String name, JsonNode doc) {
     requireObject("", doc);
     onlyFields("", doc, PROVIDER_FIELDS);
+    fleets(doc);
     String baseUrl = text(doc, "base_url", true);
     long timeout = number(doc, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, 600_000);
     Credential credential = null;
@@ -106,6 +129,7 @@ final class Documents {
   static Route route(String name, JsonNode doc) {
     requireObject("", doc);
     onlyFields("", doc, ROUTE_FIELDS);
+    fleets(doc);
     JsonNode targetsNode = doc.get("targets");
     if (targetsNode == null || !targetsNode.isArray()) {
       throw new BadDocumentException("targets", "targets: missing or not an array (expected: [{\"provider\": \"openai\", \"weight\": 1, \"priority\": 0}, ...])");

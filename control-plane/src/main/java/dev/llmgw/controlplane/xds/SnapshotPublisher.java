@@ -3,9 +3,13 @@ package dev.llmgw.controlplane.xds;
 import static java.util.Objects.requireNonNull;
 
 import dev.llmgw.controlplane.model.GatewaySpec;
+import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,12 +36,13 @@ public final class SnapshotPublisher {
     }
   }
 
-  /** Node group every Envoy belongs to until fleets get groups of their own. */
+  /** Node group of every Envoy whose {@code node.cluster} names no fleet (see {@link NodeGroups}). */
   public static final String DEFAULT_GROUP = "default";
 
   private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
 
   private final SimpleCache<String> cache;
+  private final NodeGroups groups;
   private final SnapshotCheck check;
   private final AtomicReference<Published> last = new AtomicReference<>();
   private long version;
@@ -48,9 +53,19 @@ public final class SnapshotPublisher {
     return Long.parseLong(dash < 0 ? version : version.substring(0, dash));
   }
 
-  /** @param startVersion versions published will be above this */
+  /** A publisher for a cache whose node groups are not fleets (every Envoy in the default group). */
   public SnapshotPublisher(SimpleCache<String> cache, SnapshotCheck check, long startVersion) {
+    this(cache, new NodeGroups(), check, startVersion);
+  }
+
+  /**
+   * @param groups the node grouping {@code cache} was built with; the publisher tells it which fleets
+   *     have snapshots of their own
+   * @param startVersion versions published will be above this
+   */
+  public SnapshotPublisher(SimpleCache<String> cache, NodeGroups groups, SnapshotCheck check, long startVersion) {
     this.cache = requireNonNull(cache, "cache");
+    this.groups = requireNonNull(groups, "groups");
     this.check = requireNonNull(check, "check");
     if (startVersion < 0) {
       throw new IllegalArgumentException("startVersion: " + startVersion + " (expected: >= 0)");
@@ -78,12 +93,27 @@ public final class SnapshotPublisher {
     if (number <= version) {
       throw new IllegalArgumentException("version: " + number + " (expected: > " + version + ")");
     }
-    String next = number + "-" + Integer.toHexString(spec.hashCode());
-    Snapshot snapshot = SnapshotFactory.snapshot(spec, next);
-    check.check(snapshot);
+    Map<String, Snapshot> byGroup = snapshots(spec, Long.toString(number));
+    Snapshot snapshot = byGroup.get(DEFAULT_GROUP);
+    String next = snapshot.version(Resources.V3.CLUSTER_TYPE_URL);
+    // Fleets first, then the grouping, then the default group: an Envoy of a new fleet still parked
+    // on the default group is answered last, and its next request finds its fleet's snapshot.
+    byGroup.forEach((group, s) -> {
+      if (!group.equals(DEFAULT_GROUP)) {
+        cache.setSnapshot(group, s);
+      }
+    });
+    Set<String> before = groups.fleets();
+    groups.fleets(spec.fleetNames());
     cache.setSnapshot(DEFAULT_GROUP, snapshot);
+    for (String gone : before) {
+      if (!byGroup.containsKey(gone)) {
+        // Envoys still watching a fleet nobody names any more get the default configuration.
+        cache.setSnapshot(gone, snapshot);
+      }
+    }
     version = number;
-    last.set(new Published(next, spec, snapshot));
+    last.set(new Published(next, spec, snapshot, Map.copyOf(byGroup)));
     log.info("published snapshot version {} ({} clusters, {} listeners, {} route configs, {} endpoints)",
         next,
         snapshot.clusters().resources().size(),
@@ -91,6 +121,37 @@ public final class SnapshotPublisher {
         snapshot.routes().resources().size(),
         snapshot.endpoints().resources().size());
     return next;
+  }
+
+  /**
+   * Builds and checks the snapshot of every group: the default one and one per fleet the spec names.
+   *
+   * @throws InvalidSnapshotException if any of them fails a check
+   * @throws IllegalArgumentException if a fleet's routes target providers it does not have
+   */
+  public Map<String, Snapshot> snapshots(GatewaySpec spec, String number) {
+    Map<String, Snapshot> byGroup = new LinkedHashMap<>();
+    byGroup.put(DEFAULT_GROUP, groupSnapshot(spec.forFleet(null), number));
+    for (String fleet : spec.fleetNames()) {
+      byGroup.put(fleet, groupSnapshot(spec.forFleet(fleet), number));
+    }
+    byGroup.forEach((group, snapshot) -> {
+      try {
+        check.check(snapshot);
+      } catch (InvalidSnapshotException e) {
+        throw new InvalidSnapshotException(
+            (group.equals(DEFAULT_GROUP) ? "" : "fleet '" + group + "': ") + e.getMessage());
+      }
+    });
+    return byGroup;
+  }
+
+  /**
+   * Version {@code <number>-<fingerprint of what the group is served>}: groups differ in the
+   * fingerprint, so an Envoy moving from the default group to its fleet's sees a new version.
+   */
+  private static Snapshot groupSnapshot(GatewaySpec groupSpec, String number) {
+    return SnapshotFactory.snapshot(groupSpec, number + "-" + Integer.toHexString(groupSpec.hashCode()));
   }
 
   /** The last published version and the spec it came from, if any was published. */
@@ -109,6 +170,11 @@ public final class SnapshotPublisher {
     return p == null ? null : p.snapshot();
   }
 
-  /** A version that reached the cache, with its source. */
-  public record Published(String version, GatewaySpec spec, Snapshot snapshot) {}
+  /**
+   * A version that reached the cache, with its source.
+   *
+   * @param snapshot the default group's snapshot
+   * @param byGroup every group's snapshot, the default one included
+   */
+  public record Published(String version, GatewaySpec spec, Snapshot snapshot, Map<String, Snapshot> byGroup) {}
 }
