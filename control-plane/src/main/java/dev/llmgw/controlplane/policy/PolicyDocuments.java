@@ -44,7 +44,8 @@ public final class PolicyDocuments {
 
   private static final Set<String> PRICE_FIELDS = Set.of("input", "cached_input", "cache_write", "output", "reasoning",
       "source", "as_of", "note");
-  private static final Set<String> BUDGET_FIELDS = Set.of("scope", "id", "period", "limit_usd", "alert_thresholds");
+  private static final Set<String> BUDGET_FIELDS = Set.of("scope", "id", "period", "limit_usd", "alert_thresholds",
+      "downgrade_to");
   private static final Set<String> RATE_FIELDS = Set.of("scope", "id", "tokens_per_minute", "requests_per_minute");
   private static final Set<String> PII_FIELDS = Set.of("applies_to", "entities", "restore", "on_error", "response", "block_status");
   private static final Set<String> ENTITY_TYPES = Set.of("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret");
@@ -190,6 +191,13 @@ public final class PolicyDocuments {
         }
         b.addAlertThresholds(v.toPlainString());
       }
+    }
+    String downgrade = string(doc, "downgrade_to", false);
+    if (downgrade != null) {
+      if (downgrade.isBlank()) {
+        throw new InvalidDocumentException("downgrade_to", "'' (expected: a model name, or no downgrade_to)");
+      }
+      b.setDowngradeTo(downgrade);
     }
     return b.build();
   }

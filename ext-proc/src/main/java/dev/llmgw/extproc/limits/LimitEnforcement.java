@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.cost.Cost;
 import dev.llmgw.extproc.cost.CostEstimate;
+import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
 import dev.llmgw.extproc.server.StreamContext;
@@ -78,7 +79,7 @@ public final class LimitEnforcement implements ExchangeListener {
       CostEstimate estimate = context.attachment(CostEstimate.class);
       int tokens = estimate == null ? 0 : estimate.tokens();
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
-      String model = context.target() != null ? context.target().model() : context.requestedModel();
+      String model = context.requestedModel();
       admission = limits.admit(new LimitRequest(context.identity().apiKeyId(), context.identity().tenant(),
           model == null ? "" : model, tokens, usd));
       Rejection r = admission.rejection().orElse(null);
@@ -86,6 +87,22 @@ public final class LimitEnforcement implements ExchangeListener {
         long seconds = r.retryAfter().toSeconds() + (r.retryAfter().toNanosPart() > 0 ? 1 : 0);
         throw new RejectException(error(r), Math.max(1, seconds));
       }
+      admission.downgradeTo().ifPresent(this::downgrade);
+    }
+
+    /**
+     * Sends the exchange to the budget's cheaper model: a model name of the policy (alias) when it
+     * lists one, else that provider model on the route the request already takes.
+     */
+    private void downgrade(String model) {
+      ModelTarget to = context.policy().resolve(context.identity().tenant(), model)
+          .orElseGet(() -> context.target() == null ? null : new ModelTarget(context.target().provider(), model));
+      if (to == null) {
+        throw new RejectException(new ApiError(429, ApiError.Kind.RATE_LIMIT, null, "budget_exceeded",
+            "The budget is spent and its cheaper model '" + model + "' has no route for this request (expected: "
+                + "a model name the gateway's policy lists)"), 60);
+      }
+      context.retarget(to);
     }
 
     @Override

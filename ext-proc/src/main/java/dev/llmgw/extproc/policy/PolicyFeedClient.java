@@ -159,6 +159,9 @@ public final class PolicyFeedClient implements AutoCloseable {
       });
       m.put("limit_usd", b.getLimitUsd());
       m.put("alert_thresholds", List.copyOf(b.getAlertThresholdsList()));
+      if (!b.getDowngradeTo().isEmpty()) {
+        m.put("downgrade_to", b.getDowngradeTo());
+      }
       budgets.add(m);
     }
     List<Map<String, Object>> rates = new ArrayList<>();

@@ -150,20 +150,9 @@ public final class PolicyLoader {
           routeFailureModes == null ? Map.of() : routeFailureModes,
           includeStreamUsage != null && includeStreamUsage,
           pii == null ? PiiPolicies.NONE : pii.toPolicies(),
-          limits == null ? LimitsConfig.NONE : supported(limits),
+          limits == null ? LimitsConfig.NONE : limits,
           prices == null || prices.isNull() ? PriceCatalog.builtIn()
               : PriceCatalog.builtIn().overriddenBy(PriceCatalog.parse(prices.toString(), "prices")));
-    }
-
-    /** Budget downgrades are decided by the limits engine but not applied on the data path yet. */
-    static LimitsConfig supported(LimitsConfig limits) {
-      for (int i = 0; i < limits.budgets().size(); i++) {
-        if (limits.budgets().get(i).downgradeTo() != null) {
-          throw new IllegalArgumentException("limits.budgets[" + i + "].downgrade_to: not supported by this ext-proc yet "
-              + "(expected: no downgrade_to; a request over budget is refused with 429)");
-        }
-      }
-      return limits;
     }
 
     private static void requireTarget(String where, ModelTarget target) {

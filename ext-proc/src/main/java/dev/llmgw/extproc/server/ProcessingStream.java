@@ -226,6 +226,10 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       for (ExchangeListener.Observer observer : observers) {
         observer.onRequestBody(forwarded);
       }
+      context.requestDecided();
+      if (context.retargetedFrom() != null) {
+        forwarded = retargeted(forwarded);
+      }
     } catch (RejectException e) {
       metrics.error(e.error().code() == null ? "client" : e.error().code());
       return Responses.immediate(e.error(), shape(), e.retryAfterSeconds());
@@ -237,8 +241,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       common.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(forwarded)));
       headers.addSetHeaders(Responses.setHeader("content-length", Integer.toString(forwarded.length)));
     }
-    if (target != null) {
-      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, target.provider()));
+    if (context.target() != null) {
+      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, context.target().provider()));
       common.setClearRouteCache(true);
     }
     if (headers.getSetHeadersCount() > 0) {
@@ -302,6 +306,15 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       }
     }
     return answer.build();
+  }
+
+  /** The forwarded body with the model a listener retargeted the exchange to. */
+  private byte[] retargeted(byte[] forwarded) {
+    try {
+      return BodyRewriter.rewrite(forwarded, RequestBodyInspector.inspect(forwarded), context.target().model(), false);
+    } catch (RequestBodyInspector.BadBodyException e) {
+      throw new IllegalStateException("a listener's rewrite left a body that cannot be retargeted: " + e.getMessage(), e);
+    }
   }
 
   /** Observers watch the provider's body; nothing the client gets changes. */
@@ -455,6 +468,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     Struct.Builder tags = Struct.newBuilder();
     put(tags, "api", context.api().name().toLowerCase(Locale.ROOT));
     put(tags, "requested_model", context.requestedModel());
+    if (context.retargetedFrom() != null) {
+      put(tags, "downgraded_from", context.retargetedFrom().model());
+    }
     if (context.target() != null) {
       put(tags, "route", context.target().provider());
       put(tags, "provider", context.target().provider());

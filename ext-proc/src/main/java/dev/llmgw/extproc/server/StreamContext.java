@@ -22,6 +22,8 @@ public final class StreamContext {
   private int responseStatus;
   private boolean eventStream;
   private Map<Class<?>, Object> attachments;
+  private ModelTarget retargetedFrom;
+  private boolean requestDecided;
 
   StreamContext(GatewayPolicy policy) {
     this.policy = policy;
@@ -65,6 +67,26 @@ public final class StreamContext {
   }
 
   /**
+   * Sends the exchange to another model than the policy chose, for example a cheaper one when a
+   * budget says to downgrade. Only during {@code onRequestBody}; ext-proc then rewrites the request
+   * body's model and the route header.
+   */
+  public void retarget(ModelTarget newTarget) {
+    if (requestDecided) {
+      throw new IllegalStateException("retarget: the request was already forwarded (expected: during onRequestBody)");
+    }
+    if (retargetedFrom == null) {
+      retargetedFrom = target;
+    }
+    this.target = java.util.Objects.requireNonNull(newTarget, "newTarget");
+  }
+
+  /** The target the policy chose, when a listener {@link #retarget retargeted} the exchange; else null. */
+  public ModelTarget retargetedFrom() {
+    return retargetedFrom;
+  }
+
+  /**
    * Publishes a per-exchange object for the listeners after this one (token counting publishes its
    * observer, so cost and budgets read the counts without counting again).
    */
@@ -92,6 +114,10 @@ public final class StreamContext {
     this.requestedModel = requestedModel;
     this.target = target;
     this.streaming = streaming;
+  }
+
+  void requestDecided() {
+    requestDecided = true;
   }
 
   void response(int status, boolean eventStream) {

@@ -26,6 +26,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
   private final StreamContext context;
   private ModelSpec spec;
   private String modelTag;
+  private String resolvedFor;
   private PromptCount prompt;
   private UsageReader reader;
   private boolean rejected;
@@ -40,9 +41,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
   @Override
   public void onRequestBody(byte[] forwarded) {
     LlmApi api = context.api();
-    String model = context.target() != null ? context.target().model() : context.requestedModel();
-    spec = owner.catalog().resolve(model == null ? "" : model, api.provider());
-    modelTag = spec.listed() ? spec.name() : context.target() != null ? context.target().model() : TokenMetrics.UNLISTED_MODEL;
+    resolveModel();
     try {
       prompt = PromptCounter.count(api, forwarded, spec);
     } catch (RuntimeException e) {
@@ -156,10 +155,22 @@ public final class TokenObserver implements ExchangeListener.Observer {
     log.warn("stopped reading usage of a {} response: {}", context.api(), e.toString());
   }
 
+  /** The catalog entry of the model the exchange is sent to; again if a later listener retargeted it. */
+  private void resolveModel() {
+    String model = context.target() != null ? context.target().model() : context.requestedModel();
+    resolvedFor = model == null ? "" : model;
+    spec = owner.catalog().resolve(resolvedFor, context.api().provider());
+    modelTag = spec.listed() ? spec.name() : context.target() != null ? context.target().model() : TokenMetrics.UNLISTED_MODEL;
+  }
+
   /** Builds the final report once, records the metrics and hands it to the sink. */
   private TokenReport finish(boolean complete) {
     if (finished != null || prompt == null || rejected) {
       return finished;
+    }
+    if (context.target() != null && !context.target().model().equals(resolvedFor)) {
+      // A budget downgraded the exchange after it was counted: report (and price) the model it went to.
+      resolveModel();
     }
     int status = context.responseStatus();
     boolean ok = status >= 200 && status <= 299;

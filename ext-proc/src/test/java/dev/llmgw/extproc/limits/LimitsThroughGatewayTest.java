@@ -96,6 +96,46 @@ class LimitsThroughGatewayTest {
     assertThat(call("rpm").clientResponse().status()).isEqualTo(200);
   }
 
+  @Test
+  void aSpentBudgetWithADowngradeSendsRequestsToTheCheaperModelAndChargesItsPrice() throws Exception {
+    try (GatewayExchange gw2 = new GatewayExchange(PolicyLoader.parse("""
+        models:
+          smart: { provider: openai, model: gpt-4o }
+          fast: { provider: openai, model: gpt-4o-mini }
+        limits:
+          budgets:
+            - { scope: tenant, id: acme, period: daily, limit_usd: "0.01", downgrade_to: fast }
+        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build(),
+            new LimitEnforcement(LocalLimitStore.create(), clock, registry)))) {
+      List<String> models = new java.util.ArrayList<>();
+      List<ExchangeResult> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        results.add(gw2.exchange(GatewayExchange.post("/v1/chat/completions",
+                "{\"model\":\"smart\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .header("x-llmgw-tenant", "acme").build(), request -> {
+              String model;
+              try {
+                model = JSON.readTree(request.bodyUtf8()).path("model").asText();
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+              models.add(model);
+              assertThat(request.headers().get("content-length")).contains(Integer.toString(request.body().size()));
+              return UpstreamResponse.ok("application/json", "{\"model\":\"" + model
+                  + "\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}");
+            }));
+      }
+      // gpt-4o: 1,000 × 2.50/1e6 + 1,000 × 10/1e6 = $0.0125 > $0.01, so the second request is downgraded.
+      assertThat(models).containsExactly("gpt-4o", "gpt-4o-mini", "gpt-4o-mini");
+      assertThat(results).allSatisfy(r -> assertThat(r.clientResponse().status()).isEqualTo(200));
+      var meta = GatewayExchange.metadata(results.get(1));
+      assertThat(meta.get("downgraded_from").getStringValue()).isEqualTo("gpt-4o");
+      assertThat(meta.get("model").getStringValue()).isEqualTo("gpt-4o-mini");
+      // gpt-4o-mini: 1,000 × 0.15/1e6 + 1,000 × 0.60/1e6
+      assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.00075");
+    }
+  }
+
   /** Two ext-proc replicas, each its own server, listeners and Redis connection pool, one budget. */
   @Test
   void twoReplicasSharingRedisEnforceOneBudget() throws Exception {
