@@ -217,7 +217,8 @@ public final class SpendReporter implements AutoCloseable {
   /**
    * Stops taking records, writes every queued one to the spool, waits for a call in flight (up to
    * its deadline), and stops the thread. What the control plane has not acknowledged stays in the
-   * spool for the next start.
+   * spool for the next start. Call it once the request path has stopped: a {@link #record} racing
+   * with it may be counted as queued and still miss the spool.
    */
   @Override
   public void close() {
