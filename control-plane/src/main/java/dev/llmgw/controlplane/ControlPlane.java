@@ -11,6 +11,11 @@ import dev.llmgw.controlplane.policy.PolicyFeed;
 import dev.llmgw.controlplane.xds.NodeGroups;
 import dev.llmgw.controlplane.rest.AdminApi;
 import dev.llmgw.controlplane.rest.ConfigApi;
+import dev.llmgw.controlplane.rest.SpendApi;
+import dev.llmgw.controlplane.spend.FileSpendLedger;
+import dev.llmgw.controlplane.spend.InMemorySpendLedger;
+import dev.llmgw.controlplane.spend.SpendLedger;
+import dev.llmgw.controlplane.spend.SpendService;
 import dev.llmgw.controlplane.store.Change;
 import dev.llmgw.controlplane.store.ConfigStore;
 import dev.llmgw.controlplane.store.ConflictException;
@@ -28,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -36,8 +42,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running control plane: store, snapshot cache, publisher, xDS server and REST API, wired
- * together. The composition root; tests start it on free ports and close it.
+ * One running control plane: store, spend ledger, snapshot cache, publisher, xDS server (with the
+ * policy feed and the spend service) and REST API, wired together. The composition root; tests
+ * start it on free ports and close it.
  */
 public final class ControlPlane implements AutoCloseable {
 
@@ -50,10 +57,12 @@ public final class ControlPlane implements AutoCloseable {
   private final AdminApi admin;
   private final String adminToken;
   private final PolicyFeed feed;
+  private final SpendLedger ledger;
 
   private ControlPlane(ConfigStore store, SnapshotPublisher publisher, ConfigService service, XdsServer xds, AdminApi admin,
-      String adminToken, PolicyFeed feed) {
+      String adminToken, PolicyFeed feed, SpendLedger ledger) {
     this.feed = feed;
+    this.ledger = ledger;
     this.store = store;
     this.publisher = publisher;
     this.service = service;
@@ -67,9 +76,23 @@ public final class ControlPlane implements AutoCloseable {
    * then starts the servers; {@code xdsServer} carries the xDS port.
    */
   public static ControlPlane start(ControlPlaneConfig config, ServerBuilder<?> xdsServer, SnapshotPublisher.SnapshotCheck check) {
+    return start(config, xdsServer, check, Clock.systemUTC());
+  }
+
+  /** As {@link #start(ControlPlaneConfig, ServerBuilder, SnapshotPublisher.SnapshotCheck)}, with the clock the ledger and its REST query use. */
+  public static ControlPlane start(ControlPlaneConfig config, ServerBuilder<?> xdsServer, SnapshotPublisher.SnapshotCheck check,
+      Clock clock) {
     requireNonNull(config, "config");
+    requireNonNull(clock, "clock");
     GatewaySpec base = spec(config);
     ConfigStore store = openStore(config);
+    SpendLedger ledger;
+    try {
+      ledger = openLedger(config, clock);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
     try {
       seed(store, base);
       NodeGroups groups = new NodeGroups();
@@ -81,16 +104,18 @@ public final class ControlPlane implements AutoCloseable {
           ConfigApi::parseModel, feed);
       service.publishCurrent();
       String token = adminToken(config);
-      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace(), feed);
+      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace(), feed, new SpendService(ledger));
       AdminApi admin;
       try {
-        admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher, new ConfigApi(service, token));
+        admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher, new ConfigApi(service, token),
+            new SpendApi(ledger, token, clock));
       } catch (RuntimeException e) {
         xds.close();
         throw e;
       }
-      return new ControlPlane(store, publisher, service, xds, admin, token, feed);
+      return new ControlPlane(store, publisher, service, xds, admin, token, feed, ledger);
     } catch (RuntimeException e) {
+      ledger.close();
       store.close();
       throw e;
     }
@@ -114,6 +139,17 @@ public final class ControlPlane implements AutoCloseable {
     }
     log.info("store: {}", config.dataDir().toAbsolutePath());
     return FileConfigStore.open(config.dataDir().resolve("store"));
+  }
+
+  /** The ledger lives next to the store and follows its kind: a journal under {@code <data-dir>/spend}, or memory. */
+  private static SpendLedger openLedger(ControlPlaneConfig config, Clock clock) {
+    if (config.store().equals("memory")) {
+      log.warn("store=memory: spend reported by ext-proc is lost when the control plane stops");
+      return new InMemorySpendLedger(clock);
+    }
+    Path dir = config.dataDir().resolve("spend");
+    log.info("spend ledger: {}", dir.toAbsolutePath());
+    return FileSpendLedger.open(dir, clock);
   }
 
   /** The first start of an empty store takes the providers from the startup settings. */
@@ -186,6 +222,11 @@ public final class ControlPlane implements AutoCloseable {
     return feed;
   }
 
+  /** The spend ledger that {@code llmgw.spend.v1.SpendService} on the xDS port writes to. */
+  public SpendLedger spendLedger() {
+    return ledger;
+  }
+
   public String adminToken() {
     return adminToken;
   }
@@ -198,11 +239,15 @@ public final class ControlPlane implements AutoCloseable {
     return admin.port();
   }
 
-  /** Stops taking requests, lets open xDS streams end within the grace period, closes the store. */
+  /**
+   * Stops taking requests, lets open xDS streams and spend calls end within the grace period, closes
+   * the ledger and the store.
+   */
   @Override
   public void close() {
     admin.close();
     xds.close();
+    ledger.close();
     store.close();
   }
 

@@ -8,7 +8,10 @@ import io.javalin.http.HttpStatus;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The control plane's REST API: health, and the configuration endpoints of {@link ConfigApi}. */
+/**
+ * The control plane's REST API: health, the configuration endpoints of {@link ConfigApi} and the
+ * spend query of {@link SpendApi}.
+ */
 public final class AdminApi implements AutoCloseable {
 
   private final Javalin app;
@@ -27,6 +30,11 @@ public final class AdminApi implements AutoCloseable {
 
   /** Starts the API with the configuration endpoints of {@code config}, when given. */
   public static AdminApi start(String host, int port, SnapshotPublisher publisher, ConfigApi configApi) {
+    return start(host, port, publisher, configApi, null);
+  }
+
+  /** Starts the API with the configuration endpoints and the spend query, each when given. */
+  public static AdminApi start(String host, int port, SnapshotPublisher publisher, ConfigApi configApi, SpendApi spendApi) {
     requireNonNull(publisher, "publisher");
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;
@@ -42,12 +50,15 @@ public final class AdminApi implements AutoCloseable {
     if (configApi != null) {
       configApi.register(app);
     }
+    if (spendApi != null) {
+      spendApi.register(app);
+    }
     app.error(HttpStatus.NOT_FOUND, ctx -> {
       if (ctx.result() == null || !ctx.result().startsWith("{")) {
         ctx.json(Map.of("error", Map.of(
             "type", "not_found",
             "message", "no such endpoint: " + ctx.method() + " " + ctx.path()
-                + " (expected: GET /healthz, /openapi.json, /v1/providers, /v1/routes)")));
+                + " (expected: GET /healthz, /openapi.json, /v1/providers, /v1/routes, /v1/models, /v1/spend)")));
       }
     });
     app.start(host, port);

@@ -22,7 +22,6 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,12 +43,12 @@ public final class ConfigApi {
   private static final Pattern ETAG = Pattern.compile("\"(\\d+)\"");
 
   private final ConfigService service;
-  private final byte[] adminToken;
+  private final AdminAuth auth;
   private final ObjectMapper json = new ObjectMapper();
 
   public ConfigApi(ConfigService service, String adminToken) {
     this.service = requireNonNull(service, "service");
-    this.adminToken = requireNonNull(adminToken, "adminToken").getBytes(StandardCharsets.UTF_8);
+    this.auth = new AdminAuth(requireNonNull(adminToken, "adminToken"));
   }
 
   /** Parses a stored or submitted provider document. */
@@ -207,19 +206,7 @@ public final class ConfigApi {
   }
 
   private boolean authorized(Context ctx) {
-    String header = ctx.header("Authorization");
-    if (header == null || !header.startsWith("Bearer ")) {
-      ctx.header("WWW-Authenticate", "Bearer");
-      error(ctx, HttpStatus.UNAUTHORIZED, "unauthorized", "Authorization",
-          "writes need an admin token (expected: Authorization: Bearer <token>)");
-      return false;
-    }
-    byte[] given = header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(given, adminToken)) {
-      error(ctx, HttpStatus.FORBIDDEN, "forbidden", "Authorization", "the admin token is not valid");
-      return false;
-    }
-    return true;
+    return auth.check(ctx, "writes");
   }
 
   private static Object parse(String kind, String name, JsonNode body) {
@@ -281,16 +268,7 @@ public final class ConfigApi {
   }
 
   private void error(Context ctx, HttpStatus status, String type, String field, String message) {
-    ObjectNode err = json.createObjectNode();
-    ObjectNode e = err.putObject("error");
-    e.put("type", type);
-    e.put("message", message);
-    if (field == null) {
-      e.putNull("field");
-    } else {
-      e.put("field", field);
-    }
-    ctx.status(status).json(err);
+    ApiErrors.error(ctx, status, type, field, message);
   }
 
   private static String etag(long revision) {
