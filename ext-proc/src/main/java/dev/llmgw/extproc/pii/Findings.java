@@ -39,19 +39,6 @@ final class Findings {
     return candidates == null ? 0 : candidates.size();
   }
 
-  /** Whether a candidate of any type already covers {@code [start, end)} entirely. */
-  boolean covers(int start, int end) {
-    if (candidates != null) {
-      for (int i = candidates.size() - 1; i >= 0; i--) {
-        Finding f = candidates.get(i);
-        if (f.start() <= start && f.end() >= end) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
   /** The accepted findings, sorted by start and pairwise disjoint. */
   List<Finding> resolve() {
     if (candidates == null) {

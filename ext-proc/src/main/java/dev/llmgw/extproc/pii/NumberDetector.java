@@ -89,10 +89,10 @@ final class NumberDetector {
       }
       return;
     }
-    if (ssn) {
+    if (ssn && digits >= 9) {
       ssn(s, g, start, digits, out);
     }
-    if (card) {
+    if (card && digits >= 13) {
       cards(s, g, start, out);
     }
     if (phones != null) {

@@ -23,12 +23,28 @@ final class SecretDetector {
 
   private SecretDetector() {}
 
-  /** Whether {@code c} can start a token this detector recognises. */
-  static boolean trigger(char c) {
-    return switch (c) {
-      case 'A', 'a', 'g', 'x', 's', 'S', 'r', 'p', 'e', 'B', 'b', '-' -> true;
-      default -> false;
-    };
+  /**
+   * The first two characters of every token {@link #at} can match, as a bit set indexed by
+   * {@code first << 7 | second}: one lookup per word decides whether a word needs a closer look.
+   */
+  private static final long[] PREFIXES = new long[128 * 128 / 64];
+
+  static {
+    for (String prefix : new String[] {
+        "AK", "AS", "AI", "AW", "Aw", "aw", "aW", "gh", "gi", "xo", "sk", "rk", "pk", "ey", "se", "sE", "Se", "SE",
+        "be", "bE", "Be", "BE"}) {
+      int key = prefix.charAt(0) << 7 | prefix.charAt(1);
+      PREFIXES[key >>> 6] |= 1L << key;
+    }
+  }
+
+  /** Whether a token starting with {@code first} and {@code second} may be a secret {@link #at} matches. */
+  static boolean mayStart(char first, char second) {
+    if (second >= 128) {
+      return false;
+    }
+    int key = first << 7 | second;
+    return (PREFIXES[key >>> 6] & (1L << key)) != 0;
   }
 
   /** Tries the secrets that start at {@code i}, a token start; returns the end of the match or -1. */
@@ -38,18 +54,18 @@ final class SecretDetector {
     return switch (c) {
       case 'A' -> next == 'K' || next == 'S' ? awsAccessKeyId(s, i, out)
           : next == 'I' ? gcpApiKey(s, i, out)
-          : next == 'W' ? awsSecretKey(s, i, out)
+          : next == 'W' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out)
           : -1;
-      case 'a' -> next == 'w' ? awsSecretKey(s, i, out) : -1;
+      case 'a' -> next == 'w' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out) : -1;
       case 'g' -> next == 'h' || next == 'i' ? github(s, i, out) : -1;
       case 'x' -> next == 'o' ? slack(s, i, out) : -1;
       case 's' -> next == 'k' ? (Chars.at(s, i + 2) == '-' ? openAiOrAnthropic(s, i, out) : stripe(s, i, out))
-          : next == 'e' ? awsSecretKey(s, i, out)
+          : next == 'e' && Chars.at(s, i + 2) == 'c' ? awsSecretKey(s, i, out)
           : -1;
-      case 'S' -> next == 'e' || next == 'E' ? awsSecretKey(s, i, out) : -1;
+      case 'S' -> (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'c' ? awsSecretKey(s, i, out) : -1;
       case 'r', 'p' -> next == 'k' ? stripe(s, i, out) : -1;
       case 'e' -> next == 'y' ? jwt(s, i, out) : -1;
-      case 'B', 'b' -> next == 'e' || next == 'E' ? bearer(s, i, out) : -1;
+      case 'B', 'b' -> (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'a' ? bearer(s, i, out) : -1;
       case '-' -> next == '-' ? pemPrivateKey(s, i, out) : -1;
       default -> -1;
     };
@@ -75,6 +91,9 @@ final class SecretDetector {
 
   /** A 40-character secret access key, only right after a label that names it. */
   private static int awsSecretKey(String s, int i, Findings out) {
+    if (!s.regionMatches(true, i, "aws", 0, 3) && !s.regionMatches(true, i, "secret", 0, 6)) {
+      return -1; // "second", "section", "awesome"
+    }
     int label = -1;
     for (String l : AWS_SECRET_LABELS) {
       if (s.regionMatches(true, i, l, 0, l.length())) {
