@@ -85,7 +85,7 @@ public final class PiiScanner {
   public List<Finding> scan(CharSequence text) {
     requireNonNull(text, "text");
     String s = text.toString();
-    Findings out = new Findings();
+    Findings out = new Findings(s.length());
     byte[] classes = this.classes;
     int n = s.length();
     int i = 0;

@@ -47,7 +47,11 @@ final class SecretDetector {
     return (PREFIXES[key >>> 6] & (1L << key)) != 0;
   }
 
-  /** Tries the secrets that start at {@code i}, a token start; returns the end of the match or -1. */
+  /**
+   * Tries the secrets that start at {@code i}, a token start, reporting what it finds. Returns where
+   * the scan continues: the end of the token when it began with a known prefix, found or not (so
+   * that "sk-sk-sk-..." is read once, not once per prefix), or -1 when no prefix matched.
+   */
   static int at(String s, int i, Findings out) {
     char c = s.charAt(i);
     char next = Chars.at(s, i + 1);
@@ -78,12 +82,12 @@ final class SecretDetector {
     }
     int end = run(s, i + 4, Kind.ALNUM);
     if (end - i != 20) {
-      return -1;
+      return end;
     }
     for (int k = i + 4; k < end; k++) {
       char c = s.charAt(k);
       if (!Chars.isUpper(c) && (c < '2' || c > '7')) {
-        return -1;
+        return end;
       }
     }
     return report(s, i, end, out);
@@ -127,7 +131,7 @@ final class SecretDetector {
       return -1;
     }
     int end = run(s, i + 4, Kind.BASE64URL);
-    return end - i == 39 ? report(s, i, end, out) : -1;
+    return end - i == 39 ? report(s, i, end, out) : end;
   }
 
   /** Classic tokens (ghp_ and friends, 36 characters) and fine-grained ones (github_pat_). */
@@ -135,12 +139,12 @@ final class SecretDetector {
     for (String prefix : GITHUB_PREFIXES) {
       if (s.startsWith(prefix, i)) {
         int end = run(s, i + prefix.length(), Kind.ALNUM);
-        return end - i - prefix.length() >= 36 ? report(s, i, end, out) : -1;
+        return end - i - prefix.length() >= 36 ? report(s, i, end, out) : end;
       }
     }
     if (s.startsWith("github_pat_", i)) {
       int end = run(s, i + 11, Kind.WORD);
-      return end - i - 11 >= 22 ? report(s, i, end, out) : -1;
+      return end - i - 11 >= 22 ? report(s, i, end, out) : end;
     }
     return -1;
   }
@@ -154,7 +158,7 @@ final class SecretDetector {
     while (end > i + 5 && s.charAt(end - 1) == '-') {
       end--;
     }
-    return end - i - 5 >= 10 && hasDigit(s, i + 5, end) ? report(s, i, end, out) : -1;
+    return end - i - 5 >= 10 && hasDigit(s, i + 5, end) ? report(s, i, end, out) : end;
   }
 
   /** Stripe live keys: secret, restricted and publishable. */
@@ -162,7 +166,7 @@ final class SecretDetector {
     for (String prefix : STRIPE_PREFIXES) {
       if (s.startsWith(prefix, i)) {
         int end = run(s, i + prefix.length(), Kind.ALNUM);
-        return end - i - prefix.length() >= 16 ? report(s, i, end, out) : -1;
+        return end - i - prefix.length() >= 16 ? report(s, i, end, out) : end;
       }
     }
     return -1;
@@ -176,7 +180,7 @@ final class SecretDetector {
   private static int openAiOrAnthropic(String s, int i, Findings out) {
     int end = run(s, i + 3, Kind.BASE64URL);
     if (end - i - 3 < 32) {
-      return -1;
+      return end;
     }
     boolean upper = false;
     boolean lower = false;
@@ -184,7 +188,7 @@ final class SecretDetector {
       upper |= Chars.isUpper(s.charAt(k));
       lower |= Chars.isLower(s.charAt(k));
     }
-    return upper && lower && hasDigit(s, i + 3, end) ? report(s, i, end, out) : -1;
+    return upper && lower && hasDigit(s, i + 3, end) ? report(s, i, end, out) : end;
   }
 
   /** A JSON Web Token: three base64url segments whose first decodes to a JSON header with "alg". */
@@ -194,15 +198,15 @@ final class SecretDetector {
     }
     int headerEnd = run(s, i, Kind.BASE64URL);
     if (headerEnd - i < 10 || Chars.at(s, headerEnd) != '.') {
-      return -1;
+      return headerEnd;
     }
     int payloadEnd = run(s, headerEnd + 1, Kind.BASE64URL);
     if (payloadEnd - headerEnd - 1 < 10 || Chars.at(s, payloadEnd) != '.') {
-      return -1;
+      return payloadEnd;
     }
     int end = run(s, payloadEnd + 1, Kind.BASE64URL);
     if (end - payloadEnd - 1 < 16 || !hasAlg(s.substring(i, headerEnd))) {
-      return -1;
+      return end;
     }
     while (Chars.at(s, end) == '.' && Chars.isBase64Url(Chars.at(s, end + 1))) {
       end = run(s, end + 1, Kind.BASE64URL); // JWE: five segments
@@ -236,42 +240,52 @@ final class SecretDetector {
       end++;
     }
     if (end - k < 20 || !hasDigit(s, k, end) || Chars.isWordAt(s, end)) {
-      return -1;
+      return Math.max(end, k);
     }
     boolean letter = false;
     for (int j = k; j < end && !letter; j++) {
       letter = Chars.isLetter(s.charAt(j));
     }
-    return letter ? report(s, k, end, out) : -1;
+    return letter ? report(s, k, end, out) : end;
   }
 
-  /** A PEM private key block, BEGIN through END; a block cut off before END runs to the end of its base64. */
+  /**
+   * A PEM private key block, BEGIN through END; a block cut off before END runs to the end of its
+   * base64. The END line is looked for within {@link #MAX_PEM} characters (an 8192-bit RSA key is
+   * about 6.5 KB), so repeated headers cannot make a scan quadratic.
+   */
   private static int pemPrivateKey(String s, int i, Findings out) {
     if (!s.startsWith("-----BEGIN ", i)) {
       return -1;
     }
     int labelStart = i + 11;
-    int labelEnd = s.indexOf("-----", labelStart);
-    if (labelEnd < 0 || labelEnd - labelStart > 40) {
+    int labelEnd = labelStart;
+    while (labelEnd < s.length() && labelEnd - labelStart <= 40 && !s.startsWith("-----", labelEnd)) {
+      labelEnd++;
+    }
+    if (!s.startsWith("-----", labelEnd)) {
       return -1;
     }
     String label = s.substring(labelStart, labelEnd);
     if (!label.endsWith("PRIVATE KEY") && !label.equals("PGP PRIVATE KEY BLOCK")) {
       return -1;
     }
+    int bodyStart = labelEnd + 5;
     String footer = "-----END " + label + "-----";
-    int footerAt = s.indexOf(footer, labelEnd + 5);
+    int footerAt = s.substring(bodyStart, Math.min(s.length(), bodyStart + MAX_PEM)).indexOf(footer);
     int end;
     if (footerAt >= 0) {
-      end = footerAt + footer.length();
+      end = bodyStart + footerAt + footer.length();
     } else {
-      end = labelEnd + 5;
+      end = bodyStart;
       while (end < s.length() && isPemBody(s.charAt(end))) {
         end++;
       }
     }
     return report(s, i, end, out);
   }
+
+  private static final int MAX_PEM = 16 * 1024;
 
   private static boolean isPemBody(char c) {
     return Chars.isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '\\' || Character.isWhitespace(c);
@@ -283,7 +297,7 @@ final class SecretDetector {
    */
   private static int report(String s, int start, int end, Findings out) {
     if (distinct(s, start, end) < MIN_DISTINCT) {
-      return -1;
+      return end;
     }
     out.add(EntityType.SECRET, start, end);
     return end;

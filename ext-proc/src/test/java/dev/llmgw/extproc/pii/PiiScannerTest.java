@@ -124,7 +124,7 @@ class PiiScannerTest {
 
     @Test
     void longerSpanWins() {
-      Findings findings = new Findings();
+      Findings findings = new Findings(0);
       findings.add(EntityType.CREDIT_CARD, 2, 10);
       findings.add(EntityType.PHONE, 0, 12);
 
@@ -133,7 +133,7 @@ class PiiScannerTest {
 
     @Test
     void onEqualLengthTheMoreSpecificTypeWins() {
-      Findings findings = new Findings();
+      Findings findings = new Findings(0);
       findings.add(EntityType.PHONE, 0, 10);
       findings.add(EntityType.CREDIT_CARD, 0, 10);
       findings.add(EntityType.PHONE, 20, 30);
@@ -144,7 +144,7 @@ class PiiScannerTest {
 
     @Test
     void aLongSpanRemovesEveryShorterOneItOverlaps() {
-      Findings findings = new Findings();
+      Findings findings = new Findings(0);
       findings.add(EntityType.PHONE, 0, 5);
       findings.add(EntityType.SECRET, 3, 20);
       findings.add(EntityType.IP_ADDRESS, 18, 25);
@@ -205,6 +205,16 @@ class PiiScannerTest {
         "01 23 45 67 89", "98765 43210", "03-1234-5678", "090-1234-5678", "(11) 91234-5678", "0491 570 156", "138 0013 8000"})
     void findsNationalNumbersOfTheDefaultRegions(String number) {
       assertThat(scan("Phone: " + number)).containsExactly(only(EntityType.PHONE, number));
+    }
+
+    @Test
+    void aListLongerThanTheValidationBudgetIsStillReportedInFull() {
+      StringBuilder csv = new StringBuilder("name,phone\n");
+      for (int i = 0; i < 500; i++) {
+        csv.append("Person ").append(i).append(",+44 20 7946 ").append(String.format("%04d", i)).append('\n');
+      }
+
+      assertThat(SCANNER.scan(csv)).hasSize(500).allMatch(f -> f.type() == EntityType.PHONE && f.end() - f.start() == 16);
     }
 
     @Test
@@ -389,6 +399,23 @@ class PiiScannerTest {
         "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYI\n-----END PUBLIC KEY-----", "xoxb-your-token"})
     void placeholdersPublicKeysAndLookalikesAreNotSecrets(String text) {
       assertThat(scan(text)).isEmpty();
+    }
+  }
+
+  @Nested
+  class Adversarial {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-----BEGIN PRIVATE KEY-----\n", "-----BEGIN ", "a@", "@", "%40", "1 ", "1.", "1:", "::", "ghp_",
+        "eyJhbGciOiJIUzI1NiJ9.", "Bearer ", "sk-", "DE89 ", "x", "4111 1111 1111 1111 ", "+1 415 555 0132 "})
+    void repeatedFragmentsScanInLinearTime(String fragment) {
+      String text = fragment.repeat(256 * 1024 / fragment.length());
+      long start = System.nanoTime();
+
+      SCANNER.scan(text);
+
+      // a quadratic scan of 256 KB would take minutes; linear takes milliseconds (seconds on a loaded machine)
+      assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
     }
   }
 
