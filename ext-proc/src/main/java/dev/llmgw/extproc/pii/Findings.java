@@ -12,8 +12,8 @@ import java.util.TreeMap;
  * same digits). Most scans find nothing, so nothing is allocated until the first candidate.
  *
  * <p>Also holds the scan's budget of libphonenumber calls, the one expensive validator (tens of
- * microseconds a call): without it, a body made of phone-like numbers would cost seconds per
- * megabyte.
+ * microseconds a call): without it, a body made of phone-like numbers would cost tens of seconds
+ * per megabyte.
  */
 final class Findings {
 

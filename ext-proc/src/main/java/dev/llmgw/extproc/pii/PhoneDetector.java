@@ -23,6 +23,9 @@ final class PhoneDetector {
 
   private static final long MAX_TRIES = 16;
 
+  /** The detector for {@link #DEFAULT_REGIONS}; immutable, so every scanner shares it. */
+  static final PhoneDetector DEFAULT = new PhoneDetector(DEFAULT_REGIONS);
+
   private final PhoneNumberUtil util = PhoneNumberUtil.getInstance();
   private final List<Region> regions;
 

@@ -12,7 +12,7 @@ import java.util.Set;
  * the first letters of known key prefixes); only then do the precise validators run, on a small
  * window. Text without triggers therefore costs little more than reading it.
  *
- * <p>Instances are immutable and thread-safe; a scan keeps its state on the stack. Findings carry
+ * <p>Instances are immutable and thread-safe; a scan keeps its state in objects local to the call. Findings carry
  * offsets only, never the matched text. See docs/pii.md for what each type matches and why.
  */
 public final class PiiScanner {
@@ -26,7 +26,7 @@ public final class PiiScanner {
   private static final byte COLON = 5;
   private static final byte DASH = 6;
 
-  private static final PiiScanner STANDARD = new PiiScanner(EnumSet.allOf(EntityType.class), PhoneDetector.DEFAULT_REGIONS);
+  private static final PiiScanner STANDARD = new PiiScanner(EnumSet.allOf(EntityType.class), PhoneDetector.DEFAULT);
 
   private final Set<EntityType> types;
   /** What each ASCII character means to the scan loop, given the enabled types. */
@@ -36,7 +36,7 @@ public final class PiiScanner {
   private final boolean phone;
   private final boolean secret;
 
-  PiiScanner(Set<EntityType> types, List<String> phoneRegions) {
+  PiiScanner(Set<EntityType> types, PhoneDetector phones) {
     this.types = Set.copyOf(types);
     this.phone = types.contains(EntityType.PHONE);
     this.iban = types.contains(EntityType.IBAN);
@@ -44,7 +44,7 @@ public final class PiiScanner {
     boolean ip = types.contains(EntityType.IP_ADDRESS);
     boolean ssn = types.contains(EntityType.US_SSN);
     boolean card = types.contains(EntityType.CREDIT_CARD);
-    this.numbers = ip || ssn || card || phone ? new NumberDetector(ip, ssn, card, phone ? new PhoneDetector(phoneRegions) : null) : null;
+    this.numbers = ip || ssn || card || phone ? new NumberDetector(ip, ssn, card, phone ? phones : null) : null;
     for (char c = 0; c < 128; c++) {
       if (Chars.isWord(c)) {
         classes[c] = Chars.isDigit(c) && numbers != null ? DIGIT : WORD;
@@ -74,7 +74,7 @@ public final class PiiScanner {
     for (EntityType type : types) {
       copy.add(requireNonNull(type, "types contains null"));
     }
-    return copy.equals(STANDARD.types) ? STANDARD : new PiiScanner(copy, PhoneDetector.DEFAULT_REGIONS);
+    return copy.equals(STANDARD.types) ? STANDARD : new PiiScanner(copy, PhoneDetector.DEFAULT);
   }
 
   /**

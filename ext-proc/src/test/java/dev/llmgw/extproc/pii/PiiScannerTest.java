@@ -341,6 +341,13 @@ class PiiScannerTest {
       assertThat(scan("at 203.0.113.195.")).containsExactly(only(EntityType.IP_ADDRESS, "203.0.113.195"));
     }
 
+    @Test
+    void onlyVersionWordsMakeFourPartNumbersVersions() {
+      assertThat(scan("firmware 4.2.1.3")).isEmpty();
+      assertThat(scan("node 10.0.0.5 is down")).containsExactly(only(EntityType.IP_ADDRESS, "10.0.0.5"));
+      assertThat(scan("update 10.0.0.5's config")).containsExactly(only(EntityType.IP_ADDRESS, "10.0.0.5"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"1.2.3", "10.0", "v1.2.3.4", "version 1.2.3.4", "1.2.3.4.5", "2.10.0.1-beta", "10.0.19045.3803",
         "256.1.1.1", "192.168.001.001", "OID 1.3.6.1.4.1", "::1", "::", "std::vector<int>", "a::b", "12:30:45",
