@@ -24,7 +24,10 @@ final class Ipv6Detector {
     return Chars.isHex(prev) || prev == ':' || !Chars.isWord(prev);
   }
 
-  /** Tries an address around the colon at {@code i}; returns the index to continue after. */
+  /**
+   * Tries an address around the colon at {@code i}; returns its end, or {@code i + 1} when there is
+   * none, so that "time:10.0.0.1" still reaches the IPv4 detector.
+   */
   static int at(String s, int i, Findings out) {
     int a = i;
     while (a > 0 && i - a < MAX_LENGTH && isAddressChar(s.charAt(a - 1))) {
@@ -35,21 +38,24 @@ final class Ipv6Detector {
     while (b < n && b - a < MAX_LENGTH + 1 && isAddressChar(s.charAt(b))) {
       b++;
     }
-    int end = b;
     while (b > i + 1 && s.charAt(b - 1) == '.') {
       b--; // sentence end
     }
     if (Chars.isWordAt(s, a - 1) || Chars.at(s, a - 1) == '.' || Chars.isWordAt(s, b) || b - a < 3) {
-      return end;
+      return i + 1;
     }
     int colons = 0;
     int groups = 0;
     boolean inGroup = false;
     boolean digit = false;
+    boolean dot = false;
+    boolean compressed = false;
     for (int k = a; k < b; k++) {
       char c = s.charAt(k);
       digit |= Chars.isDigit(c);
+      dot |= c == '.';
       if (c == ':') {
+        compressed |= k > a && s.charAt(k - 1) == ':';
         colons++;
         inGroup = false;
       } else if (!inGroup) {
@@ -57,10 +63,13 @@ final class Ipv6Detector {
         inGroup = true;
       }
     }
-    if (colons >= 2 && groups >= 2 && digit && InetAddressValidator.getInstance().isValidInet6Address(s.substring(a, b))) {
+    // full (seven colons), compressed ("::") or full with an IPv4 tail (six colons); "3:42:17" is none
+    boolean shaped = compressed || colons == 7 || (colons == 6 && dot);
+    if (shaped && groups >= 2 && digit && InetAddressValidator.getInstance().isValidInet6Address(s.substring(a, b))) {
       out.add(EntityType.IP_ADDRESS, a, b);
+      return b;
     }
-    return end;
+    return i + 1;
   }
 
   private static boolean isAddressChar(char c) {

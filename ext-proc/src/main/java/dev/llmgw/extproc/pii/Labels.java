@@ -56,13 +56,15 @@ final class Labels {
   private static final List<String> CJK_IDENTIFIER_LABELS = List.of(
       "注文", "請求", "伝票", "受付番号", "会員番号", "商品", "型番", "管理番号", "追跡", "問い合わせ番号", "订单", "发票", "编号");
 
-  /** Words that introduce a version or section number, not an IP address. */
+  /**
+   * Words that introduce a four-part version or section number, not an IP address. Words that also
+   * often precede addresses ("node", "host", "update") are deliberately absent.
+   */
   private static final Set<String> VERSION_WORDS = Set.of(
-      "version", "versions", "ver", "v", "release", "build", "firmware", "fw", "sdk", "rev", "revision", "update",
-      "patch", "section", "chapter", "clause", "step", "figure", "table", "versión", "versione", "abschnitt",
-      "kapitel", "paket", "package", "library", "lib", "jdk", "node", "python", "java", "kernel", "os", "ios",
-      "android", "windows", "chrome", "firefox", "schema", "protocol", "spec", "oid", "upgrade", "upgraded",
-      "downgrade", "bump", "bumped", "tag", "tagged");
+      "version", "versions", "ver", "v", "release", "build", "firmware", "fw", "sdk", "rev", "revision", "patch",
+      "section", "chapter", "clause", "figure", "versión", "versione", "abschnitt", "kapitel", "paket", "package",
+      "library", "lib", "jdk", "kernel", "ios", "android", "windows", "chrome", "firefox", "schema", "protocol",
+      "spec", "oid", "upgrade", "upgraded", "downgrade", "bump", "bumped");
 
   /** Abbreviations that end in a dot without ending the sentence ("Order No. 123", "Tel. 030 ..."). */
   private static final Set<String> ABBREVIATIONS = Set.of(
@@ -74,8 +76,6 @@ final class Labels {
       "no", "nr", "number", "num", "nummer", "numéro", "número", "numero", "n", "nº", "de", "du", "of", "the",
       "your", "my", "our", "is", "ist", "est", "es", "id");
 
-  private Labels() {}
-
   /** Words that say the number after them is a card number. */
   static final Set<String> CARD_WORDS = Set.of(
       "card", "credit", "debit", "visa", "mastercard", "amex", "cc", "pan", "karte", "kreditkarte",
@@ -83,6 +83,8 @@ final class Labels {
 
   /** Words that say the number after them is a US Social Security number. */
   static final Set<String> SSN_WORDS = Set.of("ssn", "social", "security", "sozialversicherungsnummer", "seguro");
+
+  private Labels() {}
 
   /**
    * Whether the words before {@code start} say the number is an identifier (order, invoice, ...),

@@ -89,10 +89,10 @@ final class NumberDetector {
       }
       return;
     }
-    if (ssn) {
+    if (ssn && digits >= 9) {
       ssn(s, g, start, digits, out);
     }
-    if (card) {
+    if (card && digits >= 13) {
       cards(s, g, start, out);
     }
     if (phones != null) {
@@ -255,12 +255,12 @@ final class NumberDetector {
     return g.length(y) <= 4;
   }
 
-  static boolean validCard(String digits) {
+  private static boolean validCard(String digits) {
     return knownIssuer(digits) && LuhnCheckDigit.LUHN_CHECK_DIGIT.isValid(digits);
   }
 
   /** Issuer identification number ranges and lengths of the networks we recognise. */
-  static boolean knownIssuer(String d) {
+  private static boolean knownIssuer(String d) {
     int len = d.length();
     int p2 = Integer.parseInt(d.substring(0, 2));
     int p3 = Integer.parseInt(d.substring(0, 3));

@@ -23,6 +23,9 @@ final class PhoneDetector {
 
   private static final long MAX_TRIES = 16;
 
+  /** The detector for {@link #DEFAULT_REGIONS}; immutable, so every scanner shares it. */
+  static final PhoneDetector DEFAULT = new PhoneDetector(DEFAULT_REGIONS);
+
   private final PhoneNumberUtil util = PhoneNumberUtil.getInstance();
   private final List<Region> regions;
 
@@ -40,7 +43,8 @@ final class PhoneDetector {
 
   /**
    * Adds the phone numbers inside {@code [start, end)}, a cluster of {@code digits} digits that
-   * starts with a digit, "(" or "+".
+   * starts with a digit, "(" or "+". A national number is tried in each region whose number lengths
+   * fit, until one match covers the whole cluster.
    */
   void find(String s, int start, int end, int digits, Findings out) {
     String window = s.substring(start, end);
@@ -80,8 +84,16 @@ final class PhoneDetector {
     return Set.copyOf(lengths);
   }
 
-  /** Adds the matches of one region; true when one of them covers the whole window. */
+  /**
+   * Adds the matches of one region; true when one of them covers the whole window. Once the scan's
+   * budget of calls is spent, the window itself is reported unvalidated (it has passed every
+   * structural check): a flood of phone-like numbers costs precision, never recall or seconds.
+   */
   private boolean match(String window, String region, int offset, Findings out) {
+    if (!out.takePhoneCheck()) {
+      out.add(EntityType.PHONE, offset, offset + window.length());
+      return true;
+    }
     boolean complete = false;
     for (PhoneNumberMatch m : util.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, MAX_TRIES)) {
       out.add(EntityType.PHONE, offset + m.start(), offset + m.end());

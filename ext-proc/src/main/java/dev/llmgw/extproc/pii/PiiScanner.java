@@ -12,53 +12,53 @@ import java.util.Set;
  * the first letters of known key prefixes); only then do the precise validators run, on a small
  * window. Text without triggers therefore costs little more than reading it.
  *
- * <p>Instances are immutable and thread-safe; a scan keeps its state on the stack. Findings carry
+ * <p>Instances are immutable and thread-safe; a scan keeps its state in objects local to the call. Findings carry
  * offsets only, never the matched text. See docs/pii.md for what each type matches and why.
  */
 public final class PiiScanner {
 
-  private static final byte NONE = 0;
-  private static final byte DIGIT = 1;
-  private static final byte AT = 2;
-  private static final byte COLON = 3;
-  private static final byte SECRET_START = 4;
-  private static final byte PERCENT = 5;
+  /** Character classes of the scan loop (ASCII only; see {@link #classes}). */
+  private static final byte OTHER = 0;
+  private static final byte WORD = 1;
+  private static final byte DIGIT = 2;
+  private static final byte AT = 3;
+  private static final byte PERCENT = 4;
+  private static final byte COLON = 5;
+  private static final byte DASH = 6;
 
-  private static final PiiScanner STANDARD = new PiiScanner(EnumSet.allOf(EntityType.class), PhoneDetector.DEFAULT_REGIONS);
+  private static final PiiScanner STANDARD = new PiiScanner(EnumSet.allOf(EntityType.class), PhoneDetector.DEFAULT);
 
   private final Set<EntityType> types;
-  /** What each ASCII character triggers, given the enabled types. */
-  private final byte[] triggers = new byte[128];
+  /** What each ASCII character means to the scan loop, given the enabled types. */
+  private final byte[] classes = new byte[128];
   private final NumberDetector numbers;
   private final boolean iban;
   private final boolean phone;
+  private final boolean secret;
 
-  PiiScanner(Set<EntityType> types, List<String> phoneRegions) {
+  PiiScanner(Set<EntityType> types, PhoneDetector phones) {
     this.types = Set.copyOf(types);
     this.phone = types.contains(EntityType.PHONE);
     this.iban = types.contains(EntityType.IBAN);
+    this.secret = types.contains(EntityType.SECRET);
     boolean ip = types.contains(EntityType.IP_ADDRESS);
     boolean ssn = types.contains(EntityType.US_SSN);
     boolean card = types.contains(EntityType.CREDIT_CARD);
-    this.numbers = ip || ssn || card || phone ? new NumberDetector(ip, ssn, card, phone ? new PhoneDetector(phoneRegions) : null) : null;
-    if (numbers != null || iban) {
-      for (char c = '0'; c <= '9'; c++) {
-        triggers[c] = DIGIT;
+    this.numbers = ip || ssn || card || phone ? new NumberDetector(ip, ssn, card, phone ? phones : null) : null;
+    for (char c = 0; c < 128; c++) {
+      if (Chars.isWord(c)) {
+        classes[c] = Chars.isDigit(c) && numbers != null ? DIGIT : WORD;
       }
     }
     if (types.contains(EntityType.EMAIL)) {
-      triggers['@'] = AT;
-      triggers['%'] = PERCENT;
+      classes['@'] = AT;
+      classes['%'] = PERCENT;
     }
     if (ip) {
-      triggers[':'] = COLON;
+      classes[':'] = COLON;
     }
-    if (types.contains(EntityType.SECRET)) {
-      for (char c = 0; c < 128; c++) {
-        if (SecretDetector.trigger(c)) {
-          triggers[c] = SECRET_START;
-        }
-      }
+    if (secret) {
+      classes['-'] = DASH;
     }
   }
 
@@ -74,7 +74,7 @@ public final class PiiScanner {
     for (EntityType type : types) {
       copy.add(requireNonNull(type, "types contains null"));
     }
-    return copy.equals(STANDARD.types) ? STANDARD : new PiiScanner(copy, PhoneDetector.DEFAULT_REGIONS);
+    return copy.equals(STANDARD.types) ? STANDARD : new PiiScanner(copy, PhoneDetector.DEFAULT);
   }
 
   /**
@@ -85,71 +85,92 @@ public final class PiiScanner {
   public List<Finding> scan(CharSequence text) {
     requireNonNull(text, "text");
     String s = text.toString();
-    Findings out = new Findings();
-    byte[] triggers = this.triggers;
+    Findings out = new Findings(s.length());
+    byte[] classes = this.classes;
     int n = s.length();
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    while (i < n) {
       char c = s.charAt(i);
       if (c >= 128) {
-        if (c >= '\uFF10' && c <= '\uFF19' && phone && !Chars.isWordAt(s, i - 1)) {
-          i = numbers.scan(s, i, out); // full-width digits: Japanese phone numbers
-        }
+        i = c >= '\uFF10' && c <= '\uFF19' && phone ? numbers.scan(s, i, out) + 1 : i + 1; // full-width digits
         continue;
       }
-      switch (triggers[c]) {
-        case NONE -> { }
-        case DIGIT -> i = digit(s, i, out);
-        case AT -> i = Math.max(i, EmailDetector.at(s, i, false, out) - 1);
-        case PERCENT -> {
-          if (s.startsWith("40", i + 1)) {
-            i = Math.max(i, EmailDetector.at(s, i, true, out) - 1);
-          }
+      byte k = classes[c];
+      if (k == WORD) {
+        // The common case: skip the word, then look closer only if its first letters say so.
+        int start = i;
+        i = skipWord(s, i + 1);
+        if (secret && SecretDetector.mayStart(c, Chars.at(s, start + 1))
+            || iban && i - start >= 4 && Chars.isDigit(Chars.at(s, start + 2))) {
+          i = Math.max(i, special(s, start, out));
         }
-        case COLON -> {
-          if (Ipv6Detector.trigger(s, i)) {
-            i = Math.max(i, Ipv6Detector.at(s, i, out) - 1);
-          }
-        }
-        case SECRET_START -> {
-          if (i == 0 || !Chars.isWord(s.charAt(i - 1))) {
-            i = Math.max(i, SecretDetector.at(s, i, out) - 1);
-          }
-        }
-        default -> throw new AssertionError(triggers[c]);
+      } else if (k == OTHER) {
+        i++;
+      } else {
+        i = trigger(s, i, k, out);
       }
     }
     return out.resolve();
   }
 
-  /** A digit: the start of a number, an IBAN's check digits, or part of a word to skip. */
-  private int digit(String s, int i, Findings out) {
-    if (i > 0 && Chars.isWord(s.charAt(i - 1))) {
-      if (iban && i >= 2) {
-        int end = IbanDetector.at(s, i, out);
-        if (end > 0) {
-          return end - 1;
-        }
+  /**
+   * A word starting at {@code start} whose first characters may begin a secret or an IBAN ("DE89");
+   * returns the end of what was found, or -1.
+   */
+  private int special(String s, int start, Findings out) {
+    if (secret) {
+      int end = SecretDetector.at(s, start, out);
+      if (end > 0) {
+        return end;
       }
-      return skipWord(s, i);
     }
-    return numbers != null ? numbers.scan(s, i, out) : i;
+    if (iban && Chars.isDigit(Chars.at(s, start + 2)) && Chars.isLetter(s.charAt(start)) && Chars.isLetter(Chars.at(s, start + 1))) {
+      return IbanDetector.at(s, start + 2, out);
+    }
+    return -1;
   }
 
-  /**
-   * The last index of the token containing {@code i}, dots and dashes inside it included, so that
-   * "v1.2.3.4.5", "GPT-4o" and "A100" are skipped whole.
-   */
+  /** Handles the trigger at {@code i}; returns the index to continue from (always past {@code i}). */
+  private int trigger(String s, int i, byte k, Findings out) {
+    switch (k) {
+      case DIGIT -> {
+        int next = numbers.scan(s, i, out) + 1;
+        return Chars.isWordAt(s, next) ? skipWord(s, next) : next;
+      }
+      case AT -> {
+        return Math.max(i + 1, EmailDetector.at(s, i, false, out));
+      }
+      case PERCENT -> {
+        return s.startsWith("40", i + 1) ? Math.max(i + 1, EmailDetector.at(s, i, true, out)) : i + 1;
+      }
+      case COLON -> {
+        return Ipv6Detector.trigger(s, i) ? Math.max(i + 1, Ipv6Detector.at(s, i, out)) : i + 1;
+      }
+      case DASH -> {
+        return Chars.at(s, i + 1) == '-' ? Math.max(i + 1, SecretDetector.at(s, i, out)) : i + 1;
+      }
+      default -> throw new AssertionError(k);
+    }
+  }
+
+  /** The index after the run of word characters starting at {@code i}; the scan's hottest loop. */
   private static int skipWord(String s, int i) {
     int n = s.length();
-    int j = i;
-    while (j < n) {
-      char c = s.charAt(j);
-      if (Chars.isWord(c) || ((c == '.' || c == '-') && j + 1 < n && Chars.isAlnum(s.charAt(j + 1)))) {
-        j++;
-      } else {
+    while (i < n) {
+      char c = s.charAt(i);
+      if (c >= 128 || !WORD_CHARS[c]) {
         break;
       }
+      i++;
     }
-    return j - 1;
+    return i;
+  }
+
+  private static final boolean[] WORD_CHARS = new boolean[128];
+
+  static {
+    for (char c = 0; c < 128; c++) {
+      WORD_CHARS[c] = Chars.isWord(c);
+    }
   }
 }

@@ -23,33 +23,53 @@ final class SecretDetector {
 
   private SecretDetector() {}
 
-  /** Whether {@code c} can start a token this detector recognises. */
-  static boolean trigger(char c) {
-    return switch (c) {
-      case 'A', 'a', 'g', 'x', 's', 'S', 'r', 'p', 'e', 'B', 'b', '-' -> true;
-      default -> false;
-    };
+  /**
+   * The first two characters of every token {@link #at} can match, as a bit set indexed by
+   * {@code first << 7 | second}: one lookup per word decides whether a word needs a closer look.
+   */
+  private static final long[] PREFIXES = new long[128 * 128 / 64];
+
+  static {
+    for (String prefix : new String[] {
+        "AK", "AS", "AI", "AW", "Aw", "aw", "aW", "gh", "gi", "xo", "sk", "rk", "pk", "ey", "se", "sE", "Se", "SE",
+        "be", "bE", "Be", "BE"}) {
+      int key = prefix.charAt(0) << 7 | prefix.charAt(1);
+      PREFIXES[key >>> 6] |= 1L << key;
+    }
   }
 
-  /** Tries the secrets that start at {@code i}, a token start; returns the end of the match or -1. */
+  /** Whether a token starting with {@code first} and {@code second} may be a secret {@link #at} matches. */
+  static boolean mayStart(char first, char second) {
+    if (second >= 128) {
+      return false;
+    }
+    int key = first << 7 | second;
+    return (PREFIXES[key >>> 6] & (1L << key)) != 0;
+  }
+
+  /**
+   * Tries the secrets that start at {@code i}, a token start, reporting what it finds. Returns where
+   * the scan continues: the end of the token when it began with a known prefix, found or not (so
+   * that "sk-sk-sk-..." is read once, not once per prefix), or -1 when no prefix matched.
+   */
   static int at(String s, int i, Findings out) {
     char c = s.charAt(i);
     char next = Chars.at(s, i + 1);
     return switch (c) {
       case 'A' -> next == 'K' || next == 'S' ? awsAccessKeyId(s, i, out)
           : next == 'I' ? gcpApiKey(s, i, out)
-          : next == 'W' ? awsSecretKey(s, i, out)
+          : next == 'W' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out)
           : -1;
-      case 'a' -> next == 'w' ? awsSecretKey(s, i, out) : -1;
+      case 'a' -> next == 'w' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out) : -1;
       case 'g' -> next == 'h' || next == 'i' ? github(s, i, out) : -1;
       case 'x' -> next == 'o' ? slack(s, i, out) : -1;
       case 's' -> next == 'k' ? (Chars.at(s, i + 2) == '-' ? openAiOrAnthropic(s, i, out) : stripe(s, i, out))
-          : next == 'e' ? awsSecretKey(s, i, out)
+          : next == 'e' && Chars.at(s, i + 2) == 'c' ? awsSecretKey(s, i, out)
           : -1;
-      case 'S' -> next == 'e' || next == 'E' ? awsSecretKey(s, i, out) : -1;
+      case 'S' -> (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'c' ? awsSecretKey(s, i, out) : -1;
       case 'r', 'p' -> next == 'k' ? stripe(s, i, out) : -1;
       case 'e' -> next == 'y' ? jwt(s, i, out) : -1;
-      case 'B', 'b' -> next == 'e' || next == 'E' ? bearer(s, i, out) : -1;
+      case 'B', 'b' -> (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'a' ? bearer(s, i, out) : -1;
       case '-' -> next == '-' ? pemPrivateKey(s, i, out) : -1;
       default -> -1;
     };
@@ -62,12 +82,12 @@ final class SecretDetector {
     }
     int end = run(s, i + 4, Kind.ALNUM);
     if (end - i != 20) {
-      return -1;
+      return end;
     }
     for (int k = i + 4; k < end; k++) {
       char c = s.charAt(k);
       if (!Chars.isUpper(c) && (c < '2' || c > '7')) {
-        return -1;
+        return end;
       }
     }
     return report(s, i, end, out);
@@ -75,6 +95,9 @@ final class SecretDetector {
 
   /** A 40-character secret access key, only right after a label that names it. */
   private static int awsSecretKey(String s, int i, Findings out) {
+    if (!s.regionMatches(true, i, "aws", 0, 3) && !s.regionMatches(true, i, "secret", 0, 6)) {
+      return -1; // "second", "section", "awesome"
+    }
     int label = -1;
     for (String l : AWS_SECRET_LABELS) {
       if (s.regionMatches(true, i, l, 0, l.length())) {
@@ -108,7 +131,7 @@ final class SecretDetector {
       return -1;
     }
     int end = run(s, i + 4, Kind.BASE64URL);
-    return end - i == 39 ? report(s, i, end, out) : -1;
+    return end - i == 39 ? report(s, i, end, out) : end;
   }
 
   /** Classic tokens (ghp_ and friends, 36 characters) and fine-grained ones (github_pat_). */
@@ -116,12 +139,12 @@ final class SecretDetector {
     for (String prefix : GITHUB_PREFIXES) {
       if (s.startsWith(prefix, i)) {
         int end = run(s, i + prefix.length(), Kind.ALNUM);
-        return end - i - prefix.length() >= 36 ? report(s, i, end, out) : -1;
+        return end - i - prefix.length() >= 36 ? report(s, i, end, out) : end;
       }
     }
     if (s.startsWith("github_pat_", i)) {
       int end = run(s, i + 11, Kind.WORD);
-      return end - i - 11 >= 22 ? report(s, i, end, out) : -1;
+      return end - i - 11 >= 22 ? report(s, i, end, out) : end;
     }
     return -1;
   }
@@ -135,7 +158,7 @@ final class SecretDetector {
     while (end > i + 5 && s.charAt(end - 1) == '-') {
       end--;
     }
-    return end - i - 5 >= 10 && hasDigit(s, i + 5, end) ? report(s, i, end, out) : -1;
+    return end - i - 5 >= 10 && hasDigit(s, i + 5, end) ? report(s, i, end, out) : end;
   }
 
   /** Stripe live keys: secret, restricted and publishable. */
@@ -143,7 +166,7 @@ final class SecretDetector {
     for (String prefix : STRIPE_PREFIXES) {
       if (s.startsWith(prefix, i)) {
         int end = run(s, i + prefix.length(), Kind.ALNUM);
-        return end - i - prefix.length() >= 16 ? report(s, i, end, out) : -1;
+        return end - i - prefix.length() >= 16 ? report(s, i, end, out) : end;
       }
     }
     return -1;
@@ -157,7 +180,7 @@ final class SecretDetector {
   private static int openAiOrAnthropic(String s, int i, Findings out) {
     int end = run(s, i + 3, Kind.BASE64URL);
     if (end - i - 3 < 32) {
-      return -1;
+      return end;
     }
     boolean upper = false;
     boolean lower = false;
@@ -165,7 +188,7 @@ final class SecretDetector {
       upper |= Chars.isUpper(s.charAt(k));
       lower |= Chars.isLower(s.charAt(k));
     }
-    return upper && lower && hasDigit(s, i + 3, end) ? report(s, i, end, out) : -1;
+    return upper && lower && hasDigit(s, i + 3, end) ? report(s, i, end, out) : end;
   }
 
   /** A JSON Web Token: three base64url segments whose first decodes to a JSON header with "alg". */
@@ -175,15 +198,15 @@ final class SecretDetector {
     }
     int headerEnd = run(s, i, Kind.BASE64URL);
     if (headerEnd - i < 10 || Chars.at(s, headerEnd) != '.') {
-      return -1;
+      return headerEnd;
     }
     int payloadEnd = run(s, headerEnd + 1, Kind.BASE64URL);
     if (payloadEnd - headerEnd - 1 < 10 || Chars.at(s, payloadEnd) != '.') {
-      return -1;
+      return payloadEnd;
     }
     int end = run(s, payloadEnd + 1, Kind.BASE64URL);
     if (end - payloadEnd - 1 < 16 || !hasAlg(s.substring(i, headerEnd))) {
-      return -1;
+      return end;
     }
     while (Chars.at(s, end) == '.' && Chars.isBase64Url(Chars.at(s, end + 1))) {
       end = run(s, end + 1, Kind.BASE64URL); // JWE: five segments
@@ -217,42 +240,52 @@ final class SecretDetector {
       end++;
     }
     if (end - k < 20 || !hasDigit(s, k, end) || Chars.isWordAt(s, end)) {
-      return -1;
+      return Math.max(end, k);
     }
     boolean letter = false;
     for (int j = k; j < end && !letter; j++) {
       letter = Chars.isLetter(s.charAt(j));
     }
-    return letter ? report(s, k, end, out) : -1;
+    return letter ? report(s, k, end, out) : end;
   }
 
-  /** A PEM private key block, BEGIN through END; a block cut off before END runs to the end of its base64. */
+  /**
+   * A PEM private key block, BEGIN through END; a block cut off before END runs to the end of its
+   * base64. The END line is looked for within {@link #MAX_PEM} characters (an 8192-bit RSA key is
+   * about 6.5 KB), so repeated headers cannot make a scan quadratic.
+   */
   private static int pemPrivateKey(String s, int i, Findings out) {
     if (!s.startsWith("-----BEGIN ", i)) {
       return -1;
     }
     int labelStart = i + 11;
-    int labelEnd = s.indexOf("-----", labelStart);
-    if (labelEnd < 0 || labelEnd - labelStart > 40) {
+    int labelEnd = labelStart;
+    while (labelEnd < s.length() && labelEnd - labelStart <= 40 && !s.startsWith("-----", labelEnd)) {
+      labelEnd++;
+    }
+    if (!s.startsWith("-----", labelEnd)) {
       return -1;
     }
     String label = s.substring(labelStart, labelEnd);
     if (!label.endsWith("PRIVATE KEY") && !label.equals("PGP PRIVATE KEY BLOCK")) {
       return -1;
     }
+    int bodyStart = labelEnd + 5;
     String footer = "-----END " + label + "-----";
-    int footerAt = s.indexOf(footer, labelEnd + 5);
+    int footerAt = s.substring(bodyStart, Math.min(s.length(), bodyStart + MAX_PEM)).indexOf(footer);
     int end;
     if (footerAt >= 0) {
-      end = footerAt + footer.length();
+      end = bodyStart + footerAt + footer.length();
     } else {
-      end = labelEnd + 5;
+      end = bodyStart;
       while (end < s.length() && isPemBody(s.charAt(end))) {
         end++;
       }
     }
     return report(s, i, end, out);
   }
+
+  private static final int MAX_PEM = 16 * 1024;
 
   private static boolean isPemBody(char c) {
     return Chars.isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '\\' || Character.isWhitespace(c);
@@ -264,7 +297,7 @@ final class SecretDetector {
    */
   private static int report(String s, int start, int end, Findings out) {
     if (distinct(s, start, end) < MIN_DISTINCT) {
-      return -1;
+      return end;
     }
     out.add(EntityType.SECRET, start, end);
     return end;
