@@ -21,9 +21,11 @@ import java.util.Map;
  *     agree across restarts and replicas; null for a random key per process
  * @param limitsStore where budget and rate-limit counters live: {@code local} (this process only) or
  *     {@code redis://host:port} (shared by every ext-proc replica)
+ * @param spendSpoolDir where spend records wait (fsync'd) until the control plane's ledger acknowledges
+ *     them; used only with {@code controlPlane}
  */
 public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace,
-    String controlPlane, Path piiHashKeyFile, String limitsStore) {
+    String controlPlane, Path piiHashKeyFile, String limitsStore, Path spendSpoolDir) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
   private static final Map<String, String> DEFAULTS = Map.of(
@@ -34,7 +36,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
       "shutdown-grace-seconds", "10",
       "control-plane", "",
       "pii-hash-key-file", "",
-      "limits-store", "local");
+      "limits-store", "local",
+      "spend-spool-dir", "data/ext-proc/spend");
 
   public ExtProcConfig {
     requirePort("grpcPort", grpcPort);
@@ -76,7 +79,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
         values.get("control-plane"),
         values.get("pii-hash-key-file").isEmpty() ? null : Path.of(values.get("pii-hash-key-file")),
-        values.get("limits-store"));
+        values.get("limits-store"),
+        Path.of(values.get("spend-spool-dir")));
   }
 
   /** {@code host:port} of a {@code redis://host:port} store, or null when {@code store} is not one. */

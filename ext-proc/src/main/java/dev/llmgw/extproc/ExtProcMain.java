@@ -13,6 +13,8 @@ import dev.llmgw.extproc.limits.LimitStore;
 import dev.llmgw.extproc.limits.LocalLimitStore;
 import dev.llmgw.extproc.limits.RedisLimitStore;
 import dev.llmgw.extproc.pii.PiiProtection;
+import dev.llmgw.extproc.spend.SpendRecords;
+import dev.llmgw.extproc.spend.SpendReporter;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -74,20 +76,26 @@ public final class ExtProcMain {
       log.info("no --policy-file: running the built-in pass-through policy (every model passes unchanged)");
     }
     PolicyFeedClient feed = null;
+    SpendReporter spend = SpendReporter.disabled();
     if (!config.controlPlane().isEmpty()) {
       ManagedChannel channel = NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext().build();
       feed = new PolicyFeedClient(channel, policies, metrics, scheduler, "ext-proc-" + ProcessHandle.current().pid());
       feed.start();
       log.info("watching the policy feed of the control plane at {}", config.controlPlane());
+      spend = new SpendReporter(channel, config.spendSpoolDir(), registry, Clock.systemUTC());
+      log.info("reporting spend to the control plane's ledger, spooled in {}", config.spendSpoolDir());
+    } else {
+      log.info("no --control-plane: spend is tagged in metadata and metrics but not recorded in a ledger");
     }
     MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
     ExtProcServer server = ExtProcServer.start(
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
         policies, List.of(PiiProtection.listener(registry, piiHashKey(config)), TokenCounting.listener(registry),
-            CostTagging.builder(registry).build(),
+            CostTagging.builder(registry).sink(SpendRecords.sink(spend, Clock.systemUTC())).build(),
             new LimitEnforcement(limitStore(config), Clock.systemUTC(), registry)), metrics);
     PolicyFileWatcher toClose = watcher;
     PolicyFeedClient feedToClose = feed;
+    SpendReporter spendToClose = spend;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutdown signal received; draining streams for up to {}", config.shutdownGrace());
       if (toClose != null) {
@@ -97,6 +105,8 @@ public final class ExtProcMain {
         feedToClose.close();
       }
       server.close();
+      // After the streams drained: their last records are queued, and close() spools them.
+      spendToClose.close();
       metricsEndpoint.close();
       log.info("ext-proc stopped");
     }, "ext-proc-shutdown"));

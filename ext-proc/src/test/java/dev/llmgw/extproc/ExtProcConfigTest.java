@@ -12,7 +12,8 @@ class ExtProcConfigTest {
   @Test
   void defaultsToPort9002AndThePassThroughPolicy() {
     assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
-        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null, "local"));
+        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null, "local",
+            java.nio.file.Path.of("data/ext-proc/spend")));
   }
 
   @Test
