@@ -6,7 +6,10 @@ import dev.llmgw.controlplane.store.StoredDocument;
 import dev.llmgw.proto.policy.v1.Budget;
 import dev.llmgw.proto.policy.v1.BudgetPeriod;
 import dev.llmgw.proto.policy.v1.LimitScope;
+import dev.llmgw.proto.policy.v1.FailureMode;
+import dev.llmgw.proto.policy.v1.KeyIdentity;
 import dev.llmgw.proto.policy.v1.Limits;
+import dev.llmgw.proto.policy.v1.ModelTarget;
 import dev.llmgw.proto.policy.v1.PiiAction;
 import dev.llmgw.proto.policy.v1.PiiOnError;
 import dev.llmgw.proto.policy.v1.PiiPolicy;
@@ -15,6 +18,7 @@ import dev.llmgw.proto.policy.v1.Policy;
 import dev.llmgw.proto.policy.v1.Price;
 import dev.llmgw.proto.policy.v1.PriceList;
 import dev.llmgw.proto.policy.v1.RateLimit;
+import dev.llmgw.proto.policy.v1.TenantModels;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -40,7 +44,13 @@ public final class PolicyDocuments {
   public static final String BUDGETS = "budgets";
   public static final String RATE_LIMITS = "rate-limits";
   public static final String PII_POLICIES = "pii-policies";
-  public static final List<String> KINDS = List.of(PRICES, BUDGETS, RATE_LIMITS, PII_POLICIES);
+  public static final String TENANTS = "tenants";
+  public static final String KEYS = "keys";
+  public static final List<String> KINDS = List.of(PRICES, BUDGETS, RATE_LIMITS, PII_POLICIES, TENANTS, KEYS);
+  private static final Set<String> KEY_FIELDS = Set.of("api_key", "api_key_id", "tenant", "application", "user");
+  private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("key_[0-9a-f]{12}");
+  private static final Set<String> TENANT_FIELDS = Set.of("models");
+  private static final Set<String> TENANT_MODEL_FIELDS = Set.of("route", "model");
 
   private static final Set<String> PRICE_FIELDS = Set.of("input", "cached_input", "cache_write", "output", "reasoning",
       "source", "as_of", "note");
@@ -79,6 +89,8 @@ public final class PolicyDocuments {
         pii(doc);
         piiTarget(doc);
       }
+      case TENANTS -> tenant(doc);
+      case KEYS -> key(doc);
       default -> throw new IllegalArgumentException("kind: " + kind + " (expected one of " + KINDS + ")");
     }
   }
@@ -89,6 +101,38 @@ public final class PolicyDocuments {
    * @throws IllegalArgumentException when documents contradict each other
    */
   public static void apply(StoreState state, Policy.Builder policy) {
+    for (String kind : List.of("providers", "routes")) {
+      for (StoredDocument d : state.list(kind)) {
+        JsonNode mode = d.body().get("failure_mode");
+        if (mode != null && mode.isTextual()) {
+          policy.putRouteFailureModes(d.name(), mode.asText().equals("fail_open") ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED);
+        }
+      }
+    }
+    Set<String> routes = new HashSet<>(policy.getModelsMap().size());
+    state.list("providers").forEach(d -> routes.add(d.name()));
+    state.list("routes").forEach(d -> routes.add(d.name()));
+    Map<String, String> keyOwners = new java.util.HashMap<>();
+    for (StoredDocument d : state.list(KEYS)) {
+      KeyIdentity k = key(d.body());
+      String fingerprint = d.body().path("api_key_id").asText();
+      String other = keyOwners.put(fingerprint, d.name());
+      if (other != null) {
+        throw new IllegalArgumentException("keys['" + d.name() + "'].api_key_id: '" + fingerprint
+            + "' is already registered as keys['" + other + "'] (expected: each key once)");
+      }
+      policy.putKeys(fingerprint, k);
+    }
+    for (StoredDocument d : state.list(TENANTS)) {
+      TenantModels models = tenant(d.body());
+      models.getModelsMap().forEach((alias, target) -> {
+        if (!routes.contains(target.getRoute())) {
+          throw new IllegalArgumentException("tenants['" + d.name() + "'].models['" + alias + "'].route: unknown route '"
+              + target.getRoute() + "' (expected: one of " + routes.stream().sorted().toList() + ")");
+        }
+      });
+      policy.putTenantModels(d.name(), models);
+    }
     List<StoredDocument> prices = state.list(PRICES);
     if (!prices.isEmpty()) {
       PriceList.Builder list = PriceList.newBuilder().setVersion("control-plane-" + state.version());
@@ -136,6 +180,109 @@ public final class PolicyDocuments {
         policy.putTenantPii(target.substring("tenant:".length()), p);
       }
     }
+  }
+
+  /**
+   * The stored form of a key document: a raw {@code api_key} (write-only) is replaced by its
+   * fingerprint, so the store, the API and the feed only ever hold {@code api_key_id}.
+   */
+  public static JsonNode storedKey(JsonNode doc) {
+    if (!(doc instanceof com.fasterxml.jackson.databind.node.ObjectNode o) || !o.has("api_key")) {
+      return doc;
+    }
+    JsonNode raw = o.get("api_key");
+    if (!raw.isTextual() || raw.asText().isEmpty()) {
+      throw new InvalidDocumentException("api_key", "not a non-empty string (expected: the API key clients send)");
+    }
+    String fingerprint = fingerprint(raw.asText());
+    if (o.has("api_key_id") && !fingerprint.equals(o.get("api_key_id").asText())) {
+      throw new InvalidDocumentException("api_key_id", "does not match api_key (expected: one of them, or both agreeing)");
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode copy = o.deepCopy();
+    copy.remove("api_key");
+    copy.put("api_key_id", fingerprint);
+    return copy;
+  }
+
+  /** {@code key_} + 12 hex digits of SHA-256 of the key: the fingerprint ext-proc attributes a key by. */
+  static String fingerprint(String apiKey) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(apiKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "key_" + java.util.HexFormat.of().formatHex(digest, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+    }
+  }
+
+  /** A registered API key: whom it belongs to. */
+  private static KeyIdentity key(JsonNode doc) {
+    requireObject(doc);
+    onlyFields(doc, KEY_FIELDS);
+    if (doc.has("api_key")) {
+      throw new InvalidDocumentException("api_key", "must not be stored (expected: api_key_id)");
+    }
+    String id = string(doc, "api_key_id", false);
+    if (id == null) {
+      throw new InvalidDocumentException("api_key_id", "missing (expected: api_key, or its fingerprint key_ and 12 hex digits)");
+    }
+    if (!KEY_ID.matcher(id).matches()) {
+      throw new InvalidDocumentException("api_key_id", "'" + id + "' (expected: key_ and 12 lower-case hex digits)");
+    }
+    KeyIdentity.Builder k = KeyIdentity.newBuilder();
+    String tenant = string(doc, "tenant", false);
+    String application = string(doc, "application", false);
+    String user = string(doc, "user", false);
+    if (tenant == null && application == null && user == null) {
+      throw new InvalidDocumentException("tenant", "missing (expected: at least one of tenant, application, user)");
+    }
+    if (tenant != null) {
+      k.setTenant(tenant);
+    }
+    if (application != null) {
+      k.setApplication(application);
+    }
+    if (user != null) {
+      k.setUser(user);
+    }
+    return k.build();
+  }
+
+  /** A tenant: its own model aliases, which win over the global ones for its requests. */
+  private static TenantModels tenant(JsonNode doc) {
+    requireObject(doc);
+    onlyFields(doc, TENANT_FIELDS);
+    TenantModels.Builder t = TenantModels.newBuilder();
+    JsonNode models = doc.get("models");
+    if (models == null || models.isNull()) {
+      return t.build();
+    }
+    if (!models.isObject()) {
+      throw new InvalidDocumentException("models", "not an object (expected: {\"alias\": {\"route\": ..., \"model\": ...}})");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = models.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String where = "models." + e.getKey();
+      JsonNode m = e.getValue();
+      if (m == null || !m.isObject()) {
+        throw new InvalidDocumentException(where, "not an object (expected: {\"route\": ..., \"model\": ...})");
+      }
+      for (Iterator<String> f = m.fieldNames(); f.hasNext(); ) {
+        String field = f.next();
+        if (!TENANT_MODEL_FIELDS.contains(field)) {
+          throw new InvalidDocumentException(where + "." + field, "unknown field (expected one of: [model, route])");
+        }
+      }
+      String route = m.path("route").asText("");
+      String model = m.path("model").asText("");
+      if (!m.path("route").isTextual() || route.isBlank()) {
+        throw new InvalidDocumentException(where + ".route", "missing (expected: a provider or route name)");
+      }
+      if (!m.path("model").isTextual() || model.isBlank()) {
+        throw new InvalidDocumentException(where + ".model", "missing (expected: the provider's model name)");
+      }
+      t.putModels(e.getKey(), ModelTarget.newBuilder().setRoute(route).setModel(model).build());
+    }
+    return t.build();
   }
 
   private static Price price(JsonNode doc) {

@@ -120,6 +120,15 @@ public final class ConfigApi {
       error(ctx, HttpStatus.BAD_REQUEST, "invalid_json", "(body)", "body is not valid JSON (expected: a JSON object)");
       return;
     }
+    if (kind.equals(PolicyDocuments.KEYS)) {
+      // The raw key is write-only: only its fingerprint is stored.
+      try {
+        body = PolicyDocuments.storedKey(body);
+      } catch (PolicyDocuments.InvalidDocumentException e) {
+        error(ctx, HttpStatus.BAD_REQUEST, "invalid_request", e.field(), e.getMessage());
+        return;
+      }
+    }
     StoredDocument existing = service.state().get(kind, name).orElse(null);
     if (kind.equals(Documents.PROVIDERS) && body != null && body.isObject() && !body.has("credential")
         && existing != null && existing.body().hasNonNull("credential")) {

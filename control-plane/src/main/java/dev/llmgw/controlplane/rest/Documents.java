@@ -27,12 +27,13 @@ final class Documents {
   static final String MODELS = "models";
 
   private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential", "health_check",
-      "fleets");
+      "fleets", "failure_mode");
   private static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
   private static final Set<String> HEALTH_CHECK_FIELDS = Set.of("path", "interval_ms", "timeout_ms", "unhealthy_threshold",
       "healthy_threshold");
   private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
-  private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms", "fleets");
+  private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms", "fleets",
+      "failure_mode");
   private static final Set<String> MODEL_FIELDS = Set.of("route", "model");
   private static final Set<String> TARGET_FIELDS = Set.of("provider", "weight", "priority");
   private static final Set<String> RETRY_FIELDS = Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
@@ -73,10 +74,23 @@ final class Documents {
     }
   }
 
+  /**
+   * Checks a provider's or route's {@code failure_mode}: what ext-proc does with requests to it when
+   * ext-proc itself fails ({@code fail_closed}, the default, answers 502; {@code fail_open} forwards).
+   */
+  static void failureMode(JsonNode doc) {
+    JsonNode mode = doc.get("failure_mode");
+    if (mode != null && !mode.isNull() && !(mode.isTextual()
+        && (mode.asText().equals("fail_closed") || mode.asText().equals("fail_open")))) {
+      throw new BadDocumentException("failure_mode", "failure_mode: " + mode + " (expected: fail_closed or fail_open)");
+    }
+  }
+
   static Provider provider(String name, JsonNode doc) {
     requireObject("", doc);
     onlyFields("", doc, PROVIDER_FIELDS);
     fleets(doc);
+    failureMode(doc);
     String baseUrl = text(doc, "base_url", true);
     long timeout = number(doc, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, 600_000);
     Credential credential = null;
@@ -130,6 +144,7 @@ final class Documents {
     requireObject("", doc);
     onlyFields("", doc, ROUTE_FIELDS);
     fleets(doc);
+    failureMode(doc);
     JsonNode targetsNode = doc.get("targets");
     if (targetsNode == null || !targetsNode.isArray()) {
       throw new BadDocumentException("targets", "targets: missing or not an array (expected: [{\"provider\": \"openai\", \"weight\": 1, \"priority\": 0}, ...])");

@@ -283,6 +283,43 @@ class ConfigApiTest {
   }
 
   @Test
+  void tenantsKeysAndRouteFailureModesReachThePolicyFeed() throws Exception {
+    assertThat(write("PUT", "/v1/routes/chat", "{\"targets\":[{\"provider\":\"openai\"}],\"failure_mode\":\"fail_open\"}",
+        Map.of()).statusCode()).isEqualTo(201);
+    assertThat(write("PUT", "/v1/tenants/research", "{\"models\":{\"smart\":{\"route\":\"anthropic\",\"model\":\"claude-sonnet-4-5\"}}}",
+        Map.of()).statusCode()).isEqualTo(201);
+    HttpResponse<String> key = write("PUT", "/v1/keys/acme-chat",
+        "{\"api_key\":\"sk-test-123\",\"tenant\":\"acme\",\"application\":\"chat\"}", Map.of());
+    assertThat(key.statusCode()).isEqualTo(201);
+    // The same fingerprint ext-proc computes (Identity.fingerprint): key_ + 12 hex digits of SHA-256.
+    assertThat(JSON.readTree(key.body()).path("api_key_id").asText()).isEqualTo("key_e0dbaa0c6455");
+    assertThat(key.body()).doesNotContain("sk-test-123");
+    assertThat(call("GET", "/v1/keys/acme-chat", null, Map.of()).body()).doesNotContain("sk-test-123");
+    assertThat(java.nio.file.Files.walk(dataDir).filter(java.nio.file.Files::isRegularFile).map(f -> {
+      try {
+        return new String(java.nio.file.Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).noneMatch(content -> content.contains("sk-test-123"))).as("the raw key is never stored").isTrue();
+
+    dev.llmgw.proto.policy.v1.Policy feed = cp.policyFeed().current();
+    assertThat(feed.getRouteFailureModesMap()).containsEntry("chat", dev.llmgw.proto.policy.v1.FailureMode.FAIL_OPEN);
+    assertThat(feed.getTenantModelsMap().get("research").getModelsMap().get("smart").getModel()).isEqualTo("claude-sonnet-4-5");
+    assertThat(feed.getKeysMap().get("key_e0dbaa0c6455").getTenant()).isEqualTo("acme");
+    assertThat(feed.getKeysMap().get("key_e0dbaa0c6455").getApplication()).isEqualTo("chat");
+
+    HttpResponse<String> dangling = write("PUT", "/v1/tenants/other", "{\"models\":{\"x\":{\"route\":\"nowhere\",\"model\":\"m\"}}}", Map.of());
+    assertThat(dangling.statusCode()).isEqualTo(400);
+    assertThat(dangling.body()).contains("unknown route 'nowhere'");
+    HttpResponse<String> twice = write("PUT", "/v1/keys/again", "{\"api_key_id\":\"key_e0dbaa0c6455\",\"tenant\":\"x\"}", Map.of());
+    assertThat(twice.statusCode()).isEqualTo(400);
+    assertThat(twice.body()).contains("already registered");
+    HttpResponse<String> badMode = write("PUT", "/v1/routes/chat2", "{\"targets\":[{\"provider\":\"openai\"}],\"failure_mode\":\"open\"}", Map.of());
+    assertThat(JSON.readTree(badMode.body()).at("/error/field").asText()).isEqualTo("failure_mode");
+  }
+
+  @Test
   void badPolicyDocumentsAreRefusedNamingTheField() throws Exception {
     Map<String, String[]> cases = new java.util.LinkedHashMap<>();
     cases.put("/v1/prices/gpt-4o", new String[] {"{\"input\":\"2.0000001\",\"source\":\"x\",\"as_of\":\"2026-11-01\"}", "input"});

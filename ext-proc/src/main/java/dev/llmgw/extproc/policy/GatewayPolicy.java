@@ -26,6 +26,7 @@ import java.util.TreeSet;
  * @param limits budgets and token rate limits
  * @param prices the price catalog exchanges are priced with: the built-in one, with the operator's
  *     entries laid over it
+ * @param keys registered API keys by fingerprint ({@code key_} + 12 hex digits), with whom they belong to
  */
 public record GatewayPolicy(
     String version,
@@ -39,7 +40,8 @@ public record GatewayPolicy(
     boolean includeStreamUsage,
     PiiPolicies pii,
     LimitsConfig limits,
-    PriceCatalog prices) {
+    PriceCatalog prices,
+    Map<String, KeyIdentity> keys) {
 
   /** Handling of a model the policy does not list. */
   public enum UnknownModel { REJECT, PASS_THROUGH }
@@ -63,6 +65,12 @@ public record GatewayPolicy(
     requireNonNull(pii, "pii");
     requireNonNull(limits, "limits");
     requireNonNull(prices, "prices");
+    keys = Map.copyOf(requireNonNull(keys, "keys"));
+    keys.keySet().forEach(k -> {
+      if (!k.matches("key_[0-9a-f]{12}")) {
+        throw new IllegalArgumentException("keys: '" + k + "' (expected: an API key fingerprint, key_ and 12 hex digits)");
+      }
+    });
     models = Map.copyOf(requireNonNull(models, "models"));
     tenantModels = tenantModels.entrySet().stream()
         .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
@@ -76,7 +84,7 @@ public record GatewayPolicy(
   public static GatewayPolicy passThrough() {
     return new GatewayPolicy("builtin-pass-through", DEFAULT_MAX_REQUEST_BODY_BYTES, IdentityHeaders.DEFAULT,
         Map.of(), Map.of(), UnknownModel.PASS_THROUGH, FailureMode.FAIL_CLOSED, Map.of(), false, PiiPolicies.NONE,
-        LimitsConfig.NONE, PriceCatalog.builtIn());
+        LimitsConfig.NONE, PriceCatalog.builtIn(), Map.of());
   }
 
   /** Resolves a client model name, tenant entries first. */

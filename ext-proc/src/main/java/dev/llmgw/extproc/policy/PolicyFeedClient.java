@@ -142,7 +142,14 @@ public final class PolicyFeedClient implements AutoCloseable {
         piiPolicies(p),
         p.hasLimits() ? limits(p.getLimits()) : LimitsConfig.NONE,
         p.hasPrices() && p.getPrices().getModelsCount() > 0 ? PriceCatalog.builtIn().overriddenBy(prices(p.getPrices()))
-            : PriceCatalog.builtIn());
+            : PriceCatalog.builtIn(),
+        keys(p));
+  }
+
+  private static Map<String, KeyIdentity> keys(Policy p) {
+    Map<String, KeyIdentity> keys = new HashMap<>();
+    p.getKeysMap().forEach((fingerprint, k) -> keys.put(fingerprint, new KeyIdentity(k.getTenant(), k.getApplication(), k.getUser())));
+    return keys;
   }
 
   /** The feed's limits in the policy file's shape, so both are validated by {@link LimitsConfig#fromMap}. */

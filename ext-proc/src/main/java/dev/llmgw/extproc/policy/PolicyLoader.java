@@ -47,6 +47,8 @@ import java.util.stream.Collectors;
  * limits:                          # budgets and token rate limits (docs/limits.md)
  *   budgets: [ { scope: tenant, id: acme, period: monthly, limit_usd: "500.00", alert_thresholds: [0.8] } ]
  *   rates:   [ { scope: api_key, id: "*", tokens_per_minute: 100000, requests_per_minute: 600 } ]
+ * keys:                            # registered API keys (fingerprints): their identity wins over headers
+ *   key_0123456789ab: { tenant: acme, application: chat }
  * prices:                          # laid over the built-in price catalog (docs/cost.md)
  *   version: acme-2026-11
  *   models: { gpt-4o: { input: "2.00", cached_input: "1.00", output: "8.00", source: "contract", as_of: 2026-11-01 } }
@@ -126,7 +128,8 @@ public final class PolicyLoader {
       Boolean includeStreamUsage,
       PiiFile pii,
       LimitsConfig limits,
-      com.fasterxml.jackson.databind.JsonNode prices) {
+      com.fasterxml.jackson.databind.JsonNode prices,
+      Map<String, KeyIdentity> keys) {
 
     GatewayPolicy toPolicy() {
       GatewayPolicy.IdentityHeaders d = GatewayPolicy.IdentityHeaders.DEFAULT;
@@ -152,7 +155,8 @@ public final class PolicyLoader {
           pii == null ? PiiPolicies.NONE : pii.toPolicies(),
           limits == null ? LimitsConfig.NONE : limits,
           prices == null || prices.isNull() ? PriceCatalog.builtIn()
-              : PriceCatalog.builtIn().overriddenBy(PriceCatalog.parse(prices.toString(), "prices")));
+              : PriceCatalog.builtIn().overriddenBy(PriceCatalog.parse(prices.toString(), "prices")),
+          keys == null ? Map.of() : keys);
     }
 
     private static void requireTarget(String where, ModelTarget target) {

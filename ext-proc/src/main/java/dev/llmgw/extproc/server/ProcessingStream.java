@@ -9,6 +9,7 @@ import dev.llmgw.extproc.api.SseEvent;
 import dev.llmgw.extproc.api.SseParser;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.KeyIdentity;
 import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.routing.BodyRewriter;
 import dev.llmgw.extproc.routing.RequestBodyInspector;
@@ -162,7 +163,15 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
     metrics.streamStarted(api.name().toLowerCase(Locale.ROOT));
     context.api(api);
-    context.identity(new Identity(tenant, application, user, apiKey == null ? null : Identity.fingerprint(apiKey)));
+    String keyId = apiKey == null ? null : Identity.fingerprint(apiKey);
+    KeyIdentity registered = keyId == null ? null : context.policy().keys().get(keyId);
+    if (registered != null) {
+      // A registered key says whom it belongs to; headers only fill what the registration leaves open.
+      tenant = registered.tenant() != null ? registered.tenant() : tenant;
+      application = registered.application() != null ? registered.application() : application;
+      user = registered.user() != null ? registered.user() : user;
+    }
+    context.identity(new Identity(tenant, application, user, keyId));
     if (contentType == null || !isJson(contentType)) {
       return reject(new ApiError(415, ApiError.Kind.INVALID_REQUEST, null, "unsupported_content_type",
           "content-type is " + (contentType == null ? "missing" : "'" + contentType + "'")

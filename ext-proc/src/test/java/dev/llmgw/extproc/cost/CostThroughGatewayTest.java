@@ -130,6 +130,27 @@ class CostThroughGatewayTest {
     }
   }
 
+  @Test
+  void aRegisteredKeysIdentityWinsOverTheIdentityHeaders() throws Exception {
+    // key_e0dbaa0c6455 is the fingerprint of sk-test-123 (the control plane's ConfigApiTest checks the same value).
+    assertThat(dev.llmgw.extproc.server.Identity.fingerprint("sk-test-123")).isEqualTo("key_e0dbaa0c6455");
+    try (GatewayExchange keyed = new GatewayExchange(PolicyLoader.parse("""
+        models:
+          gpt-4o: { provider: openai, model: gpt-4o }
+        keys:
+          key_e0dbaa0c6455: { tenant: acme, application: chat }
+        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
+      ExchangeResult r = keyed.exchange(GatewayExchange.post("/v1/chat/completions",
+              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+          .header("x-llmgw-api-key", "sk-test-123").header("x-llmgw-tenant", "someone-else").header("x-llmgw-user", "u1").build(),
+          Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
+      Map<String, Value> meta = GatewayExchange.metadata(r);
+      assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
+      assertThat(meta.get("application").getStringValue()).isEqualTo("chat");
+      assertThat(meta.get("user").getStringValue()).as("left to the header").isEqualTo("u1");
+    }
+  }
+
   private static String resource(String name) throws IOException {
     try (InputStream in = CostThroughGatewayTest.class.getResourceAsStream(name)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
