@@ -437,7 +437,8 @@ public final class PolicyDocuments {
     return switch (scope) {
       case "api_key" -> LimitScope.LIMIT_SCOPE_API_KEY;
       case "tenant" -> LimitScope.LIMIT_SCOPE_TENANT;
-      default -> throw new InvalidDocumentException("scope", "'" + scope + "' (expected: api_key or tenant)");
+      case "route" -> LimitScope.LIMIT_SCOPE_ROUTE;
+      default -> throw new InvalidDocumentException("scope", "'" + scope + "' (expected: api_key, tenant or route)");
     };
   }
 
@@ -515,7 +516,11 @@ public final class PolicyDocuments {
   }
 
   private static String text(LimitScope scope) {
-    return scope == LimitScope.LIMIT_SCOPE_API_KEY ? "api_key" : "tenant";
+    return switch (scope) {
+      case LIMIT_SCOPE_API_KEY -> "api_key";
+      case LIMIT_SCOPE_ROUTE -> "route";
+      default -> "tenant";
+    };
   }
 
   private static String text(BudgetPeriod period) {

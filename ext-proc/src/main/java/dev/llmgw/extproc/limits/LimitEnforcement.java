@@ -81,7 +81,7 @@ public final class LimitEnforcement implements ExchangeListener {
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
       admission = limits.admit(new LimitRequest(context.identity().apiKeyId(), context.identity().tenant(),
-          model == null ? "" : model, tokens, usd));
+          model == null ? "" : model, tokens, usd, context.target() == null ? null : context.target().provider()));
       Rejection r = admission.rejection().orElse(null);
       if (r != null) {
         long seconds = r.retryAfter().toSeconds() + (r.retryAfter().toNanosPart() > 0 ? 1 : 0);

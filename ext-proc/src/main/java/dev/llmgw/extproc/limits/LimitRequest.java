@@ -14,8 +14,15 @@ import java.math.BigDecimal;
  *     not told to downgrade
  * @param estimatedTokens counted prompt tokens plus the expected output tokens
  * @param estimatedCostUsd the cost those tokens would have; reserved against budgets
+ * @param route nullable; the route (provider or named route) the request goes to
  */
-public record LimitRequest(String apiKeyId, String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd) {
+public record LimitRequest(String apiKeyId, String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd,
+    String route) {
+
+  /** A request without a route: only API key and tenant limits apply. */
+  public LimitRequest(String apiKeyId, String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd) {
+    this(apiKeyId, tenant, model, estimatedTokens, estimatedCostUsd, null);
+  }
 
   public LimitRequest {
     requireNonNull(model, "model");

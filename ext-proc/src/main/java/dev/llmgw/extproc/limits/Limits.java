@@ -73,7 +73,7 @@ public final class Limits {
   /**
    * Checks every budget and rate limit that applies to the request and, if all admit it, reserves
    * its estimated cost and tokens and one request in each. Limits are checked API key before
-   * tenant, budgets before rate limits; a refusal names the first limit that does not fit and
+   * tenant before route, budgets before rate limits; a refusal names the first limit that does not fit and
    * reserves nothing. A downgrade budget that does not fit admits the request with its cheaper
    * model. Costs are counted in whole micro-dollars, rounded up.
    */
@@ -86,8 +86,10 @@ public final class Limits {
     List<Charge> charges = new ArrayList<>(8);
     addBudgets(ScopeKind.API_KEY, request.apiKeyId(), now, costMicros, holds, charges);
     addBudgets(ScopeKind.TENANT, request.tenant(), now, costMicros, holds, charges);
+    addBudgets(ScopeKind.ROUTE, request.route(), now, costMicros, holds, charges);
     addRates(ScopeKind.API_KEY, request.apiKeyId(), second, request.estimatedTokens(), holds, charges);
     addRates(ScopeKind.TENANT, request.tenant(), second, request.estimatedTokens(), holds, charges);
+    addRates(ScopeKind.ROUTE, request.route(), second, request.estimatedTokens(), holds, charges);
     if (charges.isEmpty()) {
       return Admission.unlimited();
     }

@@ -196,6 +196,7 @@ public final class PolicyFeedClient implements AutoCloseable {
     return switch (scope) {
       case LIMIT_SCOPE_API_KEY -> "api_key";
       case LIMIT_SCOPE_TENANT -> "tenant";
+      case LIMIT_SCOPE_ROUTE -> "route";
       default -> "unspecified";
     };
   }

@@ -98,7 +98,7 @@ class LimitsConfigTest {
   @Test
   void invalidValuesNameTheFieldAndWhatWasExpected() {
     assertError("budgets: [{ scope: user, id: a, period: daily, limit_usd: 1 }]",
-        "budgets[0].scope: user (expected: api_key or tenant)");
+        "budgets[0].scope: user (expected: api_key, tenant or route)");
     assertError("budgets: [{ scope: tenant, id: a, period: weekly, limit_usd: 1 }]",
         "budgets[0].period: weekly (expected: daily or monthly)");
     assertError("budgets: [{ scope: tenant, period: daily, limit_usd: 1 }]",

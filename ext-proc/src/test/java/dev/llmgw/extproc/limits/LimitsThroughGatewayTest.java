@@ -136,6 +136,28 @@ class LimitsThroughGatewayTest {
     }
   }
 
+  @Test
+  void aRouteBudgetHoldsAllTrafficOfTheRouteWhoeverSendsIt() throws Exception {
+    try (GatewayExchange gw2 = new GatewayExchange(PolicyLoader.parse("""
+        models:
+          mini: { provider: openai, model: gpt-4o-mini }
+        limits:
+          budgets:
+            - { scope: route, id: openai, period: daily, limit_usd: "0.001" }
+        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build(),
+            new LimitEnforcement(LocalLimitStore.create(), clock, registry)))) {
+      List<Integer> statuses = new java.util.ArrayList<>();
+      for (String tenant : List.of("a", "b", "c")) {
+        statuses.add(gw2.exchange(GatewayExchange.post("/v1/chat/completions",
+                "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .header("x-llmgw-tenant", tenant).build(), request -> UpstreamResponse.ok("application/json",
+                "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}")).clientResponse().status());
+      }
+      // $0.00075 each against $0.001 for the whole route, whatever the tenant.
+      assertThat(statuses).containsExactly(200, 200, 429);
+    }
+  }
+
   /** Two ext-proc replicas, each its own server, listeners and Redis connection pool, one budget. */
   @Test
   void twoReplicasSharingRedisEnforceOneBudget() throws Exception {
