@@ -7,6 +7,7 @@ import dev.llmgw.proto.policy.v1.Budget;
 import dev.llmgw.proto.policy.v1.BudgetPeriod;
 import dev.llmgw.proto.policy.v1.LimitScope;
 import dev.llmgw.proto.policy.v1.FailureMode;
+import dev.llmgw.proto.policy.v1.IdentityHeaders;
 import dev.llmgw.proto.policy.v1.KeyIdentity;
 import dev.llmgw.proto.policy.v1.Limits;
 import dev.llmgw.proto.policy.v1.ModelTarget;
@@ -46,7 +47,12 @@ public final class PolicyDocuments {
   public static final String PII_POLICIES = "pii-policies";
   public static final String TENANTS = "tenants";
   public static final String KEYS = "keys";
-  public static final List<String> KINDS = List.of(PRICES, BUDGETS, RATE_LIMITS, PII_POLICIES, TENANTS, KEYS);
+  /** Gateway-wide settings; today one document, {@code identity-headers}. */
+  public static final String SETTINGS = "settings";
+  public static final String IDENTITY_HEADERS = "identity-headers";
+  public static final List<String> KINDS = List.of(PRICES, BUDGETS, RATE_LIMITS, PII_POLICIES, TENANTS, KEYS, SETTINGS);
+  private static final Set<String> IDENTITY_FIELDS = Set.of("tenant", "application", "user", "api_key");
+  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,99}");
   private static final Set<String> KEY_FIELDS = Set.of("api_key", "api_key_id", "tenant", "application", "user");
   private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("key_[0-9a-f]{12}");
   private static final Set<String> TENANT_FIELDS = Set.of("models");
@@ -91,6 +97,12 @@ public final class PolicyDocuments {
       }
       case TENANTS -> tenant(doc);
       case KEYS -> key(doc);
+      case SETTINGS -> {
+        if (!name.equals(IDENTITY_HEADERS)) {
+          throw new InvalidDocumentException("name", "'" + name + "' (expected: " + IDENTITY_HEADERS + ")");
+        }
+        identityHeaders(doc);
+      }
       default -> throw new IllegalArgumentException("kind: " + kind + " (expected one of " + KINDS + ")");
     }
   }
@@ -112,6 +124,7 @@ public final class PolicyDocuments {
     Set<String> routes = new HashSet<>(policy.getModelsMap().size());
     state.list("providers").forEach(d -> routes.add(d.name()));
     state.list("routes").forEach(d -> routes.add(d.name()));
+    state.get(SETTINGS, IDENTITY_HEADERS).ifPresent(d -> policy.setIdentityHeaders(identityHeaders(d.body())));
     Map<String, String> keyOwners = new java.util.HashMap<>();
     for (StoredDocument d : state.list(KEYS)) {
       KeyIdentity k = key(d.body());
@@ -212,6 +225,30 @@ public final class PolicyDocuments {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
     }
+  }
+
+  /** Names of the request headers ext-proc reads identity from; unset ones keep ext-proc's defaults. */
+  private static IdentityHeaders identityHeaders(JsonNode doc) {
+    requireObject(doc);
+    onlyFields(doc, IDENTITY_FIELDS);
+    IdentityHeaders.Builder h = IdentityHeaders.newBuilder();
+    for (String field : List.of("tenant", "application", "user", "api_key")) {
+      String name = string(doc, field, false);
+      if (name == null) {
+        continue;
+      }
+      if (!HEADER_NAME.matcher(name).matches() || name.startsWith("x-llmgw-route")) {
+        throw new InvalidDocumentException(field, "'" + name + "' (expected: a lower-case header name such as x-tenant-id, "
+            + "not x-llmgw-route)");
+      }
+      switch (field) {
+        case "tenant" -> h.setTenant(name);
+        case "application" -> h.setApplication(name);
+        case "user" -> h.setUser(name);
+        default -> h.setApiKey(name);
+      }
+    }
+    return h.build();
   }
 
   /** A registered API key: whom it belongs to. */

@@ -320,6 +320,20 @@ class ConfigApiTest {
   }
 
   @Test
+  void identityHeaderNamesAreASettingOfTheGateway() throws Exception {
+    assertThat(write("PUT", "/v1/settings/identity-headers", "{\"tenant\":\"x-tenant-id\",\"api_key\":\"authorization\"}",
+        Map.of()).statusCode()).isEqualTo(201);
+    assertThat(cp.policyFeed().current().getIdentityHeaders().getTenant()).isEqualTo("x-tenant-id");
+    assertThat(cp.policyFeed().current().getIdentityHeaders().getApiKey()).isEqualTo("authorization");
+    assertThat(cp.policyFeed().current().getIdentityHeaders().getUser()).as("unset keeps ext-proc's default").isEmpty();
+    HttpResponse<String> other = write("PUT", "/v1/settings/colours", "{}", Map.of());
+    assertThat(other.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(other.body()).at("/error/field").asText()).isEqualTo("name");
+    HttpResponse<String> bad = write("PUT", "/v1/settings/identity-headers", "{\"tenant\":\"X Tenant\"}", Map.of());
+    assertThat(JSON.readTree(bad.body()).at("/error/field").asText()).isEqualTo("tenant");
+  }
+
+  @Test
   void badPolicyDocumentsAreRefusedNamingTheField() throws Exception {
     Map<String, String[]> cases = new java.util.LinkedHashMap<>();
     cases.put("/v1/prices/gpt-4o", new String[] {"{\"input\":\"2.0000001\",\"source\":\"x\",\"as_of\":\"2026-11-01\"}", "input"});

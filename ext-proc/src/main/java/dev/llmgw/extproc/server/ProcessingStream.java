@@ -143,7 +143,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
           } else if (key.equals(names.user())) {
             user = value(h);
           } else if (key.equals(names.apiKey())) {
-            apiKey = value(h);
+            apiKey = apiKey(value(h));
           }
         }
       }
@@ -545,6 +545,15 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private static boolean isJson(String contentType) {
     String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
     return base.equals("application/json") || (base.startsWith("application/") && base.endsWith("+json"));
+  }
+
+  /**
+   * The key in an API-key header; a bearer credential ({@code Authorization: Bearer sk-...}, what
+   * OpenAI SDKs send) counts by its token alone, so the same key gets the same fingerprint either way.
+   */
+  static String apiKey(String header) {
+    String v = header.trim();
+    return v.regionMatches(true, 0, "Bearer ", 0, 7) ? v.substring(7).trim() : v;
   }
 
   /** Envoy sends header values in raw_value (bytes); older versions used value. */

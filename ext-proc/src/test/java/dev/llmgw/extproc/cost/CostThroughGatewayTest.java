@@ -149,6 +149,20 @@ class CostThroughGatewayTest {
       assertThat(meta.get("application").getStringValue()).isEqualTo("chat");
       assertThat(meta.get("user").getStringValue()).as("left to the header").isEqualTo("u1");
     }
+    try (GatewayExchange bearer = new GatewayExchange(PolicyLoader.parse("""
+        identity_headers: { api_key: authorization }
+        models:
+          gpt-4o: { provider: openai, model: gpt-4o }
+        keys:
+          key_e0dbaa0c6455: { tenant: acme }
+        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
+      ExchangeResult r = bearer.exchange(GatewayExchange.post("/v1/chat/completions",
+              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+          .header("authorization", "Bearer sk-test-123").build(), Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
+      assertThat(GatewayExchange.metadata(r).get("api_key_id").getStringValue())
+          .as("a bearer token counts by the token alone").isEqualTo("key_e0dbaa0c6455");
+      assertThat(GatewayExchange.metadata(r).get("tenant").getStringValue()).isEqualTo("acme");
+    }
   }
 
   private static String resource(String name) throws IOException {
