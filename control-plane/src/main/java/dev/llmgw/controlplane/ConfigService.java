@@ -88,8 +88,11 @@ public final class ConfigService {
       routes.add(routeParser.apply(d.name(), d.body()));
       fleets(d, fleets);
     }
+    Set<String> identityHeaders = new TreeSet<>();
+    state.get(PolicyDocuments.SETTINGS, PolicyDocuments.IDENTITY_HEADERS)
+        .ifPresent(d -> d.body().forEach(h -> identityHeaders.add(h.asText())));
     return new GatewaySpec(base.listenerPort(), base.extProc(), base.extProcMessageTimeout(), providers,
-        base.defaultProvider(), base.trustedCaFile(), routes, fleets);
+        base.defaultProvider(), base.trustedCaFile(), routes, fleets, identityHeaders);
   }
 
   /** The {@code fleets} a provider or route document is restricted to (validated when it was written). */

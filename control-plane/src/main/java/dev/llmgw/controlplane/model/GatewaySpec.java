@@ -22,6 +22,8 @@ import java.util.Set;
  *     implicit route of its own name
  * @param fleets provider or route name to the fleets (Envoy {@code node.cluster} values) it is
  *     restricted to; a name without an entry serves every fleet
+ * @param identityHeaders request headers (lower case) that carry the caller's identity to ext-proc
+ *     beyond the gateway's own {@code x-llmgw-*} ones; never forwarded to providers
  */
 public record GatewaySpec(
     int listenerPort,
@@ -31,7 +33,8 @@ public record GatewaySpec(
     String defaultProvider,
     String trustedCaFile,
     List<Route> routes,
-    Map<String, Set<String>> fleets) {
+    Map<String, Set<String>> fleets,
+    Set<String> identityHeaders) {
 
   /** A fleet name: an Envoy {@code node.cluster} value. */
   static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
@@ -102,12 +105,19 @@ public record GatewaySpec(
           + "' serves every fleet (expected: no fleets on it)");
     }
     fleets = java.util.Collections.unmodifiableMap(copy);
+    identityHeaders = Set.copyOf(requireNonNull(identityHeaders, "identityHeaders"));
+  }
+
+  /** Same spec, identity only in the gateway's own headers. */
+  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
+      String defaultProvider, String trustedCaFile, List<Route> routes, Map<String, Set<String>> fleets) {
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, fleets, Set.of());
   }
 
   /** Same spec, every resource serving every fleet. */
   public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
       String defaultProvider, String trustedCaFile, List<Route> routes) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, Map.of());
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, Map.of(), Set.of());
   }
 
   /** Every fleet some provider or route is restricted to. */
@@ -130,7 +140,8 @@ public record GatewaySpec(
     List<Provider> ps = providers.stream().filter(p -> serves(p.name(), fleet)).toList();
     List<Route> rs = routes.stream().filter(r -> serves(r.name(), fleet)).toList();
     try {
-      return new GatewaySpec(listenerPort, extProc, extProcMessageTimeout, ps, defaultProvider, trustedCaFile, rs, Map.of());
+      return new GatewaySpec(listenerPort, extProc, extProcMessageTimeout, ps, defaultProvider, trustedCaFile, rs, Map.of(),
+          identityHeaders);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException((fleet == null ? "Envoys of no fleet" : "fleet '" + fleet + "'") + ": "
           + e.getMessage(), e);
@@ -145,6 +156,6 @@ public record GatewaySpec(
   /** Same spec without any named route, for the startup configuration. */
   public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
       String defaultProvider, String trustedCaFile) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, List.of(), Map.of());
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, List.of(), Map.of(), Set.of());
   }
 }

@@ -42,7 +42,26 @@ public final class RouteFactory {
 
   public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
       List<dev.llmgw.controlplane.model.Route> named) {
-    VirtualHost.Builder vhost = VirtualHost.newBuilder().setName("llmgw").addDomains("*");
+    return routes(providers, defaultProvider, named, java.util.Set.of());
+  }
+
+  /**
+   * Headers that are for the gateway only and never reach a provider: the route header and the
+   * identity headers, among them the caller's gateway API key. {@code authorization} is left alone:
+   * a provider credential overwrites it, and without one it is the caller's own provider key.
+   */
+  static List<String> internalHeaders(java.util.Set<String> identityHeaders) {
+    java.util.TreeSet<String> names = new java.util.TreeSet<>(List.of(XdsNames.ROUTE_HEADER,
+        "x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key"));
+    identityHeaders.stream().filter(h -> !h.equals("authorization")).forEach(names::add);
+    return List.copyOf(names);
+  }
+
+  public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
+      List<dev.llmgw.controlplane.model.Route> named, java.util.Set<String> identityHeaders) {
+    VirtualHost.Builder vhost = VirtualHost.newBuilder().setName("llmgw").addDomains("*")
+        // Removed when the request is forwarded, after the route was chosen on them.
+        .addAllRequestHeadersToRemove(internalHeaders(identityHeaders));
     for (dev.llmgw.controlplane.model.Route r : named) {
       vhost.addRoutes(Route.newBuilder()
           .setName("route_" + r.name())

@@ -326,6 +326,9 @@ class ConfigApiTest {
     assertThat(cp.policyFeed().current().getIdentityHeaders().getTenant()).isEqualTo("x-tenant-id");
     assertThat(cp.policyFeed().current().getIdentityHeaders().getApiKey()).isEqualTo("authorization");
     assertThat(cp.policyFeed().current().getIdentityHeaders().getUser()).as("unset keeps ext-proc's default").isEmpty();
+    assertThat(cp.publisher().lastSnapshot().routes().resources().get("llmgw_routes").getVirtualHosts(0)
+        .getRequestHeadersToRemoveList()).as("identity headers stay in the gateway").contains("x-tenant-id")
+        .doesNotContain("authorization");
     HttpResponse<String> other = write("PUT", "/v1/settings/colours", "{}", Map.of());
     assertThat(other.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(other.body()).at("/error/field").asText()).isEqualTo("name");

@@ -63,6 +63,16 @@ class ResourceFactoriesTest {
   }
 
   @Test
+  void gatewayHeadersNeverReachAProviderButTheCallersAuthorizationDoes() {
+    io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes = RouteFactory.routes(List.of(OPENAI), "openai", List.of(),
+        java.util.Set.of("x-tenant-id", "authorization"));
+    assertThat(routes.getVirtualHosts(0).getRequestHeadersToRemoveList())
+        .contains("x-llmgw-route", "x-llmgw-api-key", "x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-tenant-id")
+        .doesNotContain("authorization");
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(routes)).isEmpty();
+  }
+
+  @Test
   void plainHttpProviderClusterHasNoTransportSocket() throws Exception {
     Cluster cluster = ClusterFactory.provider(LOCAL, "/unused");
 
