@@ -18,8 +18,35 @@ import java.util.Set;
  * @param retry retry policy, or null for no retries
  * @param timeout whole-request timeout; zero disables it (long streams)
  * @param idleTimeout stream idle timeout, or null for Envoy's default
+ * @param match further conditions a request with the route header must meet, or null for none;
+ *     requests that do not meet them fall through to the provider routes and the default route
  */
-public record Route(String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout) {
+public record Route(String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout, Match match) {
+
+  /**
+   * Conditions beyond the route header.
+   *
+   * @param pathPrefix the request path must start with this, or null
+   * @param tenant the tenant ext-proc resolved for the request must be this, or null
+   */
+  public record Match(String pathPrefix, String tenant) {
+    public Match {
+      if (pathPrefix != null && (!pathPrefix.startsWith("/") || pathPrefix.chars().anyMatch(c -> c <= ' ' || c == 0x7f))) {
+        throw new IllegalArgumentException("match.path_prefix: '" + pathPrefix + "' (expected: a path starting with /)");
+      }
+      if (tenant != null && (tenant.isBlank() || tenant.length() > 256)) {
+        throw new IllegalArgumentException("match.tenant: '" + tenant + "' (expected: a tenant name, 1..256 characters)");
+      }
+      if (pathPrefix == null && tenant == null) {
+        throw new IllegalArgumentException("match: {} (expected: path_prefix, tenant or both)");
+      }
+    }
+  }
+
+  /** A route matched on its route header alone. */
+  public Route(String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout) {
+    this(name, targets, retry, timeout, idleTimeout, null);
+  }
 
   /** One provider of a route. Priority 0 is the primary. */
   public record Target(String provider, int weight, int priority) {

@@ -33,7 +33,8 @@ final class Documents {
       "healthy_threshold");
   private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
   private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms", "fleets",
-      "failure_mode");
+      "failure_mode", "match");
+  private static final Set<String> MATCH_FIELDS = Set.of("path_prefix", "tenant");
   private static final Set<String> MODEL_FIELDS = Set.of("route", "model");
   private static final Set<String> TARGET_FIELDS = Set.of("provider", "weight", "priority");
   private static final Set<String> RETRY_FIELDS = Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
@@ -174,7 +175,18 @@ final class Documents {
     long timeout = number(doc, "timeout_ms", DEFAULT_ROUTE_TIMEOUT_MS, 0, 86_400_000);
     long idle = number(doc, "idle_timeout_ms", 0, 0, 86_400_000);
     Route.Retry finalRetry = retry;
-    return domain("targets", () -> new Route(name, targets, finalRetry, Duration.ofMillis(timeout), idle == 0 ? null : Duration.ofMillis(idle)));
+    Route.Match match = null;
+    JsonNode m = doc.get("match");
+    if (m != null && !m.isNull()) {
+      requireObject("match", m);
+      onlyFields("match.", m, MATCH_FIELDS);
+      String prefix = text(m, "path_prefix", false, "match.");
+      String tenant = text(m, "tenant", false, "match.");
+      match = domain("match", () -> new Route.Match(prefix, tenant));
+    }
+    Route.Match finalMatch = match;
+    return domain("targets", () -> new Route(name, targets, finalRetry, Duration.ofMillis(timeout),
+        idle == 0 ? null : Duration.ofMillis(idle), finalMatch));
   }
 
   static ObjectNode render(Route r, ObjectMapper json) {
@@ -196,6 +208,15 @@ final class Documents {
     }
     out.put("timeout_ms", r.timeout().toMillis());
     out.put("idle_timeout_ms", r.idleTimeout() == null ? 0 : r.idleTimeout().toMillis());
+    if (r.match() != null) {
+      ObjectNode m = out.putObject("match");
+      if (r.match().pathPrefix() != null) {
+        m.put("path_prefix", r.match().pathPrefix());
+      }
+      if (r.match().tenant() != null) {
+        m.put("tenant", r.match().tenant());
+      }
+    }
     return out;
   }
 

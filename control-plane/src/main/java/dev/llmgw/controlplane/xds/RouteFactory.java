@@ -52,7 +52,7 @@ public final class RouteFactory {
    */
   static List<String> internalHeaders(java.util.Set<String> identityHeaders) {
     java.util.TreeSet<String> names = new java.util.TreeSet<>(List.of(XdsNames.ROUTE_HEADER,
-        "x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key"));
+        XdsNames.TENANT_HEADER, "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key"));
     identityHeaders.stream().filter(h -> !h.equals("authorization")).forEach(names::add);
     return List.copyOf(names);
   }
@@ -65,7 +65,7 @@ public final class RouteFactory {
     for (dev.llmgw.controlplane.model.Route r : named) {
       vhost.addRoutes(Route.newBuilder()
           .setName("route_" + r.name())
-          .setMatch(headerMatch(r.name()))
+          .setMatch(routeMatch(r))
           .setRoute(action(r)));
     }
     for (Provider p : providers) {
@@ -83,6 +83,25 @@ public final class RouteFactory {
         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
         .setRoute(toCluster(XdsNames.providerCluster(fallback.name()))));
     return RouteConfiguration.newBuilder().setName(XdsNames.ROUTE_CONFIG).addVirtualHosts(vhost).build();
+  }
+
+  /**
+   * The route header, plus a named route's own conditions: a path prefix, and the tenant ext-proc
+   * resolved, which it writes into {@link XdsNames#TENANT_HEADER} (a client's value never survives).
+   */
+  private static RouteMatch routeMatch(dev.llmgw.controlplane.model.Route r) {
+    RouteMatch.Builder m = headerMatch(r.name()).toBuilder();
+    if (r.match() != null) {
+      if (r.match().pathPrefix() != null) {
+        m.setPrefix(r.match().pathPrefix());
+      }
+      if (r.match().tenant() != null) {
+        m.addHeaders(HeaderMatcher.newBuilder()
+            .setName(XdsNames.TENANT_HEADER)
+            .setStringMatch(StringMatcher.newBuilder().setExact(r.match().tenant())));
+      }
+    }
+    return m.build();
   }
 
   private static RouteMatch headerMatch(String value) {

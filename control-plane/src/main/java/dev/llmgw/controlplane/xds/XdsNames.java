@@ -13,6 +13,8 @@ public final class XdsNames {
   public static final String PROVIDER_CLUSTER_PREFIX = "llmgw_provider_";
   /** Header ext-proc sets to pick the route; routes match on its value, a provider name. */
   public static final String ROUTE_HEADER = "x-llmgw-route";
+  /** Header ext-proc sets to the tenant it resolved for an LLM call; routes may match on it. */
+  public static final String TENANT_HEADER = "x-llmgw-tenant";
   /** Stat prefix of the HTTP connection manager, so Envoy stats read {@code http.llmgw.*}. */
   public static final String HCM_STAT_PREFIX = "llmgw";
   /** Dynamic-metadata namespace ext-proc writes cost tags under; the access log reads it. */

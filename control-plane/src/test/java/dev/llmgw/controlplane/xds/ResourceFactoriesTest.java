@@ -73,6 +73,20 @@ class ResourceFactoriesTest {
   }
 
   @Test
+  void aNamedRouteCanAlsoMatchOnPathPrefixAndTheResolvedTenant() {
+    dev.llmgw.controlplane.model.Route chat = new dev.llmgw.controlplane.model.Route("chat",
+        List.of(new dev.llmgw.controlplane.model.Route.Target("openai", 1, 0)), null, Duration.ofSeconds(60), null,
+        new dev.llmgw.controlplane.model.Route.Match("/v1/chat/", "acme"));
+    io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes = RouteFactory.routes(List.of(OPENAI), "openai", List.of(chat));
+    io.envoyproxy.envoy.config.route.v3.RouteMatch match = routes.getVirtualHosts(0).getRoutes(0).getMatch();
+    assertThat(match.getPrefix()).isEqualTo("/v1/chat/");
+    assertThat(match.getHeadersList()).extracting(h -> h.getName() + "=" + h.getStringMatch().getExact())
+        .containsExactly("x-llmgw-route=chat", "x-llmgw-tenant=acme");
+    assertThat(routes.getVirtualHosts(0).getRoutes(1).getName()).as("the provider route still follows").isEqualTo("provider_openai");
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(routes)).isEmpty();
+  }
+
+  @Test
   void plainHttpProviderClusterHasNoTransportSocket() throws Exception {
     Cluster cluster = ClusterFactory.provider(LOCAL, "/unused");
 

@@ -51,6 +51,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
 
   /** Header ext-proc sets to pick the route; the control plane's routes match on it. */
   static final String ROUTE_HEADER = "x-llmgw-route";
+  /** Header ext-proc sets to the tenant it resolved, for routes that match on it; removed before providers. */
+  static final String TENANT_HEADER = "x-llmgw-tenant";
   /** Dynamic-metadata namespace the access log and later filters read. */
   static final String METADATA_NAMESPACE = "llmgw";
   static final int MAX_SSE_EVENT_BYTES = 1 << 20;
@@ -172,6 +174,13 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       user = registered.user() != null ? registered.user() : user;
     }
     context.identity(new Identity(tenant, application, user, keyId));
+    // Routes may match on the tenant: give them the one resolved here, never a value the client chose.
+    if (tenant != null) {
+      common.getHeaderMutationBuilder().addSetHeaders(Responses.setHeader(TENANT_HEADER, tenant));
+    } else {
+      common.getHeaderMutationBuilder().addRemoveHeaders(TENANT_HEADER);
+    }
+    common.setClearRouteCache(true);
     if (contentType == null || !isJson(contentType)) {
       return reject(new ApiError(415, ApiError.Kind.INVALID_REQUEST, null, "unsupported_content_type",
           "content-type is " + (contentType == null ? "missing" : "'" + contentType + "'")

@@ -148,6 +148,7 @@ class CostThroughGatewayTest {
       assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
       assertThat(meta.get("application").getStringValue()).isEqualTo("chat");
       assertThat(meta.get("user").getStringValue()).as("left to the header").isEqualTo("u1");
+      assertThat(r.upstream().headers().get("x-llmgw-tenant")).as("routes match on the resolved tenant").contains("acme");
     }
     try (GatewayExchange bearer = new GatewayExchange(PolicyLoader.parse("""
         identity_headers: { api_key: authorization }
