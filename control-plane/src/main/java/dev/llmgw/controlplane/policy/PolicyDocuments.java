@@ -33,7 +33,9 @@ import java.util.Set;
 /**
  * The documents that only shape ext-proc's policy, not Envoy's configuration: operator prices
  * ({@code /v1/prices/{model}}), budgets ({@code /v1/budgets/{name}}), token rate limits
- * ({@code /v1/rate-limits/{name}}) and PII policies ({@code /v1/pii-policies/{name}}). Each is
+ * ({@code /v1/rate-limits/{name}}), PII policies ({@code /v1/pii-policies/{name}}), tenants with
+ * their own aliases, registered API keys and the identity-header setting; plus the failure mode a
+ * provider or route document may carry. Each is
  * validated on its own when written ({@link #check}) and as a whole when the policy is built
  * ({@link #apply}: one budget per scope, id and period; one PII policy per target). The rules mirror
  * what ext-proc enforces when it loads the policy, so a change the REST API accepts is one ext-proc
@@ -121,7 +123,7 @@ public final class PolicyDocuments {
         }
       }
     }
-    Set<String> routes = new HashSet<>(policy.getModelsMap().size());
+    Set<String> routes = new HashSet<>();
     state.list("providers").forEach(d -> routes.add(d.name()));
     state.list("routes").forEach(d -> routes.add(d.name()));
     state.get(SETTINGS, IDENTITY_HEADERS).ifPresent(d -> policy.setIdentityHeaders(identityHeaders(d.body())));
