@@ -1,28 +1,25 @@
 package dev.llmgw.controlplane.spend;
 
+import static dev.llmgw.controlplane.store.DataDirectory.closeQuietly;
+import static dev.llmgw.controlplane.store.DataDirectory.ownerOnly;
+import static dev.llmgw.controlplane.store.DataDirectory.writeFully;
 import static java.util.Objects.requireNonNull;
 
+import dev.llmgw.controlplane.store.DataDirectory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,22 +36,17 @@ public final class FileSpendLedger implements SpendLedger {
 
   private static final Logger log = LoggerFactory.getLogger(FileSpendLedger.class);
 
-  /** Directories open in this process: closing any channel to the lock file would drop our lock. */
-  private static final Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
-
-  static final String LOCK_FILE = "lock";
+  static final String LOCK_FILE = DataDirectory.LOCK_FILE;
   static final String JOURNAL_FILE = "journal";
   static final String TMP_SUFFIX = ".tmp";
   /** Longest line read back; longer ones can only be damage (a batch holds at most 10000 records). */
   static final int MAX_LINE_BYTES = 64 * 1024 * 1024;
 
+  private final DataDirectory data;
   private final Path dir;
-  private final Path key;
   private final Path journalPath;
   private final Clock clock;
   private final SpendBook book;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
 
   // Guarded by this.
   private FileChannel journal;
@@ -63,14 +55,12 @@ public final class FileSpendLedger implements SpendLedger {
   private SpendLedgerException failure;
   private boolean closed;
 
-  private FileSpendLedger(Path dir, Path key, Clock clock, int dedupWindowDays, FileChannel lockChannel, FileLock lock) {
-    this.dir = dir;
-    this.key = key;
+  private FileSpendLedger(DataDirectory data, Clock clock, int dedupWindowDays) {
+    this.data = data;
+    this.dir = data.path();
     this.journalPath = dir.resolve(JOURNAL_FILE);
     this.clock = clock;
     this.book = new SpendBook(clock, dedupWindowDays);
-    this.lockChannel = lockChannel;
-    this.lock = lock;
   }
 
   /** Opens (creating if needed) the ledger in {@code dir}, remembering ids for {@value #DEFAULT_DEDUP_WINDOW_DAYS} days. */
@@ -88,39 +78,23 @@ public final class FileSpendLedger implements SpendLedger {
   public static FileSpendLedger open(Path dir, Clock clock, int dedupWindowDays) {
     requireNonNull(dir, "dir");
     requireNonNull(clock, "clock");
-    Path key;
+    DataDirectory data;
     try {
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir, ownerOnly(dir, true));
-      }
-      key = dir.toRealPath();
-    } catch (IOException e) {
-      throw new SpendLedgerException("cannot create the spend ledger directory " + dir + ": " + e, e);
+      data = DataDirectory.take(dir, "the spend ledger", "FileSpendLedger", "one control plane per data directory; "
+          + "stop the other one, or give this one its own --data-dir");
+    } catch (DataDirectory.UnavailableException e) {
+      throw new SpendLedgerException(e.getMessage(), e.getCause());
     }
-    if (!OPEN_IN_THIS_PROCESS.add(key)) {
-      throw new SpendLedgerException("the spend ledger in " + dir + " is already open in this process (expected: one "
-          + "FileSpendLedger per directory; close the other one first)");
-    }
-    Path lockPath = dir.resolve(LOCK_FILE);
-    FileChannel lockChannel = null;
     FileSpendLedger ledger = null;
     try {
-      lockChannel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE), ownerOnly(dir, false));
-      FileLock lock = lock(lockChannel, dir, lockPath);
-      ledger = new FileSpendLedger(dir, key, clock, dedupWindowDays, lockChannel, lock);
+      ledger = new FileSpendLedger(data, clock, dedupWindowDays);
       ledger.recover();
       return ledger;
-    } catch (IOException e) {
-      closeQuietly(lockChannel);
-      OPEN_IN_THIS_PROCESS.remove(key);
-      throw new SpendLedgerException("cannot open the lock file " + lockPath + ": " + e, e);
     } catch (RuntimeException e) {
       if (ledger != null) {
         ledger.close();
       } else {
-        closeQuietly(lockChannel);
-        OPEN_IN_THIS_PROCESS.remove(key);
+        data.close();
       }
       throw e;
     }
@@ -154,13 +128,7 @@ public final class FileSpendLedger implements SpendLedger {
     }
     closed = true;
     closeQuietly(journal);
-    try {
-      lock.release();
-    } catch (IOException e) {
-      log.debug("releasing the lock on {} failed; closing the file releases it", dir, e);
-    }
-    closeQuietly(lockChannel);
-    OPEN_IN_THIS_PROCESS.remove(key);
+    data.close();
   }
 
   @Override
@@ -300,17 +268,8 @@ public final class FileSpendLedger implements SpendLedger {
    * off whatever part of the line got written and carry on with a new channel.
    */
   private SpendLedgerException afterInterrupt(int records, ClosedByInterruptException cause) {
-    boolean interrupted = Thread.interrupted(); // Channel operations fail at once while it is set.
     try {
-      FileChannel reopened = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      try {
-        reopened.truncate(journalBytes);
-        reopened.force(true);
-      } catch (IOException e) {
-        closeQuietly(reopened);
-        throw e;
-      }
-      journal = reopened;
+      journal = DataDirectory.reopenTruncated(journalPath, journalBytes);
       return new SpendLedgerException("the thread writing a batch of " + records + " records to " + journalPath
           + " was interrupted; the batch was not stored", cause);
     } catch (IOException e) {
@@ -318,12 +277,9 @@ public final class FileSpendLedger implements SpendLedger {
           + " was interrupted, and reopening the journal failed (" + e + "); the batch may or may not be there"
           + " after a restart", cause);
       return failure;
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
+
 
   private void truncateQuietly() {
     try {
@@ -341,67 +297,6 @@ public final class FileSpendLedger implements SpendLedger {
       }
     } catch (IOException e) {
       throw new SpendLedgerException("cannot delete the leftover " + tmp + ": " + e, e);
-    }
-  }
-
-  private static FileLock lock(FileChannel channel, Path dir, Path lockPath) {
-    FileLock lock;
-    try {
-      lock = channel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      throw new SpendLedgerException("the spend ledger in " + dir + " is already open in this process (expected: one "
-          + "FileSpendLedger per directory; close the other one first)");
-    } catch (IOException e) {
-      throw new SpendLedgerException("cannot lock " + lockPath + ": " + e, e);
-    }
-    if (lock == null) {
-      throw new SpendLedgerException("the spend ledger in " + dir + " is in use by another process" + holder(lockPath)
-          + " (expected: one control plane per data directory; stop the other one, or give this one its own"
-          + " --data-dir)");
-    }
-    try {
-      channel.truncate(0);
-      writeFully(channel, ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-    } catch (IOException e) {
-      log.debug("cannot record this process in {}; the lock still holds", lockPath, e);
-    }
-    return lock;
-  }
-
-  private static String holder(Path lockPath) {
-    try {
-      String content = Files.readString(lockPath, StandardCharsets.UTF_8).strip();
-      return content.isEmpty() ? "" : " (" + content + ")";
-    } catch (IOException | RuntimeException e) {
-      return "";
-    }
-  }
-
-  private static int writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-    int written = 0;
-    while (buffer.hasRemaining()) {
-      written += channel.write(buffer, position + written);
-    }
-    return written;
-  }
-
-  /** Owner-only permissions where the file system has them: the journal names tenants and keys. */
-  private static FileAttribute<?>[] ownerOnly(Path path, boolean directory) {
-    if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      return new FileAttribute<?>[0];
-    }
-    return new FileAttribute<?>[] {
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))};
-  }
-
-  private static void closeQuietly(AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
-    }
-    try {
-      closeable.close();
-    } catch (Exception e) {
-      log.debug("closing {} failed", closeable, e);
     }
   }
 

@@ -1,24 +1,21 @@
 package dev.llmgw.controlplane.store;
 
+import static dev.llmgw.controlplane.store.DataDirectory.closeQuietly;
+import static dev.llmgw.controlplane.store.DataDirectory.ownerOnly;
+import static dev.llmgw.controlplane.store.DataDirectory.writeFully;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +37,8 @@ public final class FileConfigStore implements ConfigStore {
    * Directories open in this process. Checked before touching the lock file, because closing any
    * channel to a file drops every POSIX lock this process holds on it.
    */
-  private static final Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
 
-  static final String LOCK_FILE = "lock";
+  static final String LOCK_FILE = DataDirectory.LOCK_FILE;
   static final String SNAPSHOT_FILE = "snapshot";
   static final String JOURNAL_FILE = "journal";
   static final String TMP_SUFFIX = ".tmp";
@@ -66,12 +62,10 @@ public final class FileConfigStore implements ConfigStore {
     }
   }
 
+  private final DataDirectory data;
   private final Path dir;
-  private final Path key;
   private final Path journalPath;
   private final Compaction compaction;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
 
   private volatile StoreState state;
   // Guarded by this.
@@ -82,13 +76,11 @@ public final class FileConfigStore implements ConfigStore {
   private boolean closed;
   private boolean directorySync = true;
 
-  private FileConfigStore(Path dir, Path key, Compaction compaction, FileChannel lockChannel, FileLock lock) {
-    this.dir = dir;
-    this.key = key;
+  private FileConfigStore(DataDirectory data, Compaction compaction) {
+    this.data = data;
+    this.dir = data.path();
     this.journalPath = dir.resolve(JOURNAL_FILE);
     this.compaction = compaction;
-    this.lockChannel = lockChannel;
-    this.lock = lock;
   }
 
   /** Opens (creating if needed) the store in {@code dir}, with the default compaction thresholds. */
@@ -106,39 +98,23 @@ public final class FileConfigStore implements ConfigStore {
   public static FileConfigStore open(Path dir, Compaction compaction) {
     requireNonNull(dir, "dir");
     requireNonNull(compaction, "compaction");
-    Path key;
+    DataDirectory data;
     try {
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir, ownerOnly(dir, true));
-      }
-      key = dir.toRealPath();
-    } catch (IOException e) {
-      throw new StoreException("cannot create the store directory " + dir + ": " + e, e);
+      data = DataDirectory.take(dir, "the store", "FileConfigStore", "one control plane per store directory; stop the "
+          + "other one, or give this one its own --data-dir, or use an external store for several replicas");
+    } catch (DataDirectory.UnavailableException e) {
+      throw new StoreException(e.getMessage(), e.getCause());
     }
-    if (!OPEN_IN_THIS_PROCESS.add(key)) {
-      throw new StoreException("the store in " + dir + " is already open in this process (expected: one "
-          + "FileConfigStore per directory; close the other one first)");
-    }
-    Path lockPath = dir.resolve(LOCK_FILE);
-    FileChannel lockChannel = null;
     FileConfigStore store = null;
     try {
-      lockChannel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE), ownerOnly(dir, false));
-      FileLock lock = lock(lockChannel, dir, lockPath);
-      store = new FileConfigStore(dir, key, compaction, lockChannel, lock);
+      store = new FileConfigStore(data, compaction);
       store.recover();
       return store;
-    } catch (IOException e) {
-      closeQuietly(lockChannel);
-      OPEN_IN_THIS_PROCESS.remove(key);
-      throw new StoreException("cannot open the lock file " + lockPath + ": " + e, e);
     } catch (RuntimeException e) {
       if (store != null) {
         store.close();
       } else {
-        closeQuietly(lockChannel);
-        OPEN_IN_THIS_PROCESS.remove(key);
+        data.close();
       }
       throw e;
     }
@@ -191,13 +167,7 @@ public final class FileConfigStore implements ConfigStore {
     }
     closed = true;
     closeQuietly(journal);
-    try {
-      lock.release();
-    } catch (IOException e) {
-      log.debug("releasing the lock on {} failed; closing the file releases it", dir, e);
-    }
-    closeQuietly(lockChannel);
-    OPEN_IN_THIS_PROCESS.remove(key);
+    data.close();
   }
 
   @Override
@@ -450,17 +420,8 @@ public final class FileConfigStore implements ConfigStore {
    * does the store refuse further writes.
    */
   private StoreException afterInterrupt(long version, ClosedByInterruptException cause) {
-    boolean interrupted = Thread.interrupted(); // Channel operations fail at once while it is set.
     try {
-      FileChannel reopened = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      try {
-        reopened.truncate(journalBytes);
-        reopened.force(true);
-      } catch (IOException e) {
-        closeQuietly(reopened);
-        throw e;
-      }
-      journal = reopened;
+      journal = DataDirectory.reopenTruncated(journalPath, journalBytes);
       return new StoreException("the thread writing version " + version + " to " + journalPath
           + " was interrupted; the change was not stored", cause);
     } catch (IOException e) {
@@ -468,12 +429,9 @@ public final class FileConfigStore implements ConfigStore {
           + " was interrupted, and reopening the journal failed (" + e + "); the change may or may not be"
           + " there after a restart", cause);
       return failure;
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
+
 
   private void truncateQuietly() {
     try {
@@ -494,41 +452,6 @@ public final class FileConfigStore implements ConfigStore {
     }
   }
 
-  private static FileLock lock(FileChannel channel, Path dir, Path lockPath) {
-    FileLock lock;
-    try {
-      lock = channel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      throw new StoreException("the store in " + dir + " is already open in this process (expected: one "
-          + "FileConfigStore per directory; close the other one first)");
-    } catch (IOException e) {
-      throw new StoreException("cannot lock " + lockPath + ": " + e, e);
-    }
-    if (lock == null) {
-      throw new StoreException("the store in " + dir + " is in use by another process" + holder(lockPath)
-          + " (expected: one control plane per store directory; stop the other one, or give this one its own"
-          + " --data-dir, or use an external store for several replicas)");
-    }
-    try {
-      String holder = "pid " + ProcessHandle.current().pid() + "\n";
-      ByteBuffer pid = ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8));
-      channel.truncate(0);
-      writeFully(channel, pid, 0);
-    } catch (IOException e) {
-      log.debug("cannot record this process in {}; the lock still holds", lockPath, e);
-    }
-    return lock;
-  }
-
-  private static String holder(Path lockPath) {
-    try {
-      String content = Files.readString(lockPath, StandardCharsets.UTF_8).strip();
-      return content.isEmpty() ? "" : " (" + content + ")";
-    } catch (IOException | RuntimeException e) {
-      return "";
-    }
-  }
-
   private static byte[] readAll(Path path) {
     try {
       return Files.readAllBytes(path);
@@ -537,31 +460,4 @@ public final class FileConfigStore implements ConfigStore {
     }
   }
 
-  private static int writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-    int written = 0;
-    while (buffer.hasRemaining()) {
-      written += channel.write(buffer, position + written);
-    }
-    return written;
-  }
-
-  /** Owner-only permissions where the file system has them: documents may hold credentials. */
-  private static FileAttribute<?>[] ownerOnly(Path path, boolean directory) {
-    if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      return new FileAttribute<?>[0];
-    }
-    return new FileAttribute<?>[] {
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))};
-  }
-
-  private static void closeQuietly(AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
-    }
-    try {
-      closeable.close();
-    } catch (Exception e) {
-      log.debug("closing {} failed", closeable, e);
-    }
-  }
 }

@@ -1,0 +1,204 @@
+package dev.llmgw.controlplane.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A directory one component owns while it runs: created owner-only when missing, refused to a second
+ * opener in this process (closing any channel to the lock file would drop the lock), and locked
+ * against other processes by a file lock whose file names the holder's pid. The config store and the
+ * spend ledger each own one; the static helpers are the file chores both journals need.
+ */
+public final class DataDirectory implements AutoCloseable {
+
+  /** Why a directory could not be taken; owners rethrow the message as their own exception. */
+  public static final class UnavailableException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  public static final String LOCK_FILE = "lock";
+
+  private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
+  private static final Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
+
+  private final Path dir;
+  private final Path key;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private boolean closed;
+
+  private DataDirectory(Path dir, Path key, FileChannel lockChannel, FileLock lock) {
+    this.dir = dir;
+    this.key = key;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /**
+   * Takes {@code dir} for this process.
+   *
+   * @param owner how messages name what lives there, e.g. "the store"
+   * @param opener the class that opens it, for the message about a second opener in this process
+   * @param busyHint what to do when another process holds it, e.g. "one control plane per store directory"
+   * @throws UnavailableException if it cannot be created or locked, or is held here or elsewhere
+   */
+  public static DataDirectory take(Path dir, String owner, String opener, String busyHint) throws UnavailableException {
+    requireNonNull(dir, "dir");
+    Path key;
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir, ownerOnly(dir, true));
+      }
+      key = dir.toRealPath();
+    } catch (IOException e) {
+      throw new UnavailableException("cannot create " + owner + " directory " + dir + ": " + e, e);
+    }
+    if (!OPEN_IN_THIS_PROCESS.add(key)) {
+      throw new UnavailableException(owner + " in " + dir + " is already open in this process (expected: one "
+          + opener + " per directory; close the other one first)", null);
+    }
+    Path lockPath = dir.resolve(LOCK_FILE);
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE), ownerOnly(dir, false));
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        throw new UnavailableException(owner + " in " + dir + " is already open in this process (expected: one "
+            + opener + " per directory; close the other one first)", e);
+      } catch (IOException e) {
+        throw new UnavailableException("cannot lock " + lockPath + ": " + e, e);
+      }
+      if (lock == null) {
+        throw new UnavailableException(owner + " in " + dir + " is in use by another process" + holder(lockPath)
+            + " (expected: " + busyHint + ")", null);
+      }
+      recordHolder(channel, lockPath);
+      return new DataDirectory(dir, key, channel, lock);
+    } catch (IOException e) {
+      closeQuietly(channel);
+      OPEN_IN_THIS_PROCESS.remove(key);
+      throw new UnavailableException("cannot open the lock file " + lockPath + ": " + e, e);
+    } catch (UnavailableException e) {
+      closeQuietly(channel);
+      OPEN_IN_THIS_PROCESS.remove(key);
+      throw e;
+    }
+  }
+
+  public Path path() {
+    return dir;
+  }
+
+  /** Releases the directory; idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      lock.release();
+    } catch (IOException e) {
+      log.debug("releasing the lock on {} failed; closing the file releases it", dir, e);
+    }
+    closeQuietly(lockChannel);
+    OPEN_IN_THIS_PROCESS.remove(key);
+  }
+
+  @Override
+  public String toString() {
+    return "DataDirectory[" + dir + "]";
+  }
+
+  /** Writes all of {@code buffer} at {@code position}; returns the bytes written. */
+  public static int writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    int written = 0;
+    while (buffer.hasRemaining()) {
+      written += channel.write(buffer, position + written);
+    }
+    return written;
+  }
+
+  /** Owner-only permissions where the file system has them: journals name tenants and hold credentials. */
+  public static FileAttribute<?>[] ownerOnly(Path path, boolean directory) {
+    if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return new FileAttribute<?>[0];
+    }
+    return new FileAttribute<?>[] {
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))};
+  }
+
+  public static void closeQuietly(AutoCloseable closeable) {
+    if (closeable == null) {
+      return;
+    }
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.debug("closing {} failed", closeable, e);
+    }
+  }
+
+  /**
+   * A new channel to {@code file}, cut back to {@code length} and forced, after an interrupt closed
+   * the old one (which is no I/O error). The thread's interrupt status is kept.
+   */
+  public static FileChannel reopenTruncated(Path file, long length) throws IOException {
+    boolean interrupted = Thread.interrupted(); // Channel operations fail at once while it is set.
+    try {
+      FileChannel reopened = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      try {
+        reopened.truncate(length);
+        reopened.force(true);
+      } catch (IOException e) {
+        closeQuietly(reopened);
+        throw e;
+      }
+      return reopened;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void recordHolder(FileChannel channel, Path lockPath) {
+    try {
+      channel.truncate(0);
+      writeFully(channel, ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+    } catch (IOException e) {
+      log.debug("cannot record this process in {}; the lock still holds", lockPath, e);
+    }
+  }
+
+  private static String holder(Path lockPath) {
+    try {
+      String content = Files.readString(lockPath, StandardCharsets.UTF_8).strip();
+      return content.isEmpty() ? "" : " (" + content + ")";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+}
