@@ -5,22 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.controlplane.xds.SnapshotPublisher;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ControlPlaneCrashTest {
 
-  private static final Pattern REST_PORT = Pattern.compile("REST on port (\\d+)");
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -43,9 +35,9 @@ class ControlPlaneCrashTest {
     long lastAckedVersion = 0;
     int next = 0;
     for (int round = 0; round < 2; round++) {
-      Process cp = startControlPlane();
+      ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
       try {
-        int port = restPort(cp);
+        int port = cp.restPort;
         for (Map.Entry<String, Integer> e : acked.entrySet()) {
           HttpResponse<String> r = get(port, "/v1/providers/" + e.getKey());
           assertThat(r.statusCode()).as("acknowledged provider %s after restart", e.getKey()).isEqualTo(200);
@@ -69,67 +61,24 @@ class ControlPlaneCrashTest {
         // A write in flight when the process dies may or may not land; only acknowledged ones must.
         CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(putRequest(port, "/v1/providers/inflight",
             "{\"base_url\":\"https://inflight.example\"}"), HttpResponse.BodyHandlers.ofString());
-        cp.destroyForcibly();
-        assertThat(cp.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        cp.kill();
+        assertThat(cp.process.isAlive()).isFalse();
         inFlight.handle((r, t) -> r);
       } finally {
-        cp.destroyForcibly();
+        cp.kill();
       }
     }
-    Process cp = startControlPlane();
+    ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
     try {
-      int port = restPort(cp);
+      int port = cp.restPort;
       JsonNode list = JSON.readTree(get(port, "/v1/providers").body());
       assertThat(list.get("items").findValuesAsText("name")).containsAll(acked.keySet());
       HttpResponse<String> after = put(port, "/v1/providers/after-crash", "{\"base_url\":\"https://after.example\"}");
       assertThat(SnapshotPublisher.number(after.headers().firstValue("X-Snapshot-Version").orElseThrow()))
           .isGreaterThan(lastAckedVersion);
     } finally {
-      cp.destroyForcibly();
-      cp.waitFor(10, TimeUnit.SECONDS);
+      cp.kill();
     }
-  }
-
-  private Process startControlPlane() throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-        ControlPlaneMain.class.getName(), "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1",
-        "--ext-proc=127.0.0.1:9002", "--data-dir=" + dataDir, "--admin-token=crash"))
-        .redirectErrorStream(true)
-        .start();
-  }
-
-  /** Reads the child's log until it says which port REST listens on; keeps draining it afterwards. */
-  private static int restPort(Process cp) throws Exception {
-    BufferedReader out = new BufferedReader(new InputStreamReader(cp.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-      try {
-        String line;
-        StringBuilder seen = new StringBuilder();
-        while ((line = out.readLine()) != null) {
-          seen.append(line).append('\n');
-          Matcher m = REST_PORT.matcher(line);
-          if (m.find()) {
-            Thread drain = new Thread(() -> {
-              try {
-                while (out.readLine() != null) {
-                  // keep the pipe from filling up
-                }
-              } catch (java.io.IOException ignored) {
-                // process gone
-              }
-            });
-            drain.setDaemon(true);
-            drain.start();
-            return Integer.parseInt(m.group(1));
-          }
-        }
-        throw new IllegalStateException("control plane exited before listening:\n" + seen);
-      } catch (java.io.IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    return port.get(60, TimeUnit.SECONDS);
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
