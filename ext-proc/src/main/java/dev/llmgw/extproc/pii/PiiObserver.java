@@ -47,7 +47,7 @@ final class PiiObserver implements ExchangeListener.Observer {
   private final PiiProtection owner;
   private final EnumMap<EntityType, Integer> found = new EnumMap<>(EntityType.class);
   private final EnumSet<EntityType> blocked = EnumSet.noneOf(EntityType.class);
-  private Vault vault = new Vault("");
+  private Vault vault = Vault.empty();
   private ResponseRestorer restorer;
   private final Map<String, StringBuilder> responseText = new LinkedHashMap<>();
   private int responseChars;
@@ -72,7 +72,7 @@ final class PiiObserver implements ExchangeListener.Observer {
       // The data path validated the body already; one it cannot read again is a failure to detect.
       return detectionFailed(body, e);
     }
-    vault = new Vault(new String(body, StandardCharsets.UTF_8));
+    vault = new Vault(body);
     PiiProtection.TextScanner scanner = owner.scanner(types);
     boolean[] changed = {false};
     try {
@@ -145,7 +145,7 @@ final class PiiObserver implements ExchangeListener.Observer {
     log.warn("PII detection failed ({}); policy says {}", e.getClass().getName(),
         policy.onError() == PiiPolicy.OnError.BLOCK ? "block the request" : "forward it unmasked");
     if (policy.onError() == PiiPolicy.OnError.ALLOW) {
-      vault = new Vault("");
+      vault = Vault.empty();
       return body;
     }
     owner.metrics().blocked("detection_failed");
@@ -161,7 +161,7 @@ final class PiiObserver implements ExchangeListener.Observer {
     if (!restoring && !masking) {
       return null;
     }
-    restorer = new ResponseRestorer(context.api(), policy.restore() ? vault : new Vault(""),
+    restorer = new ResponseRestorer(context.api(), policy.restore() ? vault : Vault.empty(),
         masking ? this::maskResponseText : null);
     return restorer;
   }

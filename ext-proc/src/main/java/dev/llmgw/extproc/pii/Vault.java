@@ -2,7 +2,9 @@ package dev.llmgw.extproc.pii;
 
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One exchange's placeholder mapping: which placeholder stands for which original value. It lives
@@ -14,15 +16,42 @@ import java.util.Map;
  */
 final class Vault {
 
-  private final String requestText;
+  /** Placeholder-shaped text ({@code <WORD_n>}) the client's request already contains. */
+  private final Set<String> taken;
   private final Map<String, String> placeholderByValue = new HashMap<>();
   private final Map<String, String> valueByPlaceholder = new HashMap<>();
   private final EnumMap<EntityType, Integer> counters = new EnumMap<>(EntityType.class);
   private int maxLength;
 
-  /** @param requestText the request as the client sent it, to avoid placeholders it already contains */
-  Vault(String requestText) {
-    this.requestText = requestText;
+  /** @param request the request body as the client sent it (UTF-8), to avoid placeholders it already contains */
+  Vault(byte[] request) {
+    this.taken = placeholdersIn(request);
+  }
+
+  /** A vault for an exchange whose request was not scanned. */
+  static Vault empty() {
+    return new Vault(new byte[0]);
+  }
+
+  /**
+   * Every {@code <UPPER_n>} in the body, in one pass over its bytes (placeholders are ASCII, so no
+   * decoding is needed; a multi-byte UTF-8 sequence never contains these bytes).
+   */
+  static Set<String> placeholdersIn(byte[] body) {
+    Set<String> found = new HashSet<>();
+    for (int i = 0; i < body.length; i++) {
+      if (body[i] != '<') {
+        continue;
+      }
+      int j = i + 1;
+      while (j < body.length && ((body[j] >= 'A' && body[j] <= 'Z') || body[j] == '_' || (body[j] >= '0' && body[j] <= '9'))) {
+        j++;
+      }
+      if (j < body.length && body[j] == '>' && j > i + 1) {
+        found.add(new String(body, i, j + 1 - i, java.nio.charset.StandardCharsets.US_ASCII));
+      }
+    }
+    return found;
   }
 
   String mask(EntityType type, String value) {
@@ -36,7 +65,7 @@ final class Vault {
     do {
       n++;
       placeholder = "<" + type.name() + "_" + n + ">";
-    } while (requestText.contains(placeholder));
+    } while (taken.contains(placeholder));
     counters.put(type, n);
     placeholderByValue.put(key, placeholder);
     valueByPlaceholder.put(placeholder, value);

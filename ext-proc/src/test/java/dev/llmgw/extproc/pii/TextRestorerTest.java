@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class TextRestorerTest {
 
   private static Vault vault() {
-    Vault v = new Vault("the client wrote <EMAIL_1> literally");
+    Vault v = new Vault("the client wrote <EMAIL_1> literally".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     assertThat(v.mask(EntityType.EMAIL, "a@b.example")).as("numbers skip what the request contains").isEqualTo("<EMAIL_2>");
     assertThat(v.mask(EntityType.PHONE, "+1 415 555 0132")).isEqualTo("<PHONE_1>");
     assertThat(v.mask(EntityType.EMAIL, "a@b.example")).isEqualTo("<EMAIL_2>");
@@ -42,7 +42,7 @@ class TextRestorerTest {
 
   @Test
   void jsonFragmentsGetEscapedValues() {
-    Vault v = new Vault("");
+    Vault v = Vault.empty();
     v.mask(EntityType.SECRET, "a\"b\\c");
     TextRestorer r = new TextRestorer(v, true);
     assertThat(r.push("{\"k\":\"<SECRET_1>\"}")).isEqualTo("{\"k\":\"a\\\"b\\\\c\"}");
