@@ -9,6 +9,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -33,10 +34,19 @@ final class FakeSpendService extends SpendServiceGrpc.SpendServiceImplBase {
   final Set<String> stored = ConcurrentHashMap.newKeySet();
   final AtomicInteger calls = new AtomicInteger();
   final AtomicInteger largestBatch = new AtomicInteger();
+  /** While closed, a call waits here before it is looked at (so a test can let records pile up behind it). */
+  volatile CountDownLatch gate = new CountDownLatch(0);
 
   @Override
   public synchronized void record(SpendBatch batch, StreamObserver<SpendAck> responses) {
     calls.incrementAndGet();
+    try {
+      gate.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      responses.onError(Status.CANCELLED.asRuntimeException());
+      return;
+    }
     largestBatch.accumulateAndGet(batch.getRecordsCount(), Math::max);
     switch (mode) {
       case UNAVAILABLE -> {

@@ -210,7 +210,16 @@ class SpendReporterTest {
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 43 && reporter.spooled() == 0);
     assertThat(controlPlane.stored).doesNotContain("a-7", "a-31");
     assertThat(counter(SpendMetrics.REJECTED)).isEqualTo(2);
-    ids("b", 60).forEach(id -> reporter.record(record(id)));
+    // One record goes out and is held at the control plane while 59 more pile up in the spool behind it,
+    // so the next call shows whether the reporter went back to full batches or stayed one by one.
+    CountDownLatch held = new CountDownLatch(1);
+    controlPlane.gate = held;
+    int callsBefore = controlPlane.calls.get();
+    reporter.record(record("b-first"));
+    await().atMost(WAIT).until(() -> controlPlane.calls.get() == callsBefore + 1);
+    ids("b", 59).forEach(id -> reporter.record(record(id)));
+    await().atMost(WAIT).until(() -> reporter.spooled() == 60);
+    held.countDown();
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 103);
     assertThat(controlPlane.largestBatch.get()).as("back to full batches after the refused one").isEqualTo(50);
   }
