@@ -19,6 +19,7 @@ import dev.llmgw.extproc.tokens.TokenCounting;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
@@ -92,7 +93,7 @@ public final class ExtProcMain {
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
         policies, List.of(PiiProtection.listener(registry, piiHashKey(config)), TokenCounting.listener(registry),
             CostTagging.builder(registry).sink(SpendRecords.sink(spend, Clock.systemUTC())).build(),
-            new LimitEnforcement(limitStore(config), Clock.systemUTC(), registry)), metrics);
+            new LimitEnforcement(limitStore(config, registry), Clock.systemUTC(), registry)), metrics);
     PolicyFileWatcher toClose = watcher;
     PolicyFeedClient feedToClose = feed;
     SpendReporter spendToClose = spend;
@@ -116,14 +117,14 @@ public final class ExtProcMain {
   }
 
   /** The counters of budgets and rate limits: in this process, or in Redis shared by replicas. */
-  private static LimitStore limitStore(ExtProcConfig config) {
+  private static LimitStore limitStore(ExtProcConfig config, MeterRegistry registry) {
     InetSocketAddress redis = ExtProcConfig.redisAddress(config.limitsStore());
     if (redis == null) {
       log.info("budgets and rate limits count in this process (--limits-store=local); replicas do not share them");
       return LocalLimitStore.create();
     }
     log.info("budgets and rate limits count in Redis at {}:{}", redis.getHostString(), redis.getPort());
-    return RedisLimitStore.connect(redis.getHostString(), redis.getPort(), Duration.ofMillis(500), 16);
+    return RedisLimitStore.connect(redis.getHostString(), redis.getPort(), Duration.ofMillis(500), 16).bindTo(registry);
   }
 
   /** The PII hash key from the configured file, or null (a random key, logged) when there is none. */
