@@ -13,6 +13,7 @@
 #   control plane xDS (ADS)                      LLMGW_CP_XDS_PORT    18000
 #   control plane REST (GET /healthz, /v1/...)   LLMGW_CP_ADMIN_PORT  18080
 #   control plane store and admin token          LLMGW_CP_DATA_DIR    target/run-local/control-plane
+#   xDS port bearer token (generated if missing) LLMGW_CP_XDS_TOKEN_FILE target/run-local/xds-token
 #   Envoy listener / admin / Prometheus          10000 / 9901 / 9902 (see envoy/envoy.yaml)
 set -euo pipefail
 
@@ -29,6 +30,11 @@ export LLMGW_CP_EXT_PROC="${LLMGW_CP_EXT_PROC:-127.0.0.1:$EXT_PROC_GRPC_PORT}"
 export LLMGW_CP_DATA_DIR="${LLMGW_CP_DATA_DIR:-$RUN_DIR/control-plane}"
 export EXT_PROC_METRICS_PORT="${EXT_PROC_METRICS_PORT:-9003}"
 export EXT_PROC_POLICY_FILE="${EXT_PROC_POLICY_FILE:-$ROOT/deploy/ext-proc/policy.yaml}"
+# The xDS port needs a bearer token; one is generated on the first run (hex, so it is safe in sed and YAML).
+export LLMGW_CP_XDS_TOKEN_FILE="${LLMGW_CP_XDS_TOKEN_FILE:-$RUN_DIR/xds-token}"
+if [[ ! -s "$LLMGW_CP_XDS_TOKEN_FILE" ]]; then
+  (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$LLMGW_CP_XDS_TOKEN_FILE")
+fi
 
 jar_of() { ls "$ROOT/$1"/target/llmgw-"$1"-*-all.jar 2>/dev/null | head -n 1; }
 
@@ -77,7 +83,12 @@ wait_for "control plane (GET :$LLMGW_CP_ADMIN_PORT/healthz)" curl -fsS "http://1
 
 ENVOY="${ENVOY_BIN:-$(command -v envoy || true)}"
 ENVOY_IMAGE="${ENVOY_IMAGE:-envoyproxy/envoy:v1.34.1}"   # pinned to the API the control plane is built against
-sed "s/port_value: 18000/port_value: $LLMGW_CP_XDS_PORT/" envoy/envoy.yaml > "$RUN_DIR/envoy.yaml"
+# The bootstrap Envoy runs: the xDS port as configured, and the xDS token as ADS initial metadata.
+XDS_TOKEN="$(tr -d '[:space:]' < "$LLMGW_CP_XDS_TOKEN_FILE")"
+sed -e "s/port_value: 18000/port_value: $LLMGW_CP_XDS_PORT/" \
+    -e "s|^      # initial_metadata: .*|      initial_metadata: [{ key: authorization, value: \"Bearer $XDS_TOKEN\" }]|" \
+    envoy/envoy.yaml > "$RUN_DIR/envoy.yaml"
+chmod 600 "$RUN_DIR/envoy.yaml"
 if [[ -n "$ENVOY" ]]; then
   "$ENVOY" -c "$RUN_DIR/envoy.yaml" --disable-hot-restart > >(sed -u "s/^/[envoy] /") 2>&1 &
   PIDS+=($!)
@@ -91,7 +102,8 @@ elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
 else
   echo "run-local: NO ENVOY: ENVOY_BIN is not set, there is no 'envoy' on PATH and no Docker engine."
   echo "run-local: running the control plane and ext-proc only; an Envoy elsewhere can use envoy/envoy.yaml"
-  echo "run-local: pointed at this machine's port $LLMGW_CP_XDS_PORT."
+  echo "run-local: pointed at this machine's port $LLMGW_CP_XDS_PORT, with the token in $LLMGW_CP_XDS_TOKEN_FILE"
+  echo "run-local: as its initial_metadata (or use $RUN_DIR/envoy.yaml, which has both)."
 fi
 
 if [[ "$MODE" == "--check" ]]; then

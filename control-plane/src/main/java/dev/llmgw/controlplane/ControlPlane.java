@@ -22,6 +22,7 @@ import dev.llmgw.controlplane.store.ConflictException;
 import dev.llmgw.controlplane.store.FileConfigStore;
 import dev.llmgw.controlplane.store.InMemoryConfigStore;
 import dev.llmgw.controlplane.xds.SnapshotPublisher;
+import dev.llmgw.controlplane.xds.XdsAuthentication;
 import dev.llmgw.controlplane.xds.XdsServer;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.grpc.ServerBuilder;
@@ -104,7 +105,8 @@ public final class ControlPlane implements AutoCloseable {
           ConfigApi::parseModel, feed);
       service.publishCurrent();
       String token = adminToken(config);
-      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace(), feed, new SpendService(ledger));
+      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace(), xdsAuthentication(config), feed,
+          new SpendService(ledger));
       AdminApi admin;
       try {
         admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher, new ConfigApi(service, token),
@@ -171,6 +173,18 @@ public final class ControlPlane implements AutoCloseable {
       throw new IllegalStateException("seeding an empty store conflicted: " + e.getMessage(), e);
     }
     log.info("seeded the store with {} providers from the startup settings", changes.size());
+  }
+
+  /** The xDS port's bearer token check, or null (with a warning) when no token file is configured. */
+  private static XdsAuthentication xdsAuthentication(ControlPlaneConfig config) {
+    if (config.xdsTokenFile() == null) {
+      log.warn("no --xds-token-file: the xDS port has no authentication. Whoever reaches it receives the providers' "
+          + "credentials and can report spend; set a token or keep the port on a trusted network");
+      return null;
+    }
+    XdsAuthentication authentication = XdsAuthentication.fromFile(config.xdsTokenFile());
+    log.info("the xDS port needs the bearer token in {}", config.xdsTokenFile().toAbsolutePath());
+    return authentication;
   }
 
   /** The configured admin token, or one generated into {@code <data-dir>/admin-token} (mode 600); never logged. */

@@ -27,7 +27,8 @@ public record ControlPlaneConfig(
     Duration shutdownGrace,
     String store,
     java.nio.file.Path dataDir,
-    String adminToken) {
+    String adminToken,
+    java.nio.file.Path xdsTokenFile) {
 
   /** Setting name to default value; the order is the order {@code --help} lists them in. */
   static final Map<String, String> DEFAULTS = defaults();
@@ -40,7 +41,7 @@ public record ControlPlaneConfig(
   @Override
   public String toString() {
     return "ControlPlaneConfig[xdsPort=" + xdsPort + ", adminPort=" + adminPort + ", store=" + store + ", dataDir=" + dataDir
-        + ", adminToken=" + (adminToken.isEmpty() ? "(generated)" : "(set)") + "]";
+        + ", adminToken=" + (adminToken.isEmpty() ? "(generated)" : "(set)") + ", xdsTokenFile=" + xdsTokenFile + "]";
   }
 
   public static ControlPlaneConfig fromArgs(String[] args, Map<String, String> env) {
@@ -81,7 +82,8 @@ public record ControlPlaneConfig(
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
         store(values.get("store")),
         java.nio.file.Path.of(values.get("data-dir")),
-        values.get("admin-token"));
+        values.get("admin-token"),
+        values.get("xds-token-file").isEmpty() ? null : java.nio.file.Path.of(values.get("xds-token-file")));
   }
 
   static String envName(String setting) {
@@ -111,6 +113,7 @@ public record ControlPlaneConfig(
     d.put("store", "file");
     d.put("data-dir", "data/control-plane");
     d.put("admin-token", "");
+    d.put("xds-token-file", "");
     return java.util.Collections.unmodifiableMap(d);
   }
 

@@ -23,9 +23,11 @@ import java.util.Map;
  *     {@code redis://host:port} (shared by every ext-proc replica)
  * @param spendSpoolDir where spend records wait (fsync'd) until the control plane's ledger acknowledges
  *     them; used only with {@code controlPlane}
+ * @param controlPlaneTokenFile file holding the bearer token the control plane's xDS port requires
+ *     (its {@code --xds-token-file}), or null when it requires none
  */
 public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace,
-    String controlPlane, Path piiHashKeyFile, String limitsStore, Path spendSpoolDir) {
+    String controlPlane, Path piiHashKeyFile, String limitsStore, Path spendSpoolDir, Path controlPlaneTokenFile) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
   private static final Map<String, String> DEFAULTS = Map.of(
@@ -37,7 +39,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
       "control-plane", "",
       "pii-hash-key-file", "",
       "limits-store", "local",
-      "spend-spool-dir", "data/ext-proc/spend");
+      "spend-spool-dir", "data/ext-proc/spend",
+      "control-plane-token-file", "");
 
   public ExtProcConfig {
     requirePort("grpcPort", grpcPort);
@@ -80,7 +83,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
         values.get("control-plane"),
         values.get("pii-hash-key-file").isEmpty() ? null : Path.of(values.get("pii-hash-key-file")),
         values.get("limits-store"),
-        Path.of(values.get("spend-spool-dir")));
+        Path.of(values.get("spend-spool-dir")),
+        values.get("control-plane-token-file").isEmpty() ? null : Path.of(values.get("control-plane-token-file")));
   }
 
   /** {@code host:port} of a {@code redis://host:port} store, or null when {@code store} is not one. */

@@ -2,6 +2,7 @@ package dev.llmgw.extproc;
 
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.metrics.MetricsEndpoint;
+import dev.llmgw.extproc.policy.ControlPlaneChannel;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyFeedClient;
 import dev.llmgw.extproc.policy.PolicyFileWatcher;
@@ -17,7 +18,6 @@ import dev.llmgw.extproc.spend.SpendRecords;
 import dev.llmgw.extproc.spend.SpendReporter;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -79,7 +79,7 @@ public final class ExtProcMain {
     PolicyFeedClient feed = null;
     SpendReporter spend = SpendReporter.disabled();
     if (!config.controlPlane().isEmpty()) {
-      ManagedChannel channel = NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext().build();
+      ManagedChannel channel = ControlPlaneChannel.open(config.controlPlane(), config.controlPlaneTokenFile());
       feed = new PolicyFeedClient(channel, policies, metrics, scheduler, "ext-proc-" + ProcessHandle.current().pid());
       feed.start();
       log.info("watching the policy feed of the control plane at {}", config.controlPlane());

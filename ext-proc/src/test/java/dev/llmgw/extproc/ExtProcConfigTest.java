@@ -13,7 +13,15 @@ class ExtProcConfigTest {
   void defaultsToPort9002AndThePassThroughPolicy() {
     assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
         .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null, "local",
-            java.nio.file.Path.of("data/ext-proc/spend")));
+            java.nio.file.Path.of("data/ext-proc/spend"), null));
+  }
+
+  @Test
+  void readsTheControlPlaneTokenFileFromFlagOrEnvironment() {
+    assertThat(ExtProcConfig.fromArgs(new String[] {"--control-plane-token-file=/run/secrets/xds"}, Map.of())
+        .controlPlaneTokenFile()).isEqualTo(java.nio.file.Path.of("/run/secrets/xds"));
+    assertThat(ExtProcConfig.fromArgs(new String[0], Map.of("EXT_PROC_CONTROL_PLANE_TOKEN_FILE", "/t"))
+        .controlPlaneTokenFile()).isEqualTo(java.nio.file.Path.of("/t"));
   }
 
   @Test

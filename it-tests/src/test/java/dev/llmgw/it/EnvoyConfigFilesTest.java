@@ -67,6 +67,25 @@ class EnvoyConfigFilesTest {
   }
 
   @Test
+  void theXdsTokenLineRunLocalWritesIsAValidBootstrapThatSendsTheToken() throws IOException {
+    String shipped = Files.readString(RepoFiles.root().resolve("envoy/envoy.yaml"));
+    // What deploy/run-local.sh's sed does to the commented line.
+    String withToken = shipped.replaceFirst("(?m)^      # initial_metadata: .*$",
+        "      initial_metadata: [{ key: authorization, value: \"Bearer 0a1b2c3d4e5f60718293a4b5c6d7e8f9\" }]");
+
+    Bootstrap bootstrap = LOADER.parse(withToken, Bootstrap.class, "run-local envoy.yaml");
+    assertThat(bootstrap.getDynamicResources().getAdsConfig().getGrpcServices(0).getInitialMetadataList())
+        .singleElement().satisfies(h -> {
+          assertThat(h.getKey()).isEqualTo("authorization");
+          assertThat(h.getValue()).isEqualTo("Bearer 0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+        });
+    assertThat(VALIDATOR.validate(bootstrap)).isEmpty();
+    assertThat(CrossReferenceChecker.standalone().checkStatic(bootstrap)).isEmpty();
+    assertThat(Files.readString(RepoFiles.root().resolve("deploy/run-local.sh")))
+        .as("run-local.sh rewrites the same line").contains("s|^      # initial_metadata: .*|");
+  }
+
+  @Test
   void bootstrapExposesPrometheusStatsAndLogsAccess() throws IOException {
     Bootstrap bootstrap = LOADER.load(RepoFiles.root().resolve("envoy/envoy.yaml"), Bootstrap.class);
 

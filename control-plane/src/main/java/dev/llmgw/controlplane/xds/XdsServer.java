@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
@@ -38,10 +39,17 @@ public final class XdsServer implements AutoCloseable {
     this.shutdownGrace = shutdownGrace;
   }
 
+  /**
+   * Starts the server on {@code builder} with the discovery services, health, and {@code
+   * extraServices}; with {@code authentication} (null for none) in front of all of them.
+   */
   public static XdsServer start(ServerBuilder<?> builder, SimpleCache<String> cache, Duration shutdownGrace,
-      io.grpc.BindableService... extraServices) {
+      ServerInterceptor authentication, io.grpc.BindableService... extraServices) {
     requireNonNull(builder, "builder");
     requireNonNull(cache, "cache");
+    if (authentication != null) {
+      builder.intercept(authentication);
+    }
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(new NackLogger()), cache);
     HealthStatusManager health = new HealthStatusManager();
     builder

@@ -1,0 +1,98 @@
+package dev.llmgw.controlplane.xds;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A shared bearer token for the xDS port. What is served there is sensitive: the Envoy resources
+ * carry the providers' credentials (injected as upstream request headers), the policy feed carries
+ * PII policies and key fingerprints, and the spend service accepts records that end up on invoices.
+ * With a token configured, every call must carry {@code authorization: Bearer <token>} (Envoy:
+ * {@code initial_metadata} on the ADS {@code grpc_service}; ext-proc: {@code
+ * --control-plane-token-file}); others end with {@code UNAUTHENTICATED} before any service sees them.
+ * {@code grpc.health.v1.Health} stays open, so probes need no secret.
+ *
+ * <p>The token authenticates; it does not encrypt. Run the port on a trusted network or inside a mesh
+ * with mTLS (Istio), as the credentials in the resources would otherwise cross it in clear text.
+ */
+public final class XdsAuthentication implements ServerInterceptor {
+
+  /** Shortest token accepted: 128 bits of base64 or hex text are at least this long. */
+  static final int MIN_TOKEN_CHARS = 22;
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final long LOG_INTERVAL_MILLIS = 10_000;
+  private static final Logger log = LoggerFactory.getLogger(XdsAuthentication.class);
+
+  private final byte[] expected;
+  private final AtomicLong nextLog = new AtomicLong(Long.MIN_VALUE);
+  private final AtomicLong refused = new AtomicLong();
+
+  XdsAuthentication(String token) {
+    requireNonNull(token, "token");
+    if (token.length() < MIN_TOKEN_CHARS || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException("xds-token: a token of " + token.length() + " characters (expected: at least "
+          + MIN_TOKEN_CHARS + " printable ASCII characters without spaces, e.g. `openssl rand -base64 32`)");
+    }
+    this.expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** The token in {@code file} (surrounding white space, such as a final newline, is ignored). */
+  public static XdsAuthentication fromFile(Path file) {
+    requireNonNull(file, "file");
+    String token;
+    try {
+      token = Files.readString(file, StandardCharsets.US_ASCII).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException("xds-token-file: cannot read " + file + ": " + e.getMessage(), e);
+    }
+    try {
+      return new XdsAuthentication(token);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage().replace("xds-token:", "xds-token-file " + file + ":"), e);
+    }
+  }
+
+  /** Calls refused so far. */
+  public long refused() {
+    return refused.get();
+  }
+
+  @Override
+  public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
+    String presented = headers.get(AUTHORIZATION);
+    if (presented != null && MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
+      return next.startCall(call, headers);
+    }
+    refused.incrementAndGet();
+    long now = System.currentTimeMillis();
+    long at = nextLog.get();
+    if (now >= at && nextLog.compareAndSet(at, now + LOG_INTERVAL_MILLIS)) {
+      log.warn("refused {} on the xDS port from {}: {} bearer token ({} refused so far; this line at most every {} s)",
+          call.getMethodDescriptor().getFullMethodName(), call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
+          presented == null ? "no" : "a wrong", refused.get(), LOG_INTERVAL_MILLIS / 1000);
+    }
+    call.close(Status.UNAUTHENTICATED.withDescription(presented == null
+        ? "the xDS port needs 'authorization: Bearer <token>' (the control plane's --xds-token-file)"
+        : "wrong bearer token for the xDS port"), new Metadata());
+    return new ServerCall.Listener<>() { };
+  }
+}

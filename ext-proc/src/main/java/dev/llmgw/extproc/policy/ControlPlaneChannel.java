@@ -1,0 +1,60 @@
+package dev.llmgw.extproc.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The one channel ext-proc keeps to the control plane's xDS port, shared by the policy feed and the
+ * spend reporter. When the control plane requires a bearer token there ({@code --xds-token-file}),
+ * ext-proc is given the same token ({@code --control-plane-token-file}) and sends it as {@code
+ * authorization: Bearer <token>} on every call.
+ */
+public final class ControlPlaneChannel {
+
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  private ControlPlaneChannel() {
+  }
+
+  /**
+   * A plaintext channel to {@code target} ({@code host:port}), carrying the token in {@code tokenFile}
+   * (surrounding white space ignored) when that is not null.
+   *
+   * @throws IllegalArgumentException when the file holds no token or characters a header cannot carry
+   * @throws UncheckedIOException when the file cannot be read
+   */
+  public static ManagedChannel open(String target, Path tokenFile) {
+    requireNonNull(target, "target");
+    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target).usePlaintext();
+    if (tokenFile != null) {
+      Metadata headers = new Metadata();
+      headers.put(AUTHORIZATION, "Bearer " + token(tokenFile));
+      builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    return builder.build();
+  }
+
+  static String token(Path file) {
+    String token;
+    try {
+      token = Files.readString(file, StandardCharsets.US_ASCII).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException("control-plane-token-file: cannot read " + file + ": " + e.getMessage(), e);
+    }
+    if (token.isEmpty() || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException("control-plane-token-file " + file + ": "
+          + (token.isEmpty() ? "is empty" : "holds spaces or characters outside printable ASCII")
+          + " (expected: the token in the control plane's --xds-token-file)");
+    }
+    return token;
+  }
+}
