@@ -60,8 +60,8 @@ public final class PolicyDocuments {
   private static final Set<String> TENANT_FIELDS = Set.of("models");
   private static final Set<String> TENANT_MODEL_FIELDS = Set.of("route", "model");
 
-  private static final Set<String> PRICE_FIELDS = Set.of("input", "cached_input", "cache_write", "output", "reasoning",
-      "source", "as_of", "note");
+  private static final Set<String> PRICE_FIELDS = Set.of("input", "cached_input", "cache_write", "cache_write_1h", "output",
+      "reasoning", "source", "as_of", "note");
   private static final Set<String> BUDGET_FIELDS = Set.of("scope", "id", "period", "limit_usd", "alert_thresholds",
       "downgrade_to");
   private static final Set<String> RATE_FIELDS = Set.of("scope", "id", "tokens_per_minute", "requests_per_minute");
@@ -330,6 +330,7 @@ public final class PolicyDocuments {
     Price.Builder p = Price.newBuilder().setInput(rate(doc, "input", true));
     p.setCachedInput(rate(doc, "cached_input", false));
     p.setCacheWrite(rate(doc, "cache_write", false));
+    p.setCacheWrite1H(rate(doc, "cache_write_1h", false));
     p.setOutput(rate(doc, "output", false));
     p.setReasoning(rate(doc, "reasoning", false));
     String source = string(doc, "source", true);

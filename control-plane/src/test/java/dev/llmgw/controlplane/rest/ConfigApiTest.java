@@ -267,6 +267,13 @@ class ConfigApiTest {
     dev.llmgw.proto.policy.v1.Policy feed = cp.policyFeed().current();
     assertThat(feed.getPrices().getModelsMap().get("gpt-4o").getInput()).isEqualTo("2.00");
     assertThat(feed.getPrices().getModelsMap().get("gpt-4o").getOutput()).isEqualTo("8");
+    assertThat(write("PUT", "/v1/prices/claude-haiku-4-5", "{\"input\":\"1\",\"cache_write\":\"1.25\",\"cache_write_1h\":\"2\","
+        + "\"output\":\"5\",\"source\":\"contract 7\",\"as_of\":\"2026-11-01\"}", Map.of()).statusCode()).isEqualTo(201);
+    assertThat(cp.policyFeed().current().getPrices().getModelsMap().get("claude-haiku-4-5").getCacheWrite1H()).isEqualTo("2");
+    HttpResponse<String> badRate = write("PUT", "/v1/prices/claude-haiku-4-5", "{\"input\":\"1\",\"cache_write_1h\":\"-2\","
+        + "\"source\":\"contract 7\",\"as_of\":\"2026-11-01\"}", Map.of());
+    assertThat(badRate.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(badRate.body()).at("/error/field").asText()).isEqualTo("cache_write_1h");
     assertThat(feed.getLimits().getBudgets(0).getLimitUsd()).isEqualTo("500.00");
     assertThat(feed.getLimits().getBudgets(0).getAlertThresholdsList()).containsExactly("0.5", "0.8");
     assertThat(feed.getLimits().getRates(0).getTokensPerMinute()).isEqualTo(100000);

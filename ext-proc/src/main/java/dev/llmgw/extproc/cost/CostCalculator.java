@@ -14,14 +14,16 @@ import java.util.Optional;
  *
  * <p>How tokens are billed:
  * <ul>
- *   <li>prompt: cached tokens at the cached-input rate, cache writes at the cache-write rate, the rest
+ *   <li>prompt: cached tokens at the cached-input rate, cache writes at the cache-write rate (those the
+ *       provider reports as written for one hour at the one-hour cache-write rate), the rest
  *       ({@code prompt − cached − cache writes}) at the input rate. Cache figures come only from the
  *       provider's usage; a prompt the gateway counted is all input;
  *   <li>completion: reasoning tokens (as the provider reports them) at the reasoning rate, the rest at
  *       the output rate. A completion the gateway counted has no reasoning tokens (they are hidden), so
  *       its estimate is low for reasoning models. An unknown completion costs nothing: the cost is then
  *       the prompt's alone, an estimate and a lower bound;
- *   <li>a missing rate falls back: cached input and cache writes to input, reasoning to output;
+ *   <li>a missing rate falls back: cached input and cache writes to input, one-hour cache writes to
+ *       cache writes, reasoning to output;
  *   <li>when the model has long-context rates and the prompt is above their threshold, every token of
  *       the exchange is billed at those.
  * </ul>
@@ -59,9 +61,11 @@ public final class CostCalculator {
 
     int cached = 0;
     int written = 0;
+    int writtenForAnHour = 0;
     if (report.promptSource() == TokenReport.Source.PROVIDER) {
       cached = Math.min(prompt, Math.max(0, usage.cachedTokens()));
       written = Math.min(prompt - cached, Math.max(0, usage.cacheCreationTokens()));
+      writtenForAnHour = Math.min(written, Math.max(0, usage.cacheCreation1hTokens()));
     }
     int uncached = prompt - cached - written;
 
@@ -84,7 +88,8 @@ public final class CostCalculator {
     boolean estimated = report.promptSource() != TokenReport.Source.PROVIDER
         || completionSource != TokenReport.Source.PROVIDER;
     Cost.Breakdown breakdown = new Cost.Breakdown(uncached, cached, written, output, reasoning,
-        usd(uncached, rates.input), usd(cached, rates.cachedInput), usd(written, rates.cacheWrite),
+        usd(uncached, rates.input), usd(cached, rates.cachedInput),
+        usd(written - writtenForAnHour, rates.cacheWrite).add(usd(writtenForAnHour, rates.cacheWrite1h)),
         usd(output, rates.output), usd(reasoning, rates.reasoning), rates.longContext);
     return new Cost(price.model(), breakdown.totalUsd(), estimated, catalog.version(), breakdown);
   }
@@ -99,20 +104,21 @@ public final class CostCalculator {
   }
 
   /** The rates one exchange is billed at, fallbacks applied; {@code output}/{@code reasoning} may be null. */
-  private record Rates(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal output,
-      BigDecimal reasoning, boolean longContext) {
+  private record Rates(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal cacheWrite1h,
+      BigDecimal output, BigDecimal reasoning, boolean longContext) {
 
     static Rates of(ModelPrice p, int promptTokens) {
       ModelPrice.LongContext lc = p.longContext();
       if (lc != null && promptTokens > lc.abovePromptTokens()) {
-        return filled(lc.input(), lc.cachedInput(), lc.cacheWrite(), lc.output(), lc.reasoning(), true);
+        return filled(lc.input(), lc.cachedInput(), lc.cacheWrite(), lc.cacheWrite1h(), lc.output(), lc.reasoning(), true);
       }
-      return filled(p.input(), p.cachedInput(), p.cacheWrite(), p.output(), p.reasoning(), false);
+      return filled(p.input(), p.cachedInput(), p.cacheWrite(), p.cacheWrite1h(), p.output(), p.reasoning(), false);
     }
 
-    private static Rates filled(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal output,
-        BigDecimal reasoning, boolean longContext) {
-      return new Rates(input, cachedInput != null ? cachedInput : input, cacheWrite != null ? cacheWrite : input,
+    private static Rates filled(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal cacheWrite1h,
+        BigDecimal output, BigDecimal reasoning, boolean longContext) {
+      BigDecimal write = cacheWrite != null ? cacheWrite : input;
+      return new Rates(input, cachedInput != null ? cachedInput : input, write, cacheWrite1h != null ? cacheWrite1h : write,
           output, reasoning != null ? reasoning : output, longContext);
     }
   }

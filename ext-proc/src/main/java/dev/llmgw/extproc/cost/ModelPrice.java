@@ -11,13 +11,15 @@ import java.time.LocalDate;
  * {@value #MAX_DECIMALS} decimal places, so every cost computed from them is exact.
  *
  * <p>Optional rates are null when the catalog does not give one; {@link CostCalculator} then bills
- * cached input and cache writes at the input rate and reasoning at the output rate, and refuses to
- * price output tokens of a model without an output rate.
+ * cached input and cache writes at the input rate, one-hour cache writes at the cache-write rate, and
+ * reasoning at the output rate, and refuses to price output tokens of a model without an output rate.
  *
  * @param model the catalog name
  * @param input uncached input tokens
  * @param cachedInput input tokens read from the provider's prompt cache, or null
  * @param cacheWrite input tokens written to the prompt cache (Anthropic's 5-minute write), or null
+ * @param cacheWrite1h input tokens written to the prompt cache with a one-hour lifetime (Anthropic's
+ *     1-hour write, reported as {@code usage.cache_creation.ephemeral_1h_input_tokens}), or null
  * @param output output tokens other than reasoning, or null for a model without output (embeddings)
  * @param reasoning hidden reasoning / thinking tokens, or null
  * @param longContext rates for requests above a prompt size, or null
@@ -30,6 +32,7 @@ public record ModelPrice(
     BigDecimal input,
     BigDecimal cachedInput,
     BigDecimal cacheWrite,
+    BigDecimal cacheWrite1h,
     BigDecimal output,
     BigDecimal reasoning,
     LongContext longContext,
@@ -54,6 +57,7 @@ public record ModelPrice(
     checkRate(requireNonNull(input, model + ".input"), model + ".input");
     checkOptionalRate(cachedInput, model + ".cached_input");
     checkOptionalRate(cacheWrite, model + ".cache_write");
+    checkOptionalRate(cacheWrite1h, model + ".cache_write_1h");
     checkOptionalRate(output, model + ".output");
     checkOptionalRate(reasoning, model + ".reasoning");
   }
@@ -68,6 +72,7 @@ public record ModelPrice(
       BigDecimal input,
       BigDecimal cachedInput,
       BigDecimal cacheWrite,
+      BigDecimal cacheWrite1h,
       BigDecimal output,
       BigDecimal reasoning) {
 
@@ -78,6 +83,7 @@ public record ModelPrice(
       checkRate(requireNonNull(input, "long_context.input"), "long_context.input");
       checkOptionalRate(cachedInput, "long_context.cached_input");
       checkOptionalRate(cacheWrite, "long_context.cache_write");
+      checkOptionalRate(cacheWrite1h, "long_context.cache_write_1h");
       checkOptionalRate(output, "long_context.output");
       checkOptionalRate(reasoning, "long_context.reasoning");
     }

@@ -51,11 +51,12 @@ public final class PriceCatalog {
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
   private static final List<String> TOP_KEYS = List.of("version", "models");
-  private static final List<String> RATE_KEYS = List.of("input", "cached_input", "cache_write", "output", "reasoning");
-  private static final List<String> MODEL_KEYS = List.of("input", "cached_input", "cache_write", "output", "reasoning",
-      "long_context", "source", "as_of", "note");
+  private static final List<String> RATE_KEYS = List.of("input", "cached_input", "cache_write", "output", "reasoning",
+      "cache_write_1h");
+  private static final List<String> MODEL_KEYS = List.of("input", "cached_input", "cache_write", "cache_write_1h", "output",
+      "reasoning", "long_context", "source", "as_of", "note");
   private static final List<String> LONG_CONTEXT_KEYS = List.of("above_prompt_tokens", "input", "cached_input",
-      "cache_write", "output", "reasoning");
+      "cache_write", "cache_write_1h", "output", "reasoning");
   private static final String DECIMAL_EXPECTED =
       "expected: a decimal number >= 0 of US dollars per million tokens, such as \"2.50\"";
 
@@ -201,7 +202,7 @@ public final class PriceCatalog {
             + " (expected: a whole number of prompt tokens > 0, such as 200000)");
       }
       BigDecimal[] r = rates(lc, lcWhere);
-      longContext = new ModelPrice.LongContext(above.asInt(), r[0], r[1], r[2], r[3], r[4]);
+      longContext = new ModelPrice.LongContext(above.asInt(), r[0], r[1], r[2], r[5], r[3], r[4]);
     }
     BigDecimal[] r = rates(m, where);
     String source = text(m.path("source"), where + ".source",
@@ -211,10 +212,10 @@ public final class PriceCatalog {
     if (!note.isMissingNode() && !note.isTextual()) {
       throw new IllegalArgumentException(where + ".note: " + describe(note) + " (expected: a string)");
     }
-    return new ModelPrice(name, r[0], r[1], r[2], r[3], r[4], longContext, source, asOf, note.asText(""));
+    return new ModelPrice(name, r[0], r[1], r[2], r[5], r[3], r[4], longContext, source, asOf, note.asText(""));
   }
 
-  /** input, cached_input, cache_write, output, reasoning; input required. */
+  /** input, cached_input, cache_write, output, reasoning, cache_write_1h; input required. */
   private static BigDecimal[] rates(JsonNode node, String where) {
     BigDecimal[] r = new BigDecimal[RATE_KEYS.size()];
     for (int i = 0; i < r.length; i++) {

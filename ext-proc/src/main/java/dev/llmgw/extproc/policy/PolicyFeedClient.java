@@ -219,6 +219,7 @@ public final class PolicyFeedClient implements AutoCloseable {
       putIfSet(m, "input", price.getInput());
       putIfSet(m, "cached_input", price.getCachedInput());
       putIfSet(m, "cache_write", price.getCacheWrite());
+      putIfSet(m, "cache_write_1h", price.getCacheWrite1H());
       putIfSet(m, "output", price.getOutput());
       putIfSet(m, "reasoning", price.getReasoning());
       putIfSet(m, "source", price.getSource());

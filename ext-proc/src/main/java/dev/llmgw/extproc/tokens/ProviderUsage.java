@@ -11,12 +11,22 @@ package dev.llmgw.extproc.tokens;
  * @param cachedTokens input tokens read from the provider's prompt cache: OpenAI
  *     {@code prompt_tokens_details.cached_tokens} / {@code input_tokens_details.cached_tokens}; Anthropic
  *     {@code cache_read_input_tokens}
- * @param cacheCreationTokens input tokens written to the cache (Anthropic {@code cache_creation_input_tokens})
+ * @param cacheCreationTokens input tokens written to the cache (Anthropic {@code cache_creation_input_tokens}),
+ *     of every lifetime
+ * @param cacheCreation1hTokens of those, the ones written with a one-hour lifetime (Anthropic {@code
+ *     cache_creation.ephemeral_1h_input_tokens}), which are billed higher than five-minute writes
  * @param reasoningTokens hidden reasoning tokens within the completion
  *     ({@code completion_tokens_details.reasoning_tokens} / {@code output_tokens_details.reasoning_tokens})
  */
 public record ProviderUsage(
-    int promptTokens, int completionTokens, int totalTokens, int cachedTokens, int cacheCreationTokens, int reasoningTokens) {
+    int promptTokens, int completionTokens, int totalTokens, int cachedTokens, int cacheCreationTokens, int reasoningTokens,
+    int cacheCreation1hTokens) {
+
+  /** Usage without a split of cache writes by lifetime. */
+  public ProviderUsage(int promptTokens, int completionTokens, int totalTokens, int cachedTokens, int cacheCreationTokens,
+      int reasoningTokens) {
+    this(promptTokens, completionTokens, totalTokens, cachedTokens, cacheCreationTokens, reasoningTokens, -1);
+  }
 
   /** Input tokens billed at the full rate: prompt minus cache reads and cache writes; -1 when the prompt is unknown. */
   public int uncachedPromptTokens() {

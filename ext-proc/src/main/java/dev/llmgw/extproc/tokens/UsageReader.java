@@ -39,6 +39,7 @@ final class UsageReader {
   private int total = -1;
   private int cached = -1;
   private int cacheCreation = -1;
+  private int cacheCreation1h = -1;
   private int reasoning = -1;
   private String servedModel;
   private boolean reported;
@@ -56,7 +57,7 @@ final class UsageReader {
     if (api.provider() == LlmApi.Provider.ANTHROPIC) {
       int in = prompt < 0 ? -1 : prompt + Math.max(0, cached) + Math.max(0, cacheCreation);
       int sum = in >= 0 && completion >= 0 ? in + completion : -1;
-      return new ProviderUsage(in, completion, sum, cached, cacheCreation, -1);
+      return new ProviderUsage(in, completion, sum, cached, cacheCreation, -1, cacheCreation1h);
     }
     int out = completion;
     if (out < 0 && api == LlmApi.OPENAI_EMBEDDINGS && prompt >= 0) {
@@ -324,7 +325,9 @@ final class UsageReader {
     int out = firstInt(usage, "output_tokens", null);
     int read = firstInt(usage, "cache_read_input_tokens", null);
     int created = firstInt(usage, "cache_creation_input_tokens", null);
-    if (in < 0 && out < 0 && read < 0 && created < 0) {
+    JsonNode split = usage.get("cache_creation");
+    int created1h = split != null && split.isObject() ? firstInt(split, "ephemeral_1h_input_tokens", null) : -1;
+    if (in < 0 && out < 0 && read < 0 && created < 0 && created1h < 0) {
       return;
     }
     reported = true;
@@ -332,6 +335,7 @@ final class UsageReader {
     completion = out >= 0 ? out : completion;
     cached = read >= 0 ? read : cached;
     cacheCreation = created >= 0 ? created : cacheCreation;
+    cacheCreation1h = created1h >= 0 ? created1h : cacheCreation1h;
   }
 
   // ---------------------------------------------------------------- helpers

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CostCalculatorTest {
 
-  private static final String VERSION = "2026-11-22.1";
+  private static final String VERSION = "2026-11-22.2";
   private final CostCalculator calculator = new CostCalculator(PriceCatalog.builtIn());
 
   // ---------------------------------------------------------------- OpenAI
@@ -168,6 +168,58 @@ class CostCalculatorTest {
     // 12 × 1/1e6 + 2,100 × 1.25/1e6 + 57 × 5/1e6 = 0.000012 + 0.002625 + 0.000285 = 0.002922
     assertThat(cost.usd()).isEqualByComparingTo("0.002922");
     assertThat(cost.breakdown().cacheWriteTokens()).isEqualTo(2100);
+  }
+
+  @Test
+  void anthropicOneHourCacheWritesAreBilledAtTheOneHourRateAndFiveMinuteWritesAtTheirs() {
+    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5",
+        Tokenizer.ESTIMATE, 6000, "/cost/anthropic-cache-write-1h.json");
+
+    Cost cost = priced(report);
+
+    // claude-sonnet-4-5: input 1,000, cache_read 2,000, cache writes 3,000 = 2,000 for 5 min + 1,000 for 1 h, output 500
+    // 1,000 × 3/1e6 + 2,000 × 0.30/1e6 + 2,000 × 3.75/1e6 + 1,000 × 6/1e6 + 500 × 15/1e6
+    //   = 0.003 + 0.0006 + 0.0075 + 0.006 + 0.0075 = 0.0246
+    assertThat(cost.usd()).isEqualByComparingTo("0.0246");
+    Cost.Breakdown b = cost.breakdown();
+    assertThat(b.cacheWriteTokens()).as("both lifetimes are cache writes").isEqualTo(3000);
+    // 0.0075 + 0.006
+    assertThat(b.cacheWriteUsd()).isEqualByComparingTo("0.0135");
+  }
+
+  @Test
+  void anthropicStreamWithOneHourCacheWritesBillsThemAtTheOneHourRate() {
+    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-haiku-4-5-20251001",
+        Tokenizer.ESTIMATE, 2000, "/cost/anthropic-stream-cache-write-1h.sse");
+
+    Cost cost = priced(report);
+
+    // claude-haiku-4-5: input 12, cache_creation 2,100 all for one hour, output 57
+    // 12 × 1/1e6 + 2,100 × 2/1e6 + 57 × 5/1e6 = 0.000012 + 0.0042 + 0.000285 = 0.004497
+    assertThat(cost.usd()).isEqualByComparingTo("0.004497");
+  }
+
+  @Test
+  void withoutAOneHourRateOneHourWritesAreBilledAsCacheWrites(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("prices.yaml");
+    Files.writeString(file, """
+        version: "t-1"
+        models:
+          claude-haiku-4-5:
+            input: "1"
+            cache_write: "1.25"
+            output: "5"
+            source: "contract"
+            as_of: "2026-11-22"
+        """);
+    CostCalculator withoutOneHourRate = new CostCalculator(PriceCatalog.load(file));
+    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-haiku-4-5-20251001",
+        Tokenizer.ESTIMATE, 2000, "/cost/anthropic-stream-cache-write-1h.sse");
+
+    Cost cost = (Cost) withoutOneHourRate.cost(report);
+
+    // 12 × 1/1e6 + 2,100 × 1.25/1e6 + 57 × 5/1e6 = 0.000012 + 0.002625 + 0.000285 = 0.002922
+    assertThat(cost.usd()).isEqualByComparingTo("0.002922");
   }
 
   @Test

@@ -45,7 +45,7 @@ class PriceCatalogTest {
   void builtInCatalogHasAVersionAndEveryEntryHasAnHttpsSourceAndADate() {
     PriceCatalog catalog = PriceCatalog.builtIn();
 
-    assertThat(catalog.version()).isEqualTo("2026-11-22.1");
+    assertThat(catalog.version()).isEqualTo("2026-11-22.2");
     assertThat(catalog.prices()).hasSizeGreaterThanOrEqualTo(30);
     catalog.prices().forEach((name, price) -> {
       assertThat(price.model()).isEqualTo(name);
@@ -164,7 +164,7 @@ class PriceCatalogTest {
 
     PriceCatalog merged = PriceCatalog.builtIn().overriddenBy(PriceCatalog.load(file));
 
-    assertThat(merged.version()).isEqualTo("2026-11-22.1+acme-7");
+    assertThat(merged.version()).isEqualTo("2026-11-22.2+acme-7");
     ModelPrice sonnet = merged.find("claude-sonnet-4-5-20250929").orElseThrow();
     assertThat(sonnet.input()).isEqualByComparingTo("2.70");
     assertThat(sonnet.cacheWrite()).as("replaced whole, not merged").isNull();
@@ -205,8 +205,8 @@ class PriceCatalogTest {
         version: "t"
         models:
           gpt-4o: { input: "2.50", outptu: "10", source: "s", as_of: "2026-11-22" }
-        """, "t.yaml: models.gpt-4o: unknown field 'outptu' (expected one of [input, cached_input, cache_write, output, "
-        + "reasoning, long_context, source, as_of, note])");
+        """, "t.yaml: models.gpt-4o: unknown field 'outptu' (expected one of [input, cached_input, cache_write, cache_write_1h, "
+        + "output, reasoning, long_context, source, as_of, note])");
     assertRejected("""
         version: "t"
         currency: EUR

@@ -141,7 +141,9 @@ class PolicyFeedClientTest {
             .addRates(dev.llmgw.proto.policy.v1.RateLimit.newBuilder().setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_API_KEY)
                 .setId("*").setRequestsPerMinute(600)))
         .setPrices(dev.llmgw.proto.policy.v1.PriceList.newBuilder().setVersion("cp-3").putModels("gpt-4o",
-            dev.llmgw.proto.policy.v1.Price.newBuilder().setInput("2.00").setOutput("8.00").setSource("contract").setAsOf("2026-11-01").build()))
+            dev.llmgw.proto.policy.v1.Price.newBuilder().setInput("2.00").setOutput("8.00").setSource("contract").setAsOf("2026-11-01").build())
+            .putModels("claude-haiku-4-5", dev.llmgw.proto.policy.v1.Price.newBuilder().setInput("0.90").setCacheWrite("1.10")
+                .setCacheWrite1H("1.80").setOutput("4.50").setSource("contract").setAsOf("2026-11-01").build()))
         .build();
     GatewayPolicy policy = PolicyFeedClient.convert(feed);
     assertThat(policy.limits().budgets()).singleElement().satisfies(b -> {
@@ -152,6 +154,7 @@ class PolicyFeedClientTest {
     assertThat(policy.limits().rates()).singleElement().satisfies(r -> assertThat(r.requestsPerMinute()).isEqualTo(600));
     assertThat(policy.prices().find("gpt-4o").orElseThrow().input()).isEqualByComparingTo("2.00");
     assertThat(policy.prices().version()).endsWith("+cp-3");
+    assertThat(policy.prices().find("claude-haiku-4-5").orElseThrow().cacheWrite1h()).isEqualByComparingTo("1.80");
     assertThat(policy.prices().find("gpt-4o-mini")).as("the built-in catalog stays underneath").isPresent();
   }
 }
