@@ -15,17 +15,25 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * The lines of the spend journal. After a header line, each line is one stored batch:
- * {@code <crc32 of the JSON, 8 lower-case hex digits> <JSON>\n}, where the JSON is
- * {@code {"received_at_millis": n, "source": "...", "records": [{...}, ...]}} and each record has
- * the field names of {@code spend.proto} ({@code cost_usd} as a string, so it stays exact).
+ * The lines of the spend journal, and the checked-line framing it shares with the totals file:
+ * {@code <crc32 of the JSON, 8 lower-case hex digits> <JSON>\n}. A journal starts with the line
+ * {@link #HEADER}, then a checked line {@code {"generation": n}} (journals of format 1, written
+ * before compaction existed, have neither and are generation 0). Each further line is one stored
+ * batch: {@code {"received_at_millis": n, "source": "...", "records": [{...}, ...]}}, where each
+ * record has the field names of {@code spend.proto} ({@code cost_usd} as a string, so it stays
+ * exact).
  */
 final class JournalCodec {
 
-  /** The first line of every journal; a different one means another format. */
-  static final String HEADER = "llmgw-spend-journal 1\n";
+  /** The first line of every journal written now; a generation line follows it. */
+  static final String HEADER = "llmgw-spend-journal 2\n";
   static final byte[] HEADER_BYTES = HEADER.getBytes(StandardCharsets.US_ASCII);
+  /** The first line of a journal written before compaction existed: no generation line, generation 0. */
+  static final String HEADER_V1 = "llmgw-spend-journal 1\n";
+  static final byte[] HEADER_V1_BYTES = HEADER_V1.getBytes(StandardCharsets.US_ASCII);
   private static final int CRC_CHARS = 8;
+  /** Where the JSON of a checked line starts: after the checksum and a space. */
+  static final int JSON_OFFSET = CRC_CHARS + 1;
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final ObjectMapper JSON = new ObjectMapper(FACTORY);
 
@@ -36,7 +44,7 @@ final class JournalCodec {
 
   static byte[] line(long receivedAtMillis, String source, List<Spend> records) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + records.size() * 512);
-    out.writeBytes(new byte[CRC_CHARS + 1]); // The checksum goes here once the JSON is known.
+    reserveChecksum(out);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       g.writeStartObject();
       g.writeNumberField("received_at_millis", receivedAtMillis);
@@ -50,14 +58,70 @@ final class JournalCodec {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return checked(out);
+  }
+
+  /** The header of a journal of {@code generation}: the format line and the checked generation line. */
+  static byte[] header(long generation) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+    out.writeBytes(HEADER_BYTES);
+    int lineStart = out.size();
+    reserveChecksum(out);
+    out.writeBytes(("{\"generation\":" + generation + "}").getBytes(StandardCharsets.US_ASCII));
+    return checked(out, lineStart);
+  }
+
+  /**
+   * The generation of a journal's generation line (an {@link #intact} line); throws with the reason
+   * if it does not hold one.
+   */
+  static long generation(byte[] line, int length) {
+    JsonNode root = json(line, length);
+    JsonNode generation = root.get("generation");
+    if (generation == null || !generation.isIntegralNumber() || !generation.canConvertToLong() || generation.asLong() < 0
+        || root.size() != 1) {
+      throw new IllegalArgumentException("expected: {\"generation\": n} with n >= 0");
+    }
+    return generation.asLong();
+  }
+
+  /**
+   * A checked line: {@code out} holds {@value #CRC_CHARS} + 1 placeholder bytes and then JSON; the
+   * checksum of the JSON goes into the placeholder and a newline after it.
+   */
+  static byte[] checked(ByteArrayOutputStream out) {
+    return checked(out, 0);
+  }
+
+  private static byte[] checked(ByteArrayOutputStream out, int lineStart) {
     out.write('\n');
     byte[] line = out.toByteArray();
+    int json = lineStart + CRC_CHARS + 1;
     CRC32 crc = new CRC32();
-    crc.update(line, CRC_CHARS + 1, line.length - CRC_CHARS - 2);
+    crc.update(line, json, line.length - json - 1);
     byte[] hex = HexFormat.of().toHexDigits((int) crc.getValue()).getBytes(StandardCharsets.US_ASCII);
-    System.arraycopy(hex, 0, line, 0, CRC_CHARS);
-    line[CRC_CHARS] = ' ';
+    System.arraycopy(hex, 0, line, lineStart, CRC_CHARS);
+    line[lineStart + CRC_CHARS] = ' ';
     return line;
+  }
+
+  /** Room for the checksum at the start of a checked line; it is filled in once the JSON is known. */
+  static void reserveChecksum(ByteArrayOutputStream out) {
+    out.writeBytes(new byte[CRC_CHARS + 1]);
+  }
+
+  /** The JSON of an {@link #intact} line; throws with the reason if it is no JSON object. */
+  static JsonNode json(byte[] line, int length) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(line, CRC_CHARS + 1, length - CRC_CHARS - 1);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    return root;
   }
 
   /**
@@ -81,12 +145,7 @@ final class JournalCodec {
 
   /** The batch of an {@link #intact} line; throws with the reason if it does not hold one. */
   static Batch parse(byte[] line, int length) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(line, CRC_CHARS + 1, length - CRC_CHARS - 1);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
-    }
+    JsonNode root = json(line, length);
     JsonNode records = root.path("records");
     if (!root.path("received_at_millis").canConvertToLong() || !records.isArray()) {
       throw new IllegalArgumentException("expected: {\"received_at_millis\": n, \"source\": \"...\", \"records\": [...]}");
