@@ -373,6 +373,7 @@ public final class FileSpendLedger implements SpendLedger {
         transfer(source, copied, end, out[0]);
         copied = end;
       }
+      out[0].force(true); // the bulk, off the lock; the lock then waits only for the last few lines
       long[] swapped = swap(plan, totalsTmp, journalTmp, source, out, copied, header.length, kept);
       long totalsBytes = Files.size(totalsPath);
       Compacted done = new Compacted(next, plan.foldBefore(), kept.folded, kept.kept, rows.size(), swapped[0],
@@ -516,6 +517,7 @@ public final class FileSpendLedger implements SpendLedger {
   private Filtered filterLines(FileChannel source, long from, long to, LocalDate keepFrom, FileChannel out)
       throws IOException {
     Filtered f = new Filtered();
+    long keepFromDay = keepFrom.toEpochDay();
     OutputStream sink = new BufferedOutputStream(Channels.newOutputStream(out), 1024 * 1024); // not closed: that would close out
     LineReader lines = new LineReader(LineReader.region(source, from, to), from);
     while (lines.next()) {
@@ -527,24 +529,29 @@ public final class FileSpendLedger implements SpendLedger {
             + " it was written or replayed); the disk may be failing. Compaction stopped; the next start will refuse"
             + " the journal if it stays damaged");
       }
-      JournalCodec.Batch batch = JournalCodec.parse(lines.buf, lines.length);
-      List<Spend> keep = keptFrom(batch.records(), keepFrom);
-      f.folded += batch.records().size() - keep.size();
-      f.kept += keep.size();
-      if (keep.isEmpty()) {
+      long[] times = JournalCodec.recordTimes(lines.buf, lines.length);
+      int staying = 0;
+      for (long at : times) {
+        if (epochDay(at) >= keepFromDay) {
+          staying++;
+        }
+      }
+      f.folded += times.length - staying;
+      f.kept += staying;
+      if (staying == 0) {
         continue;
       }
-      long length;
-      if (keep.size() == batch.records().size()) {
+      if (staying == times.length) {
         sink.write(lines.buf, 0, lines.length);
         sink.write('\n');
-        length = lines.end - lines.start;
-      } else {
-        byte[] line = JournalCodec.line(batch.receivedAtMillis(), batch.source(), keep);
-        sink.write(line);
-        length = line.length;
+        addBytes(f.bytesByDay, times, lines.end - lines.start);
+        continue;
       }
-      addBytes(f.bytesByDay, keep, length);
+      JournalCodec.Batch batch = JournalCodec.parse(lines.buf, lines.length);
+      List<Spend> keep = keptFrom(batch.records(), keepFrom);
+      byte[] line = JournalCodec.line(batch.receivedAtMillis(), batch.source(), keep);
+      sink.write(line);
+      addBytes(f.bytesByDay, keep.stream().mapToLong(Spend::atEpochMillis).toArray(), line.length);
     }
     sink.flush();
     return f;
@@ -565,15 +572,34 @@ public final class FileSpendLedger implements SpendLedger {
 
   /** Shares a line's {@code length} among the days of its records. */
   private static void addBytes(Map<LocalDate, Long> bytesByDay, List<Spend> records, long length) {
-    if (records.isEmpty()) {
+    addBytes(bytesByDay, records.stream().mapToLong(Spend::atEpochMillis).toArray(), length);
+  }
+
+  /** Shares a line's {@code length} among the UTC days of its records' times. */
+  private static void addBytes(Map<LocalDate, Long> bytesByDay, long[] times, long length) {
+    if (times.length == 0) {
       return;
     }
-    long each = length / records.size();
-    long rest = length - each * records.size();
-    for (Spend s : records) {
-      bytesByDay.merge(s.day(), each + rest, Long::sum);
+    long each = length / times.length;
+    long rest = length - each * times.length;
+    long day = Long.MIN_VALUE;
+    long bytes = 0;
+    for (long at : times) {
+      long d = epochDay(at);
+      if (d != day && bytes > 0) {
+        bytesByDay.merge(LocalDate.ofEpochDay(day), bytes, Long::sum);
+        bytes = 0;
+      }
+      day = d;
+      bytes += each + rest;
       rest = 0;
     }
+    bytesByDay.merge(LocalDate.ofEpochDay(day), bytes, Long::sum);
+  }
+
+  /** The UTC day of an instant, as {@link Spend#day()} files it. */
+  private static long epochDay(long epochMillis) {
+    return Math.floorDiv(epochMillis, 86_400_000L);
   }
 
   /** Copies {@code [from, to)} of {@code source} to {@code out} at its position. */

