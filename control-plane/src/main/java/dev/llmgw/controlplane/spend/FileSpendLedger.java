@@ -82,7 +82,7 @@ public final class FileSpendLedger implements SpendLedger {
    */
   public record Compaction(int marginDays, long minFoldBytes) {
 
-    /** One day of margin; compact once 64 MiB (about 150,000 records) can be folded. */
+    /** One day of margin; compact once 64 MiB (about 140,000 records) can be folded. */
     public static final Compaction DEFAULT = new Compaction(1, 64L * 1024 * 1024);
 
     public Compaction {
