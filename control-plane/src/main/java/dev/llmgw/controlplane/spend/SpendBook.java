@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * The in-memory side of every ledger: daily totals per (tenant, API key, model), and the ids of
@@ -37,7 +38,8 @@ final class SpendBook {
   private record Group(LocalDate day, String tenant, String apiKeyId, String model) {}
 
   private static final Comparator<String> TEXT = Comparator.nullsFirst(Comparator.naturalOrder());
-  private static final Comparator<SpendRow> ROW_ORDER = Comparator
+  /** The order of query rows: day, tenant, API key, model, each with null (not grouped) first. */
+  static final Comparator<SpendRow> ROW_ORDER = Comparator
       .comparing(SpendRow::day, Comparator.nullsFirst(Comparator.<LocalDate>naturalOrder()))
       .thenComparing(SpendRow::tenant, TEXT)
       .thenComparing(SpendRow::apiKeyId, TEXT)
@@ -62,6 +64,11 @@ final class SpendBook {
 
   int dedupWindowDays() {
     return dedupWindowDays;
+  }
+
+  /** Today by the book's clock: the day the id window is counted back from. */
+  LocalDate today() {
+    return LocalDate.now(clock);
   }
 
   /**
@@ -96,6 +103,54 @@ final class SpendBook {
       add(stored);
     } finally {
       writer.unlock();
+    }
+  }
+
+  /**
+   * Adds totals folded out of a journal earlier (a ledger's totals file): they count in queries but
+   * bring no ids, so they must be older than the id window.
+   */
+  void restore(List<SpendRow> rows) {
+    writer.lock();
+    maps.writeLock().lock();
+    try {
+      for (SpendRow r : rows) {
+        totals.computeIfAbsent(r.day(), d -> new HashMap<>())
+            .merge(new Key(r.tenant(), r.apiKeyId(), r.model()), r.totals(), SpendTotals::plus);
+      }
+    } finally {
+      maps.writeLock().unlock();
+      writer.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code action} between batches: while it runs no batch is being persisted or added, so
+   * whatever a {@link Persist} wrote so far is exactly what the totals hold. Writers wait meanwhile.
+   */
+  <T> T betweenBatches(Supplier<T> action) {
+    writer.lock();
+    try {
+      return action.get();
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  /** Every total of the days before {@code day}, one row per (day, tenant, API key, model), unsorted. */
+  List<SpendRow> rowsBefore(LocalDate day) {
+    maps.readLock().lock();
+    try {
+      List<SpendRow> rows = new ArrayList<>();
+      for (var d : totals.headMap(day, false).entrySet()) {
+        for (var e : d.getValue().entrySet()) {
+          Key k = e.getKey();
+          rows.add(new SpendRow(d.getKey(), k.tenant(), k.apiKeyId(), k.model(), e.getValue()));
+        }
+      }
+      return rows;
+    } finally {
+      maps.readLock().unlock();
     }
   }
 

@@ -4,12 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -158,6 +161,46 @@ public final class DataDirectory implements AutoCloseable {
       closeable.close();
     } catch (Exception e) {
       log.debug("closing {} failed", closeable, e);
+    }
+  }
+
+  /**
+   * Renames {@code from} to {@code to} in one step, replacing {@code to}: a crash leaves one or the
+   * other, never a mix. Fails on a file system that cannot (network file systems are not supported).
+   */
+  public static void moveAtomically(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("the file system of " + to.getParent() + " cannot rename atomically "
+          + "(expected: a local POSIX file system)", e);
+    }
+  }
+
+  /**
+   * Makes the renames in {@code dir} durable (fsync of the directory), so that a file renamed after
+   * it cannot reach the disk before one renamed before it. An interrupt, which closes the channel
+   * but is no I/O error, is retried once without the flag; the flag is restored afterwards. Some
+   * platforms cannot open a directory at all; callers find that out once and decide.
+   */
+  public static void forceDirectory(Path dir) throws IOException {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+          d.force(true);
+          return;
+        } catch (ClosedByInterruptException e) {
+          if (interrupted) {
+            throw e;
+          }
+          interrupted = Thread.interrupted();
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

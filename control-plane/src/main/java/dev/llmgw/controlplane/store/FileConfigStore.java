@@ -9,10 +9,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Set;
@@ -323,7 +321,7 @@ public final class FileConfigStore implements ConfigStore {
     try {
       writeFully(fresh, RecordFile.header(RecordFile.JOURNAL_MAGIC), 0);
       fresh.force(true);
-      move(tmp, journalPath);
+      DataDirectory.moveAtomically(tmp, journalPath);
     } catch (IOException | RuntimeException e) {
       closeQuietly(fresh);
       Files.deleteIfExists(tmp);
@@ -358,21 +356,12 @@ public final class FileConfigStore implements ConfigStore {
       throw e;
     }
     try {
-      move(tmp, target);
+      DataDirectory.moveAtomically(tmp, target);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);
       throw e;
     }
     forceDirectory();
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("the file system of " + to.getParent() + " cannot rename atomically "
-          + "(expected: a local POSIX file system)", e);
-    }
   }
 
   /**
@@ -381,26 +370,8 @@ public final class FileConfigStore implements ConfigStore {
    * and tolerated. Where it works, a failure later aborts the compaction.
    */
   private void forceDirectory() throws IOException {
-    if (!directorySync) {
-      return;
-    }
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-          d.force(true);
-          return;
-        } catch (ClosedByInterruptException e) {
-          if (interrupted) {
-            throw e;
-          }
-          interrupted = Thread.interrupted(); // Retry once without the flag; restore it after.
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+    if (directorySync) {
+      DataDirectory.forceDirectory(dir);
     }
   }
 

@@ -74,9 +74,10 @@ class FileSpendLedgerTest extends SpendLedgerContract {
     ledger.record(batch("a", 3, "0.5"), "ext-proc-2");
 
     List<String> lines = Files.readAllLines(journal());
-    assertThat(lines).hasSize(3).first().isEqualTo("llmgw-spend-journal 1");
-    assertThat(lines.get(1)).matches("[0-9a-f]{8} \\{.*\\}");
-    JsonNode second = new ObjectMapper().readTree(lines.get(2).substring(9));
+    assertThat(lines).hasSize(4).first().isEqualTo("llmgw-spend-journal 2");
+    assertThat(lines.get(1)).as("the generation line").matches("[0-9a-f]{8} \\{\"generation\":0\\}");
+    assertThat(lines.get(2)).matches("[0-9a-f]{8} \\{.*\\}");
+    JsonNode second = new ObjectMapper().readTree(lines.get(3).substring(9));
     assertThat(second.get("source").asText()).isEqualTo("ext-proc-2");
     assertThat(second.get("received_at_millis").asLong()).isEqualTo(SpendFixtures.NOW.toEpochMilli());
     assertThat(second.get("records")).singleElement().satisfies(r -> {
@@ -85,6 +86,18 @@ class FileSpendLedgerTest extends SpendLedgerContract {
       assertThat(r.get("cost_usd").asText()).isEqualTo("0.5");
       assertThat(r.get("api_key_id").asText()).isEqualTo("key-1");
     });
+  }
+
+  @Test
+  void aJournalOfFormatOneFromBeforeCompactionIsReadAsGenerationZero() throws Exception {
+    ledger.close();
+    Files.write(journal(), concat(JournalCodec.HEADER_V1_BYTES,
+        concat(JournalCodec.line(1, "old", batch("a", 2, "0.25")), JournalCodec.line(2, "old", batch("b", 1, "0.5")))));
+
+    assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().costUsd()).isEqualByComparingTo("1");
+    assertThat(ledger.record(batch("a", 3, "0.25"), "new")).isEqualTo(new SpendLedger.Recorded(1, 2));
+    assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().requests()).isEqualTo(4);
+    assertThat(Files.readAllLines(journal()).get(0)).as("appended to as it is").isEqualTo("llmgw-spend-journal 1");
   }
 
   static Stream<Arguments> tornTails() {
@@ -158,11 +171,29 @@ class FileSpendLedgerTest extends SpendLedgerContract {
   @Test
   void aJournalOfAnotherFormatIsRefused() throws Exception {
     ledger.close();
-    Files.writeString(journal(), "llmgw-spend-journal 2\n");
+    Files.writeString(journal(), "llmgw-spend-journal 3\n");
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining("does not start with the line 'llmgw-spend-journal 1'");
+        .hasMessageContaining("does not start with the line 'llmgw-spend-journal 2'")
+        .hasMessageContaining("or of format 1");
+  }
+
+  @Test
+  void aDamagedGenerationLineFailsTheOpen() throws Exception {
+    ledger.record(batch("a", 1, "1"), "test");
+    ledger.close();
+    byte[] data = Files.readAllBytes(journal());
+    int generationDigit = JournalCodec.HEADER_BYTES.length + 9 + "{\"generation\":".length();
+    assertThat((char) data[generationDigit]).isEqualTo('0');
+    data[generationDigit] = '1';
+    Files.write(journal(), data);
+
+    assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
+        .isInstanceOf(SpendLedgerException.class)
+        .hasMessageContaining(journal() + ": the generation line at offset " + JournalCodec.HEADER_BYTES.length
+            + " is incomplete or fails its checksum");
+    assertThat(Files.readAllBytes(journal())).isEqualTo(data);
   }
 
   @Test
