@@ -43,17 +43,21 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -63,6 +67,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * Whole exchanges through the real ext_proc server with the production listeners wired as
@@ -247,14 +253,55 @@ public class ExchangeBenchmark {
 
   /** The gateway: one exchange, Envoy's messages in, ext-proc's answers out. */
   @Benchmark
-  public ProcessingResponse gateway() {
+  public ProcessingResponse gateway(CpuTime cpu) {
+    cpu.ops++;
     return gatewayReplay.run();
   }
 
   /** The same messages answered CONTINUE by a processor that does nothing: transport and replay only. */
   @Benchmark
-  public ProcessingResponse baseline() {
+  public ProcessingResponse baseline(CpuTime cpu) {
+    cpu.ops++;
     return baselineReplay.run();
+  }
+
+  /**
+   * CPU time of the benchmark thread per exchange, printed after each iteration and summed up at the
+   * end: on a direct executor that thread does all of ext-proc's work (GC and the JIT run on their
+   * own threads), so this figure does not move when other processes take the CPU away, as the
+   * wall-clock score does on a shared machine.
+   */
+  @State(Scope.Thread)
+  public static class CpuTime {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    long ops;
+    private long start;
+    private final List<Double> measured = new ArrayList<>();
+
+    @Setup(Level.Iteration)
+    public void start() {
+      ops = 0;
+      start = THREADS.getCurrentThreadCpuTime();
+    }
+
+    @TearDown(Level.Iteration)
+    public void stop(IterationParams iteration) {
+      double perOp = (THREADS.getCurrentThreadCpuTime() - start) / 1e3 / Math.max(1, ops);
+      System.out.printf(" [cpu %.1f us/op]", perOp);
+      if (iteration.getType() == IterationType.MEASUREMENT) {
+        measured.add(perOp);
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void summary() {
+      if (!measured.isEmpty()) {
+        List<Double> sorted = measured.stream().sorted().toList();
+        System.out.printf("%ncpu per exchange over %d measurement iterations: mean %.1f us, min %.1f, max %.1f%n",
+            sorted.size(), sorted.stream().mapToDouble(Double::doubleValue).average().orElse(0), sorted.get(0),
+            sorted.get(sorted.size() - 1));
+      }
+    }
   }
 
   @TearDown
