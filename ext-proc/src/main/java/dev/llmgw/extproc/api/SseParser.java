@@ -17,6 +17,9 @@ import java.util.List;
  */
 public final class SseParser {
 
+  /** Largest chunk copied into the reused buffer; larger ones get their own copy, so the parser never keeps them. */
+  static final int MAX_SCRATCH_BYTES = 64 * 1024;
+
   private final int maxEventBytes;
   private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
   private final StringBuilder data = new StringBuilder();
@@ -27,6 +30,8 @@ public final class SseParser {
   private int eventBytes;
   private ByteArrayOutputStream raw;
   private List<Segment> segments;
+  /** The chunk being fed, copied out of its ByteString in one go; reused for chunks up to {@link #MAX_SCRATCH_BYTES}. */
+  private byte[] scratch = new byte[0];
 
   public SseParser(int maxEventBytes) {
     if (maxEventBytes <= 0) {
@@ -42,21 +47,21 @@ public final class SseParser {
    */
   public List<SseEvent> feed(ByteString chunk) {
     List<SseEvent> out = new ArrayList<>(2);
-    for (int i = 0, n = chunk.size(); i < n; i++) {
-      byte b = chunk.byteAt(i);
-      if (b == '\n' && lastWasCr) {
-        lastWasCr = false;
-        continue;
-      }
-      lastWasCr = b == '\r';
+    byte[] bytes = bytesOf(chunk);
+    int n = chunk.size();
+    int i = 0;
+    while (i < n) {
+      byte b = bytes[i];
       if (b == '\n' || b == '\r') {
-        endLine(out);
+        if (b == '\r' || !lastWasCr) {
+          endLine(out);
+        }
+        lastWasCr = b == '\r';
+        i++;
         continue;
       }
-      if (++eventBytes > maxEventBytes) {
-        throw new SseException("server-sent event larger than " + maxEventBytes + " bytes (expected: events separated by a blank line)");
-      }
-      line.write(b);
+      lastWasCr = false;
+      i = appendLine(bytes, i, n);
     }
     return out;
   }
@@ -84,35 +89,68 @@ public final class SseParser {
     List<Segment> out = new ArrayList<>(2);
     segments = out;
     try {
+      byte[] bytes = bytesOf(chunk);
+      int n = chunk.size();
       int from = 0;
-      for (int i = 0, n = chunk.size(); i < n; i++) {
-        byte b = chunk.byteAt(i);
-        if (b == '\n' && lastWasCr) {
-          lastWasCr = false;
-          continue;
-        }
-        lastWasCr = b == '\r';
+      int i = 0;
+      while (i < n) {
+        byte b = bytes[i];
         if (b == '\n' || b == '\r') {
-          if (line.size() == 0) {
-            // A blank line: everything up to and including it is one segment.
-            raw.writeBytes(chunk.substring(from, i + 1).toByteArray());
-            from = i + 1;
+          if (b == '\r' || !lastWasCr) {
+            if (line.size() == 0) {
+              // A blank line: everything up to and including it is one segment.
+              raw.write(bytes, from, i + 1 - from);
+              from = i + 1;
+            }
+            endLine(null);
           }
-          endLine(null);
+          lastWasCr = b == '\r';
+          i++;
           continue;
         }
-        if (++eventBytes > maxEventBytes) {
-          throw new SseException("server-sent event larger than " + maxEventBytes + " bytes (expected: events separated by a blank line)");
-        }
-        line.write(b);
+        lastWasCr = false;
+        i = appendLine(bytes, i, n);
       }
-      if (from < chunk.size()) {
-        raw.writeBytes(chunk.substring(from).toByteArray());
+      if (from < n) {
+        raw.write(bytes, from, n - from);
       }
       return out;
     } finally {
       segments = null;
     }
+  }
+
+  /** The chunk's bytes in an array, so the loops read them without a call per byte; only the first {@code chunk.size()} count. */
+  private byte[] bytesOf(ByteString chunk) {
+    int n = chunk.size();
+    if (n > MAX_SCRATCH_BYTES) {
+      return chunk.toByteArray();
+    }
+    if (scratch.length < n) {
+      scratch = new byte[Math.min(MAX_SCRATCH_BYTES, Math.max(n, 2 * scratch.length))];
+    }
+    chunk.copyTo(scratch, 0);
+    return scratch;
+  }
+
+  /**
+   * Adds the bytes from {@code start} up to the next line break (or {@code limit}, the end of the
+   * chunk) to the current line in one copy; returns where they end.
+   *
+   * @throws SseException if the event grows beyond {@code maxEventBytes}
+   */
+  private int appendLine(byte[] bytes, int start, int limit) {
+    int end = start;
+    while (end < limit && bytes[end] != '\n' && bytes[end] != '\r') {
+      end++;
+    }
+    int length = end - start;
+    if ((long) eventBytes + length > maxEventBytes) {
+      throw new SseException("server-sent event larger than " + maxEventBytes + " bytes (expected: events separated by a blank line)");
+    }
+    eventBytes += length;
+    line.write(bytes, start, length);
+    return end;
   }
 
   /** Bytes held of an unfinished event (for a stream that ended without a final blank line); resets them. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -89,6 +90,46 @@ class SseParserTest {
     assertThatThrownBy(() -> parser.feed(ByteString.copyFromUtf8("data: 0123456789abcdef\n\n")))
         .isInstanceOf(SseParser.SseException.class)
         .hasMessageContaining("larger than 16 bytes");
+  }
+
+  @Test
+  void theLimitCountsAnEventsBytesAcrossChunksButNotItsLineBreaks() {
+    SseParser parser = new SseParser(16);
+    assertThat(parser.feed(ByteString.copyFromUtf8("data: 01234"))).isEmpty();
+    assertThat(parser.feed(ByteString.copyFromUtf8("56789\r\n\r\n")))
+        .as("16 bytes of fields: at the limit").containsExactly(new SseEvent("", "0123456789", ""));
+    assertThat(parser.feed(ByteString.copyFromUtf8("data: 01234"))).isEmpty();
+    assertThatThrownBy(() -> parser.feed(ByteString.copyFromUtf8("\ndata: 5\n")))
+        .isInstanceOf(SseParser.SseException.class)
+        .hasMessageContaining("larger than 16 bytes");
+  }
+
+  @Test
+  void chunksLargerThanTheReusedBufferAndSmallerOnesAfterThemGiveTheSameEventsAndBytes() {
+    StringBuilder wire = new StringBuilder();
+    for (int i = 0; wire.length() <= 2 * SseParser.MAX_SCRATCH_BYTES; i++) {
+      wire.append("event: e").append(i).append("\r\ndata: ").append("x".repeat(i % 700)).append(i).append("\n\n");
+    }
+    byte[] bytes = wire.toString().getBytes(StandardCharsets.UTF_8);
+    List<SseEvent> expected = parseWhole(ByteString.copyFrom(bytes));
+    assertThat(expected).hasSizeGreaterThan(300);
+    // One chunk over the limit, then chunks that grow the reused buffer, then one that fits it.
+    int[] cuts = {0, SseParser.MAX_SCRATCH_BYTES + 7, SseParser.MAX_SCRATCH_BYTES + 107, SseParser.MAX_SCRATCH_BYTES + 4203,
+        bytes.length - 5, bytes.length};
+    SseParser parser = new SseParser(1 << 16);
+    java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+    List<SseEvent> events = new java.util.ArrayList<>();
+    for (int c = 1; c < cuts.length; c++) {
+      for (SseParser.Segment s : parser.feedSegments(ByteString.copyFrom(bytes, cuts[c - 1], cuts[c] - cuts[c - 1]))) {
+        raw.writeBytes(s.raw());
+        if (s.event() != null) {
+          events.add(s.event());
+        }
+      }
+    }
+    raw.writeBytes(parser.drain());
+    assertThat(events).isEqualTo(expected);
+    assertThat(raw.toByteArray()).isEqualTo(bytes);
   }
 
   private static List<SseEvent> parseWhole(ByteString body) {
