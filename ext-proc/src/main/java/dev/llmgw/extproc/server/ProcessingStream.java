@@ -2,6 +2,7 @@ package dev.llmgw.extproc.server;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.Value;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.LlmApi;
@@ -305,12 +306,14 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       watchResponseBody(body);
     }
     ProcessingResponse.Builder answer = ProcessingResponse.newBuilder();
-    if (replacement == null) {
+    // A chunk the rewriter left exactly as it was goes on without a mutation, so Envoy does not
+    // replace it with a copy of itself (most chunks of a stream whose answer holds no placeholder).
+    if (replacement == null || body.getBody().equals(UnsafeByteOperations.unsafeWrap(replacement))) {
       answer.setResponseBody(BodyResponse.getDefaultInstance());
     } else {
       BodyMutation.Builder mutation = replacement.length == 0
           ? BodyMutation.newBuilder().setClearBody(true)
-          : BodyMutation.newBuilder().setBody(ByteString.copyFrom(replacement));
+          : BodyMutation.newBuilder().setBody(UnsafeByteOperations.unsafeWrap(replacement)); // a fresh array, never written again
       answer.setResponseBody(BodyResponse.newBuilder().setResponse(CommonResponse.newBuilder().setBodyMutation(mutation)));
     }
     if (body.getEndOfStream() && !observers.isEmpty()) {

@@ -16,6 +16,7 @@ import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
 import dev.llmgw.extproc.tokens.TokenCounting;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -204,6 +205,22 @@ class PiiThroughGatewayTest {
       assertThat(provider).as("after event %d", i).startsWith(client);
       assertThat(provider.length() - client.length()).as("held after event %d", i).isLessThan(longest);
     }
+  }
+
+  @Test
+  void onlyTheChunksThatChangeCarryABodyMutation() throws Exception {
+    gateway(null);
+    List<String> pieces = List.of("Hello ", "there, ", "write to <EMAIL_1>", " today.");
+    ExchangeResult r = streamChat(pieces);
+    assertThat(clientText(r)).isEqualTo("Hello there, write to " + EMAIL + " today.");
+
+    List<Boolean> mutated = r.responsesFromProcessor().stream()
+        .filter(ProcessingResponse::hasResponseBody)
+        .map(p -> p.getResponseBody().getResponse().hasBodyMutation())
+        .toList();
+    // Upstream chunks: the role chunk, the four pieces, the finish chunk and [DONE], one event each.
+    // Only the event that held the placeholder changed; the others went on as they came.
+    assertThat(mutated).containsExactly(false, false, false, true, false, false, false);
   }
 
   @Test
