@@ -170,7 +170,6 @@ public final class FileSpendLedger implements SpendLedger {
   private long batches;
   private SpendLedgerException failure;
   private volatile boolean closed;
-  private boolean directorySync = true;
 
   private FileSpendLedger(DataDirectory data, Clock clock, int dedupWindowDays, Compaction compaction, Executor compactor,
       ExecutorService ownedCompactor) {
@@ -420,13 +419,13 @@ public final class FileSpendLedger implements SpendLedger {
     // (the next open finishes the compaction), but this ledger must not go on writing as if nothing
     // happened if the rest fails.
     try {
-      forceDirectory();
+      data.syncRenames();
       hook.reached(Step.TOTALS_RENAMED);
       DataDirectory.moveAtomically(journalTmp, journalPath);
       closeQuietly(journal);
       journal = fresh;
       out[0] = null;
-      forceDirectory();
+      data.syncRenames();
     } catch (IOException | RuntimeException e) {
       failure = new SpendLedgerException("compacting the spend ledger in " + dir + " failed after " + totalsPath
           + " was replaced (" + e + "); refusing writes until a restart, which finishes the compaction", e);
@@ -662,7 +661,7 @@ public final class FileSpendLedger implements SpendLedger {
 
   /** Runs before the ledger is shared, on the opening thread only. */
   private void recover() {
-    probeDirectorySync();
+    data.probeDirectorySync();
     deleteLeftover(dir.resolve(TOTALS_FILE + TMP_SUFFIX));
     deleteLeftover(dir.resolve(JOURNAL_FILE + TMP_SUFFIX));
     long started = System.nanoTime();
@@ -843,7 +842,7 @@ public final class FileSpendLedger implements SpendLedger {
           journalBytes, journal.position());
       journalStart = header.length;
       journalBytes = journal.position();
-      forceDirectory();
+      data.syncRenames();
     } catch (IOException e) {
       throw new SpendLedgerException("cannot finish the compaction that stopped between renaming " + totalsPath
           + " and " + journalPath + ": " + e, e);
@@ -863,7 +862,7 @@ public final class FileSpendLedger implements SpendLedger {
         out.force(true);
       }
       DataDirectory.moveAtomically(tmp, journalPath);
-      forceDirectory();
+      data.syncRenames();
       journal = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
       journalStart = header.length;
       journalBytes = header.length;
@@ -872,26 +871,6 @@ public final class FileSpendLedger implements SpendLedger {
     }
   }
 
-  /**
-   * Makes renames in the directory durable, so the new totals are on disk before the journal they
-   * shorten is replaced. Some platforms cannot open a directory; that is found out once, on open,
-   * and tolerated. Where it works, a failure later fails the compaction.
-   */
-  private void forceDirectory() throws IOException {
-    if (directorySync) {
-      DataDirectory.forceDirectory(dir);
-    }
-  }
-
-  private void probeDirectorySync() {
-    try {
-      forceDirectory();
-    } catch (IOException e) {
-      directorySync = false;
-      log.info("cannot fsync the directory {} on this platform ({}); renames rely on the file system's ordering",
-          dir, e.toString());
-    }
-  }
 
   /**
    * The writing thread was interrupted, which closes a {@link FileChannel} but is no I/O error: cut

@@ -48,6 +48,8 @@ public final class DataDirectory implements AutoCloseable {
   private final FileChannel lockChannel;
   private final FileLock lock;
   private boolean closed;
+  /** Whether this platform can fsync a directory; probed once, on the first {@link #probeDirectorySync}. */
+  private volatile boolean directorySync = true;
 
   private DataDirectory(Path dir, Path key, FileChannel lockChannel, FileLock lock) {
     this.dir = dir;
@@ -178,12 +180,38 @@ public final class DataDirectory implements AutoCloseable {
   }
 
   /**
+   * Finds out once whether this directory can be fsync'd (some platforms cannot open a directory);
+   * where it cannot, {@link #syncRenames} does nothing from then on and the renames rely on the file
+   * system's ordering. Call it on open, before the first rename that needs ordering.
+   */
+  public void probeDirectorySync() {
+    try {
+      forceDirectory(dir);
+    } catch (IOException e) {
+      directorySync = false;
+      log.info("cannot fsync the directory {} on this platform ({}); renames rely on the file system's ordering",
+          dir, e.toString());
+    }
+  }
+
+  /**
+   * Makes the renames in this directory durable, so that a file renamed after them cannot reach the
+   * disk before them; nothing where {@link #probeDirectorySync} found that the platform cannot. Where
+   * it can, a failure is an I/O error for the caller.
+   */
+  public void syncRenames() throws IOException {
+    if (directorySync) {
+      forceDirectory(dir);
+    }
+  }
+
+  /**
    * Makes the renames in {@code dir} durable (fsync of the directory), so that a file renamed after
    * it cannot reach the disk before one renamed before it. An interrupt, which closes the channel
    * but is no I/O error, is retried once without the flag; the flag is restored afterwards. Some
    * platforms cannot open a directory at all; callers find that out once and decide.
    */
-  public static void forceDirectory(Path dir) throws IOException {
+  private static void forceDirectory(Path dir) throws IOException {
     boolean interrupted = false;
     try {
       while (true) {

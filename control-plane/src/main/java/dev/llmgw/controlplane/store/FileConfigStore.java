@@ -72,7 +72,6 @@ public final class FileConfigStore implements ConfigStore {
   private int journalRecords;
   private StoreException failure;
   private boolean closed;
-  private boolean directorySync = true;
 
   private FileConfigStore(DataDirectory data, Compaction compaction) {
     this.data = data;
@@ -210,7 +209,7 @@ public final class FileConfigStore implements ConfigStore {
   }
 
   private void recover() {
-    probeDirectorySync();
+    data.probeDirectorySync();
     deleteLeftover(dir.resolve(SNAPSHOT_FILE + TMP_SUFFIX));
     deleteLeftover(dir.resolve(JOURNAL_FILE + TMP_SUFFIX));
     StoreState recovered = readSnapshot();
@@ -333,7 +332,7 @@ public final class FileConfigStore implements ConfigStore {
     journalBytes = RecordFile.HEADER_BYTES;
     journalRecords = 0;
     try {
-      forceDirectory();
+      data.syncRenames();
     } catch (IOException e) {
       // A record appended now could be lost with the rename; a restart reads whichever journal is there.
       failure = new StoreException("cannot make the new journal " + journalPath + " durable (fsync of " + dir
@@ -361,29 +360,9 @@ public final class FileConfigStore implements ConfigStore {
       Files.deleteIfExists(tmp);
       throw e;
     }
-    forceDirectory();
+    data.syncRenames();
   }
 
-  /**
-   * Makes renames in the directory durable, so the new snapshot is on disk before the journal it
-   * replaces is emptied. Some platforms cannot open a directory; that is found out once, on open,
-   * and tolerated. Where it works, a failure later aborts the compaction.
-   */
-  private void forceDirectory() throws IOException {
-    if (directorySync) {
-      DataDirectory.forceDirectory(dir);
-    }
-  }
-
-  private void probeDirectorySync() {
-    try {
-      forceDirectory();
-    } catch (IOException e) {
-      directorySync = false;
-      log.info("cannot fsync the directory {} on this platform ({}); renames rely on the file system's ordering",
-          dir, e.toString());
-    }
-  }
 
   /**
    * The writing thread was interrupted, which closes a {@link FileChannel} but is no I/O error: cut
