@@ -43,10 +43,11 @@ public final class XdsAuthentication implements ServerInterceptor {
   private final AtomicLong nextLog = new AtomicLong(Long.MIN_VALUE);
   private final AtomicLong refused = new AtomicLong();
 
-  XdsAuthentication(String token) {
+  /** @param source where the token comes from, for the error message */
+  XdsAuthentication(String token, String source) {
     requireNonNull(token, "token");
     if (token.length() < MIN_TOKEN_CHARS || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw new IllegalArgumentException("xds-token: a token of " + token.length() + " characters (expected: at least "
+      throw new IllegalArgumentException(source + ": a token of " + token.length() + " characters (expected: at least "
           + MIN_TOKEN_CHARS + " printable ASCII characters without spaces, e.g. `openssl rand -base64 32`)");
     }
     this.expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
@@ -61,16 +62,7 @@ public final class XdsAuthentication implements ServerInterceptor {
     } catch (IOException e) {
       throw new UncheckedIOException("xds-token-file: cannot read " + file + ": " + e.getMessage(), e);
     }
-    try {
-      return new XdsAuthentication(token);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(e.getMessage().replace("xds-token:", "xds-token-file " + file + ":"), e);
-    }
-  }
-
-  /** Calls refused so far. */
-  public long refused() {
-    return refused.get();
+    return new XdsAuthentication(token, "xds-token-file " + file);
   }
 
   @Override
@@ -82,13 +74,13 @@ public final class XdsAuthentication implements ServerInterceptor {
     if (presented != null && MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
       return next.startCall(call, headers);
     }
-    refused.incrementAndGet();
+    long refusals = refused.incrementAndGet();
     long now = System.currentTimeMillis();
     long at = nextLog.get();
     if (now >= at && nextLog.compareAndSet(at, now + LOG_INTERVAL_MILLIS)) {
       log.warn("refused {} on the xDS port from {}: {} bearer token ({} refused so far; this line at most every {} s)",
           call.getMethodDescriptor().getFullMethodName(), call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
-          presented == null ? "no" : "a wrong", refused.get(), LOG_INTERVAL_MILLIS / 1000);
+          presented == null ? "no" : "a wrong", refusals, LOG_INTERVAL_MILLIS / 1000);
     }
     call.close(Status.UNAUTHENTICATED.withDescription(presented == null
         ? "the xDS port needs 'authorization: Bearer <token>' (the control plane's --xds-token-file)"
