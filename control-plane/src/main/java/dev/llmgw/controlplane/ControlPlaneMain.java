@@ -1,13 +1,19 @@
 package dev.llmgw.controlplane;
 
+import dev.llmgw.controlplane.mockprovider.MockProviderMain;
 import dev.llmgw.controlplane.xds.EnvoyContractCheck;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Entry point: reads settings, starts the control plane, stops it gracefully on SIGTERM. */
+/**
+ * Entry point: reads settings, starts the control plane, stops it gracefully on SIGTERM. With the
+ * first argument {@code mock-provider} it runs the built-in mock LLM provider instead, so the one
+ * jar serves a gateway without provider keys.
+ */
 public final class ControlPlaneMain {
 
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneMain.class);
@@ -15,6 +21,10 @@ public final class ControlPlaneMain {
   private ControlPlaneMain() {}
 
   public static void main(String[] args) throws InterruptedException {
+    if (args.length > 0 && args[0].equals("mock-provider")) {
+      MockProviderMain.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     ControlPlaneConfig config;
     try {
       config = ControlPlaneConfig.fromArgs(args, System.getenv());
