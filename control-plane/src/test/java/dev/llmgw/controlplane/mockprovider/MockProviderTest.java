@@ -2,6 +2,7 @@ package dev.llmgw.controlplane.mockprovider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -442,6 +443,20 @@ class MockProviderTest {
     assertThat(anthropic.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(anthropic.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
     assertThat(JSON.readTree(anthropic.body()).path("type").asText()).isEqualTo("error");
+  }
+
+  @Test
+  void closeStopsAtOnceEvenWithASlowAnswerInFlight() {
+    provider.delay(Duration.ofMinutes(5));
+    CompletableFuture<HttpResponse<String>> slow = http.sendAsync(request("/v1/chat/completions", CHAT),
+        HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(10)).until(() -> provider.received().size() == 1);
+
+    long started = System.nanoTime();
+    provider.close();
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    assertThat(slow).failsWithin(Duration.ofSeconds(10));
   }
 
   @Test
