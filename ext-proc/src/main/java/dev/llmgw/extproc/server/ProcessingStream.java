@@ -289,6 +289,13 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     if (context.api() != null && !headers.getEndOfStream()) {
       rewriter = firstRewriter();
     }
+    if (rewriter != null) {
+      // The rewritten body has another length than the provider's: without content-length Envoy
+      // sends it chunked (HTTP/1.1) or framed (HTTP/2). With it, Envoy resets the downstream
+      // stream when the lengths disagree, and the client gets a 500 instead of the answer.
+      response.setResponseHeaders(HeadersResponse.newBuilder().setResponse(CommonResponse.newBuilder()
+          .setHeaderMutation(HeaderMutation.newBuilder().addRemoveHeaders("content-length"))));
+    }
     if (context.api() != null && !headers.getEndOfStream() && (rewriter != null || wantsResponseBody())) {
       if (eventStream) {
         sse = new SseParser(MAX_SSE_EVENT_BYTES);
