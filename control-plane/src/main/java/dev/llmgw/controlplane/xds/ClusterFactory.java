@@ -81,7 +81,8 @@ public final class ClusterFactory {
                 .setHttpProtocolOptions(io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance()));
     if (provider.credential() != null) {
       // The credential stays out of routes and logs: an upstream filter injects it from an SDS secret.
-      protocol.addHttpFilters(SecretFactory.credentialInjector(provider))
+      protocol.addHttpFilters(SecretFactory.callerCredentialRemover())
+          .addHttpFilters(SecretFactory.credentialInjector(provider))
           .addHttpFilters(HttpFilter.newBuilder()
               .setName(UPSTREAM_CODEC_FILTER)
               .setTypedConfig(Any.pack(UpstreamCodec.getDefaultInstance())));

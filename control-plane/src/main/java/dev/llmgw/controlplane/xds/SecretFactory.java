@@ -5,11 +5,14 @@ import dev.llmgw.controlplane.model.Provider;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.extensions.filters.http.credential_injector.v3.CredentialInjector;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.Mutations;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.http.injected_credentials.generic.v3.Generic;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.GenericSecret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import java.util.List;
 
 /**
  * Provider credentials: an SDS generic secret per provider, and the upstream credential_injector
@@ -30,6 +33,27 @@ public final class SecretFactory {
         .setGenericSecret(GenericSecret.newBuilder()
             .setSecret(DataSource.newBuilder().setInlineString(provider.credential().value())))
         .build();
+  }
+
+  /**
+   * Headers in which LLM APIs carry a caller's key. When the gateway holds the provider's
+   * credential, none of them may reach the provider: the injector overwrites only its own header,
+   * so a caller's {@code authorization} would otherwise still reach a provider keyed by
+   * {@code x-api-key}, and the other way round.
+   */
+  static final List<String> CALLER_CREDENTIAL_HEADERS = List.of("authorization", "x-api-key", "api-key", "x-goog-api-key");
+
+  static final String HEADER_MUTATION_FILTER = "envoy.filters.http.header_mutation";
+
+  /** Upstream filter that removes every {@link #CALLER_CREDENTIAL_HEADERS caller credential} before the injector runs. */
+  static HttpFilter callerCredentialRemover() {
+    Mutations.Builder mutations = Mutations.newBuilder();
+    for (String header : CALLER_CREDENTIAL_HEADERS) {
+      mutations.addRequestMutations(io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
+          .setRemove(header));
+    }
+    HeaderMutation remover = HeaderMutation.newBuilder().setMutations(mutations).build();
+    return HttpFilter.newBuilder().setName(HEADER_MUTATION_FILTER).setTypedConfig(Any.pack(remover)).build();
   }
 
   static HttpFilter credentialInjector(Provider provider) {
