@@ -42,12 +42,24 @@ final class EnvoyProcess implements AutoCloseable {
 
   /** Starts Envoy against the control plane's xDS port and waits until it reports ready. */
   static EnvoyProcess start(EnvoyRuntime runtime, int xdsPort, Path workDir) throws IOException {
+    return start(runtime, xdsPort, null, workDir);
+  }
+
+  /**
+   * Starts Envoy against the control plane's xDS port, sending {@code xdsToken} (when not null) as ADS
+   * initial metadata the way {@code deploy/run-local.sh} does, and waits until it reports ready.
+   */
+  static EnvoyProcess start(EnvoyRuntime runtime, int xdsPort, String xdsToken, Path workDir) throws IOException {
     int adminPort = FreePorts.next();
     int prometheusPort = FreePorts.next();
     String bootstrap = Files.readString(RepoFiles.root().resolve("envoy/envoy.yaml"))
         .replace("port_value: 18000", "port_value: " + xdsPort)
         .replace("port_value: 9901", "port_value: " + adminPort)
         .replace("port_value: 9902", "port_value: " + prometheusPort);
+    if (xdsToken != null) {
+      bootstrap = bootstrap.replaceFirst("(?m)^      # initial_metadata: .*$",
+          "      initial_metadata: [{ key: authorization, value: \"Bearer " + xdsToken + "\" }]");
+    }
     Path config = workDir.resolve("envoy.yaml");
     Files.writeString(config, bootstrap);
     Path log = workDir.resolve("envoy.log");

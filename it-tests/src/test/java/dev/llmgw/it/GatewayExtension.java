@@ -1,0 +1,89 @@
+package dev.llmgw.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * One {@link Gateway} for a test class, started before its first test and stopped after its last.
+ * When a test fails, Envoy's log, its config_dump, both services' logs and every mock's request log
+ * are written to {@code it-tests/target/e2e/<class>/<test>.diagnostics.txt} and printed, so the
+ * report says what happened.
+ */
+final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, TestWatcher {
+
+  private final List<String> providers;
+  private final List<String> extProcArgs;
+  private Gateway gateway;
+
+  private GatewayExtension(List<String> providers, List<String> extProcArgs) {
+    this.providers = List.copyOf(providers);
+    this.extProcArgs = List.copyOf(extProcArgs);
+  }
+
+  /** A gateway with one mock provider per name; the first is the default provider. */
+  static GatewayExtension withProviders(String... names) {
+    return new GatewayExtension(List.of(names), List.of());
+  }
+
+  /** The same gateway with extra ext-proc flags. */
+  GatewayExtension extProcArgs(String... args) {
+    return new GatewayExtension(providers, List.of(args));
+  }
+
+  Gateway get() {
+    if (gateway == null) {
+      throw new IllegalStateException("the gateway is not running (register this extension as a static field)");
+    }
+    return gateway;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws IOException {
+    Path work = workDir(context.getRequiredTestClass().getSimpleName());
+    gateway = Gateway.start(work, providers, extProcArgs);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (gateway != null) {
+      gateway.close();
+      gateway = null;
+    }
+  }
+
+  @Override
+  public void testFailed(ExtensionContext context, Throwable cause) {
+    if (gateway == null) {
+      return;
+    }
+    Path file = gateway.work.resolve(context.getRequiredTestMethod().getName() + ".diagnostics.txt");
+    String diagnostics = gateway.diagnostics();
+    try {
+      Files.writeString(file, diagnostics);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    System.out.println("[E2E DIAGNOSTICS] " + context.getDisplayName() + " failed; full diagnostics in " + file);
+    System.out.println(diagnostics.length() <= 200_000 ? diagnostics
+        : diagnostics.substring(diagnostics.length() - 200_000));
+  }
+
+  private static Path workDir(String name) throws IOException {
+    Path dir = RepoFiles.root().resolve("it-tests/target/e2e").resolve(name);
+    if (Files.exists(dir)) {
+      try (Stream<Path> old = Files.walk(dir)) {
+        old.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    return Files.createDirectories(dir);
+  }
+}
