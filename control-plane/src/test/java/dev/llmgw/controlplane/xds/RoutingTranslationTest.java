@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.clusters.aggregate.v3.ClusterConfig;
 import io.envoyproxy.envoy.extensions.filters.http.credential_injector.v3.CredentialInjector;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
 import io.envoyproxy.envoy.extensions.http.injected_credentials.generic.v3.Generic;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
@@ -97,8 +98,13 @@ class RoutingTranslationTest {
     HttpProtocolOptions options = snapshot.clusters().resources().get("llmgw_provider_azure")
         .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY).unpack(HttpProtocolOptions.class);
     assertThat(options.getHttpFiltersList()).extracting(f -> f.getName())
-        .containsExactly("envoy.filters.http.credential_injector", "envoy.filters.http.upstream_codec");
-    CredentialInjector injector = options.getHttpFilters(0).getTypedConfig().unpack(CredentialInjector.class);
+        .containsExactly("envoy.filters.http.header_mutation", "envoy.filters.http.credential_injector",
+            "envoy.filters.http.upstream_codec");
+    // The caller's keys go first, in every header LLM APIs use, so only the configured one arrives.
+    HeaderMutation remover = options.getHttpFilters(0).getTypedConfig().unpack(HeaderMutation.class);
+    assertThat(remover.getMutations().getRequestMutationsList()).extracting(m -> m.getRemove())
+        .containsExactly("authorization", "x-api-key", "api-key", "x-goog-api-key");
+    CredentialInjector injector = options.getHttpFilters(1).getTypedConfig().unpack(CredentialInjector.class);
     assertThat(injector.getOverwrite()).isTrue();
     Generic generic = injector.getCredential().getTypedConfig().unpack(Generic.class);
     assertThat(generic.getHeader()).isEqualTo("api-key");
