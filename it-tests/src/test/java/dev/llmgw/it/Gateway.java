@@ -98,6 +98,8 @@ final class Gateway implements AutoCloseable {
       envoy = EnvoyProcess.start(EnvoyRuntime.detect().orElseThrow(), xdsPort, xdsToken, work);
       Gateway gateway = new Gateway(work, mocks, listenerPort, xdsPort, restPort, extProcPort, metricsPort, cp, ep, envoy);
       gateway.awaitConfigApplied();
+      // The readiness probe went through to the default provider; tests start from an empty log.
+      mocks.values().forEach(MockProvider::clearReceived);
       return gateway;
     } catch (RuntimeException | IOException e) {
       String logs = "\n--- control plane ---\n" + cp.logText() + "\n--- ext-proc ---\n" + ep.logText()

@@ -54,8 +54,8 @@ final class JavaService implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // Small and quick to start: the tests run three JVMs and Envoy on two cores.
-        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+        // Small heaps and one GC thread: the tests run two of these, Envoy and the test JVM on two cores.
+        "-Xmx512m", "-XX:+UseSerialGC",
         "-jar", jar(module).toString()));
     cmd.addAll(args);
     try {

@@ -2,6 +2,7 @@ package dev.llmgw.controlplane.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Struct;
+import com.google.protobuf.UInt32Value;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.core.v3.Address;
@@ -35,6 +36,15 @@ public final class ListenerFactory {
    */
   static final Map<String, String> ACCESS_LOG_FIELDS = accessLogFields();
 
+  /**
+   * Envoy's buffer per connection, which bounds the request body ext_proc's BUFFERED mode can hold
+   * (a larger one gets Envoy's 413). ext-proc accepts bodies up to 10 MiB ({@code
+   * GatewayPolicy.MAX_REQUEST_BODY_BYTES}); one more MiB here lets a body a little over that reach
+   * ext-proc, whose 413 is in the caller's API shape, and leaves room for retries of the largest
+   * allowed body. Envoy's default (1 MiB) refused bodies well below ext-proc's limit.
+   */
+  static final int REQUEST_BUFFER_LIMIT_BYTES = 11 * 1024 * 1024;
+
   private ListenerFactory() {}
 
   public static Listener ingress(int port, Duration extProcMessageTimeout) {
@@ -50,6 +60,7 @@ public final class ListenerFactory {
         .build();
     return Listener.newBuilder()
         .setName(XdsNames.LISTENER)
+        .setPerConnectionBufferLimitBytes(UInt32Value.of(REQUEST_BUFFER_LIMIT_BYTES))
         .setAddress(Address.newBuilder()
             .setSocketAddress(SocketAddress.newBuilder().setAddress("0.0.0.0").setPortValue(port)))
         .addFilterChains(FilterChain.newBuilder()

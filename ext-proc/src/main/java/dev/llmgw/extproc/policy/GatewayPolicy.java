@@ -55,7 +55,15 @@ public record GatewayPolicy(
         new IdentityHeaders("x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key");
   }
 
-  public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
+  /**
+   * The largest request body any policy may accept, and the default. The other limits on the way
+   * are aligned on it: the control plane gives Envoy's listener a buffer of this plus 1 MiB (so
+   * bodies a little over it still reach ext-proc and get its 413 in the caller's API shape), and
+   * ext-proc's gRPC server takes messages of that size plus framing ({@code ExtProcServer}).
+   */
+  public static final int MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
+
+  public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
   public GatewayPolicy {
     requireNonNull(version, "version");
@@ -75,8 +83,9 @@ public record GatewayPolicy(
     tenantModels = tenantModels.entrySet().stream()
         .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
     routeFailureModes = Map.copyOf(requireNonNull(routeFailureModes, "routeFailureModes"));
-    if (maxRequestBodyBytes <= 0) {
-      throw new IllegalArgumentException("maxRequestBodyBytes: " + maxRequestBodyBytes + " (expected: > 0)");
+    if (maxRequestBodyBytes <= 0 || maxRequestBodyBytes > MAX_REQUEST_BODY_BYTES) {
+      throw new IllegalArgumentException("maxRequestBodyBytes: " + maxRequestBodyBytes
+          + " (expected: > 0 and <= " + MAX_REQUEST_BODY_BYTES + ", the limit Envoy's buffer and ext-proc's gRPC server are sized for)");
     }
   }
 

@@ -25,6 +25,9 @@ public final class ExtProcServer implements AutoCloseable {
   /** Health service name Envoy or Kubernetes can probe in addition to the overall "" status. */
   public static final String HEALTH_SERVICE_NAME = "envoy.service.ext_proc.v3.ExternalProcessor";
 
+  /** Largest ext_proc message accepted: the largest request body a policy allows, plus 1 MiB of headers and framing. */
+  static final int MAX_GRPC_MESSAGE_BYTES = GatewayPolicy.MAX_REQUEST_BODY_BYTES + 1024 * 1024;
+
   private final Server server;
   private final HealthStatusManager health;
   private final Duration shutdownGrace;
@@ -48,6 +51,8 @@ public final class ExtProcServer implements AutoCloseable {
     requireNonNull(shutdownGrace, "shutdownGrace");
     HealthStatusManager health = new HealthStatusManager();
     Server server = builder
+        // A buffered request body arrives as one message; room for the largest a policy allows, plus framing.
+        .maxInboundMessageSize(MAX_GRPC_MESSAGE_BYTES)
         .addService(new ExternalProcessorService(policies, listeners, metrics))
         .addService(health.getHealthService())
         .build();

@@ -69,7 +69,10 @@ class PolicyLoaderTest {
     assertThatThrownBy(() -> PolicyLoader.parse("models: { fast: { provider: '', model: x } }\n", "p"))
         .hasMessageContaining("provider: ''");
     assertThatThrownBy(() -> PolicyLoader.parse("max_request_body_bytes: 0\n", "p"))
-        .hasMessageContaining("maxRequestBodyBytes: 0 (expected: > 0)");
+        .hasMessageContaining("maxRequestBodyBytes: 0 (expected: > 0 and <= 10485760");
+    assertThatThrownBy(() -> PolicyLoader.parse("max_request_body_bytes: 10485761\n", "p"))
+        .as("Envoy's buffer and the gRPC message size are sized for 10 MiB")
+        .hasMessageContaining("maxRequestBodyBytes: 10485761 (expected: > 0 and <= 10485760");
   }
 
   @Test
