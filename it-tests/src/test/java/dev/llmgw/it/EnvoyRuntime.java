@@ -26,7 +26,7 @@ record EnvoyRuntime(Kind kind, String location) {
 
   /** Envoy image the tests run when only Docker is there; pinned in the parent POM. */
   static String image() {
-    return System.getProperty("envoy.image", "envoyproxy/envoy:v1.34.1");
+    return System.getProperty("envoy.image", "envoyproxy/envoy:v1.40.0");
   }
 
   static Optional<EnvoyRuntime> detect() {

@@ -280,6 +280,28 @@ final class Gateway implements AutoCloseable {
     return 0;
   }
 
+  /**
+   * What must hold over a gateway's whole life: Envoy rejected no configuration the control plane
+   * sent (every {@code update_rejected} counter is 0) and logged no use of a deprecated field.
+   */
+  void assertEnvoyAcceptedEverything() {
+    List<String> rejected = new ArrayList<>();
+    for (String line : envoy.admin("/stats?filter=update_rejected").body().split("\n")) {
+      if (line.contains("update_rejected: ") && !line.endsWith(": 0")) {
+        rejected.add(line);
+      }
+    }
+    List<String> deprecated = new ArrayList<>();
+    for (String line : envoy.logText().split("\n")) {
+      if (!line.startsWith("{") && line.toLowerCase(java.util.Locale.ROOT).contains("deprecated")) {
+        deprecated.add(line);
+      }
+    }
+    if (!rejected.isEmpty() || !deprecated.isEmpty()) {
+      throw new AssertionError("Envoy NACKed configuration " + rejected + " or warned of deprecated fields " + deprecated);
+    }
+  }
+
   String extProcMetrics() {
     return EnvoyProcess.get("http://127.0.0.1:" + extProcMetricsPort + "/metrics").body();
   }

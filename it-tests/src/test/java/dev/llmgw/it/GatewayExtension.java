@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * One {@link Gateway} for a test class, started before its first test and stopped after its last.
  * When a test fails, Envoy's log, its config_dump, both services' logs and every mock's request log
  * are written to {@code it-tests/target/e2e/<class>/<test>.diagnostics.txt} and printed, so the
- * report says what happened.
+ * report says what happened. After the last test, the class fails if Envoy rejected any
+ * configuration (NACK) or warned of a deprecated field while it ran.
  */
 final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, TestWatcher {
 
@@ -54,7 +55,12 @@ final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, Tes
 
   @Override
   public void afterAll(ExtensionContext context) {
-    if (gateway != null) {
+    if (gateway == null) {
+      return;
+    }
+    try {
+      gateway.assertEnvoyAcceptedEverything();
+    } finally {
       gateway.close();
       gateway = null;
     }
