@@ -81,8 +81,15 @@ final class EnvoyProcess implements AutoCloseable {
       envoy = new EnvoyProcess(null, c, log, adminPort, prometheusPort);
     }
     try {
+      // Until Envoy binds its admin port the probe is refused: keep polling, unless Envoy exited.
       await("Envoy admin /ready on port " + adminPort).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-          .until(() -> envoy.admin("/ready").statusCode() == 200);
+          .ignoreExceptionsMatching(e -> e instanceof UncheckedIOException)
+          .until(() -> {
+            if (envoy.process != null && !envoy.process.isAlive()) {
+              throw new IllegalStateException("Envoy exited with code " + envoy.process.exitValue());
+            }
+            return envoy.admin("/ready").statusCode() == 200;
+          });
     } catch (RuntimeException e) {
       String output = envoy.logText();
       envoy.close();
