@@ -97,8 +97,9 @@ class RoutingTranslationTest {
     HttpProtocolOptions options = snapshot.clusters().resources().get("llmgw_provider_azure")
         .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY).unpack(HttpProtocolOptions.class);
     assertThat(options.getHttpFiltersList()).extracting(f -> f.getName())
-        .containsExactly("envoy.filters.http.credential_injector", "envoy.filters.http.upstream_codec");
-    CredentialInjector injector = options.getHttpFilters(0).getTypedConfig().unpack(CredentialInjector.class);
+        .containsExactly("envoy.filters.http.header_mutation", "envoy.filters.http.credential_injector",
+            "envoy.filters.http.upstream_codec");
+    CredentialInjector injector = options.getHttpFilters(1).getTypedConfig().unpack(CredentialInjector.class);
     assertThat(injector.getOverwrite()).isTrue();
     Generic generic = injector.getCredential().getTypedConfig().unpack(Generic.class);
     assertThat(generic.getHeader()).isEqualTo("api-key");
