@@ -79,20 +79,30 @@ public final class ConfigService {
   public GatewaySpec spec(StoreState state) {
     List<Provider> providers = new ArrayList<>();
     Map<String, Set<String>> fleets = new HashMap<>();
+    Set<String> failOpen = new TreeSet<>();
     for (StoredDocument d : state.list(KIND_PROVIDERS)) {
       providers.add(providerParser.apply(d.name(), d.body()));
       fleets(d, fleets);
+      failOpen(d, failOpen);
     }
     List<Route> routes = new ArrayList<>();
     for (StoredDocument d : state.list(KIND_ROUTES)) {
       routes.add(routeParser.apply(d.name(), d.body()));
       fleets(d, fleets);
+      failOpen(d, failOpen);
     }
     Set<String> identityHeaders = new TreeSet<>();
     state.get(PolicyDocuments.SETTINGS, PolicyDocuments.IDENTITY_HEADERS)
         .ifPresent(d -> d.body().forEach(h -> identityHeaders.add(h.asText())));
     return new GatewaySpec(base.listenerPort(), base.extProc(), base.extProcMessageTimeout(), providers,
-        base.defaultProvider(), base.trustedCaFile(), routes, fleets, identityHeaders);
+        base.defaultProvider(), base.trustedCaFile(), routes, fleets, identityHeaders, failOpen);
+  }
+
+  /** Adds a provider or route whose {@code failure_mode} is {@code fail_open} (validated when it was written). */
+  private static void failOpen(StoredDocument d, Set<String> into) {
+    if (d.body().path("failure_mode").asText().equals("fail_open")) {
+      into.add(d.name());
+    }
   }
 
   /** The {@code fleets} a provider or route document is restricted to (validated when it was written). */

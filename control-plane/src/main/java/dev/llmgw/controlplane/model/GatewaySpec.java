@@ -24,6 +24,9 @@ import java.util.Set;
  *     restricted to; a name without an entry serves every fleet
  * @param identityHeaders request headers (lower case) that carry the caller's identity to ext-proc
  *     beyond the gateway's own {@code x-llmgw-*} ones; never forwarded to providers
+ * @param failOpen providers and routes whose {@code failure_mode} is {@code fail_open}: when
+ *     ext-proc is down or its stream breaks, Envoy forwards their requests unprocessed instead of
+ *     answering 500; every other one fails closed
  */
 public record GatewaySpec(
     int listenerPort,
@@ -34,7 +37,8 @@ public record GatewaySpec(
     String trustedCaFile,
     List<Route> routes,
     Map<String, Set<String>> fleets,
-    Set<String> identityHeaders) {
+    Set<String> identityHeaders,
+    Set<String> failOpen) {
 
   /** A fleet name: an Envoy {@code node.cluster} value. */
   static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
@@ -106,6 +110,25 @@ public record GatewaySpec(
     }
     fleets = java.util.Collections.unmodifiableMap(copy);
     identityHeaders = Set.copyOf(requireNonNull(identityHeaders, "identityHeaders"));
+    for (String name : requireNonNull(failOpen, "failOpen")) {
+      if (!names.contains(name) && !routeNames.contains(name)) {
+        throw new IllegalArgumentException("failOpen: '" + name + "' (expected: a provider or route name)");
+      }
+    }
+    failOpen = Set.copyOf(failOpen);
+  }
+
+  /** Same spec, every provider and route failing closed. */
+  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
+      String defaultProvider, String trustedCaFile, List<Route> routes, Map<String, Set<String>> fleets,
+      Set<String> identityHeaders) {
+    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, fleets,
+        identityHeaders, Set.of());
+  }
+
+  /** Whether requests routed to this provider or route go on unprocessed when ext-proc fails. */
+  public boolean failsOpen(String providerOrRoute) {
+    return failOpen.contains(providerOrRoute);
   }
 
   /** Same spec, identity only in the gateway's own headers. */
@@ -141,7 +164,7 @@ public record GatewaySpec(
     List<Route> rs = routes.stream().filter(r -> serves(r.name(), fleet)).toList();
     try {
       return new GatewaySpec(listenerPort, extProc, extProcMessageTimeout, ps, defaultProvider, trustedCaFile, rs, Map.of(),
-          identityHeaders);
+          identityHeaders, failOpen.stream().filter(name -> serves(name, fleet)).collect(java.util.stream.Collectors.toSet()));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException((fleet == null ? "Envoys of no fleet" : "fleet '" + fleet + "'") + ": "
           + e.getMessage(), e);

@@ -76,8 +76,9 @@ final class Documents {
   }
 
   /**
-   * Checks a provider's or route's {@code failure_mode}: what ext-proc does with requests to it when
-   * ext-proc itself fails ({@code fail_closed}, the default, answers 502; {@code fail_open} forwards).
+   * Checks a provider's or route's {@code failure_mode}: what happens to requests to it when ext-proc
+   * fails internally or is unreachable ({@code fail_closed}, the default, answers an error;
+   * {@code fail_open} forwards them unprocessed).
    */
   static void failureMode(JsonNode doc) {
     JsonNode mode = doc.get("failure_mode");

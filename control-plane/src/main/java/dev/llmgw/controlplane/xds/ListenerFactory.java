@@ -19,7 +19,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the listener clients call: HTTP connection manager, ext_proc, router, JSON access log. */
+/**
+ * Builds the listener clients call: HTTP connection manager, ext_proc (fail-closed, and the
+ * fail-open instance routes may switch to), router, JSON access log, and Envoy's own errors in the
+ * caller's API shape.
+ */
 public final class ListenerFactory {
 
   /** Keys of ext-proc's dynamic metadata that attribute an exchange and its cost. */
@@ -55,7 +59,9 @@ public final class ListenerFactory {
             .setConfigSource(ClusterFactory.adsConfigSource())
             .setRouteConfigName(XdsNames.ROUTE_CONFIG))
         .addHttpFilters(HttpFilterFactory.extProc(extProcMessageTimeout))
+        .addHttpFilters(HttpFilterFactory.extProcFailOpen(extProcMessageTimeout))
         .addHttpFilters(HttpFilterFactory.router())
+        .setLocalReplyConfig(LocalReplyFactory.apiShaped())
         .addAccessLog(accessLog())
         .build();
     return Listener.newBuilder()

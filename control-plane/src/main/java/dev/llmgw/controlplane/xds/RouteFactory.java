@@ -59,30 +59,44 @@ public final class RouteFactory {
 
   public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
       List<dev.llmgw.controlplane.model.Route> named, java.util.Set<String> identityHeaders) {
+    return routes(providers, defaultProvider, named, identityHeaders, java.util.Set.of());
+  }
+
+  /**
+   * The routes, those of {@code failOpen} providers and routes with the fail-open ext_proc instance
+   * ({@link HttpFilterFactory#failOpenPerRoute()}); the default route fails as the default provider.
+   */
+  public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
+      List<dev.llmgw.controlplane.model.Route> named, java.util.Set<String> identityHeaders,
+      java.util.Set<String> failOpen) {
     VirtualHost.Builder vhost = VirtualHost.newBuilder().setName("llmgw").addDomains("*")
         // Removed when the request is forwarded, after the route was chosen on them.
         .addAllRequestHeadersToRemove(internalHeaders(identityHeaders));
     for (dev.llmgw.controlplane.model.Route r : named) {
-      vhost.addRoutes(Route.newBuilder()
+      vhost.addRoutes(failureMode(Route.newBuilder()
           .setName("route_" + r.name())
           .setMatch(routeMatch(r))
-          .setRoute(action(r)));
+          .setRoute(action(r)), failOpen.contains(r.name())));
     }
     for (Provider p : providers) {
-      vhost.addRoutes(Route.newBuilder()
+      vhost.addRoutes(failureMode(Route.newBuilder()
           .setName("provider_" + p.name())
           .setMatch(headerMatch(p.name()))
-          .setRoute(toCluster(XdsNames.providerCluster(p.name()))));
+          .setRoute(toCluster(XdsNames.providerCluster(p.name()))), failOpen.contains(p.name())));
     }
     Provider fallback = providers.stream()
         .filter(p -> p.name().equals(defaultProvider))
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("defaultProvider: '" + defaultProvider + "' (expected: a listed provider)"));
-    vhost.addRoutes(Route.newBuilder()
+    vhost.addRoutes(failureMode(Route.newBuilder()
         .setName("default")
         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-        .setRoute(toCluster(XdsNames.providerCluster(fallback.name()))));
+        .setRoute(toCluster(XdsNames.providerCluster(fallback.name()))), failOpen.contains(fallback.name())));
     return RouteConfiguration.newBuilder().setName(XdsNames.ROUTE_CONFIG).addVirtualHosts(vhost).build();
+  }
+
+  private static Route.Builder failureMode(Route.Builder route, boolean failOpen) {
+    return failOpen ? route.putAllTypedPerFilterConfig(HttpFilterFactory.failOpenPerRoute()) : route;
   }
 
   /**

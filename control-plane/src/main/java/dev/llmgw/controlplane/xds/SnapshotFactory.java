@@ -42,7 +42,8 @@ public final class SnapshotFactory {
         clusters,
         List.of(EndpointFactory.loadAssignment(XdsNames.EXT_PROC_CLUSTER, spec.extProc())),
         List.of(ListenerFactory.ingress(spec.listenerPort(), spec.extProcMessageTimeout())),
-        List.of(RouteFactory.routes(spec.providers(), spec.defaultProvider(), spec.routes(), spec.identityHeaders())),
+        List.of(RouteFactory.routes(spec.providers(), spec.defaultProvider(), spec.routes(), spec.identityHeaders(),
+            spec.failOpen())),
         secrets,
         version);
   }

@@ -168,6 +168,25 @@ class ConfigApiTest {
   }
 
   @Test
+  void aFailOpenRouteOrProviderRunsTheFailOpenExtProcInEnvoy() throws Exception {
+    HttpResponse<String> route = write("PUT", "/v1/routes/chat?dry_run=true",
+        "{\"targets\":[{\"provider\":\"openai\"}],\"failure_mode\":\"fail_open\"}", Map.of());
+    HttpResponse<String> closed = write("PUT", "/v1/routes/chat?dry_run=true",
+        "{\"targets\":[{\"provider\":\"openai\"}],\"failure_mode\":\"fail_closed\"}", Map.of());
+
+    assertThat(route.statusCode()).isEqualTo(200);
+    JsonNode routes = JSON.readTree(route.body()).at("/resources/routes/0/virtual_hosts/0/routes");
+    List<String> failOpen = new java.util.ArrayList<>();
+    routes.forEach(r -> {
+      if (r.path("typed_per_filter_config").has("llmgw.ext_proc.fail_open")) {
+        failOpen.add(r.path("name").asText());
+      }
+    });
+    assertThat(failOpen).containsExactly("route_chat");
+    assertThat(closed.body()).doesNotContain("\"llmgw.ext_proc.fail_open\": {");
+  }
+
+  @Test
   void routesAreListedWithFilters() throws Exception {
     write("PUT", "/v1/routes/chat", "{\"targets\":[{\"provider\":\"openai\",\"weight\":3},{\"provider\":\"anthropic\",\"weight\":1}]}", Map.of());
     write("PUT", "/v1/routes/embed", "{\"targets\":[{\"provider\":\"openai\"}]}", Map.of());

@@ -118,7 +118,7 @@ class ResourceFactoriesTest {
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsNames.ROUTE_CONFIG);
     assertThat(hcm.getRds().getConfigSource().hasAds()).isTrue();
     assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName)
-        .containsExactly("envoy.filters.http.ext_proc", "envoy.filters.http.router");
+        .containsExactly("envoy.filters.http.ext_proc", "llmgw.ext_proc.fail_open", "envoy.filters.http.router");
     ExternalProcessor extProc = hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class);
     assertThat(extProc.getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo(XdsNames.EXT_PROC_CLUSTER);
     assertThat(extProc.getFailureModeAllow()).isFalse();

@@ -19,6 +19,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
+import io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
@@ -305,6 +306,7 @@ public final class EnvoyTypes {
         StdoutAccessLog.getDescriptor(),
         StderrAccessLog.getDescriptor(),
         HttpGrpcAccessLogConfig.getDescriptor(),
+        ExpressionFilter.getDescriptor(),
         HttpProtocolOptions.getDescriptor(),
         HealthCheck.getDescriptor(),
         OutlierDetection.getDescriptor(),
