@@ -35,6 +35,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -52,6 +53,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -62,34 +64,46 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Keeps ext-proc's Envoy-faithful driver honest: each exchange is played once through a real Envoy
- * (on the control plane's own listener and ext_proc filter config, over ADS) and once through the
- * driver configured with that same filter config, both against the production ext-proc service in
- * this JVM behind a {@link RecordingInterceptor}, and both against a mock provider of their own (so
- * each sees the same sequence of requests and answers the same bytes). The test then requires that
- * ext-proc received the same messages and that the client received the same answer.
+ * (on the control plane's own listener, route and ext_proc filter config, over ADS) and once through
+ * the driver configured with the ext_proc filter config the control plane pushed. Both talk to the same
+ * ext_proc service in this JVM behind a {@link RecordingInterceptor}: the production ext-proc (its
+ * policy, PII and token listeners), or for exchanges that name a script, a {@link ScriptedFront} script
+ * giving answers the production processor never gives. Each run has a mock provider of its own, so
+ * both see the same sequence of requests and number their answers alike.
  *
- * <p>Compared modulo exactly what the driver cannot or deliberately does not know, each listed
- * below and, where it is Envoy behaviour, in the driver's package Javadoc ("Known differences from
- * Envoy 1.40"):
+ * <p>Per exchange it requires the same messages at ext-proc (phase, headers, end_of_stream, bodies,
+ * protocol_config and every other field), the same request at the provider (method, path, headers,
+ * body) and the same answer at the client (status, headers, body bytes, reset or not), and checks
+ * the status through Envoy against the one expected, so both cannot be wrong together unnoticed.
+ *
+ * <p>Compared modulo exactly these, each an entry in the driver's package Javadoc ("Known
+ * differences from Envoy 1.40") unless it is about the harness:
  * <ul>
- *   <li>headers Envoy itself adds or the network makes different: {@link #ENVOY_ADDED};</li>
- *   <li>the chunk boundaries of a STREAMED response body: compared as concatenated bytes with
+ *   <li>headers Envoy adds or the clock makes different: {@link #ENVOY_ADDED};</li>
+ *   <li>the chunk boundaries of a streamed response body: compared as concatenated bytes with
  *       {@code end_of_stream} on the last message only;</li>
- *   <li>the mock provider's clock ({@code "created"} in its answers), which may tick between the
+ *   <li>when the provider's body arrives: an answer with content-length is given to the driver as
+ *       {@code bodyWithHeaders()}, and the scripts for which the order matters answer the response
+ *       headers late, so Envoy has the whole body by then too;</li>
+ *   <li>the router: the driver's upstream removes the headers the pushed route configuration removes;</li>
+ *   <li>harness: the mock provider's clock ({@code "created"} in its answers) may tick between the
  *       two runs.</li>
  * </ul>
+ * Not compared: the dynamic metadata Envoy ends up with (Envoy shows it only in its access log).
  */
 @RequiresEnvoy
 class DriverDifferentialTest {
 
   /**
-   * Headers Envoy adds that the driver cannot know ({@code x-request-id} is random), or that differ
-   * between the runs for reasons outside the gateway ({@code date} is the mock's clock), or that
-   * belong to HTTP/1.1 framing on the client's connection rather than to the header map the
-   * filters see ({@code transfer-encoding}, {@code connection}).
+   * Headers left out of every comparison: what Envoy's connection manager adds to each request
+   * ({@code x-request-id}, random; {@code x-forwarded-proto}) and to each response it sends
+   * ({@code server}); the clock ({@code date}, the mock's or Envoy's on a local reply); and the
+   * HTTP/1.1 framing Envoy's codec picks for a body without content-length ({@code transfer-encoding}).
+   * Plus every {@code x-envoy-*} header (the router's {@code x-envoy-upstream-service-time},
+   * {@code x-envoy-expected-rq-timeout-ms}). Nothing else.
    */
   static final Set<String> ENVOY_ADDED = Set.of(
-      "x-request-id", "x-forwarded-proto", "x-forwarded-for", "date", "server", "transfer-encoding", "connection");
+      "x-request-id", "x-forwarded-proto", "date", "server", "transfer-encoding");
   static final String ENVOY_ADDED_PREFIX = "x-envoy-";
 
   private static final String POLICY = """
@@ -111,6 +125,8 @@ class DriverDifferentialTest {
 
   private static RecordingInterceptor recorder;
   private static ExtProcServer extProc;
+  private static ManagedChannel productionChannel;
+  private static Server front;
   private static ManagedChannel driverChannel;
   private static MockProvider envoyMock;
   private static MockProvider driverMock;
@@ -120,9 +136,9 @@ class DriverDifferentialTest {
   private static int listenerPort;
   private static Set<String> routerRemoves;
 
-  /** One client request, and how the mock provider should answer it. */
+  /** One client request, how the mock provider should answer it, and the status the client gets through Envoy. */
   record Exchange(String name, String method, String path, List<Map.Entry<String, String>> headers, String body,
-      Consumer<MockProvider> provider) {
+      Consumer<MockProvider> provider, int status) {
 
     @Override
     public String toString() {
@@ -133,27 +149,56 @@ class DriverDifferentialTest {
   static Stream<Exchange> exchanges() {
     String json = "application/json";
     return Stream.of(
-        new Exchange("non-LLM passthrough GET", "GET", "/v1/models", List.of(Map.entry("accept", json)), "", p -> { }),
+        new Exchange("non-LLM passthrough GET", "GET", "/v1/models", List.of(Map.entry("accept", json)), "", p -> { },
+            200),
         chat("chat JSON, alias rewritten, answer untouched", "{\"model\":\"fast\",\"messages\":"
-            + "[{\"role\":\"user\",\"content\":\"ping\"}]}", p -> { }),
+            + "[{\"role\":\"user\",\"content\":\"ping\"}]}", p -> { }, 200),
         chat("chat JSON, PII masked, answer restored (upstream sends content-length)", "{\"model\":\"gpt-4o-mini\","
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please\"}]}", p -> { }),
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please\"}]}", p -> { }, 200),
         chat("chat SSE, PII masked, stream restored (upstream chunked, no content-length)", "{\"model\":\"gpt-4o-mini\","
             + "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please, thanks\"}]}",
-            p -> p.sseChunkChars(5)),
+            p -> p.sseChunkChars(5), 200),
         chat("chat SSE, nothing to restore", "{\"model\":\"fast\",\"stream\":true,"
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"tell me a story\"}]}", p -> p.sseChunkChars(6)),
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"tell me a story\"}]}", p -> p.sseChunkChars(6), 200),
         chat("unknown model: immediate 404 after the body", "{\"model\":\"no-such-model\","
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", p -> { }),
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", p -> { }, 404),
         new Exchange("wrong content-type: immediate 415 on headers", "POST", "/v1/chat/completions",
-            List.of(Map.entry("content-type", "text/plain"), Map.entry("content-length", "2")), "hi", p -> { }));
+            List.of(Map.entry("content-type", "text/plain"), Map.entry("content-length", "2")), "hi", p -> { }, 415),
+        scripted("scripted: STREAMED asked on request headers, response body replaced", "streamed-early", 200),
+        scripted("scripted: STREAMED asked on response headers, body replaced, provider's content-length kept",
+            "streamed-keep-length", 500),
+        scripted("scripted: STREAMED asked on response headers, body replaced, content-length removed",
+            "streamed-drop-length", 200),
+        scripted("scripted: BUFFERED asked on response headers, body replaced, provider's content-length kept",
+            "buffered-keep-length", 500),
+        scripted("scripted: header mutations, route cache cleared, metadata, immediate 403 on response headers",
+            "mutations-then-refusal", 403, Map.entry("x-remove-me", "gone"), Map.entry("x-tags", "first"),
+            Map.entry("x-keep", "client")));
   }
 
-  private static Exchange chat(String name, String body, Consumer<MockProvider> provider) {
+  /** Answers the ext_proc streams of the exchanges named by {@link ScriptedFront#SCRIPT_HEADER}. */
+  private static final Map<String, Function<ProcessingRequest, ScriptedFront.Script>> SCRIPTS = Map.of(
+      "streamed-early", ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.REQUEST_HEADERS, "\n", false),
+      "streamed-keep-length", ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.RESPONSE_HEADERS, "\n", false),
+      "streamed-drop-length", ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.RESPONSE_HEADERS, "\n", true),
+      "buffered-keep-length", ScriptedFront.bufferedReplacement("{\"replaced\":true}"),
+      "mutations-then-refusal", ScriptedFront.mutationsThenRefusal());
+
+  @SafeVarargs
+  private static Exchange scripted(String name, String script, int status, Map.Entry<String, String>... extraHeaders) {
+    Exchange chat = chat(name, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}",
+        p -> { }, status);
+    List<Map.Entry<String, String>> headers = new ArrayList<>(chat.headers());
+    headers.add(Map.entry(ScriptedFront.SCRIPT_HEADER, script));
+    headers.addAll(List.of(extraHeaders));
+    return new Exchange(name, chat.method(), chat.path(), headers, chat.body(), chat.provider(), status);
+  }
+
+  private static Exchange chat(String name, String body, Consumer<MockProvider> provider, int status) {
     int length = body.getBytes(StandardCharsets.UTF_8).length;
     return new Exchange(name, "POST", "/v1/chat/completions",
         List.of(Map.entry("content-type", "application/json"), Map.entry("content-length", Integer.toString(length))),
-        body, provider);
+        body, provider, status);
   }
 
   @BeforeAll
@@ -161,18 +206,24 @@ class DriverDifferentialTest {
     recorder = new RecordingInterceptor();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     extProc = ExtProcServer.start(
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).intercept(recorder), Duration.ofSeconds(1),
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(1),
         new PolicyStore(PolicyLoader.parse(POLICY, "DriverDifferentialTest")),
         List.of(PiiProtection.listener(registry, new byte[32]), TokenCounting.listener(registry)),
         new ExtProcMetrics(registry));
-    driverChannel = ManagedChannelBuilder.forAddress("127.0.0.1", extProc.port()).usePlaintext().build();
+    productionChannel = ManagedChannelBuilder.forAddress("127.0.0.1", extProc.port()).usePlaintext().build();
+    front = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new ScriptedFront(productionChannel, SCRIPTS))
+        .intercept(recorder)
+        .build()
+        .start();
+    driverChannel = ManagedChannelBuilder.forAddress("127.0.0.1", front.getPort()).usePlaintext().build();
     envoyMock = MockProvider.start("127.0.0.1", 0, Duration.ZERO);
     driverMock = MockProvider.start("127.0.0.1", 0, Duration.ZERO);
     listenerPort = FreePorts.next();
     ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
         "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1",
         "--listener-port=" + listenerPort,
-        "--ext-proc=127.0.0.1:" + extProc.port(),
+        "--ext-proc=127.0.0.1:" + front.getPort(),
         "--providers=mock=" + envoyMock.baseUrl(),
         "--default-provider=mock",
         "--store=memory",
@@ -234,6 +285,12 @@ class DriverDifferentialTest {
     if (driverChannel != null) {
       driverChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+    if (front != null) {
+      front.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (productionChannel != null) {
+      productionChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
     if (extProc != null) {
       extProc.close();
     }
@@ -276,6 +333,7 @@ class DriverDifferentialTest {
     driverMock.clearReceived();
 
     String context = " (expected: through Envoy; actual: through the driver; driver notes: " + viaDriver.notes() + ")";
+    assertThat(viaEnvoy.status()).as("status through Envoy").isEqualTo(exchange.status());
     assertThat(view(driverStream.requests)).as("what ext-proc received" + context).isEqualTo(view(envoyStream.requests));
     assertThat(upstreamView(driverUpstream)).as("what reached the provider" + context).isEqualTo(upstreamView(envoyUpstream));
     assertThat(clientView(viaDriver.clientResponse())).as("what the client received" + context)
@@ -322,6 +380,11 @@ class DriverDifferentialTest {
     UpstreamResponse.Builder response = UpstreamResponse.builder(answer.status());
     answer.headers().forEach(h -> response.header(h.getKey(), h.getValue()));
     answer.chunks().forEach(c -> response.chunk(ByteString.copyFrom(c)));
+    if (answer.headers().stream().anyMatch(h -> h.getKey().equals("content-length"))) {
+      // The mock writes such an answer at once: it reaches Envoy before ext-proc answers its headers
+      // (the scripts that depend on it make sure by answering late).
+      response.bodyWithHeaders();
+    }
     return response.build();
   }
 

@@ -2,7 +2,6 @@ package dev.llmgw.it;
 
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
-import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -18,15 +17,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Records every {@code ExternalProcessor/Process} stream a gRPC server serves: the messages it
- * received and sent, and when the stream ended. Installed on the production ext-proc server, it
+ * received, and when the stream ended. Installed on the production ext-proc server, it
  * shows what Envoy (or the driver) actually sent, without changing what the processor does.
  */
 final class RecordingInterceptor implements ServerInterceptor {
 
-  /** One {@code Process} stream, as it happened. */
+  /** One {@code Process} stream, as Envoy (or the driver) played it. */
   static final class Recorded {
     final List<ProcessingRequest> requests = new CopyOnWriteArrayList<>();
-    final List<ProcessingResponse> responses = new CopyOnWriteArrayList<>();
     private final CountDownLatch ended = new CountDownLatch(1);
 
     /** Waits until the stream ended (closed by the server, completed or cancelled by the client). */
@@ -53,12 +51,6 @@ final class RecordingInterceptor implements ServerInterceptor {
     Recorded stream = new Recorded();
     streams.add(stream);
     ServerCall<Q, R> recording = new SimpleForwardingServerCall<>(call) {
-      @Override
-      public void sendMessage(R message) {
-        stream.responses.add((ProcessingResponse) message);
-        super.sendMessage(message);
-      }
-
       @Override
       public void close(Status status, Metadata trailers) {
         super.close(status, trailers);
