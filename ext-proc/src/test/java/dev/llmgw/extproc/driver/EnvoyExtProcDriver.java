@@ -50,7 +50,9 @@ import java.time.Duration;
  * {@code allowed_override_modes}, immediate responses (also {@code disable_immediate_response}),
  * {@code message_timeout} and {@code override_message_timeout}/{@code max_message_timeout}, processor
  * close and error with {@code failure_mode_allow}, the buffer limit (413 request / 500 response),
- * {@code forward_rules}, {@code grpc_service.initial_metadata}. See the package Javadoc for sources.
+ * {@code forward_rules}, {@code grpc_service.initial_metadata}, a response whose whole body arrives
+ * before the processor answered its headers ({@link UpstreamResponse.Builder#bodyWithHeaders()}). See
+ * the package Javadoc for sources and for the known differences from Envoy 1.40.
  *
  * <h2>Not modelled</h2>
  * Chunks arriving while an earlier reply is outstanding (a fast client; Envoy then coalesces them),

@@ -142,6 +142,84 @@ class EnvoyExtProcDriverModesTest {
     }
   }
 
+  /**
+   * ext-proc's answer to a JSON response it will rewrite: STREAMED through {@code mode_override} on the
+   * response headers reply, the headers reply removing content-length or not, the body replaced.
+   */
+  private static ScriptedProcessor streamedOnResponseHeadersThenReplaced(boolean removeContentLength) {
+    return ScriptedProcessor.of((request, replies) -> {
+      if (request.hasResponseHeaders()) {
+        CommonResponse common = removeContentLength
+            ? ProcessorReplies.mutating(ProcessorReplies.removing("content-length")) : CommonResponse.getDefaultInstance();
+        replies.send(ProcessorReplies.responseHeaders(common).toBuilder()
+            .setModeOverride(mode().setResponseBodyMode(BodySendMode.STREAMED)).build());
+      } else if (request.hasResponseBody()) {
+        replies.send(ProcessorReplies.responseBody(CommonResponse.newBuilder()
+            .setBodyMutation(ProcessorReplies.replaceBody(bodyOf(request) + "!")).build()));
+      } else {
+        replies.send(ProcessorReplies.continueFor(request));
+      }
+    });
+  }
+
+  private static final UpstreamResponse JSON_AT_ONCE = UpstreamResponse.builder(200)
+      .header("content-type", "application/json")
+      .header("content-length", "10")
+      .chunks("{\"a\":", "\"bc\"}")
+      .bodyWithHeaders()
+      .build();
+
+  @Test
+  void bodyArrivingWithTheHeadersIsSentWholeWhileTheHeadersWaitAndMustMatchContentLength() throws Exception {
+    // Envoy 1.40, seen by it-tests' DriverDifferentialTest: a replaced body with the provider's
+    // content-length still on the held headers is refused with a 500, even in STREAMED mode.
+    try (InProcessExtProc grpc = InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(false))) {
+      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
+          .filterConfig(GatewayFilterConfig.EXT_PROC)
+          .build()
+          .exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), Upstream.returning(JSON_AT_ONCE));
+
+      assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY);
+      assertThat(result.sent(RESPONSE_BODY)).extracting(DriverTestSupport::bodyOf).containsExactly("{\"a\":\"bc\"}");
+      assertThat(result.sent(RESPONSE_BODY)).extracting(DriverTestSupport::endOfStreamOf).containsExactly(true);
+      assertThat(result.clientResponse().status()).isEqualTo(500);
+      assertThat(result.localReply()).map(LocalReply::details)
+          .contains("mismatch_between_content_length_and_the_length_of_the_mutated_body");
+    }
+  }
+
+  @Test
+  void bodyArrivingWithTheHeadersIsReplacedWhenTheHeadersReplyRemovedContentLength() throws Exception {
+    try (InProcessExtProc grpc = InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(true))) {
+      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
+          .filterConfig(GatewayFilterConfig.EXT_PROC)
+          .build()
+          .exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), Upstream.returning(JSON_AT_ONCE));
+
+      assertThat(result.localReply()).isEmpty();
+      assertThat(result.clientResponse().status()).isEqualTo(200);
+      assertThat(result.clientResponse().bodyUtf8()).isEqualTo("{\"a\":\"bc\"}!");
+      assertThat(result.clientResponse().headers().contains("content-length")).isFalse();
+    }
+  }
+
+  @Test
+  void bodyArrivingAfterTheHeadersReplyGoesOutUncheckedInStreamedMode() throws Exception {
+    // The other side of the race: the headers already left with content-length, nothing checks the body.
+    try (InProcessExtProc grpc = InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(false))) {
+      UpstreamResponse later = UpstreamResponse.builder(200).header("content-type", "application/json")
+          .header("content-length", "10").chunks("{\"a\":\"bc\"}").build();
+      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
+          .filterConfig(GatewayFilterConfig.EXT_PROC)
+          .build()
+          .exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), Upstream.returning(later));
+
+      assertThat(result.clientResponse().status()).isEqualTo(200);
+      assertThat(result.clientResponse().headers().get("content-length")).contains("10");
+      assertThat(result.clientResponse().bodyUtf8()).isEqualTo("{\"a\":\"bc\"}!");
+    }
+  }
+
   @Test
   void streamedModeReleasesEachProcessedChunkRightAfterItArrives() throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(upperCasingBodies())) {

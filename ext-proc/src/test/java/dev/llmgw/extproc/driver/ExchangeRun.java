@@ -122,14 +122,15 @@ final class ExchangeRun {
       note("request_attributes/response_attributes are not evaluated by the driver; attributes stay empty");
     }
     try {
-      runDirection(request, downstream.headers(), downstream.chunks(), downstream.trailers());
+      runDirection(request, downstream.headers(), downstream.chunks(), downstream.trailers(), false);
       if (!terminated()) {
         upstreamCalled = true;
         UpstreamResponse upstreamResponse = upstream.respond(upstreamRequest());
         if (upstreamResponse == null) {
           throw new IllegalStateException("upstream returned null (expected: an UpstreamResponse)");
         }
-        runDirection(response, upstreamResponse.headers(), upstreamResponse.chunks(), upstreamResponse.trailers());
+        runDirection(response, upstreamResponse.headers(), upstreamResponse.chunks(), upstreamResponse.trailers(),
+            upstreamResponse.bodyWithHeaders());
       }
     } finally {
       // Filter::onDestroy: processing is over; observability mode defers the close, otherwise close + reset.
@@ -153,31 +154,43 @@ final class ExchangeRun {
   /**
    * Delivers one direction to the filter: headers, then each body chunk, then trailers, each only
    * after the filter has nothing outstanding (or, in FULL_DUPLEX_STREAMED, after the settle time).
+   * With {@code atOnce}, everything is delivered before any reply is handled, as when the whole
+   * message is in one network read.
    */
   private void runDirection(
-      DirectionState s, Headers headers, List<ByteString> chunks, Optional<Headers> trailers) {
+      DirectionState s, Headers headers, List<ByteString> chunks, Optional<Headers> trailers, boolean atOnce) {
     s.headers = MutableHeaders.copyOf(headers);
     drainPending();
     if (terminated()) {
       return;
     }
     onHeaders(s, chunks.isEmpty() && trailers.isEmpty());
-    quiesce(s);
+    if (!atOnce) {
+      quiesce(s);
+    }
     for (int i = 0; i < chunks.size(); i++) {
-      drainPending();
+      if (!atOnce) {
+        drainPending();
+      }
       if (terminated()) {
         return;
       }
       s.sourceIndex = i;
       onData(s, chunks.get(i), i == chunks.size() - 1 && trailers.isEmpty());
-      quiesce(s);
+      if (!atOnce) {
+        quiesce(s);
+      }
     }
     if (trailers.isPresent()) {
-      drainPending();
+      if (!atOnce) {
+        drainPending();
+      }
       if (terminated()) {
         return;
       }
       onTrailers(s, trailers.get());
+      quiesce(s);
+    } else if (atOnce) {
       quiesce(s);
     }
     awaitIdle(s);

@@ -12,8 +12,16 @@ import java.util.Optional;
  * What the simulated upstream answers: headers with {@code :status}, the body in the chunks it is
  * sent in (one {@code encodeData} call each — an SSE stream is one chunk per event or per network
  * read), and optional trailers.
+ *
+ * @param bodyWithHeaders true when the whole body (and trailers) reached Envoy together with the
+ *     headers, before the processor answered the response headers — what a small answer written at
+ *     once usually does (a JSON answer with {@code content-length}). Envoy then holds the body, and
+ *     once the headers reply asks for it, sends it as one BUFFERED body message whatever the body mode,
+ *     with the headers still held: a body mutation must then match {@code content-length} or the
+ *     client gets a 500. False (the default): each chunk arrives after the previous phase was answered.
  */
-public record UpstreamResponse(Headers headers, List<ByteString> chunks, Optional<Headers> trailers) {
+public record UpstreamResponse(
+    Headers headers, List<ByteString> chunks, Optional<Headers> trailers, boolean bodyWithHeaders) {
 
   public UpstreamResponse {
     requireNonNull(headers, "headers");
@@ -42,6 +50,7 @@ public record UpstreamResponse(Headers headers, List<ByteString> chunks, Optiona
     private final Headers.Builder headers = Headers.builder();
     private final List<ByteString> chunks = new ArrayList<>();
     private Headers.Builder trailers;
+    private boolean bodyWithHeaders;
 
     private Builder(int status) {
       headers.add(":status", Integer.toString(status));
@@ -76,9 +85,15 @@ public record UpstreamResponse(Headers headers, List<ByteString> chunks, Optiona
       return this;
     }
 
+    /** The whole response reaches Envoy at once, before the processor answers its headers. */
+    public Builder bodyWithHeaders() {
+      this.bodyWithHeaders = true;
+      return this;
+    }
+
     public UpstreamResponse build() {
       return new UpstreamResponse(
-          headers.build(), chunks, Optional.ofNullable(trailers).map(Headers.Builder::build));
+          headers.build(), chunks, Optional.ofNullable(trailers).map(Headers.Builder::build), bodyWithHeaders);
     }
   }
 }
