@@ -123,9 +123,13 @@ class RedisSharedBudgetTest {
     });
 
     long spent = spentPerThread.stream().mapToLong(Long::longValue).sum();
-    assertThat(spent).as("enough was spent to cross every threshold").isGreaterThanOrEqualTo(5_000_000);
+    // Admission stops once what is left is below the next estimate, so whether the spend reaches the
+    // whole $5 depends on how the threads interleave: each threshold the spend crossed fires once,
+    // on one replica, and one it did not cross never fires.
+    assertThat(spent).as("enough was spent to cross the 90 %% threshold").isGreaterThanOrEqualTo(4_500_000);
     for (String threshold : List.of("0.5", "0.8", "0.9", "1")) {
-      assertThat(alerts(registryA, threshold) + alerts(registryB, threshold)).as("alerts at %s", threshold).isEqualTo(1);
+      long crossed = spent >= new BigDecimal(threshold).multiply(BigDecimal.valueOf(5_000_000)).longValue() ? 1 : 0;
+      assertThat(alerts(registryA, threshold) + alerts(registryB, threshold)).as("alerts at %s", threshold).isEqualTo(crossed);
     }
     try (Jedis jedis = redis.server().connection()) {
       String key = RedisLimitStore.DEFAULT_PREFIX + "budget:tenant:daily:2026-03-14:acme";
