@@ -336,8 +336,23 @@ class DriverDifferentialTest {
     assertThat(viaEnvoy.status()).as("status through Envoy").isEqualTo(exchange.status());
     assertThat(view(driverStream.requests)).as("what ext-proc received" + context).isEqualTo(view(envoyStream.requests));
     assertThat(upstreamView(driverUpstream)).as("what reached the provider" + context).isEqualTo(upstreamView(envoyUpstream));
+    if (renderedByLocalReplyMapper(viaEnvoy)) {
+      // The listener's local_reply_config rewrote Envoy's own reply into the API's error shape; the
+      // driver does not model those mappers (package-info: known differences), so only the status
+      // and the way the stream ended must agree.
+      assertThat(viaDriver.clientResponse().status() + " reset=" + viaDriver.clientResponse().reset())
+          .as("what the client received, before Envoy's local reply mapper" + context)
+          .isEqualTo(viaEnvoy.status() + " reset=" + viaEnvoy.reset());
+      return;
+    }
     assertThat(clientView(viaDriver.clientResponse())).as("what the client received" + context)
         .isEqualTo(clientView(viaEnvoy));
+  }
+
+  /** Whether Envoy's answer is one of its own replies that the listener's mappers put into an API shape. */
+  private static boolean renderedByLocalReplyMapper(RawHttp.Response response) {
+    return response.headers().stream()
+        .anyMatch(h -> h.getKey().equals("x-llmgw-error") && h.getValue().equals("gateway_error"));
   }
 
   private static String authority() {

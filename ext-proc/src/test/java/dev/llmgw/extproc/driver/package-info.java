@@ -54,6 +54,11 @@
  *       response is built with {@link dev.llmgw.extproc.driver.UpstreamResponse.Builder#bodyWithHeaders()};
  *       it does not pick one order at random. A processor that replaces a body must remove
  *       content-length in its headers reply to be right in both orders.</li>
+ *   <li><b>Envoy's local reply mappers.</b> The control plane's listener has {@code local_reply_config}
+ *       mappers that render Envoy's own replies (ext_proc failures, upstream errors, a rejected body
+ *       mutation, an immediate response without {@code x-llmgw-error}) in the caller's API error shape
+ *       with {@code x-llmgw-error: gateway_error}. The driver answers those replies as Envoy does before
+ *       the mappers run: same status, its own plain body. Compare only status and reset there.</li>
  *   <li><b>Headers Envoy adds.</b> {@code x-request-id} and {@code x-forwarded-proto} on requests,
  *       {@code server} on responses (and {@code date} on local replies), {@code x-envoy-*} from the
  *       router, and {@code transfer-encoding} when Envoy's HTTP/1.1 codec frames a body without
