@@ -248,8 +248,9 @@ final class Gateway implements AutoCloseable {
         return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       } catch (IOException e) {
         // The JDK client can pick a pooled connection Envoy is closing at that moment (after a local
-        // reply to an unread request body, Envoy closes the connection); the request never reached
-        // Envoy, so it is sent once more on a new connection. Any other failure is the test's.
+        // reply to an unread request body, Envoy closes the connection) and gets no answer at all;
+        // Envoy answers every request it reads, so this one is sent once more on a new connection.
+        // Any other failure is the test's.
         if (!String.valueOf(e.getMessage()).contains("header parser received no bytes")) {
           throw e;
         }
