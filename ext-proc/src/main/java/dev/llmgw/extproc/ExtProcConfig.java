@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Startup settings for the ext-proc service. Each comes from a {@code --flag=value} argument, else
@@ -26,8 +28,9 @@ import java.util.Map;
  * @param controlPlaneTokenFile file holding the bearer token the control plane's xDS port requires
  *     (its {@code --xds-token-file}), or null when it requires none
  */
-public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Duration policyReload, Duration shutdownGrace,
-    String controlPlane, Path piiHashKeyFile, String limitsStore, Path spendSpoolDir, Path controlPlaneTokenFile) {
+public record ExtProcConfig(int grpcPort, int metricsPort, @Nullable Path policyFile, Duration policyReload, Duration shutdownGrace,
+    String controlPlane, @Nullable Path piiHashKeyFile, String limitsStore, Path spendSpoolDir,
+    @Nullable Path controlPlaneTokenFile) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
   private static final Map<String, String> DEFAULTS = Map.of(
@@ -73,22 +76,31 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
       }
       values.put(name, arg.substring(eq + 1).trim());
     }
-    String policy = values.get("policy-file");
     return new ExtProcConfig(
         integer(values, "grpc-port"),
         integer(values, "metrics-port"),
-        policy.isEmpty() ? null : Path.of(policy),
+        optionalPath(values, "policy-file"),
         Duration.ofSeconds(integer(values, "policy-reload-seconds")),
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
-        values.get("control-plane"),
-        values.get("pii-hash-key-file").isEmpty() ? null : Path.of(values.get("pii-hash-key-file")),
-        values.get("limits-store"),
-        Path.of(values.get("spend-spool-dir")),
-        values.get("control-plane-token-file").isEmpty() ? null : Path.of(values.get("control-plane-token-file")));
+        value(values, "control-plane"),
+        optionalPath(values, "pii-hash-key-file"),
+        value(values, "limits-store"),
+        Path.of(value(values, "spend-spool-dir")),
+        optionalPath(values, "control-plane-token-file"));
+  }
+
+  /** A flag's value; every flag has a default, so {@code values} holds every name. */
+  private static String value(Map<String, String> values, String name) {
+    return Objects.requireNonNull(values.get(name), name);
+  }
+
+  private static @Nullable Path optionalPath(Map<String, String> values, String name) {
+    String raw = value(values, name);
+    return raw.isEmpty() ? null : Path.of(raw);
   }
 
   /** {@code host:port} of a {@code redis://host:port} store, or null when {@code store} is not one. */
-  static java.net.InetSocketAddress redisAddress(String store) {
+  static java.net.@Nullable InetSocketAddress redisAddress(String store) {
     if (!store.startsWith("redis://")) {
       return null;
     }
@@ -106,7 +118,7 @@ public record ExtProcConfig(int grpcPort, int metricsPort, Path policyFile, Dura
   }
 
   private static int integer(Map<String, String> values, String name) {
-    String raw = values.get(name);
+    String raw = value(values, name);
     try {
       return Integer.parseInt(raw);
     } catch (NumberFormatException e) {

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,7 +129,7 @@ public final class ExtProcMain {
   }
 
   /** The PII hash key from the configured file, or null (a random key, logged) when there is none. */
-  private static byte[] piiHashKey(ExtProcConfig config) throws java.io.IOException {
+  private static byte @Nullable [] piiHashKey(ExtProcConfig config) throws java.io.IOException {
     if (config.piiHashKeyFile() == null) {
       log.info("no --pii-hash-key-file: the PII 'hash' action uses a random key, so hashes change on restart");
       return null;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An error the gateway answers itself, rendered in the error shape of the API the client called,
@@ -21,7 +22,7 @@ import java.io.UncheckedIOException;
  * @param code a stable machine-readable code (OpenAI's {@code code}), or null
  * @param message what was wrong and what was expected; never contains secrets or user content
  */
-public record ApiError(int status, Kind kind, String param, String code, String message) {
+public record ApiError(int status, Kind kind, @Nullable String param, @Nullable String code, String message) {
 
   /** Error categories with their OpenAI and Anthropic type names. */
   public enum Kind {

@@ -1,6 +1,7 @@
 package dev.llmgw.extproc.api;
 
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /** The LLM API shapes the gateway understands; anything else passes through untouched. */
 public enum LlmApi {
@@ -34,7 +35,7 @@ public enum LlmApi {
    * the query string is ignored and a trailing slash is tolerated. Sub-resources such as
    * {@code /v1/responses/{id}} are not LLM calls and pass through.
    */
-  public static Optional<LlmApi> detect(String method, String rawPath) {
+  public static Optional<LlmApi> detect(@Nullable String method, @Nullable String rawPath) {
     if (!"POST".equals(method) || rawPath == null) {
       return Optional.empty();
     }

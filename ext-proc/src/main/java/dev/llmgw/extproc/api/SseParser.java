@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Incremental parser for {@code text/event-stream} bodies that arrive in arbitrary chunks.
@@ -28,8 +29,8 @@ public final class SseParser {
   private boolean hasData;
   private boolean lastWasCr;
   private int eventBytes;
-  private ByteArrayOutputStream raw;
-  private List<Segment> segments;
+  private @Nullable ByteArrayOutputStream raw;
+  private @Nullable List<Segment> segments;
   /** The chunk being fed, copied out of its ByteString in one go; reused for chunks up to {@link #MAX_SCRATCH_BYTES}. */
   private byte[] scratch = new byte[0];
 
@@ -74,7 +75,7 @@ public final class SseParser {
    * @param event the event, or null when the bytes dispatched none
    * @param raw the bytes, from the end of the previous segment through this one's blank line
    */
-  public record Segment(SseEvent event, byte[] raw) {}
+  public record Segment(@Nullable SseEvent event, byte[] raw) {}
 
   /**
    * Like {@link #feed} but also keeps each event's bytes, for callers that forward the stream and
@@ -168,13 +169,15 @@ public final class SseParser {
     return line.size() > 0 || hasData || !event.isEmpty();
   }
 
-  private void endLine(List<SseEvent> out) {
+  private void endLine(@Nullable List<SseEvent> out) {
     if (line.size() == 0) {
       SseEvent dispatched = hasData ? new SseEvent(event, data.toString(), id) : null;
-      if (segments != null) {
+      List<Segment> segments = this.segments;
+      ByteArrayOutputStream raw = this.raw;
+      if (segments != null && raw != null) { // feedSegments sets both
         segments.add(new Segment(dispatched, raw.toByteArray()));
         raw.reset();
-      } else if (dispatched != null) {
+      } else if (dispatched != null && out != null) { // feed passes its list
         out.add(dispatched);
       }
       data.setLength(0);

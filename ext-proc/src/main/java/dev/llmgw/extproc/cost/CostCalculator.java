@@ -6,6 +6,7 @@ import dev.llmgw.extproc.tokens.ProviderUsage;
 import dev.llmgw.extproc.tokens.TokenReport;
 import java.math.BigDecimal;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Prices exchanges from their {@link TokenReport}: the provider's usage when it reported one, the
@@ -62,7 +63,7 @@ public final class CostCalculator {
     int cached = 0;
     int written = 0;
     int writtenForAnHour = 0;
-    if (report.promptSource() == TokenReport.Source.PROVIDER) {
+    if (report.promptSource() == TokenReport.Source.PROVIDER && usage != null) {
       cached = Math.min(prompt, Math.max(0, usage.cachedTokens()));
       written = Math.min(prompt - cached, Math.max(0, usage.cacheCreationTokens()));
       writtenForAnHour = Math.min(written, Math.max(0, usage.cacheCreation1hTokens()));
@@ -72,7 +73,7 @@ public final class CostCalculator {
     int output = 0;
     int reasoning = 0;
     TokenReport.Source completionSource = report.completionSource();
-    if (completionSource == TokenReport.Source.PROVIDER) {
+    if (completionSource == TokenReport.Source.PROVIDER && usage != null) {
       int completion = report.completionTokens();
       reasoning = Math.min(completion, Math.max(0, usage.reasoningTokens()));
       output = completion - reasoning;
@@ -94,9 +95,12 @@ public final class CostCalculator {
     return new Cost(price.model(), breakdown.totalUsd(), estimated, catalog.version(), breakdown);
   }
 
-  /** {@code tokens × rate / 1,000,000}, exact; a rate is never needed for zero tokens. */
-  private static BigDecimal usd(int tokens, BigDecimal ratePerMillion) {
-    if (tokens == 0) {
+  /**
+   * {@code tokens × rate / 1,000,000}, exact; a rate is never needed for zero tokens, and the only
+   * rates that may be null (output, reasoning) were checked against their tokens before.
+   */
+  private static BigDecimal usd(int tokens, @Nullable BigDecimal ratePerMillion) {
+    if (tokens == 0 || ratePerMillion == null) {
       return BigDecimal.ZERO.setScale(Cost.USD_SCALE);
     }
     // Exact: rates have at most 6 decimals, so the product moved 6 places has at most 12.
@@ -105,7 +109,7 @@ public final class CostCalculator {
 
   /** The rates one exchange is billed at, fallbacks applied; {@code output}/{@code reasoning} may be null. */
   private record Rates(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal cacheWrite1h,
-      BigDecimal output, BigDecimal reasoning, boolean longContext) {
+      @Nullable BigDecimal output, @Nullable BigDecimal reasoning, boolean longContext) {
 
     static Rates of(ModelPrice p, int promptTokens) {
       ModelPrice.LongContext lc = p.longContext();
@@ -115,8 +119,9 @@ public final class CostCalculator {
       return filled(p.input(), p.cachedInput(), p.cacheWrite(), p.cacheWrite1h(), p.output(), p.reasoning(), false);
     }
 
-    private static Rates filled(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal cacheWrite1h,
-        BigDecimal output, BigDecimal reasoning, boolean longContext) {
+    private static Rates filled(BigDecimal input, @Nullable BigDecimal cachedInput, @Nullable BigDecimal cacheWrite,
+        @Nullable BigDecimal cacheWrite1h, @Nullable BigDecimal output, @Nullable BigDecimal reasoning,
+        boolean longContext) {
       BigDecimal write = cacheWrite != null ? cacheWrite : input;
       return new Rates(input, cachedInput != null ? cachedInput : input, write, cacheWrite1h != null ? cacheWrite1h : write,
           output, reasoning != null ? reasoning : output, longContext);

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Metric names and tags of cost accounting, in one place. Spend is a counter per tenant, model,
@@ -73,7 +74,7 @@ public final class CostMetrics {
    * @param tenant the tenant, or null / "" when the request carried none
    * @param provider the provider it went to (the policy's provider name, or the API family), or null
    */
-  public void record(String tenant, String provider, Cost cost) {
+  public void record(@Nullable String tenant, @Nullable String provider, Cost cost) {
     requireNonNull(cost, "cost");
     String t = tenantTag(tenant);
     String p = providerTag(provider);
@@ -94,7 +95,7 @@ public final class CostMetrics {
   }
 
   /** Counts one exchange that could not be priced; its model is not a tag (it may be any string). */
-  public void unpriced(String provider, Unpriced.Reason reason) {
+  public void unpriced(@Nullable String provider, Unpriced.Reason reason) {
     requireNonNull(reason, "reason");
     String p = providerTag(provider);
     counters.computeIfAbsent(UNPRICED + '\0' + p + '\0' + reason.tag(),
@@ -117,7 +118,7 @@ public final class CostMetrics {
         .increment(tokens);
   }
 
-  private String tenantTag(String tenant) {
+  private String tenantTag(@Nullable String tenant) {
     if (tenant == null || tenant.isBlank()) {
       return NO_TENANT;
     }
@@ -133,7 +134,7 @@ public final class CostMetrics {
     }
   }
 
-  private static String providerTag(String provider) {
+  private static String providerTag(@Nullable String provider) {
     return provider == null || provider.isBlank() ? UNKNOWN_PROVIDER : provider;
   }
 }

@@ -1,5 +1,6 @@
 package dev.llmgw.extproc.cost;
 
+import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.StreamContext;
 import dev.llmgw.extproc.tokens.TokenObserver;
@@ -7,6 +8,7 @@ import dev.llmgw.extproc.tokens.TokenReport;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** One exchange's pricing: estimate on the request path, cost when the response ended. */
 final class CostObserver implements ExchangeListener.Observer {
@@ -14,9 +16,9 @@ final class CostObserver implements ExchangeListener.Observer {
   private final StreamContext context;
   private final CostCalculator calculator;
   private final CostTagging owner;
-  private TokenObserver tokens;
+  private @Nullable TokenObserver tokens;
   private boolean finished;
-  private CostResult result;
+  private @Nullable CostResult result;
 
   CostObserver(StreamContext context, CostCalculator calculator, CostTagging owner) {
     this.context = context;
@@ -67,6 +69,7 @@ final class CostObserver implements ExchangeListener.Observer {
    * answered) are not priced: nothing says the provider billed them.
    */
   private void finish() {
+    TokenObserver tokens = this.tokens;
     if (finished || tokens == null || context.responseStatus() == 0) {
       return;
     }
@@ -76,7 +79,8 @@ final class CostObserver implements ExchangeListener.Observer {
       return;
     }
     result = calculator.cost(report);
-    String provider = context.target() == null ? null : context.target().provider();
+    ModelTarget target = context.target();
+    String provider = target == null ? null : target.provider();
     if (result instanceof Cost c) {
       context.attach(Cost.class, c);
       owner.metrics().record(context.identity().tenant(), provider, c);

@@ -7,6 +7,7 @@ import dev.llmgw.extproc.server.StreamContext;
 import dev.llmgw.extproc.tokens.TokenReport;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Prices every exchange as an {@link ExchangeListener}: an estimate before it is forwarded (for
@@ -26,7 +27,7 @@ public final class CostTagging implements ExchangeListener {
     /**
      * @param servedModel the model the provider says answered, or null
      */
-    void record(StreamContext context, TokenReport report, Cost cost, String servedModel);
+    void record(StreamContext context, TokenReport report, Cost cost, @Nullable String servedModel);
 
     SpendSink NONE = (context, report, cost, servedModel) -> { };
   }

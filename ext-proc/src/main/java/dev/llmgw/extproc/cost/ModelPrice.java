@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.math.BigDecimal;
 import java.time.LocalDate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one model costs, in US dollars per million tokens, with where the figures come from. Rates are
@@ -30,12 +31,12 @@ import java.time.LocalDate;
 public record ModelPrice(
     String model,
     BigDecimal input,
-    BigDecimal cachedInput,
-    BigDecimal cacheWrite,
-    BigDecimal cacheWrite1h,
-    BigDecimal output,
-    BigDecimal reasoning,
-    LongContext longContext,
+    @Nullable BigDecimal cachedInput,
+    @Nullable BigDecimal cacheWrite,
+    @Nullable BigDecimal cacheWrite1h,
+    @Nullable BigDecimal output,
+    @Nullable BigDecimal reasoning,
+    @Nullable LongContext longContext,
     String source,
     LocalDate asOf,
     String note) {
@@ -70,11 +71,11 @@ public record ModelPrice(
   public record LongContext(
       int abovePromptTokens,
       BigDecimal input,
-      BigDecimal cachedInput,
-      BigDecimal cacheWrite,
-      BigDecimal cacheWrite1h,
-      BigDecimal output,
-      BigDecimal reasoning) {
+      @Nullable BigDecimal cachedInput,
+      @Nullable BigDecimal cacheWrite,
+      @Nullable BigDecimal cacheWrite1h,
+      @Nullable BigDecimal output,
+      @Nullable BigDecimal reasoning) {
 
     public LongContext {
       if (abovePromptTokens <= 0) {
@@ -89,7 +90,7 @@ public record ModelPrice(
     }
   }
 
-  private static void checkOptionalRate(BigDecimal rate, String field) {
+  private static void checkOptionalRate(@Nullable BigDecimal rate, String field) {
     if (rate != null) {
       checkRate(rate, field);
     }

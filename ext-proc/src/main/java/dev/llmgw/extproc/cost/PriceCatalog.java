@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Model prices in US dollars per million tokens, each with its source and date. The built-in catalog
@@ -60,7 +61,7 @@ public final class PriceCatalog {
   private static final String DECIMAL_EXPECTED =
       "expected: a decimal number >= 0 of US dollars per million tokens, such as \"2.50\"";
 
-  private static volatile PriceCatalog builtIn;
+  private static volatile @Nullable PriceCatalog builtIn;
 
   private final String version;
   private final Map<String, ModelPrice> prices;

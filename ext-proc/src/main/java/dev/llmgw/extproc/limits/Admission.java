@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The answer of {@link Limits#admit}: refused with a {@link Rejection}, or admitted holding
@@ -20,14 +21,14 @@ public final class Admission {
 
   private static final Admission UNLIMITED = new Admission(null, null, List.of(), 0, 0);
 
-  private final Rejection rejection;
-  private final String downgradeTo;
+  private final @Nullable Rejection rejection;
+  private final @Nullable String downgradeTo;
   private final List<Hold> holds;
   private final int estimatedTokens;
   private final long estimatedMicros;
   private final AtomicBoolean settled = new AtomicBoolean();
 
-  private Admission(Rejection rejection, String downgradeTo, List<Hold> holds, int estimatedTokens, long estimatedMicros) {
+  private Admission(@Nullable Rejection rejection, @Nullable String downgradeTo, List<Hold> holds, int estimatedTokens, long estimatedMicros) {
     this.rejection = rejection;
     this.downgradeTo = downgradeTo;
     this.holds = holds;
@@ -44,7 +45,7 @@ public final class Admission {
     return new Admission(requireNonNull(rejection, "rejection"), null, List.of(), 0, 0);
   }
 
-  static Admission admitted(List<Hold> holds, String downgradeTo, int estimatedTokens, long estimatedMicros) {
+  static Admission admitted(List<Hold> holds, @Nullable String downgradeTo, int estimatedTokens, long estimatedMicros) {
     return new Admission(null, downgradeTo, List.copyOf(holds), estimatedTokens, estimatedMicros);
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A spend limit in USD for one scope and calendar period. With {@code id} {@value #EVERY} the rule
@@ -21,7 +22,7 @@ import java.util.List;
  *     model instead of being refused, and its spend is still counted
  */
 public record BudgetRule(
-    ScopeKind scope, String id, Period period, BigDecimal limitUsd, List<BigDecimal> alertThresholds, String downgradeTo) {
+    ScopeKind scope, String id, Period period, BigDecimal limitUsd, List<BigDecimal> alertThresholds, @Nullable String downgradeTo) {
 
   /** The id that makes a rule apply to every API key or tenant, each with its own budget. */
   public static final String EVERY = "*";

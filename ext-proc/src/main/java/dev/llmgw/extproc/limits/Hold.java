@@ -1,6 +1,9 @@
 package dev.llmgw.extproc.limits;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.LocalDate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one admitted request holds in one counter, so that settling needs nothing but the admission
@@ -16,9 +19,19 @@ import java.time.LocalDate;
  * @param periodStart the budget period's first day, or null for rate counters
  */
 record Hold(Counter counter, String key, long reserved, long second, ScopeKind scope, String scopeId,
-    CompiledBudget budget, LocalDate periodStart) {
+    @Nullable CompiledBudget budget, @Nullable LocalDate periodStart) {
 
   enum Counter { BUDGET, TOKENS, REQUESTS }
+
+  /** The budget of a {@link Counter#BUDGET} hold (never called on a rate hold). */
+  CompiledBudget budgetOfBudgetHold() {
+    return requireNonNull(budget, "budget (expected: a BUDGET hold)");
+  }
+
+  /** The period start of a {@link Counter#BUDGET} hold (never called on a rate hold). */
+  LocalDate periodStartOfBudgetHold() {
+    return requireNonNull(periodStart, "periodStart (expected: a BUDGET hold)");
+  }
 
   Hold unreserved() {
     return new Hold(counter, key, 0, second, scope, scopeId, budget, periodStart);

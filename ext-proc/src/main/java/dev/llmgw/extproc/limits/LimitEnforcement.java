@@ -16,6 +16,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Budgets and token rate limits on the data path, as an {@link ExchangeListener} registered after
@@ -67,7 +68,7 @@ public final class LimitEnforcement implements ExchangeListener {
   private static final class LimitObserver implements Observer {
     private final StreamContext context;
     private final Limits limits;
-    private Admission admission;
+    private @Nullable Admission admission;
 
     LimitObserver(StreamContext context, Limits limits) {
       this.context = context;
@@ -80,14 +81,16 @@ public final class LimitEnforcement implements ExchangeListener {
       int tokens = estimate == null ? 0 : estimate.tokens();
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
-      admission = limits.admit(new LimitRequest(context.identity().apiKeyId(), context.identity().tenant(),
-          model == null ? "" : model, tokens, usd, context.target() == null ? null : context.target().provider()));
-      Rejection r = admission.rejection().orElse(null);
+      ModelTarget target = context.target();
+      Admission admitted = limits.admit(new LimitRequest(context.identity().apiKeyId(), context.identity().tenant(),
+          model == null ? "" : model, tokens, usd, target == null ? null : target.provider()));
+      admission = admitted;
+      Rejection r = admitted.rejection().orElse(null);
       if (r != null) {
         long seconds = r.retryAfter().toSeconds() + (r.retryAfter().toNanosPart() > 0 ? 1 : 0);
         throw new RejectException(error(r), Math.max(1, seconds));
       }
-      admission.downgradeTo().ifPresent(this::downgrade);
+      admitted.downgradeTo().ifPresent(this::downgrade);
     }
 
     /**
@@ -95,8 +98,9 @@ public final class LimitEnforcement implements ExchangeListener {
      * lists one, else that provider model on the route the request already takes.
      */
     private void downgrade(String model) {
+      ModelTarget current = context.target();
       ModelTarget to = context.policy().resolve(context.identity().tenant(), model)
-          .orElseGet(() -> context.target() == null ? null : new ModelTarget(context.target().provider(), model));
+          .orElseGet(() -> current == null ? null : new ModelTarget(current.provider(), model));
       if (to == null) {
         throw new RejectException(new ApiError(429, ApiError.Kind.RATE_LIMIT, null, "budget_exceeded",
             "The budget is spent and its cheaper model '" + model + "' has no route for this request (expected: "
@@ -116,6 +120,7 @@ public final class LimitEnforcement implements ExchangeListener {
      */
     @Override
     public void onEnd() {
+      Admission admission = this.admission;
       if (admission == null || !admission.admitted()) {
         return;
       }

@@ -3,6 +3,7 @@ package dev.llmgw.extproc.limits;
 import static java.util.Objects.requireNonNull;
 
 import java.math.BigDecimal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What admission needs to know about a request before it is forwarded.
@@ -16,11 +17,11 @@ import java.math.BigDecimal;
  * @param estimatedCostUsd the cost those tokens would have; reserved against budgets
  * @param route nullable; the route (provider or named route) the request goes to
  */
-public record LimitRequest(String apiKeyId, String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd,
-    String route) {
+public record LimitRequest(@Nullable String apiKeyId, @Nullable String tenant, String model, int estimatedTokens,
+    BigDecimal estimatedCostUsd, @Nullable String route) {
 
   /** A request without a route: only API key and tenant limits apply. */
-  public LimitRequest(String apiKeyId, String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd) {
+  public LimitRequest(@Nullable String apiKeyId, @Nullable String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd) {
     this(apiKeyId, tenant, model, estimatedTokens, estimatedCostUsd, null);
   }
 

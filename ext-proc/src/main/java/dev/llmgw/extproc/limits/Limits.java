@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,8 +110,9 @@ public final class Limits {
     for (int i = 0; i < charges.size() && downgradeTo == null; i++) {
       Charge c = charges.get(i);
       if (!c.enforced() && reservation.used()[i] + c.amount() > c.limit()) {
-        String cheaper = holds.get(i).budget().rule().downgradeTo();
-        if (!cheaper.equals(request.model())) {
+        // Only a budget with a cheaper model is not enforced.
+        String cheaper = holds.get(i).budgetOfBudgetHold().rule().downgradeTo();
+        if (cheaper != null && !cheaper.equals(request.model())) {
           downgradeTo = cheaper;
           metrics.downgrade(holds.get(i).scope());
         }
@@ -149,7 +151,7 @@ public final class Limits {
     }
   }
 
-  private void addBudgets(ScopeKind scope, String id, Instant now, long costMicros, List<Hold> holds, List<Charge> charges) {
+  private void addBudgets(ScopeKind scope, @Nullable String id, Instant now, long costMicros, List<Hold> holds, List<Charge> charges) {
     Map<Period, Map<String, CompiledBudget>> byPeriod = budgets.get(scope);
     if (id == null || byPeriod == null) {
       return;
@@ -168,10 +170,10 @@ public final class Limits {
     }
   }
 
-  private void addRates(ScopeKind scope, String id, long second, int tokens, List<Hold> holds, List<Charge> charges) {
+  private void addRates(ScopeKind scope, @Nullable String id, long second, int tokens, List<Hold> holds, List<Charge> charges) {
     Map<String, RateRule> byId = rates.get(scope);
     RateRule rule = id == null || byId == null ? null : byId.getOrDefault(id, byId.get(BudgetRule.EVERY));
-    if (rule == null) {
+    if (id == null || rule == null) {
       return;
     }
     if (rule.tokensPerMinute() > 0) {
@@ -196,8 +198,8 @@ public final class Limits {
     long remaining = Math.max(0, limit - reservation.used()[reservation.failed()]);
     String who = hold.scope().describe(hold.scopeId());
     if (hold.counter() == Counter.BUDGET) {
-      Period period = hold.budget().rule().period();
-      Instant resetAt = period.end(hold.periodStart());
+      Period period = hold.budgetOfBudgetHold().rule().period();
+      Instant resetAt = period.end(hold.periodStartOfBudgetHold());
       String message = amount > limit
           ? "Budget exceeded: this request is estimated at " + Usd.format(amount) + ", more than the whole "
               + period.configName() + " budget of " + Usd.format(limit) + " of " + who + ". The budget resets at " + resetAt + "."
@@ -257,7 +259,7 @@ public final class Limits {
       Settlement s = switch (h.counter()) {
         case BUDGET -> h.reserved() == 0 && costMicros == 0 ? null
             : new Settlement(h.key(), false, h.reserved(), costMicros, h.second(),
-                ttlMillis(now, h.budget().rule().period(), h.periodStart()));
+                ttlMillis(now, h.budgetOfBudgetHold().rule().period(), h.periodStartOfBudgetHold()));
         case TOKENS -> h.reserved() == tokens ? null : new Settlement(h.key(), true, h.reserved(), tokens, h.second(), 0);
         case REQUESTS -> h.reserved() == 1 ? null : new Settlement(h.key(), true, h.reserved(), 1, h.second(), 0);
       };
@@ -290,7 +292,7 @@ public final class Limits {
    * whichever replica made it.
    */
   private void alerts(Hold hold, long before, long after) {
-    CompiledBudget budget = hold.budget();
+    CompiledBudget budget = hold.budgetOfBudgetHold();
     long[] at = budget.thresholdMicros();
     for (int k = 0; k < at.length; k++) {
       if (before < at[k] && at[k] <= after) {
@@ -316,9 +318,9 @@ public final class Limits {
 
   /** Builds {@link Limits}; store and meter registry are required. */
   public static final class Builder {
-    private LimitStore store;
+    private @Nullable LimitStore store;
     private Clock clock = Clock.systemUTC();
-    private MeterRegistry registry;
+    private @Nullable MeterRegistry registry;
     private LimitsConfig config = LimitsConfig.NONE;
 
     private Builder() {}

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Budgets and rate limits, and what to do when the store is unreachable. Read from the policy's
@@ -177,7 +178,7 @@ public record LimitsConfig(
     throw new IllegalArgumentException(where + ": " + value + " (expected: an object)");
   }
 
-  private static List<?> list(String where, Object value) {
+  private static List<?> list(String where, @Nullable Object value) {
     if (value == null) {
       return List.of();
     }

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Collects the candidate spans of one scan and resolves overlaps: the longer span wins, on equal
@@ -26,7 +27,7 @@ final class Findings {
       .thenComparing(Comparator.comparingInt((Finding f) -> specificity(f.type())).reversed())
       .thenComparingInt(Finding::start);
 
-  private ArrayList<Finding> candidates;
+  private @Nullable ArrayList<Finding> candidates;
   private int maxEnd;
   private int phoneChecksLeft;
 

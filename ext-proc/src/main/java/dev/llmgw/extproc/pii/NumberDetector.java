@@ -3,6 +3,7 @@ package dev.llmgw.extproc.pii;
 import java.util.Arrays;
 import org.apache.commons.validator.routines.InetAddressValidator;
 import org.apache.commons.validator.routines.checkdigit.LuhnCheckDigit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Digit clusters: runs of digits joined by short separators (space, "-", ".", "/", parentheses),
@@ -19,9 +20,9 @@ final class NumberDetector {
   private final boolean ip;
   private final boolean ssn;
   private final boolean card;
-  private final PhoneDetector phones;
+  private final @Nullable PhoneDetector phones;
 
-  NumberDetector(boolean ip, boolean ssn, boolean card, PhoneDetector phones) {
+  NumberDetector(boolean ip, boolean ssn, boolean card, @Nullable PhoneDetector phones) {
     this.ip = ip;
     this.ssn = ssn;
     this.card = card;
@@ -85,7 +86,7 @@ final class NumberDetector {
     }
     if (digits < 7 || g.nonAscii) {
       if (phones != null && digits >= 7) {
-        phone(s, g, start, end, digits, foundBefore, out);
+        phone(phones, s, g, start, end, digits, foundBefore, out);
       }
       return;
     }
@@ -96,7 +97,7 @@ final class NumberDetector {
       cards(s, g, start, out);
     }
     if (phones != null) {
-      phone(s, g, start, end, digits, foundBefore, out);
+      phone(phones, s, g, start, end, digits, foundBefore, out);
     }
   }
 
@@ -304,7 +305,8 @@ final class NumberDetector {
    * after "#" or an identifier label, or a bare run of digits without a phone label ("4532118822"
    * is far more often an order id or a timestamp than a phone number).
    */
-  private void phone(String s, Groups g, int start, int end, int digits, int foundBefore, Findings out) {
+  private static void phone(
+      PhoneDetector phones, String s, Groups g, int start, int end, int digits, int foundBefore, Findings out) {
     if (digits > MAX_PHONE_DIGITS || out.size() > foundBefore) {
       return; // a card, SSN or IP address explains this cluster
     }
@@ -367,11 +369,14 @@ final class NumberDetector {
     int[] end = new int[8];
     int count;
     boolean nonAscii;
-    private String s;
+    private final String s;
+
+    private Groups(String s) {
+      this.s = s;
+    }
 
     static Groups of(String s, int from, int to) {
-      Groups g = new Groups();
-      g.s = s;
+      Groups g = new Groups(s);
       int j = from;
       while (j < to) {
         int a = j;

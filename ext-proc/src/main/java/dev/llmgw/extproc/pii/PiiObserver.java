@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.llmgw.extproc.api.ApiError;
+import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.api.SseEvent;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
@@ -25,6 +26,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,18 +45,21 @@ final class PiiObserver implements ExchangeListener.Observer {
   static final int MAX_SCANNED_RESPONSE_CHARS = 1 << 20;
 
   private final StreamContext context;
+  private final LlmApi api;
   private final PiiPolicy policy;
   private final PiiProtection owner;
   private final EnumMap<EntityType, Integer> found = new EnumMap<>(EntityType.class);
   private final EnumSet<EntityType> blocked = EnumSet.noneOf(EntityType.class);
   private Vault vault = Vault.empty();
-  private ResponseRestorer restorer;
+  private @Nullable ResponseRestorer restorer;
   private final Map<String, StringBuilder> responseText = new LinkedHashMap<>();
   private int responseChars;
-  private EnumMap<EntityType, Integer> responseFound;
+  private @Nullable EnumMap<EntityType, Integer> responseFound;
 
   PiiObserver(StreamContext context, PiiPolicy policy, PiiProtection owner) {
     this.context = context;
+    // Observers are opened only for LLM exchanges.
+    this.api = java.util.Objects.requireNonNull(context.api(), "api");
     this.policy = policy;
     this.owner = owner;
   }
@@ -76,7 +81,7 @@ final class PiiObserver implements ExchangeListener.Observer {
     PiiProtection.TextScanner scanner = owner.scanner(types);
     boolean[] changed = {false};
     try {
-      RequestText.rewrite(context.api(), root, text -> {
+      RequestText.rewrite(api, root, text -> {
         String after = apply(scanner, text);
         changed[0] |= after != text;
         return after;
@@ -155,15 +160,16 @@ final class PiiObserver implements ExchangeListener.Observer {
   }
 
   @Override
-  public ResponseRewriter responseRewriter() {
+  public @Nullable ResponseRewriter responseRewriter() {
     boolean restoring = policy.restore() && !vault.isEmpty();
     boolean masking = policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream();
     if (!restoring && !masking) {
       return null;
     }
-    restorer = new ResponseRestorer(context.api(), policy.restore() ? vault : Vault.empty(),
+    ResponseRestorer created = new ResponseRestorer(api, policy.restore() ? vault : Vault.empty(),
         masking ? this::maskResponseText : null);
-    return restorer;
+    restorer = created;
+    return created;
   }
 
   @Override
@@ -177,7 +183,7 @@ final class PiiObserver implements ExchangeListener.Observer {
     } catch (IOException e) {
       return;
     }
-    for (Deltas.Delta d : Deltas.of(context.api(), event.event(), data)) {
+    for (Deltas.Delta d : Deltas.of(api, event.event(), data)) {
       String text = d.text();
       responseChars += text.length();
       responseText.computeIfAbsent(d.channel(), k -> new StringBuilder()).append(text);
@@ -283,12 +289,13 @@ final class PiiObserver implements ExchangeListener.Observer {
 
   @Override
   public void onEnd() {
+    ResponseRestorer restorer = this.restorer;
     if (restorer != null) {
       owner.metrics().restored(restorer.restored());
     }
     vault.clear();
     responseText.clear();
-    restorer = null;
+    this.restorer = null;
   }
 
   private static String redacted(EntityType type) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The PII policies of a gateway policy: a default, per-route overrides (by the route header value
@@ -14,7 +15,7 @@ import java.util.Optional;
  * @param routes policy by route (provider) name
  * @param tenants policy by tenant
  */
-public record PiiPolicies(PiiPolicy defaults, Map<String, PiiPolicy> routes, Map<String, PiiPolicy> tenants) {
+public record PiiPolicies(@Nullable PiiPolicy defaults, Map<String, PiiPolicy> routes, Map<String, PiiPolicy> tenants) {
 
   /** No PII handling anywhere. */
   public static final PiiPolicies NONE = new PiiPolicies(null, Map.of(), Map.of());
@@ -25,7 +26,7 @@ public record PiiPolicies(PiiPolicy defaults, Map<String, PiiPolicy> routes, Map
   }
 
   /** The policy for an exchange of {@code tenant} (nullable) sent to {@code route} (nullable). */
-  public Optional<PiiPolicy> forExchange(String tenant, String route) {
+  public Optional<PiiPolicy> forExchange(@Nullable String tenant, @Nullable String route) {
     if (tenant != null && tenants.containsKey(tenant)) {
       return Optional.of(tenants.get(tenant));
     }

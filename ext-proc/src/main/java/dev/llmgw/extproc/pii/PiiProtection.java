@@ -2,6 +2,7 @@ package dev.llmgw.extproc.pii;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.StreamContext;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,6 +10,7 @@ import java.security.SecureRandom;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * PII masking and restoring as an {@link ExchangeListener}. Register it before token counting, so
@@ -45,12 +47,12 @@ public final class PiiProtection implements ExchangeListener {
    * @param hashKey key of the HMAC behind the HASH action: the same key gives the same hash for the
    *     same value across restarts and replicas; null for a random key per process
    */
-  public static PiiProtection listener(MeterRegistry registry, byte[] hashKey) {
+  public static PiiProtection listener(MeterRegistry registry, byte @Nullable [] hashKey) {
     return withScanners(registry, hashKey, types -> PiiScanner.of(types)::scan);
   }
 
   /** A listener with its own scanners, for tests (for example one that fails). */
-  public static PiiProtection withScanners(MeterRegistry registry, byte[] hashKey,
+  public static PiiProtection withScanners(MeterRegistry registry, byte @Nullable [] hashKey,
       Function<Set<EntityType>, TextScanner> scanners) {
     requireNonNull(registry, "registry");
     requireNonNull(scanners, "scanners");
@@ -81,8 +83,9 @@ public final class PiiProtection implements ExchangeListener {
     return policy != null && policy.responseScan() != PiiPolicy.ResponseScan.OFF;
   }
 
-  private static PiiPolicy policyFor(StreamContext context) {
-    String route = context.target() == null ? null : context.target().provider();
+  private static @Nullable PiiPolicy policyFor(StreamContext context) {
+    ModelTarget target = context.target();
+    String route = target == null ? null : target.provider();
     return context.policy().pii().forExchange(context.identity().tenant(), route).orElse(null);
   }
 

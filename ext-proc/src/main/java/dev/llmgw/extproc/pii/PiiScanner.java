@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds personal data and secrets in text on the request path. One hand-written pass over the
@@ -31,7 +32,7 @@ public final class PiiScanner {
   private final Set<EntityType> types;
   /** What each ASCII character means to the scan loop, given the enabled types. */
   private final byte[] classes = new byte[128];
-  private final NumberDetector numbers;
+  private final @Nullable NumberDetector numbers;
   private final boolean iban;
   private final boolean phone;
   private final boolean secret;
@@ -92,7 +93,8 @@ public final class PiiScanner {
     while (i < n) {
       char c = s.charAt(i);
       if (c >= 128) {
-        i = c >= '\uFF10' && c <= '\uFF19' && phone ? numbers.scan(s, i, out) + 1 : i + 1; // full-width digits
+        // phone implies numbers != null
+        i = c >= '\uFF10' && c <= '\uFF19' && phone && numbers != null ? numbers.scan(s, i, out) + 1 : i + 1;
         continue;
       }
       byte k = classes[c];
@@ -134,7 +136,8 @@ public final class PiiScanner {
   private int trigger(String s, int i, byte k, Findings out) {
     switch (k) {
       case DIGIT -> {
-        int next = numbers.scan(s, i, out) + 1;
+        // Characters are classed DIGIT only when there is a number detector.
+        int next = requireNonNull(numbers, "numbers").scan(s, i, out) + 1;
         return Chars.isWordAt(s, next) ? skipWord(s, next) : next;
       }
       case AT -> {

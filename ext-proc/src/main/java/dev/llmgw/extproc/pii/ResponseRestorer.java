@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts masked values back into what the client receives, and optionally masks personal data the
@@ -33,17 +34,20 @@ final class ResponseRestorer implements ResponseRewriter {
 
   private final LlmApi api;
   private final Vault vault;
-  private final UnaryOperator<String> responseMasker;
+  private final @Nullable UnaryOperator<String> responseMasker;
   private final Map<String, Channel> channels = new LinkedHashMap<>();
   private int restored;
 
   private static final class Channel {
     final TextRestorer restorer;
+    /** The latest event of the channel: the name and shape of what releasing held text writes. */
     String eventName;
     Deltas.Synthetic synthetic;
 
-    Channel(TextRestorer restorer) {
+    Channel(TextRestorer restorer, String eventName, Deltas.Synthetic synthetic) {
       this.restorer = restorer;
+      this.eventName = eventName;
+      this.synthetic = synthetic;
     }
   }
 
@@ -51,7 +55,7 @@ final class ResponseRestorer implements ResponseRewriter {
    * @param vault this exchange's placeholders (may be empty when only masking the response)
    * @param responseMasker masks personal data in one text of a non-streamed answer, or null
    */
-  ResponseRestorer(LlmApi api, Vault vault, UnaryOperator<String> responseMasker) {
+  ResponseRestorer(LlmApi api, Vault vault, @Nullable UnaryOperator<String> responseMasker) {
     this.api = api;
     this.vault = vault;
     this.responseMasker = responseMasker;
@@ -81,7 +85,8 @@ final class ResponseRestorer implements ResponseRewriter {
       changed = restoreStrings(data, null);
     }
     for (Deltas.Delta delta : deltas) {
-      Channel channel = channels.computeIfAbsent(delta.channel(), k -> new Channel(new TextRestorer(vault, delta.jsonFragment())));
+      Channel channel = channels.computeIfAbsent(delta.channel(),
+          k -> new Channel(new TextRestorer(vault, delta.jsonFragment()), event.event(), delta.synthetic()));
       channel.eventName = event.event();
       channel.synthetic = delta.synthetic();
       String text = delta.text();
@@ -159,7 +164,7 @@ final class ResponseRestorer implements ResponseRewriter {
    * Masks (when asked) and restores every string value under {@code node}; values of {@code arguments}
    * and {@code partial_json} are JSON text, so restored values are escaped for it.
    */
-  private boolean restoreStrings(JsonNode node, UnaryOperator<String> masker) {
+  private boolean restoreStrings(JsonNode node, @Nullable UnaryOperator<String> masker) {
     boolean changed = false;
     if (node instanceof ObjectNode o) {
       for (Map.Entry<String, JsonNode> e : o.properties()) {
@@ -192,7 +197,7 @@ final class ResponseRestorer implements ResponseRewriter {
     return changed;
   }
 
-  private String restore(String text, boolean fragment, UnaryOperator<String> masker) {
+  private String restore(String text, boolean fragment, @Nullable UnaryOperator<String> masker) {
     String masked = masker == null ? text : masker.apply(text);
     if (vault.isEmpty()) {
       return masked;

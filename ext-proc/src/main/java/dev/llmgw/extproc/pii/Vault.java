@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One exchange's placeholder mapping: which placeholder stands for which original value. It lives
@@ -74,7 +75,7 @@ final class Vault {
   }
 
   /** The original value of {@code placeholder}, or null when it is not one of this exchange's. */
-  String original(String placeholder) {
+  @Nullable String original(String placeholder) {
     return valueByPlaceholder.get(placeholder);
   }
 

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one channel ext-proc keeps to the control plane's xDS port, shared by the policy feed and the
@@ -32,7 +33,7 @@ public final class ControlPlaneChannel {
    * @throws IllegalArgumentException when the file holds no token or characters a header cannot carry
    * @throws UncheckedIOException when the file cannot be read
    */
-  public static ManagedChannel open(String target, Path tokenFile) {
+  public static ManagedChannel open(String target, @Nullable Path tokenFile) {
     requireNonNull(target, "target");
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target).usePlaintext();
     if (tokenFile != null) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything ext-proc decides with, shared read-only by all streams and replaced atomically.
@@ -97,7 +98,7 @@ public record GatewayPolicy(
   }
 
   /** Resolves a client model name, tenant entries first. */
-  public Optional<ModelTarget> resolve(String tenant, String model) {
+  public Optional<ModelTarget> resolve(@Nullable String tenant, String model) {
     if (tenant != null) {
       Map<String, ModelTarget> forTenant = tenantModels.get(tenant);
       if (forTenant != null && forTenant.containsKey(model)) {
@@ -108,7 +109,7 @@ public record GatewayPolicy(
   }
 
   /** Model names a tenant may use, sorted, for error messages. */
-  public List<String> allowedModels(String tenant) {
+  public List<String> allowedModels(@Nullable String tenant) {
     TreeSet<String> names = new TreeSet<>(models.keySet());
     if (tenant != null && tenantModels.containsKey(tenant)) {
       names.addAll(tenantModels.get(tenant).keySet());
@@ -116,7 +117,7 @@ public record GatewayPolicy(
     return List.copyOf(names);
   }
 
-  public FailureMode failureModeFor(String route) {
+  public FailureMode failureModeFor(@Nullable String route) {
     return route == null ? failureMode : routeFailureModes.getOrDefault(route, failureMode);
   }
 }

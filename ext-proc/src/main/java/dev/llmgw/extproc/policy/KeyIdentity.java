@@ -1,5 +1,7 @@
 package dev.llmgw.extproc.policy;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Whom a registered API key belongs to. When a request's key is registered, these win over the
  * identity headers, so a caller cannot spend another tenant's budget by sending its header.
@@ -16,7 +18,7 @@ public record KeyIdentity(String tenant, String application, String user) {
     user = blankToNull(user);
   }
 
-  private static String blankToNull(String s) {
+  private static @Nullable String blankToNull(@Nullable String s) {
     return s == null || s.isBlank() ? null : s;
   }
 }

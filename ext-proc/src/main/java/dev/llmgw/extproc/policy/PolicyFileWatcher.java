@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +31,8 @@ public final class PolicyFileWatcher implements AutoCloseable {
   private final Path file;
   private final PolicyStore store;
   private final ExtProcMetrics metrics;
-  private String lastText;
-  private ScheduledFuture<?> task;
+  private @Nullable String lastText;
+  private @Nullable ScheduledFuture<?> task;
 
   public PolicyFileWatcher(Path file, PolicyStore store, ExtProcMetrics metrics) {
     this.file = requireNonNull(file, "file");

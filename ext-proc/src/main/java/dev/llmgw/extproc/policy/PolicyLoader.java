@@ -17,6 +17,7 @@ import dev.llmgw.extproc.pii.PiiPolicies;
 import dev.llmgw.extproc.pii.PiiPolicy;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a policy file (YAML or JSON, snake_case keys) into a {@link GatewayPolicy}. Unknown keys
@@ -60,7 +61,7 @@ public final class PolicyLoader {
   public static final class InvalidPolicyException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    public InvalidPolicyException(String message, Throwable cause) {
+    public InvalidPolicyException(String message, @Nullable Throwable cause) {
       super(message, cause);
     }
   }

@@ -2,25 +2,23 @@ package dev.llmgw.extproc.policy;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.concurrent.atomic.AtomicReference;
-
 /**
  * The policy in force. Streams read it once at their start and keep that snapshot, so a change
  * never applies halfway through a request. Updates replace it atomically.
  */
 public final class PolicyStore {
 
-  private final AtomicReference<GatewayPolicy> current;
+  private volatile GatewayPolicy current;
 
   public PolicyStore(GatewayPolicy initial) {
-    this.current = new AtomicReference<>(requireNonNull(initial, "initial"));
+    this.current = requireNonNull(initial, "initial");
   }
 
   public GatewayPolicy current() {
-    return current.get();
+    return current;
   }
 
   public void replace(GatewayPolicy policy) {
-    current.set(requireNonNull(policy, "policy"));
+    current = requireNonNull(policy, "policy");
   }
 }

@@ -3,6 +3,7 @@ package dev.llmgw.extproc.routing;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rewrites a request body by splicing bytes at offsets {@link RequestBodyInspector} found, so
@@ -19,7 +20,7 @@ public final class BodyRewriter {
    * @param newModel replacement for the model value, or null to keep it
    * @param addIncludeUsage append {@code "stream_options":{"include_usage":true}} (only when the body has no stream_options)
    */
-  public static byte[] rewrite(byte[] body, RequestBodyInspector.Facts facts, String newModel, boolean addIncludeUsage) {
+  public static byte[] rewrite(byte[] body, RequestBodyInspector.Facts facts, @Nullable String newModel, boolean addIncludeUsage) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 64);
     int pos = 0;
     if (newModel != null) {

@@ -11,6 +11,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the few top-level fields routing needs from an LLM request body in one streaming pass,
@@ -24,7 +25,7 @@ public final class RequestBodyInspector {
       String model,
       int modelStart,
       int modelEnd,
-      Boolean stream,
+      @Nullable Boolean stream,
       boolean hasStreamOptions,
       int closingBraceOffset) {}
 
@@ -136,7 +137,7 @@ public final class RequestBodyInspector {
     };
   }
 
-  private static BadBodyException bad(String param, String code, String message) {
+  private static BadBodyException bad(@Nullable String param, String code, String message) {
     return new BadBodyException(new ApiError(400, ApiError.Kind.INVALID_REQUEST, param, code, message));
   }
 }

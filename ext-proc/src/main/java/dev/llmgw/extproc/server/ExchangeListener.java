@@ -2,6 +2,7 @@ package dev.llmgw.extproc.server;
 
 import dev.llmgw.extproc.api.SseEvent;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Extension point for capabilities that watch LLM exchanges (token counting, cost, budgets).
@@ -27,7 +28,7 @@ public interface ExchangeListener {
      * The rewriter for this exchange's response, or null to let it through unchanged. Asked once, when
      * the response headers arrive; only the first observer that returns one rewrites.
      */
-    default ResponseRewriter responseRewriter() {
+    default @Nullable ResponseRewriter responseRewriter() {
       return null;
     }
 

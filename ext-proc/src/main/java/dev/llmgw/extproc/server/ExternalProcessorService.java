@@ -10,6 +10,7 @@ import io.grpc.stub.StreamObserver;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.PolicyStore;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Envoy's side of each HTTP stream arrives here as one {@code Process} gRPC stream, handled by a
@@ -33,7 +34,7 @@ final class ExternalProcessorService extends ExternalProcessorGrpc.ExternalProce
   }
 
   /** The CONTINUE answer for the phase {@code request} carries, or null when it carries none. */
-  static ProcessingResponse continueResponse(ProcessingRequest request) {
+  static @Nullable ProcessingResponse continueResponse(ProcessingRequest request) {
     return switch (request.getRequestCase()) {
       case REQUEST_HEADERS -> ProcessingResponse.newBuilder().setRequestHeaders(HeadersResponse.getDefaultInstance()).build();
       case RESPONSE_HEADERS -> ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance()).build();

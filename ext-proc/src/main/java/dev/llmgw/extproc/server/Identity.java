@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who a request is for, from the configured identity headers. The API key itself is never kept:
@@ -14,7 +15,8 @@ import java.util.HexFormat;
  * @param user end user, or null
  * @param apiKeyId fingerprint of the API key ({@code key_} + 12 hex digits), or null
  */
-public record Identity(String tenant, String application, String user, String apiKeyId) {
+public record Identity(
+    @Nullable String tenant, @Nullable String application, @Nullable String user, @Nullable String apiKeyId) {
 
   public static final Identity ANONYMOUS = new Identity(null, null, null, null);
 

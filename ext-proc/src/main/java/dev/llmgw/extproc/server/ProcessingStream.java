@@ -1,5 +1,7 @@
 package dev.llmgw.extproc.server;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.UnsafeByteOperations;
@@ -32,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,9 +69,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private final List<ExchangeListener> listeners;
   private final ExtProcMetrics metrics;
   private final List<ExchangeListener.Observer> observers = new ArrayList<>(2);
-  private SseParser sse;
-  private ByteArrayOutputStream responseBody;
-  private ResponseRewriter rewriter;
+  private @Nullable SseParser sse;
+  private @Nullable ByteArrayOutputStream responseBody;
+  private @Nullable ResponseRewriter rewriter;
   private boolean ended;
 
   ProcessingStream(StreamObserver<ProcessingResponse> out, GatewayPolicy policy, List<ExchangeListener> listeners,
@@ -308,7 +311,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   }
 
   private ProcessingResponse onResponseBody(HttpBody body) {
-    byte[] replacement = rewriter != null ? rewriteResponseBody(body) : null;
+    ResponseRewriter active = rewriter;
+    byte[] replacement = active != null ? rewriteResponseBody(body, active) : null;
     if (rewriter == null && replacement == null) {
       watchResponseBody(body);
     }
@@ -339,7 +343,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   /** The forwarded body with the model a listener retargeted the exchange to. */
   private byte[] retargeted(byte[] forwarded) {
     try {
-      return BodyRewriter.rewrite(forwarded, RequestBodyInspector.inspect(forwarded), context.target().model(), false);
+      ModelTarget target = requireNonNull(context.target(), "target (expected: set by retarget)");
+      return BodyRewriter.rewrite(forwarded, RequestBodyInspector.inspect(forwarded), target.model(), false);
     } catch (RequestBodyInspector.BadBodyException e) {
       throw new IllegalStateException("a listener's rewrite left a body that cannot be retargeted: " + e.getMessage(), e);
     }
@@ -378,7 +383,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
    * event as events complete, a JSON body whole at its end. Returns the chunk's replacement, or null
    * when this chunk (and the rest of the body) goes through unchanged because rewriting had to stop.
    */
-  private byte[] rewriteResponseBody(HttpBody body) {
+  private byte @Nullable [] rewriteResponseBody(HttpBody body, ResponseRewriter active) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(body.getBody().size() + 64);
     if (sse != null) {
       try {
@@ -390,10 +395,10 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
           for (ExchangeListener.Observer o : observers) {
             o.onResponseEvent(segment.event());
           }
-          out.writeBytes(rewriter.event(segment.event(), segment.raw()));
+          out.writeBytes(active.event(segment.event(), segment.raw()));
         }
         if (body.getEndOfStream()) {
-          out.writeBytes(rewriter.finish());
+          out.writeBytes(active.finish());
           out.writeBytes(sse.drain());
         }
         return out.toByteArray();
@@ -401,10 +406,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         // Stop rewriting; hand over what is held so no byte the provider sent is lost.
         metrics.error(e instanceof SseParser.SseException ? "sse_event_too_large" : "response_rewrite");
         log.warn("stopped rewriting an SSE response ({}); the rest goes through unchanged", e.getClass().getSimpleName());
-        ResponseRewriter failed = rewriter;
         rewriter = null;
         try {
-          out.writeBytes(failed.finish());
+          out.writeBytes(active.finish());
         } catch (RuntimeException ignored) {
           // the rewriter's held text is lost with it; it is shorter than one placeholder
         }
@@ -434,7 +438,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     responseBody = null;
     deliverWholeBody(whole);
     try {
-      return rewriter.body(whole);
+      return active.body(whole);
     } catch (RuntimeException e) {
       metrics.error("response_rewrite");
       log.warn("could not rewrite a response body ({}); it goes to the client unchanged", e.getClass().getSimpleName());
@@ -450,7 +454,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
   }
 
-  private ResponseRewriter firstRewriter() {
+  private @Nullable ResponseRewriter firstRewriter() {
     for (ExchangeListener.Observer o : observers) {
       ResponseRewriter r = o.responseRewriter();
       if (r != null) {
@@ -460,11 +464,12 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     return null;
   }
 
-  private ProcessingResponse onInternalFailure(ProcessingRequest request, RuntimeException e) {
+  private @Nullable ProcessingResponse onInternalFailure(ProcessingRequest request, RuntimeException e) {
     metrics.error("internal");
     String ref = UUID.randomUUID().toString();
     boolean requestPhase = request.hasRequestHeaders() || request.hasRequestBody() || request.hasRequestTrailers();
-    String route = context.target() == null ? null : context.target().provider();
+    ModelTarget target = context.target();
+    String route = target == null ? null : target.provider();
     GatewayPolicy.FailureMode mode = context.policy().failureModeFor(route);
     log.error("internal failure in {} (ref {}, failure mode {})", phaseName(request), ref, mode, e);
     if (requestPhase && mode == GatewayPolicy.FailureMode.FAIL_CLOSED) {
@@ -489,15 +494,18 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   }
 
   private LlmApi.Provider shape() {
-    return context.api() == null ? LlmApi.Provider.OPENAI : context.api().provider();
+    LlmApi api = context.api();
+    return api == null ? LlmApi.Provider.OPENAI : api.provider();
   }
 
   private Struct metadata() {
     Struct.Builder tags = Struct.newBuilder();
-    put(tags, "api", context.api().name().toLowerCase(Locale.ROOT));
+    LlmApi api = context.api();
+    put(tags, "api", api == null ? null : api.name().toLowerCase(Locale.ROOT));
     put(tags, "requested_model", context.requestedModel());
-    if (context.retargetedFrom() != null) {
-      put(tags, "downgraded_from", context.retargetedFrom().model());
+    ModelTarget retargetedFrom = context.retargetedFrom();
+    if (retargetedFrom != null) {
+      put(tags, "downgraded_from", retargetedFrom.model());
     }
     if (context.target() != null) {
       put(tags, "route", context.target().provider());
@@ -518,7 +526,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         .build();
   }
 
-  private static void put(Struct.Builder b, String key, String value) {
+  private static void put(Struct.Builder b, String key, @Nullable String value) {
     if (value != null) {
       b.putFields(key, Value.newBuilder().setStringValue(value).build());
     }

@@ -5,6 +5,7 @@ import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.ModelTarget;
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one HTTP exchange carries through its ext_proc stream: the policy snapshot taken at its
@@ -14,15 +15,15 @@ import java.util.Map;
 public final class StreamContext {
 
   private final GatewayPolicy policy;
-  private LlmApi api;
+  private @Nullable LlmApi api;
   private Identity identity = Identity.ANONYMOUS;
-  private String requestedModel;
-  private ModelTarget target;
+  private @Nullable String requestedModel;
+  private @Nullable ModelTarget target;
   private boolean streaming;
   private int responseStatus;
   private boolean eventStream;
-  private Map<Class<?>, Object> attachments;
-  private ModelTarget retargetedFrom;
+  private @Nullable Map<Class<?>, Object> attachments;
+  private @Nullable ModelTarget retargetedFrom;
   private boolean requestDecided;
 
   StreamContext(GatewayPolicy policy) {
@@ -34,7 +35,7 @@ public final class StreamContext {
   }
 
   /** The LLM API called, or null for pass-through traffic. */
-  public LlmApi api() {
+  public @Nullable LlmApi api() {
     return api;
   }
 
@@ -42,13 +43,13 @@ public final class StreamContext {
     return identity;
   }
 
-  /** The model the client asked for, as written. */
-  public String requestedModel() {
+  /** The model the client asked for, as written; null until the request body was read. */
+  public @Nullable String requestedModel() {
     return requestedModel;
   }
 
   /** Where the policy sent the request, or null when the model was passed through unmapped. */
-  public ModelTarget target() {
+  public @Nullable ModelTarget target() {
     return target;
   }
 
@@ -82,7 +83,7 @@ public final class StreamContext {
   }
 
   /** The target the policy chose, when a listener {@link #retarget retargeted} the exchange; else null. */
-  public ModelTarget retargetedFrom() {
+  public @Nullable ModelTarget retargetedFrom() {
     return retargetedFrom;
   }
 
@@ -98,7 +99,7 @@ public final class StreamContext {
   }
 
   /** What an earlier listener {@link #attach attached} under {@code type}, or null. */
-  public <T> T attachment(Class<T> type) {
+  public <T> @Nullable T attachment(Class<T> type) {
     return attachments == null ? null : type.cast(attachments.get(type));
   }
 
@@ -110,7 +111,7 @@ public final class StreamContext {
     this.identity = identity;
   }
 
-  void request(String requestedModel, ModelTarget target, boolean streaming) {
+  void request(String requestedModel, @Nullable ModelTarget target, boolean streaming) {
     this.requestedModel = requestedModel;
     this.target = target;
     this.streaming = streaming;

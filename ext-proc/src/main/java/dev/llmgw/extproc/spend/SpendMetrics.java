@@ -1,5 +1,7 @@
 package dev.llmgw.extproc.spend;
 
+import static java.util.Objects.requireNonNull;
+
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -81,7 +83,7 @@ public final class SpendMetrics {
   }
 
   void dropped(DropReason reason, int records) {
-    dropped.get(reason).increment(records);
+    requireNonNull(dropped.get(reason), "dropped counter").increment(records); // one per reason
   }
 
   /** Only the reporter's thread calls this, so the lazily filled map needs no lock. */

@@ -7,6 +7,7 @@ import dev.llmgw.extproc.server.StreamContext;
 import dev.llmgw.proto.spend.v1.SpendRecord;
 import java.time.Clock;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /** Turns each priced exchange into a ledger record and hands it to the {@link SpendReporter}. */
 public final class SpendRecords {
@@ -47,7 +48,7 @@ public final class SpendRecords {
     return r.build();
   }
 
-  private static void set(java.util.function.Consumer<String> setter, String value) {
+  private static void set(java.util.function.Consumer<String> setter, @Nullable String value) {
     if (value != null) {
       setter.accept(value);
     }

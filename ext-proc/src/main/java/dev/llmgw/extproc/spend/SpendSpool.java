@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,7 @@ final class SpendSpool implements AutoCloseable {
   private final FileChannel lockChannel;
   private final FileLock lock;
 
+  @SuppressWarnings("NullAway.Init") // set by recover(), which open() calls right after the constructor
   private FileChannel spool;
   private long generation;
   private long size;
@@ -506,7 +508,7 @@ final class SpendSpool implements AutoCloseable {
     return read;
   }
 
-  private static void closeQuietly(AutoCloseable closeable) {
+  private static void closeQuietly(@Nullable AutoCloseable closeable) {
     if (closeable == null) {
       return;
     }

@@ -2,6 +2,7 @@ package dev.llmgw.extproc.tokens;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counts response text as it streams, in bounded memory. Each text (a choice's content, one tool
@@ -32,7 +33,7 @@ final class CompletionTally {
   }
 
   /** Appends {@code text} to slot {@code slot}. */
-  void add(long slot, String text) {
+  void add(long slot, @Nullable String text) {
     if (text == null || text.isEmpty()) {
       return;
     }
@@ -58,7 +59,7 @@ final class CompletionTally {
   }
 
   /** Counts a text that arrives whole (a tool name), on its own. */
-  void addWhole(String text) {
+  void addWhole(@Nullable String text) {
     if (text == null || text.isEmpty()) {
       return;
     }

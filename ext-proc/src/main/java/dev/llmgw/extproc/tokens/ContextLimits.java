@@ -2,6 +2,7 @@ package dev.llmgw.extproc.tokens;
 
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.LlmApi;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Refuses requests that cannot fit the model: output budget above the model's maximum output, or
@@ -18,7 +19,7 @@ final class ContextLimits {
   private ContextLimits() {}
 
   /** The error to answer with, or null when the request fits (or nothing certain is known). */
-  static ApiError check(LlmApi api, ModelSpec spec, PromptCount count, double estimateMargin) {
+  static @Nullable ApiError check(LlmApi api, ModelSpec spec, PromptCount count, double estimateMargin) {
     if (!spec.listed()) {
       return null;
     }

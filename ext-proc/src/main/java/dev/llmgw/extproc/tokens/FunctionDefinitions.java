@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Renders OpenAI function (tool) definitions the way the model sees them: as a TypeScript
@@ -153,7 +154,7 @@ final class FunctionDefinitions {
   }
 
   /** A non-empty string value (JavaScript truthiness of the reference rendering), else null. */
-  private static String text(JsonNode node) {
+  private static @Nullable String text(@Nullable JsonNode node) {
     return node != null && node.isTextual() && !node.asText().isEmpty() ? node.asText() : null;
   }
 }

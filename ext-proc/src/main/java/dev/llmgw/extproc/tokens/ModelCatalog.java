@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Models the gateway knows: tokenizer, context window, maximum output. Built from the catalog file
@@ -43,7 +44,7 @@ public final class ModelCatalog {
   private static final Set<String> MODEL_KEYS = Set.of("tokenizer", "context_window", "max_output", "reasoning",
       "tool_prompt_tokens", "source", "note");
 
-  private static volatile ModelCatalog builtIn;
+  private static volatile @Nullable ModelCatalog builtIn;
 
   private final Map<String, ModelSpec> models;
   private final Map<String, Tokenizer> tokenizerByModel;
@@ -89,7 +90,7 @@ public final class ModelCatalog {
   }
 
   /** Parses a catalog document (YAML or JSON); {@code base} supplies what the document does not set. */
-  public static ModelCatalog parse(String document, String sourceName, ModelCatalog base) {
+  public static ModelCatalog parse(String document, String sourceName, @Nullable ModelCatalog base) {
     requireNonNull(document, "document");
     JsonNode root;
     try {
@@ -227,7 +228,7 @@ public final class ModelCatalog {
     return ModelSpec.unlisted(model, Tokenizer.O200K_BASE, false);
   }
 
-  private static Tokenizer mapped(String model, Map<String, Tokenizer> byModel, Map<String, Tokenizer> byPrefix) {
+  private static @Nullable Tokenizer mapped(String model, Map<String, Tokenizer> byModel, Map<String, Tokenizer> byPrefix) {
     Tokenizer t = byModel.get(model);
     if (t != null) {
       return t;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * OpenAI chat prompts (and the Responses API, counted the same way), by the published rules (see
@@ -88,7 +89,7 @@ final class OpenAiChatPrompt {
   /** Chat messages as the cookbook and hmarr count them; the first system message waits for the tools. */
   private static final class Chat {
     final Tally t;
-    String firstSystem;
+    @Nullable String firstSystem;
     boolean firstSystemSeen;
     boolean anySystem;
 
@@ -204,7 +205,7 @@ final class OpenAiChatPrompt {
    * Collects function definitions: legacy {@code functions} entries as they are, {@code tools}
    * entries of type function by their {@code function} object (chat) or flat (Responses API).
    */
-  private static void addFunctions(JsonNode list, boolean tools, List<JsonNode> into, Tally t) {
+  private static void addFunctions(@Nullable JsonNode list, boolean tools, List<JsonNode> into, Tally t) {
     if (list == null || !list.isArray()) {
       return;
     }
@@ -222,7 +223,7 @@ final class OpenAiChatPrompt {
   }
 
   /** {@code function_call} / {@code tool_choice}: published for function_call; assumed alike for tool_choice. */
-  private static void choice(JsonNode choice, boolean toolChoice, Tally t) {
+  private static void choice(@Nullable JsonNode choice, boolean toolChoice, Tally t) {
     if (choice == null || choice.isNull()) {
       return;
     }

@@ -4,11 +4,12 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /** The output budget a request asks for; the first "preferred" field wins over "fallback" ones. */
 final class OutputBudget {
   int tokens = -1;
-  String field;
+  @Nullable String field;
   boolean preferredSeen;
 
   void preferred(JsonParser p, String name) throws IOException {

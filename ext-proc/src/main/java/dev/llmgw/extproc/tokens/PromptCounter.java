@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.extproc.api.LlmApi;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counts the prompt of one request body, per API shape, in one streaming pass: message texts go
@@ -94,7 +95,7 @@ final class PromptCounter {
    * A prompt or embeddings input: a string, an array of strings, an array of token ids (one input
    * already tokenized), or an array of such arrays. Token ids count one each.
    */
-  private static void inputs(JsonParser p, Tally t, int[] largest) throws IOException {
+  private static void inputs(JsonParser p, Tally t, int @Nullable [] largest) throws IOException {
     JsonToken value = p.currentToken();
     if (value == JsonToken.VALUE_STRING) {
       note(largest, t.text(p.getText()), t, p.getText());
@@ -129,7 +130,7 @@ final class PromptCounter {
     }
   }
 
-  private static void note(int[] largest, int tokens, Tally t, String text) {
+  private static void note(int @Nullable [] largest, int tokens, Tally t, @Nullable String text) {
     if (largest == null) {
       return;
     }

@@ -1,5 +1,7 @@
 package dev.llmgw.extproc.tokens;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Running count of one prompt: exact tokens from the tokenizer plus, for {@link Tokenizer#ESTIMATE},
  * the characters that are turned into an estimate once at the end (so rounding happens once).
@@ -17,7 +19,7 @@ final class Tally {
   }
 
   /** Adds {@code text}'s tokens and returns them (0 for the estimate, whose characters are summed). */
-  int text(String text) {
+  int text(@Nullable String text) {
     if (text == null || text.isEmpty()) {
       return 0;
     }

@@ -6,6 +6,7 @@ import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.StreamContext;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,12 +36,12 @@ public final class TokenCounting implements ExchangeListener {
 
   private final TokenMetrics metrics;
   private final ModelCatalog catalog;
-  private final ReportSink sink;
+  private final @Nullable ReportSink sink;
   private final boolean enforceLimits;
 
   private TokenCounting(Builder b) {
     this.metrics = new TokenMetrics(b.registry);
-    this.catalog = b.catalog;
+    this.catalog = requireNonNull(b.catalog, "catalog"); // build() fills in the built-in one
     this.sink = b.sink;
     this.enforceLimits = b.enforceLimits;
   }
@@ -107,8 +108,8 @@ public final class TokenCounting implements ExchangeListener {
   /** Options of {@link TokenCounting}. */
   public static final class Builder {
     private final MeterRegistry registry;
-    private ModelCatalog catalog;
-    private ReportSink sink;
+    private @Nullable ModelCatalog catalog;
+    private @Nullable ReportSink sink;
     private boolean enforceLimits = true;
 
     private Builder(MeterRegistry registry) {

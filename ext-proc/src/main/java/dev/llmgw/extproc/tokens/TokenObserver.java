@@ -1,14 +1,18 @@
 package dev.llmgw.extproc.tokens;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.api.SseEvent;
+import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
 import dev.llmgw.extproc.server.StreamContext;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,26 +28,31 @@ public final class TokenObserver implements ExchangeListener.Observer {
 
   private final TokenCounting owner;
   private final StreamContext context;
+  private final LlmApi api;
   private ModelSpec spec;
   private String modelTag;
   private String resolvedFor;
-  private PromptCount prompt;
-  private UsageReader reader;
+  private @Nullable PromptCount prompt;
+  private @Nullable UsageReader reader;
   private boolean rejected;
   private boolean reading = true;
-  private TokenReport finished;
+  private @Nullable TokenReport finished;
 
   TokenObserver(TokenCounting owner, StreamContext context) {
     this.owner = owner;
     this.context = context;
+    // Observers are opened only for LLM exchanges, after the request's model was resolved.
+    this.api = requireNonNull(context.api(), "api");
+    resolveModel();
   }
 
   @Override
   public void onRequestBody(byte[] forwarded) {
-    LlmApi api = context.api();
     resolveModel();
+    PromptCount prompt;
     try {
       prompt = PromptCounter.count(api, forwarded, spec);
+      this.prompt = prompt;
     } catch (RuntimeException e) {
       // A counting bug must not take traffic down: the exchange goes on uncounted and unchecked.
       owner.metrics().countFailure(modelTag);
@@ -74,7 +83,8 @@ public final class TokenObserver implements ExchangeListener.Observer {
 
   @Override
   public void onResponseEvent(SseEvent event) {
-    if (watching()) {
+    UsageReader reader = this.reader;
+    if (reader != null && watching()) {
       try {
         reader.event(event);
       } catch (RuntimeException e) {
@@ -85,7 +95,8 @@ public final class TokenObserver implements ExchangeListener.Observer {
 
   @Override
   public void onResponseBody(byte[] body) {
-    if (watching()) {
+    UsageReader reader = this.reader;
+    if (reader != null && watching()) {
       try {
         reader.body(body);
       } catch (RuntimeException e) {
@@ -122,7 +133,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
   }
 
   /** The model the provider says answered (for example a dated snapshot of the one asked for), or null. */
-  public String servedModel() {
+  public @Nullable String servedModel() {
     return reader == null ? null : reader.servedModel();
   }
 
@@ -135,10 +146,11 @@ public final class TokenObserver implements ExchangeListener.Observer {
    * What is known so far: the request-path count once the request body was seen, usage once the
    * response ended. Null before the request body.
    */
-  public TokenReport report() {
+  public @Nullable TokenReport report() {
     if (finished != null) {
       return finished;
     }
+    PromptCount prompt = this.prompt;
     if (prompt == null) {
       return null;
     }
@@ -157,37 +169,42 @@ public final class TokenObserver implements ExchangeListener.Observer {
 
   /** The catalog entry of the model the exchange is sent to; again if a later listener retargeted it. */
   private void resolveModel() {
-    String model = context.target() != null ? context.target().model() : context.requestedModel();
+    ModelTarget target = context.target();
+    String model = target != null ? target.model() : context.requestedModel();
     resolvedFor = model == null ? "" : model;
-    spec = owner.catalog().resolve(resolvedFor, context.api().provider());
-    modelTag = spec.listed() ? spec.name() : context.target() != null ? context.target().model() : TokenMetrics.UNLISTED_MODEL;
+    spec = owner.catalog().resolve(resolvedFor, api.provider());
+    modelTag = spec.listed() ? spec.name() : target != null ? target.model() : TokenMetrics.UNLISTED_MODEL;
   }
 
   /** Builds the final report once, records the metrics and hands it to the sink. */
-  private TokenReport finish(boolean complete) {
+  private @Nullable TokenReport finish(boolean complete) {
+    PromptCount prompt = this.prompt;
     if (finished != null || prompt == null || rejected) {
       return finished;
     }
-    if (context.target() != null && !context.target().model().equals(resolvedFor)) {
+    ModelTarget target = context.target();
+    if (target != null && !target.model().equals(resolvedFor)) {
       // A budget downgraded the exchange after it was counted: report (and price) the model it went to.
       resolveModel();
     }
     int status = context.responseStatus();
     boolean ok = status >= 200 && status <= 299;
-    ProviderUsage usage = ok ? reader.usage() : null;
-    int counted = ok ? reader.completionCounted() : -1;
-    finished = new TokenReport(spec.name(), prompt.tokenizer(), prompt.tokens(), prompt.exact(), prompt.maxOutputTokens(),
-        usage, counted, status, complete);
+    UsageReader reader = this.reader;
+    ProviderUsage usage = ok && reader != null ? reader.usage() : null;
+    int counted = ok && reader != null ? reader.completionCounted() : -1;
+    TokenReport report = new TokenReport(spec.name(), prompt.tokenizer(), prompt.tokens(), prompt.exact(),
+        prompt.maxOutputTokens(), usage, counted, status, complete);
+    finished = report;
     if (ok) {
-      record(finished);
+      record(report);
     }
-    owner.deliver(context, finished);
-    return finished;
+    owner.deliver(context, report);
+    return report;
   }
 
   private void record(TokenReport r) {
     TokenMetrics metrics = owner.metrics();
-    String provider = context.api().provider().name().toLowerCase(Locale.ROOT);
+    String provider = api.provider().name().toLowerCase(Locale.ROOT);
     metrics.usage(provider, modelTag, "input", r.promptSource().tag(), r.promptTokens());
     if (r.completionTokens() >= 0) {
       metrics.usage(provider, modelTag, "output", r.completionSource().tag(), r.completionTokens());

@@ -3,6 +3,7 @@ package dev.llmgw.extproc.tokens;
 import static java.util.Objects.requireNonNull;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What token counting learned about one exchange: the gateway's own count, the provider's usage,
@@ -27,7 +28,7 @@ public record TokenReport(
     int promptTokensCounted,
     boolean countExact,
     int requestedOutputTokens,
-    ProviderUsage reported,
+    @Nullable ProviderUsage reported,
     int completionTokensCounted,
     int responseStatus,
     boolean complete) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.api.SseEvent;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads what a response says about tokens: the provider's usage report, and the generated text
@@ -41,7 +42,7 @@ final class UsageReader {
   private int cacheCreation = -1;
   private int cacheCreation1h = -1;
   private int reasoning = -1;
-  private String servedModel;
+  private @Nullable String servedModel;
   private boolean reported;
 
   UsageReader(LlmApi api, Tokenizer tokenizer) {
@@ -50,7 +51,7 @@ final class UsageReader {
   }
 
   /** The provider's usage so far, or null when it reported none. */
-  ProviderUsage usage() {
+  @Nullable ProviderUsage usage() {
     if (!reported) {
       return null;
     }
@@ -76,7 +77,7 @@ final class UsageReader {
   }
 
   /** The model the provider says served the request (often a dated snapshot), or null when not seen. */
-  String servedModel() {
+  @Nullable String servedModel() {
     return servedModel;
   }
 
@@ -340,7 +341,7 @@ final class UsageReader {
 
   // ---------------------------------------------------------------- helpers
 
-  private static int firstInt(JsonNode node, String name, String alternative) {
+  private static int firstInt(JsonNode node, String name, @Nullable String alternative) {
     JsonNode v = node.get(name);
     if ((v == null || !v.isIntegralNumber()) && alternative != null) {
       v = node.get(alternative);
@@ -351,7 +352,7 @@ final class UsageReader {
     return (int) Math.min(Integer.MAX_VALUE, v.asLong());
   }
 
-  private static String text(JsonNode node) {
+  private static @Nullable String text(@Nullable JsonNode node) {
     return node != null && node.isTextual() ? node.asText() : null;
   }
 }
