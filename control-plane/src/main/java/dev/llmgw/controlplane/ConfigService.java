@@ -5,26 +5,25 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.ModelAlias;
+import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.controlplane.model.Route;
 import dev.llmgw.controlplane.policy.PolicyDocuments;
 import dev.llmgw.controlplane.policy.PolicyFactory;
 import dev.llmgw.controlplane.policy.PolicyFeed;
-import dev.llmgw.proto.policy.v1.Policy;
-import dev.llmgw.controlplane.model.Provider;
-import dev.llmgw.controlplane.model.Route;
 import dev.llmgw.controlplane.store.Change;
 import dev.llmgw.controlplane.store.ConfigStore;
 import dev.llmgw.controlplane.store.ConflictException;
 import dev.llmgw.controlplane.store.StoreState;
 import dev.llmgw.controlplane.store.StoredDocument;
-import dev.llmgw.controlplane.xds.SnapshotFactory;
 import dev.llmgw.controlplane.xds.SnapshotPublisher;
+import dev.llmgw.proto.policy.v1.Policy;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.TreeSet;
-import java.util.Set;
-import java.util.Map;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BiFunction;
 
 /**
@@ -35,7 +34,12 @@ import java.util.function.BiFunction;
 public final class ConfigService {
 
   /** What a change is refused for; maps to an HTTP status in the REST layer. */
-  public enum Refusal { INVALID, CONFLICT, PRECONDITION_FAILED, NOT_FOUND }
+  public enum Refusal {
+    INVALID,
+    CONFLICT,
+    PRECONDITION_FAILED,
+    NOT_FOUND
+  }
 
   /** A refused change, with a message that says what was expected. */
   public static final class RefusedException extends Exception {
@@ -54,14 +58,20 @@ public final class ConfigService {
   private final SnapshotPublisher publisher;
   /** Startup settings that are not stored: listener port, ext-proc endpoints, default provider, CA bundle. */
   private final GatewaySpec base;
+
   private final BiFunction<String, JsonNode, Provider> providerParser;
   private final BiFunction<String, JsonNode, Route> routeParser;
   private final BiFunction<String, JsonNode, ModelAlias> modelParser;
   private final PolicyFeed feed;
 
-  public ConfigService(ConfigStore store, SnapshotPublisher publisher, GatewaySpec base,
-      BiFunction<String, JsonNode, Provider> providerParser, BiFunction<String, JsonNode, Route> routeParser,
-      BiFunction<String, JsonNode, ModelAlias> modelParser, PolicyFeed feed) {
+  public ConfigService(
+      ConfigStore store,
+      SnapshotPublisher publisher,
+      GatewaySpec base,
+      BiFunction<String, JsonNode, Provider> providerParser,
+      BiFunction<String, JsonNode, Route> routeParser,
+      BiFunction<String, JsonNode, ModelAlias> modelParser,
+      PolicyFeed feed) {
     this.store = requireNonNull(store, "store");
     this.publisher = requireNonNull(publisher, "publisher");
     this.base = requireNonNull(base, "base");
@@ -92,10 +102,20 @@ public final class ConfigService {
       failOpen(d, failOpen);
     }
     Set<String> identityHeaders = new TreeSet<>();
-    state.get(PolicyDocuments.SETTINGS, PolicyDocuments.IDENTITY_HEADERS)
+    state
+        .get(PolicyDocuments.SETTINGS, PolicyDocuments.IDENTITY_HEADERS)
         .ifPresent(d -> d.body().forEach(h -> identityHeaders.add(h.asText())));
-    return new GatewaySpec(base.listenerPort(), base.extProc(), base.extProcMessageTimeout(), providers,
-        base.defaultProvider(), base.trustedCaFile(), routes, fleets, identityHeaders, failOpen);
+    return new GatewaySpec(
+        base.listenerPort(),
+        base.extProc(),
+        base.extProcMessageTimeout(),
+        providers,
+        base.defaultProvider(),
+        base.trustedCaFile(),
+        routes,
+        fleets,
+        identityHeaders,
+        failOpen);
   }
 
   /** Adds a provider or route whose {@code failure_mode} is {@code fail_open} (validated when it was written). */
@@ -125,7 +145,8 @@ public final class ConfigService {
     for (StoredDocument d : state.list(KIND_MODELS)) {
       aliases.add(modelParser.apply(d.name(), d.body()));
     }
-    Policy.Builder policy = PolicyFactory.policy(Long.toString(state.version()), spec, aliases).toBuilder();
+    Policy.Builder policy =
+        PolicyFactory.policy(Long.toString(state.version()), spec, aliases).toBuilder();
     PolicyDocuments.apply(state, policy);
     return policy.build();
   }
@@ -147,8 +168,10 @@ public final class ConfigService {
    */
   public synchronized Result apply(Change change, boolean dryRun) throws RefusedException {
     StoreState current = store.state();
-    if (change.op() == Change.Op.DELETE && current.get(change.kind(), change.name()).isEmpty()) {
-      throw new RefusedException(Refusal.NOT_FOUND, "name", change.kind() + " '" + change.name() + "' does not exist");
+    if (change.op() == Change.Op.DELETE
+        && current.get(change.kind(), change.name()).isEmpty()) {
+      throw new RefusedException(
+          Refusal.NOT_FOUND, "name", change.kind() + " '" + change.name() + "' does not exist");
     }
     StoreState candidate;
     try {
@@ -190,8 +213,9 @@ public final class ConfigService {
 
   /** Create-only conflicts are 409s; a stale If-Match is a 412. */
   private static RefusedException conflict(Change change, ConflictException e) {
-    boolean createOnly = change.expectedRevision().isPresent() && change.expectedRevision().getAsLong() == 0;
-    return new RefusedException(createOnly ? Refusal.CONFLICT : Refusal.PRECONDITION_FAILED, null, e.getMessage());
+    boolean createOnly =
+        change.expectedRevision().isPresent() && change.expectedRevision().getAsLong() == 0;
+    return new RefusedException(
+        createOnly ? Refusal.CONFLICT : Refusal.PRECONDITION_FAILED, null, e.getMessage());
   }
-
 }

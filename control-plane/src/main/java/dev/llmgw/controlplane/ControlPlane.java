@@ -8,7 +8,6 @@ import dev.llmgw.controlplane.model.Endpoint;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.policy.PolicyFeed;
-import dev.llmgw.controlplane.xds.NodeGroups;
 import dev.llmgw.controlplane.rest.AdminApi;
 import dev.llmgw.controlplane.rest.ConfigApi;
 import dev.llmgw.controlplane.rest.SpendApi;
@@ -21,6 +20,7 @@ import dev.llmgw.controlplane.store.ConfigStore;
 import dev.llmgw.controlplane.store.ConflictException;
 import dev.llmgw.controlplane.store.FileConfigStore;
 import dev.llmgw.controlplane.store.InMemoryConfigStore;
+import dev.llmgw.controlplane.xds.NodeGroups;
 import dev.llmgw.controlplane.xds.SnapshotPublisher;
 import dev.llmgw.controlplane.xds.XdsAuthentication;
 import dev.llmgw.controlplane.xds.XdsServer;
@@ -60,8 +60,15 @@ public final class ControlPlane implements AutoCloseable {
   private final PolicyFeed feed;
   private final SpendLedger ledger;
 
-  private ControlPlane(ConfigStore store, SnapshotPublisher publisher, ConfigService service, XdsServer xds, AdminApi admin,
-      String adminToken, PolicyFeed feed, SpendLedger ledger) {
+  private ControlPlane(
+      ConfigStore store,
+      SnapshotPublisher publisher,
+      ConfigService service,
+      XdsServer xds,
+      AdminApi admin,
+      String adminToken,
+      PolicyFeed feed,
+      SpendLedger ledger) {
     this.feed = feed;
     this.ledger = ledger;
     this.store = store;
@@ -76,12 +83,18 @@ public final class ControlPlane implements AutoCloseable {
    * Opens the store (seeding it with the startup providers the first time), publishes its state,
    * then starts the servers; {@code xdsServer} carries the xDS port.
    */
-  public static ControlPlane start(ControlPlaneConfig config, ServerBuilder<?> xdsServer, SnapshotPublisher.SnapshotCheck check) {
+  public static ControlPlane start(
+      ControlPlaneConfig config,
+      ServerBuilder<?> xdsServer,
+      SnapshotPublisher.SnapshotCheck check) {
     return start(config, xdsServer, check, Clock.systemUTC());
   }
 
   /** As {@link #start(ControlPlaneConfig, ServerBuilder, SnapshotPublisher.SnapshotCheck)}, with the clock the ledger and its REST query use. */
-  public static ControlPlane start(ControlPlaneConfig config, ServerBuilder<?> xdsServer, SnapshotPublisher.SnapshotCheck check,
+  public static ControlPlane start(
+      ControlPlaneConfig config,
+      ServerBuilder<?> xdsServer,
+      SnapshotPublisher.SnapshotCheck check,
       Clock clock) {
     requireNonNull(config, "config");
     requireNonNull(clock, "clock");
@@ -101,15 +114,30 @@ public final class ControlPlane implements AutoCloseable {
       // Snapshot versions are the store's versions, so they keep increasing across restarts.
       SnapshotPublisher publisher = new SnapshotPublisher(cache, groups, check, 0);
       PolicyFeed feed = new PolicyFeed();
-      ConfigService service = new ConfigService(store, publisher, base, ConfigApi::parseProvider, ConfigApi::parseRoute,
-          ConfigApi::parseModel, feed);
+      ConfigService service = new ConfigService(
+          store,
+          publisher,
+          base,
+          ConfigApi::parseProvider,
+          ConfigApi::parseRoute,
+          ConfigApi::parseModel,
+          feed);
       service.publishCurrent();
       String token = adminToken(config);
-      XdsServer xds = XdsServer.start(xdsServer, cache, config.shutdownGrace(), xdsAuthentication(config), feed,
+      XdsServer xds = XdsServer.start(
+          xdsServer,
+          cache,
+          config.shutdownGrace(),
+          xdsAuthentication(config),
+          feed,
           new SpendService(ledger));
       AdminApi admin;
       try {
-        admin = AdminApi.start(config.bindHost(), config.adminPort(), publisher, new ConfigApi(service, token),
+        admin = AdminApi.start(
+            config.bindHost(),
+            config.adminPort(),
+            publisher,
+            new ConfigApi(service, token),
             new SpendApi(ledger, token, clock));
       } catch (RuntimeException e) {
         xds.close();
@@ -136,7 +164,8 @@ public final class ControlPlane implements AutoCloseable {
 
   private static ConfigStore openStore(ControlPlaneConfig config) {
     if (config.store().equals("memory")) {
-      log.warn("store=memory: providers and routes changed over REST are lost when the control plane stops");
+      log.warn(
+          "store=memory: providers and routes changed over REST are lost when the control plane stops");
       return new InMemoryConfigStore();
     }
     log.info("store: {}", config.dataDir().toAbsolutePath());
@@ -165,7 +194,8 @@ public final class ControlPlane implements AutoCloseable {
       ObjectNode doc = json.createObjectNode();
       doc.put("base_url", p.baseUrl());
       doc.put("connect_timeout_ms", p.connectTimeout().toMillis());
-      changes.add(new Change(Change.Op.PUT, ConfigService.KIND_PROVIDERS, p.name(), doc, OptionalLong.of(0)));
+      changes.add(new Change(
+          Change.Op.PUT, ConfigService.KIND_PROVIDERS, p.name(), doc, OptionalLong.of(0)));
     }
     try {
       store.applyAll(changes);
@@ -178,8 +208,9 @@ public final class ControlPlane implements AutoCloseable {
   /** The xDS port's bearer token check, or null (with a warning) when no token file is configured. */
   private static XdsAuthentication xdsAuthentication(ControlPlaneConfig config) {
     if (config.xdsTokenFile() == null) {
-      log.warn("no --xds-token-file: the xDS port has no authentication. Whoever reaches it receives the providers' "
-          + "credentials and can report spend; set a token or keep the port on a trusted network");
+      log.warn(
+          "no --xds-token-file: the xDS port has no authentication. Whoever reaches it receives the providers' "
+              + "credentials and can report spend; set a token or keep the port on a trusted network");
       return null;
     }
     XdsAuthentication authentication = XdsAuthentication.fromFile(config.xdsTokenFile());
@@ -207,10 +238,13 @@ public final class ControlPlane implements AutoCloseable {
       } catch (UnsupportedOperationException e) {
         log.warn("cannot restrict permissions of {} on this file system", file);
       }
-      log.info("no --admin-token given: generated one into {} (REST writes need it as a bearer token)", file.toAbsolutePath());
+      log.info(
+          "no --admin-token given: generated one into {} (REST writes need it as a bearer token)",
+          file.toAbsolutePath());
       return token;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or create the admin token file " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read or create the admin token file " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -219,7 +253,10 @@ public final class ControlPlane implements AutoCloseable {
     try {
       return new Endpoint(InetAddress.getByName(e.host()).getHostAddress(), e.port());
     } catch (UnknownHostException ex) {
-      throw new IllegalArgumentException("ext-proc: cannot resolve '" + e.host() + "' (expected: a resolvable name or an IP address)", ex);
+      throw new IllegalArgumentException(
+          "ext-proc: cannot resolve '" + e.host()
+              + "' (expected: a resolvable name or an IP address)",
+          ex);
     }
   }
 

@@ -40,8 +40,9 @@ public record ControlPlaneConfig(
 
   @Override
   public String toString() {
-    return "ControlPlaneConfig[xdsPort=" + xdsPort + ", adminPort=" + adminPort + ", store=" + store + ", dataDir=" + dataDir
-        + ", adminToken=" + (adminToken.isEmpty() ? "(generated)" : "(set)") + ", xdsTokenFile=" + xdsTokenFile + "]";
+    return "ControlPlaneConfig[xdsPort=" + xdsPort + ", adminPort=" + adminPort + ", store=" + store
+        + ", dataDir=" + dataDir + ", adminToken="
+        + (adminToken.isEmpty() ? "(generated)" : "(set)") + ", xdsTokenFile=" + xdsTokenFile + "]";
   }
 
   public static ControlPlaneConfig fromArgs(String[] args, Map<String, String> env) {
@@ -56,7 +57,8 @@ public record ControlPlaneConfig(
       int eq = arg.indexOf('=');
       String name = arg.startsWith("--") && eq > 2 ? arg.substring(2, eq) : null;
       if (name == null || !DEFAULTS.containsKey(name)) {
-        throw new IllegalArgumentException("unknown argument: '" + arg + "' (expected one of: " + usage() + ")");
+        throw new IllegalArgumentException(
+            "unknown argument: '" + arg + "' (expected one of: " + usage() + ")");
       }
       values.put(name, arg.substring(eq + 1).trim());
     }
@@ -65,9 +67,11 @@ public record ControlPlaneConfig(
     for (String item : list(values, "providers")) {
       int eq = item.indexOf('=');
       if (eq < 1) {
-        throw new IllegalArgumentException("providers: '" + item + "' (expected: name=https://host[:port])");
+        throw new IllegalArgumentException(
+            "providers: '" + item + "' (expected: name=https://host[:port])");
       }
-      providers.add(Provider.fromUrl(item.substring(0, eq), item.substring(eq + 1), connectTimeout));
+      providers.add(
+          Provider.fromUrl(item.substring(0, eq), item.substring(eq + 1), connectTimeout));
     }
     return new ControlPlaneConfig(
         port(values, "xds-port"),
@@ -83,7 +87,9 @@ public record ControlPlaneConfig(
         store(values.get("store")),
         java.nio.file.Path.of(values.get("data-dir")),
         values.get("admin-token"),
-        values.get("xds-token-file").isEmpty() ? null : java.nio.file.Path.of(values.get("xds-token-file")));
+        values.get("xds-token-file").isEmpty()
+            ? null
+            : java.nio.file.Path.of(values.get("xds-token-file")));
   }
 
   static String envName(String setting) {
@@ -92,8 +98,12 @@ public record ControlPlaneConfig(
 
   static String usage() {
     StringBuilder b = new StringBuilder();
-    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("--").append(k).append("=<")
-        .append(k.equals("admin-token") ? "secret" : v).append('>'));
+    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ")
+        .append("--")
+        .append(k)
+        .append("=<")
+        .append(k.equals("admin-token") ? "secret" : v)
+        .append('>'));
     return b.toString();
   }
 
@@ -104,7 +114,8 @@ public record ControlPlaneConfig(
     d.put("bind-host", "0.0.0.0");
     d.put("listener-port", "10000");
     d.put("ext-proc", "127.0.0.1:9002");
-    // ext-proc's request-body phase for a body at the 10 MiB limit took 0.9 s through a real Envoy on a
+    // ext-proc's request-body phase for a body at the 10 MiB limit took 0.9 s through a real Envoy
+    // on a
     // 2-core machine (BodyLimitsEndToEndTest); 1 s made such requests time out (504) under load.
     d.put("ext-proc-message-timeout-ms", "5000");
     d.put("providers", "openai=https://api.openai.com,anthropic=https://api.anthropic.com");
@@ -127,7 +138,10 @@ public record ControlPlaneConfig(
   }
 
   private static List<String> list(Map<String, String> values, String name) {
-    return java.util.Arrays.stream(values.get(name).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return java.util.Arrays.stream(values.get(name).split(","))
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .toList();
   }
 
   private static int port(Map<String, String> values, String name) {

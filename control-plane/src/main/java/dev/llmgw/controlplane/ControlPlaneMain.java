@@ -38,12 +38,17 @@ public final class ControlPlaneMain {
         NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort())),
         new EnvoyContractCheck());
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("shutdown signal received; closing xDS streams within {}", config.shutdownGrace());
-      cp.close();
-      log.info("control plane stopped");
-      stopped.countDown();
-    }, "control-plane-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(
+            () -> {
+              log.info(
+                  "shutdown signal received; closing xDS streams within {}",
+                  config.shutdownGrace());
+              cp.close();
+              log.info("control plane stopped");
+              stopped.countDown();
+            },
+            "control-plane-shutdown"));
     log.info("control plane up: {}", String.join(", ", ControlPlane.describe(cp)));
     // gRPC's transport threads are daemons; the main thread holds the JVM until shutdown.
     stopped.await();

@@ -22,7 +22,8 @@ class ControlPlaneConfigTest {
   @Test
   void flagsWinOverEnvironmentWhichWinsOverDefaults() {
     ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
-        new String[] {"--xds-port=19000"}, Map.of("LLMGW_CP_XDS_PORT", "17000", "LLMGW_CP_ADMIN_PORT", "17080"));
+        new String[] {"--xds-port=19000"},
+        Map.of("LLMGW_CP_XDS_PORT", "17000", "LLMGW_CP_ADMIN_PORT", "17080"));
 
     assertThat(config.xdsPort()).isEqualTo(19000);
     assertThat(config.adminPort()).isEqualTo(17080);
@@ -38,17 +39,21 @@ class ControlPlaneConfigTest {
 
   @Test
   void badValuesSayWhatWasExpected() {
-    assertThatThrownBy(() -> ControlPlaneConfig.fromArgs(new String[] {"--admin-port=abc"}, Map.of()))
+    assertThatThrownBy(
+            () -> ControlPlaneConfig.fromArgs(new String[] {"--admin-port=abc"}, Map.of()))
         .hasMessage("admin-port: 'abc' (expected: an integer)");
-    assertThatThrownBy(() -> ControlPlaneConfig.fromArgs(new String[] {"--providers=openai"}, Map.of()))
+    assertThatThrownBy(
+            () -> ControlPlaneConfig.fromArgs(new String[] {"--providers=openai"}, Map.of()))
         .hasMessage("providers: 'openai' (expected: name=https://host[:port])");
-    assertThatThrownBy(() -> ControlPlaneConfig.fromArgs(new String[] {"--ext-proc=nohost"}, Map.of()))
+    assertThatThrownBy(
+            () -> ControlPlaneConfig.fromArgs(new String[] {"--ext-proc=nohost"}, Map.of()))
         .hasMessageContaining("expected: host:port");
   }
 
   @Test
   void defaultProviderMustBeOneOfTheProviders() {
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {"--default-provider=mistral"}, Map.of());
+    ControlPlaneConfig config =
+        ControlPlaneConfig.fromArgs(new String[] {"--default-provider=mistral"}, Map.of());
     assertThatThrownBy(() -> ControlPlane.spec(config))
         .hasMessageContaining("defaultProvider: 'mistral' (expected: one of [anthropic, openai])");
   }

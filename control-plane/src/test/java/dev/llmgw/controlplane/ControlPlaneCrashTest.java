@@ -25,9 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ControlPlaneCrashTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  @TempDir Path dataDir;
+  @TempDir
+  Path dataDir;
 
   @Test
   void acknowledgedWritesSurviveKillDashNineAndVersionsContinue() throws Exception {
@@ -40,27 +42,37 @@ class ControlPlaneCrashTest {
         int port = cp.restPort;
         for (Map.Entry<String, Integer> e : acked.entrySet()) {
           HttpResponse<String> r = get(port, "/v1/providers/" + e.getKey());
-          assertThat(r.statusCode()).as("acknowledged provider %s after restart", e.getKey()).isEqualTo(200);
-          assertThat(JSON.readTree(r.body()).get("connect_timeout_ms").asInt()).isEqualTo(e.getValue());
+          assertThat(r.statusCode())
+              .as("acknowledged provider %s after restart", e.getKey())
+              .isEqualTo(200);
+          assertThat(JSON.readTree(r.body()).get("connect_timeout_ms").asInt())
+              .isEqualTo(e.getValue());
         }
         JsonNode health = JSON.readTree(get(port, "/healthz").body());
         assertThat(SnapshotPublisher.number(health.get("snapshotVersion").asText()))
-            .as("snapshot version after restart").isGreaterThanOrEqualTo(lastAckedVersion);
+            .as("snapshot version after restart")
+            .isGreaterThanOrEqualTo(lastAckedVersion);
         int writesThisRound = 40 + round * 7;
         for (int i = 0; i < writesThisRound; i++, next++) {
           String name = "p" + next;
           int timeout = 1000 + next;
-          HttpResponse<String> r = put(port, "/v1/providers/" + name,
-              "{\"base_url\":\"https://" + name + ".example\",\"connect_timeout_ms\":" + timeout + "}");
+          HttpResponse<String> r = put(
+              port,
+              "/v1/providers/" + name,
+              "{\"base_url\":\"https://" + name + ".example\",\"connect_timeout_ms\":" + timeout
+                  + "}");
           assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
           acked.put(name, timeout);
-          long version = SnapshotPublisher.number(r.headers().firstValue("X-Snapshot-Version").orElseThrow());
+          long version = SnapshotPublisher.number(
+              r.headers().firstValue("X-Snapshot-Version").orElseThrow());
           assertThat(version).as("versions only go up").isGreaterThan(lastAckedVersion);
           lastAckedVersion = version;
         }
         // A write in flight when the process dies may or may not land; only acknowledged ones must.
-        CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(putRequest(port, "/v1/providers/inflight",
-            "{\"base_url\":\"https://inflight.example\"}"), HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(
+            putRequest(
+                port, "/v1/providers/inflight", "{\"base_url\":\"https://inflight.example\"}"),
+            HttpResponse.BodyHandlers.ofString());
         cp.kill();
         assertThat(cp.process.isAlive()).isFalse();
         inFlight.handle((r, t) -> r);
@@ -73,8 +85,10 @@ class ControlPlaneCrashTest {
       int port = cp.restPort;
       JsonNode list = JSON.readTree(get(port, "/v1/providers").body());
       assertThat(list.get("items").findValuesAsText("name")).containsAll(acked.keySet());
-      HttpResponse<String> after = put(port, "/v1/providers/after-crash", "{\"base_url\":\"https://after.example\"}");
-      assertThat(SnapshotPublisher.number(after.headers().firstValue("X-Snapshot-Version").orElseThrow()))
+      HttpResponse<String> after =
+          put(port, "/v1/providers/after-crash", "{\"base_url\":\"https://after.example\"}");
+      assertThat(SnapshotPublisher.number(
+              after.headers().firstValue("X-Snapshot-Version").orElseThrow()))
           .isGreaterThan(lastAckedVersion);
     } finally {
       cp.kill();
@@ -82,7 +96,9 @@ class ControlPlaneCrashTest {
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> put(int port, String path, String body) throws Exception {
@@ -91,6 +107,8 @@ class ControlPlaneCrashTest {
 
   private static HttpRequest putRequest(int port, String path, String body) {
     return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .PUT(HttpRequest.BodyPublishers.ofString(body)).header("Authorization", "Bearer crash").build();
+        .PUT(HttpRequest.BodyPublishers.ofString(body))
+        .header("Authorization", "Bearer crash")
+        .build();
   }
 }

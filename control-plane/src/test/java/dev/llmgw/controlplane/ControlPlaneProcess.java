@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  */
 final class ControlPlaneProcess {
 
-  private static final Pattern PORTS = Pattern.compile("xDS \\(ADS\\) on port (\\d+), REST on port (\\d+)");
+  private static final Pattern PORTS =
+      Pattern.compile("xDS \\(ADS\\) on port (\\d+), REST on port (\\d+)");
 
   final Process process;
   final int xdsPort;
@@ -32,14 +33,23 @@ final class ControlPlaneProcess {
   /** Starts a control plane over {@code dataDir} with admin token {@code token}; waits until it listens. */
   static ControlPlaneProcess start(Path dataDir, String token) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-        ControlPlaneMain.class.getName(), "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1",
-        "--ext-proc=127.0.0.1:9002", "--data-dir=" + dataDir, "--admin-token=" + token))
+    Process p = new ProcessBuilder(List.of(
+            java,
+            "-cp",
+            System.getProperty("java.class.path"),
+            ControlPlaneMain.class.getName(),
+            "--xds-port=0",
+            "--admin-port=0",
+            "--bind-host=127.0.0.1",
+            "--ext-proc=127.0.0.1:9002",
+            "--data-dir=" + dataDir,
+            "--admin-token=" + token))
         .redirectErrorStream(true)
         .start();
     try {
       Matcher ports = awaitLine(p, PORTS);
-      return new ControlPlaneProcess(p, Integer.parseInt(ports.group(1)), Integer.parseInt(ports.group(2)));
+      return new ControlPlaneProcess(
+          p, Integer.parseInt(ports.group(1)), Integer.parseInt(ports.group(2)));
     } catch (Exception e) {
       p.destroyForcibly();
       throw e;
@@ -58,7 +68,8 @@ final class ControlPlaneProcess {
 
   /** Reads the child's log until a line matches; keeps draining it afterwards. */
   private static Matcher awaitLine(Process p, Pattern pattern) throws Exception {
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     CompletableFuture<Matcher> found = CompletableFuture.supplyAsync(() -> {
       try {
         String line;

@@ -39,10 +39,11 @@ class SpendCrashTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String COST = "0.000123000000";
   private static final int BATCH = 20;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  @TempDir Path dataDir;
-
+  @TempDir
+  Path dataDir;
 
   @Test
   void acknowledgedSpendSurvivesKillDashNineAndResentBatchesCountOnce() throws Exception {
@@ -54,9 +55,12 @@ class SpendCrashTest {
       ExecutorService senders = Executors.newFixedThreadPool(3);
       ManagedChannel channel = null;
       try {
-                assertThat(requests(cp.restPort)).as("round %d: every acknowledged record after the restart", round)
+        assertThat(requests(cp.restPort))
+            .as("round %d: every acknowledged record after the restart", round)
             .isGreaterThanOrEqualTo(acked);
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort).usePlaintext().build();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort)
+            .usePlaintext()
+            .build();
         var stub = SpendServiceGrpc.newBlockingStub(channel);
         ConcurrentLinkedQueue<SpendBatch> sentThisRound = new ConcurrentLinkedQueue<>();
         AtomicInteger ackedThisRound = new AtomicInteger();
@@ -75,7 +79,9 @@ class SpendCrashTest {
             }
           });
         }
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(5))
             .until(() -> ackedThisRound.get() >= killAfter * BATCH);
         cp.kill();
         assertThat(cp.process.isAlive()).isFalse();
@@ -95,9 +101,12 @@ class SpendCrashTest {
     ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
     ManagedChannel channel = null;
     try {
-            long before = requests(cp.restPort);
-      assertThat(before).isGreaterThanOrEqualTo(acked).isLessThanOrEqualTo((long) sent.size() * BATCH);
-      channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort).usePlaintext().build();
+      long before = requests(cp.restPort);
+      assertThat(before)
+          .isGreaterThanOrEqualTo(acked)
+          .isLessThanOrEqualTo((long) sent.size() * BATCH);
+      channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort).usePlaintext().build();
       var stub = SpendServiceGrpc.newBlockingStub(channel);
       for (SpendBatch batch : sent) {
         stub.withDeadlineAfter(10, TimeUnit.SECONDS).record(batch);
@@ -105,7 +114,8 @@ class SpendCrashTest {
       JsonNode total = spend(cp.restPort);
       assertThat(total.get("total_requests").asLong()).isEqualTo((long) sent.size() * BATCH);
       assertThat(new BigDecimal(total.get("total_cost_usd").asText()))
-          .isEqualByComparingTo(new BigDecimal(COST).multiply(BigDecimal.valueOf((long) sent.size() * BATCH)));
+          .isEqualByComparingTo(
+              new BigDecimal(COST).multiply(BigDecimal.valueOf((long) sent.size() * BATCH)));
     } finally {
       if (channel != null) {
         channel.shutdownNow();
@@ -118,9 +128,17 @@ class SpendCrashTest {
     SpendBatch.Builder b = SpendBatch.newBuilder().setReporterId("crash-test");
     long now = System.currentTimeMillis();
     for (int i = 0; i < BATCH; i++) {
-      b.addRecords(SpendRecord.newBuilder().setId("b" + n + "-r" + i).setAtEpochMillis(now).setTenant("t" + (n % 3))
-          .setApiKeyId("k").setModel("m").setInputTokens(i).setOutputTokens(1).setCostUsd(COST)
-          .setPriceVersion("crash").build());
+      b.addRecords(SpendRecord.newBuilder()
+          .setId("b" + n + "-r" + i)
+          .setAtEpochMillis(now)
+          .setTenant("t" + (n % 3))
+          .setApiKeyId("k")
+          .setModel("m")
+          .setInputTokens(i)
+          .setOutputTokens(1)
+          .setCostUsd(COST)
+          .setPriceVersion("crash")
+          .build());
     }
     return b.build();
   }
@@ -132,9 +150,12 @@ class SpendCrashTest {
   private JsonNode spend(int restPort) throws Exception {
     // Around midnight UTC a record may land on either side of it.
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/v1/spend?group_by="
-        + "&from=" + today.minusDays(1) + "&to=" + today.plusDays(1)))
-        .header("Authorization", "Bearer crash").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/v1/spend?group_by="
+                + "&from=" + today.minusDays(1) + "&to=" + today.plusDays(1)))
+            .header("Authorization", "Bearer crash")
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return JSON.readTree(r.body());
   }

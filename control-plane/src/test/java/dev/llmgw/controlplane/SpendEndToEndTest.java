@@ -35,36 +35,55 @@ class SpendEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
 
-  @TempDir Path dataDir;
+  @TempDir
+  Path dataDir;
 
   private ControlPlane start(String store) {
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002",
-        "--data-dir=" + dataDir, "--admin-token=" + TOKEN, "--store=" + store}, Map.of());
-    return ControlPlane.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
-        new EnvoyContractCheck(), Clock.fixed(NOW, ZoneOffset.UTC));
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=0",
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--ext-proc=127.0.0.1:9002",
+          "--data-dir=" + dataDir,
+          "--admin-token=" + TOKEN,
+          "--store=" + store
+        },
+        Map.of());
+    return ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+        new EnvoyContractCheck(),
+        Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
   private static SpendBatch batch(String prefix, int n) {
     SpendBatch.Builder b = SpendBatch.newBuilder().setReporterId("ext-proc-e2e");
     for (int i = 0; i < n; i++) {
-      b.addRecords(SpendFixtures.record(prefix + "-" + i, TODAY, "acme", "key-1", "gpt-4o", "0.125"));
+      b.addRecords(
+          SpendFixtures.record(prefix + "-" + i, TODAY, "acme", "key-1", "gpt-4o", "0.125"));
     }
     return b.build();
   }
 
   private static SpendAck send(ControlPlane cp, SpendBatch batch) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort()).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort()).usePlaintext().build();
     try {
-      return SpendServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).record(batch);
+      return SpendServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .record(batch);
     } finally {
       channel.shutdownNow();
     }
   }
 
   private JsonNode spend(ControlPlane cp) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/spend"))
-        .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/spend"))
+            .header("Authorization", "Bearer " + TOKEN)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return JSON.readTree(r.body());
   }

@@ -28,8 +28,16 @@ import org.jspecify.annotations.Nullable;
  * @param controlPlaneTokenFile file holding the bearer token the control plane's xDS port requires
  *     (its {@code --xds-token-file}), or null when it requires none
  */
-public record ExtProcConfig(int grpcPort, int metricsPort, @Nullable Path policyFile, Duration policyReload, Duration shutdownGrace,
-    String controlPlane, @Nullable Path piiHashKeyFile, String limitsStore, Path spendSpoolDir,
+public record ExtProcConfig(
+    int grpcPort,
+    int metricsPort,
+    @Nullable Path policyFile,
+    Duration policyReload,
+    Duration shutdownGrace,
+    String controlPlane,
+    @Nullable Path piiHashKeyFile,
+    String limitsStore,
+    Path spendSpoolDir,
     @Nullable Path controlPlaneTokenFile) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
@@ -52,7 +60,8 @@ public record ExtProcConfig(int grpcPort, int metricsPort, @Nullable Path policy
       throw new IllegalArgumentException("shutdownGrace: " + shutdownGrace + " (expected: >= 0)");
     }
     if (!limitsStore.equals("local") && redisAddress(limitsStore) == null) {
-      throw new IllegalArgumentException("limitsStore: '" + limitsStore + "' (expected: local or redis://host:port)");
+      throw new IllegalArgumentException(
+          "limitsStore: '" + limitsStore + "' (expected: local or redis://host:port)");
     }
     if (policyReload.isNegative() || policyReload.isZero()) {
       throw new IllegalArgumentException("policyReload: " + policyReload + " (expected: > 0)");
@@ -111,7 +120,9 @@ public record ExtProcConfig(int grpcPort, int metricsPort, @Nullable Path policy
     }
     try {
       int port = Integer.parseInt(rest.substring(colon + 1));
-      return port > 0 && port <= 65535 ? java.net.InetSocketAddress.createUnresolved(rest.substring(0, colon), port) : null;
+      return port > 0 && port <= 65535
+          ? java.net.InetSocketAddress.createUnresolved(rest.substring(0, colon), port)
+          : null;
     } catch (NumberFormatException e) {
       return null;
     }

@@ -1,19 +1,19 @@
 package dev.llmgw.extproc;
 
+import dev.llmgw.extproc.cost.CostTagging;
+import dev.llmgw.extproc.limits.LimitEnforcement;
+import dev.llmgw.extproc.limits.LimitStore;
+import dev.llmgw.extproc.limits.LocalLimitStore;
+import dev.llmgw.extproc.limits.RedisLimitStore;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.metrics.MetricsEndpoint;
+import dev.llmgw.extproc.pii.PiiProtection;
 import dev.llmgw.extproc.policy.ControlPlaneChannel;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyFeedClient;
 import dev.llmgw.extproc.policy.PolicyFileWatcher;
 import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
-import dev.llmgw.extproc.cost.CostTagging;
-import dev.llmgw.extproc.limits.LimitEnforcement;
-import dev.llmgw.extproc.limits.LimitStore;
-import dev.llmgw.extproc.limits.LocalLimitStore;
-import dev.llmgw.extproc.limits.RedisLimitStore;
-import dev.llmgw.extproc.pii.PiiProtection;
 import dev.llmgw.extproc.spend.SpendRecords;
 import dev.llmgw.extproc.spend.SpendReporter;
 import dev.llmgw.extproc.tokens.TokenCounting;
@@ -41,7 +41,8 @@ public final class ExtProcMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("health")) {
-      System.exit(HealthProbe.run(args.length > 1 ? args[1] : "127.0.0.1:" + ExtProcConfig.DEFAULT_GRPC_PORT));
+      System.exit(HealthProbe.run(
+          args.length > 1 ? args[1] : "127.0.0.1:" + ExtProcConfig.DEFAULT_GRPC_PORT));
       return;
     }
     ExtProcConfig config;
@@ -72,48 +73,74 @@ public final class ExtProcMain {
       if (config.controlPlane().isEmpty()) {
         watcher.start(scheduler, config.policyReload());
       } else {
-        log.info("policy file {} is the fallback until the control plane's feed answers; it is not watched", config.policyFile());
+        log.info(
+            "policy file {} is the fallback until the control plane's feed answers; it is not watched",
+            config.policyFile());
       }
     } else {
-      log.info("no --policy-file: running the built-in pass-through policy (every model passes unchanged)");
+      log.info(
+          "no --policy-file: running the built-in pass-through policy (every model passes unchanged)");
     }
     PolicyFeedClient feed = null;
     SpendReporter spend = SpendReporter.disabled();
     if (!config.controlPlane().isEmpty()) {
-      ManagedChannel channel = ControlPlaneChannel.open(config.controlPlane(), config.controlPlaneTokenFile());
-      feed = new PolicyFeedClient(channel, policies, metrics, scheduler, "ext-proc-" + ProcessHandle.current().pid());
+      ManagedChannel channel =
+          ControlPlaneChannel.open(config.controlPlane(), config.controlPlaneTokenFile());
+      feed = new PolicyFeedClient(
+          channel,
+          policies,
+          metrics,
+          scheduler,
+          "ext-proc-" + ProcessHandle.current().pid());
       feed.start();
       log.info("watching the policy feed of the control plane at {}", config.controlPlane());
       spend = new SpendReporter(channel, config.spendSpoolDir(), registry, Clock.systemUTC());
-      log.info("reporting spend to the control plane's ledger, spooled in {}", config.spendSpoolDir());
+      log.info(
+          "reporting spend to the control plane's ledger, spooled in {}", config.spendSpoolDir());
     } else {
-      log.info("no --control-plane: spend is tagged in metadata and metrics but not recorded in a ledger");
+      log.info(
+          "no --control-plane: spend is tagged in metadata and metrics but not recorded in a ledger");
     }
     MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
     ExtProcServer server = ExtProcServer.start(
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())), config.shutdownGrace(),
-        policies, List.of(PiiProtection.listener(registry, piiHashKey(config)), TokenCounting.listener(registry),
-            CostTagging.builder(registry).sink(SpendRecords.sink(spend, Clock.systemUTC())).build(),
-            new LimitEnforcement(limitStore(config, registry), Clock.systemUTC(), registry)), metrics);
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())),
+        config.shutdownGrace(),
+        policies,
+        List.of(
+            PiiProtection.listener(registry, piiHashKey(config)),
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry)
+                .sink(SpendRecords.sink(spend, Clock.systemUTC()))
+                .build(),
+            new LimitEnforcement(limitStore(config, registry), Clock.systemUTC(), registry)),
+        metrics);
     PolicyFileWatcher toClose = watcher;
     PolicyFeedClient feedToClose = feed;
     SpendReporter spendToClose = spend;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("shutdown signal received; draining streams for up to {}", config.shutdownGrace());
-      if (toClose != null) {
-        toClose.close();
-      }
-      if (feedToClose != null) {
-        feedToClose.close();
-      }
-      server.close();
-      // After the streams drained: their last records are queued, and close() spools them.
-      spendToClose.close();
-      metricsEndpoint.close();
-      log.info("ext-proc stopped");
-    }, "ext-proc-shutdown"));
-    log.info("ext-proc listening: gRPC {} (ext_proc + grpc.health.v1), metrics http://0.0.0.0:{}/metrics, policy {}",
-        server.port(), metricsEndpoint.port(), policies.current().version());
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(
+            () -> {
+              log.info(
+                  "shutdown signal received; draining streams for up to {}",
+                  config.shutdownGrace());
+              if (toClose != null) {
+                toClose.close();
+              }
+              if (feedToClose != null) {
+                feedToClose.close();
+              }
+              server.close();
+              // After the streams drained: their last records are queued, and close() spools them.
+              spendToClose.close();
+              metricsEndpoint.close();
+              log.info("ext-proc stopped");
+            },
+            "ext-proc-shutdown"));
+    log.info(
+        "ext-proc listening: gRPC {} (ext_proc + grpc.health.v1), metrics http://0.0.0.0:{}/metrics, policy {}",
+        server.port(),
+        metricsEndpoint.port(),
+        policies.current().version());
     server.awaitTermination();
   }
 
@@ -121,17 +148,22 @@ public final class ExtProcMain {
   private static LimitStore limitStore(ExtProcConfig config, MeterRegistry registry) {
     InetSocketAddress redis = ExtProcConfig.redisAddress(config.limitsStore());
     if (redis == null) {
-      log.info("budgets and rate limits count in this process (--limits-store=local); replicas do not share them");
+      log.info(
+          "budgets and rate limits count in this process (--limits-store=local); replicas do not share them");
       return LocalLimitStore.create();
     }
-    log.info("budgets and rate limits count in Redis at {}:{}", redis.getHostString(), redis.getPort());
-    return RedisLimitStore.connect(redis.getHostString(), redis.getPort(), Duration.ofMillis(500), 16).bindTo(registry);
+    log.info(
+        "budgets and rate limits count in Redis at {}:{}", redis.getHostString(), redis.getPort());
+    return RedisLimitStore.connect(
+            redis.getHostString(), redis.getPort(), Duration.ofMillis(500), 16)
+        .bindTo(registry);
   }
 
   /** The PII hash key from the configured file, or null (a random key, logged) when there is none. */
   private static byte @Nullable [] piiHashKey(ExtProcConfig config) throws java.io.IOException {
     if (config.piiHashKeyFile() == null) {
-      log.info("no --pii-hash-key-file: the PII 'hash' action uses a random key, so hashes change on restart");
+      log.info(
+          "no --pii-hash-key-file: the PII 'hash' action uses a random key, so hashes change on restart");
       return null;
     }
     return java.nio.file.Files.readAllBytes(config.piiHashKeyFile());

@@ -17,7 +17,8 @@ final class HealthProbe {
   private HealthProbe() {}
 
   static int run(String target) {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(target).usePlaintext().build();
     try {
       ServingStatus status = HealthGrpc.newBlockingStub(channel)
           .withDeadlineAfter(2, TimeUnit.SECONDS)
@@ -26,7 +27,8 @@ final class HealthProbe {
       System.out.println(target + ": " + status);
       return status == ServingStatus.SERVING ? 0 : 1;
     } catch (StatusRuntimeException e) {
-      System.out.println(target + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+      System.out.println(
+          target + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
       return 1;
     } finally {
       channel.shutdownNow();

@@ -12,27 +12,43 @@ class ExtProcConfigTest {
   @Test
   void defaultsToPort9002AndThePassThroughPolicy() {
     assertThat(ExtProcConfig.fromArgs(new String[0], Map.of()))
-        .isEqualTo(new ExtProcConfig(9002, 9003, null, Duration.ofSeconds(5), Duration.ofSeconds(10), "", null, "local",
-            java.nio.file.Path.of("data/ext-proc/spend"), null));
+        .isEqualTo(new ExtProcConfig(
+            9002,
+            9003,
+            null,
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(10),
+            "",
+            null,
+            "local",
+            java.nio.file.Path.of("data/ext-proc/spend"),
+            null));
   }
 
   @Test
   void readsTheControlPlaneTokenFileFromFlagOrEnvironment() {
-    assertThat(ExtProcConfig.fromArgs(new String[] {"--control-plane-token-file=/run/secrets/xds"}, Map.of())
-        .controlPlaneTokenFile()).isEqualTo(java.nio.file.Path.of("/run/secrets/xds"));
-    assertThat(ExtProcConfig.fromArgs(new String[0], Map.of("EXT_PROC_CONTROL_PLANE_TOKEN_FILE", "/t"))
-        .controlPlaneTokenFile()).isEqualTo(java.nio.file.Path.of("/t"));
+    assertThat(ExtProcConfig.fromArgs(
+                new String[] {"--control-plane-token-file=/run/secrets/xds"}, Map.of())
+            .controlPlaneTokenFile())
+        .isEqualTo(java.nio.file.Path.of("/run/secrets/xds"));
+    assertThat(
+            ExtProcConfig.fromArgs(new String[0], Map.of("EXT_PROC_CONTROL_PLANE_TOKEN_FILE", "/t"))
+                .controlPlaneTokenFile())
+        .isEqualTo(java.nio.file.Path.of("/t"));
   }
 
   @Test
   void readsPolicyFileFromFlagOrEnvironment() {
-    assertThat(ExtProcConfig.fromArgs(new String[0], Map.of("EXT_PROC_POLICY_FILE", "/etc/llmgw/policy.yaml")).policyFile())
+    assertThat(ExtProcConfig.fromArgs(
+                new String[0], Map.of("EXT_PROC_POLICY_FILE", "/etc/llmgw/policy.yaml"))
+            .policyFile())
         .isEqualTo(java.nio.file.Path.of("/etc/llmgw/policy.yaml"));
   }
 
   @Test
   void flagWinsOverEnvironment() {
-    ExtProcConfig config = ExtProcConfig.fromArgs(new String[] {"--grpc-port=7000"},
+    ExtProcConfig config = ExtProcConfig.fromArgs(
+        new String[] {"--grpc-port=7000"},
         Map.of("EXT_PROC_GRPC_PORT", "8000", "EXT_PROC_SHUTDOWN_GRACE_SECONDS", "3"));
     assertThat(config.grpcPort()).isEqualTo(7000);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(3));
@@ -41,7 +57,8 @@ class ExtProcConfigTest {
   @Test
   void rejectsUnknownFlagsAndBadNumbers() {
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--port=1"}, Map.of()))
-        .hasMessageContaining("unknown flag: --port=1").hasMessageContaining("--grpc-port=");
+        .hasMessageContaining("unknown flag: --port=1")
+        .hasMessageContaining("--grpc-port=");
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=x"}, Map.of()))
         .hasMessage("grpc-port: 'x' (expected: an integer)");
     assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--grpc-port=70000"}, Map.of()))
@@ -50,9 +67,12 @@ class ExtProcConfigTest {
 
   @Test
   void limitsStoreIsLocalOrARedisAddress() {
-    assertThat(ExtProcConfig.fromArgs(new String[] {"--limits-store=redis://10.0.0.7:6379"}, Map.of()).limitsStore())
+    assertThat(
+            ExtProcConfig.fromArgs(new String[] {"--limits-store=redis://10.0.0.7:6379"}, Map.of())
+                .limitsStore())
         .isEqualTo("redis://10.0.0.7:6379");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ExtProcConfig.fromArgs(new String[] {"--limits-store=redis:/x"}, Map.of()))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ExtProcConfig.fromArgs(new String[] {"--limits-store=redis:/x"}, Map.of()))
         .hasMessageContaining("limitsStore: 'redis:/x' (expected: local or redis://host:port)");
   }
 }

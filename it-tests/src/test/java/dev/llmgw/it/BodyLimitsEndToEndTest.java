@@ -60,7 +60,8 @@ class BodyLimitsEndToEndTest {
     HttpResponse<String> r = gw.post("/v1/chat/completions", body);
 
     assertThat(r.statusCode()).as(abbreviate(r.body())).isEqualTo(200);
-    assertThat(gw.provider("llm").received()).singleElement()
+    assertThat(gw.provider("llm").received())
+        .singleElement()
         .satisfies(req -> assertThat(req.body()).hasSize(size));
   }
 
@@ -69,12 +70,16 @@ class BodyLimitsEndToEndTest {
     Gateway gw = GATEWAY.get();
 
     HttpResponse<String> openai = gw.post("/v1/chat/completions", chatOfSize(LIMIT + 1));
-    HttpResponse<String> anthropic = gw.post("/v1/messages",
-        chatOfSize(LIMIT + 1).replace("{\"model\":\"chat\",", "{\"model\":\"chat\",\"max_tokens\":10,"),
-        "anthropic-version", "2023-06-01");
+    HttpResponse<String> anthropic = gw.post(
+        "/v1/messages",
+        chatOfSize(LIMIT + 1)
+            .replace("{\"model\":\"chat\",", "{\"model\":\"chat\",\"max_tokens\":10,"),
+        "anthropic-version",
+        "2023-06-01");
 
     assertThat(openai.statusCode()).isEqualTo(413);
-    assertThat(Gateway.json(openai.body()).path("error").path("code").asText()).isEqualTo("request_too_large");
+    assertThat(Gateway.json(openai.body()).path("error").path("code").asText())
+        .isEqualTo("request_too_large");
     assertThat(anthropic.statusCode()).isEqualTo(413);
     assertThat(Gateway.json(anthropic.body()).path("type").asText()).isEqualTo("error");
     assertThat(gw.provider("llm").received()).isEmpty();
@@ -87,7 +92,8 @@ class BodyLimitsEndToEndTest {
     gw.provider("llm").answerWith(text);
     gw.provider("llm").sseChunkChars(text.length());
 
-    HttpResponse<String> r = gw.post("/v1/chat/completions",
+    HttpResponse<String> r = gw.post(
+        "/v1/chat/completions",
         "{\"model\":\"chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"long please\"}]}");
 
     assertThat(r.statusCode()).isEqualTo(200);

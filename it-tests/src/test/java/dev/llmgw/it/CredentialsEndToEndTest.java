@@ -25,12 +25,18 @@ class CredentialsEndToEndTest {
   @BeforeAll
   static void credentials() {
     Gateway gw = GATEWAY.get();
-    gw.putProvider("bearer", "{\"base_url\":\"" + gw.provider("bearer").baseUrl()
-        + "\",\"credential\":{\"header\":\"authorization\",\"value\":\"Bearer sk-configured-openai\"}}");
-    gw.putProvider("apikey", "{\"base_url\":\"" + gw.provider("apikey").baseUrl()
-        + "\",\"credential\":{\"header\":\"x-api-key\",\"value\":\"sk-ant-configured\"}}");
+    gw.putProvider(
+        "bearer",
+        "{\"base_url\":\"" + gw.provider("bearer").baseUrl()
+            + "\",\"credential\":{\"header\":\"authorization\",\"value\":\"Bearer sk-configured-openai\"}}");
+    gw.putProvider(
+        "apikey",
+        "{\"base_url\":\"" + gw.provider("apikey").baseUrl()
+            + "\",\"credential\":{\"header\":\"x-api-key\",\"value\":\"sk-ant-configured\"}}");
     gw.rest("PUT", "/v1/models/gpt-4o-mini", "{\"route\":\"bearer\",\"model\":\"gpt-4o-mini\"}");
-    gw.put("/v1/models/claude-3-5-haiku-latest", "{\"route\":\"apikey\",\"model\":\"claude-3-5-haiku-latest\"}");
+    gw.put(
+        "/v1/models/claude-3-5-haiku-latest",
+        "{\"route\":\"apikey\",\"model\":\"claude-3-5-haiku-latest\"}");
   }
 
   private static void assertNoClientKey(MockProvider.Received received) {
@@ -44,13 +50,18 @@ class CredentialsEndToEndTest {
     Gateway gw = GATEWAY.get();
     gw.provider("bearer").clearReceived();
 
-    HttpResponse<String> r = gw.post("/v1/chat/completions",
+    HttpResponse<String> r = gw.post(
+        "/v1/chat/completions",
         "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-        "authorization", "Bearer " + CLIENT_KEY, "x-api-key", CLIENT_KEY);
+        "authorization",
+        "Bearer " + CLIENT_KEY,
+        "x-api-key",
+        CLIENT_KEY);
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     MockProvider.Received received = gw.provider("bearer").received().get(0);
-    assertThat(received.headers().get("authorization")).containsExactly("Bearer sk-configured-openai");
+    assertThat(received.headers().get("authorization"))
+        .containsExactly("Bearer sk-configured-openai");
     assertNoClientKey(received);
   }
 
@@ -59,9 +70,15 @@ class CredentialsEndToEndTest {
     Gateway gw = GATEWAY.get();
     gw.provider("apikey").clearReceived();
 
-    HttpResponse<String> r = gw.post("/v1/messages",
+    HttpResponse<String> r = gw.post(
+        "/v1/messages",
         "{\"model\":\"claude-3-5-haiku-latest\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-        "anthropic-version", "2023-06-01", "x-api-key", CLIENT_KEY, "authorization", "Bearer " + CLIENT_KEY);
+        "anthropic-version",
+        "2023-06-01",
+        "x-api-key",
+        CLIENT_KEY,
+        "authorization",
+        "Bearer " + CLIENT_KEY);
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     MockProvider.Received received = gw.provider("apikey").received().get(0);

@@ -102,8 +102,9 @@ class DriverDifferentialTest {
    * Plus every {@code x-envoy-*} header (the router's {@code x-envoy-upstream-service-time},
    * {@code x-envoy-expected-rq-timeout-ms}). Nothing else.
    */
-  static final Set<String> ENVOY_ADDED = Set.of(
-      "x-request-id", "x-forwarded-proto", "date", "server", "transfer-encoding");
+  static final Set<String> ENVOY_ADDED =
+      Set.of("x-request-id", "x-forwarded-proto", "date", "server", "transfer-encoding");
+
   static final String ENVOY_ADDED_PREFIX = "x-envoy-";
 
   private static final String POLICY = """
@@ -121,7 +122,8 @@ class DriverDifferentialTest {
   private static final Pattern MOCK_CLOCK = Pattern.compile("\"created\":\\d+");
   private static final Duration STREAM_END = Duration.ofSeconds(10);
 
-  @TempDir static Path work;
+  @TempDir
+  static Path work;
 
   private static RecordingInterceptor recorder;
   private static ExtProcServer extProc;
@@ -137,8 +139,14 @@ class DriverDifferentialTest {
   private static Set<String> routerRemoves;
 
   /** One client request, how the mock provider should answer it, and the status the client gets through Envoy. */
-  record Exchange(String name, String method, String path, List<Map.Entry<String, String>> headers, String body,
-      Consumer<MockProvider> provider, int status) {
+  record Exchange(
+      String name,
+      String method,
+      String path,
+      List<Map.Entry<String, String>> headers,
+      String body,
+      Consumer<MockProvider> provider,
+      int status) {
 
     @Override
     public String toString() {
@@ -149,56 +157,116 @@ class DriverDifferentialTest {
   static Stream<Exchange> exchanges() {
     String json = "application/json";
     return Stream.of(
-        new Exchange("non-LLM passthrough GET", "GET", "/v1/models", List.of(Map.entry("accept", json)), "", p -> { },
+        new Exchange(
+            "non-LLM passthrough GET",
+            "GET",
+            "/v1/models",
+            List.of(Map.entry("accept", json)),
+            "",
+            p -> {},
             200),
-        chat("chat JSON, alias rewritten, answer untouched", "{\"model\":\"fast\",\"messages\":"
-            + "[{\"role\":\"user\",\"content\":\"ping\"}]}", p -> { }, 200),
-        chat("chat JSON, PII masked, answer restored (upstream sends content-length)", "{\"model\":\"gpt-4o-mini\","
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please\"}]}", p -> { }, 200),
-        chat("chat SSE, PII masked, stream restored (upstream chunked, no content-length)", "{\"model\":\"gpt-4o-mini\","
-            + "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please, thanks\"}]}",
-            p -> p.sseChunkChars(5), 200),
-        chat("chat SSE, nothing to restore", "{\"model\":\"fast\",\"stream\":true,"
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"tell me a story\"}]}", p -> p.sseChunkChars(6), 200),
-        chat("unknown model: immediate 404 after the body", "{\"model\":\"no-such-model\","
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", p -> { }, 404),
-        new Exchange("wrong content-type: immediate 415 on headers", "POST", "/v1/chat/completions",
-            List.of(Map.entry("content-type", "text/plain"), Map.entry("content-length", "2")), "hi", p -> { }, 415),
-        scripted("scripted: STREAMED asked on request headers, response body replaced", "streamed-early", 200),
-        scripted("scripted: STREAMED asked on response headers, body replaced, provider's content-length kept",
-            "streamed-keep-length", 500),
-        scripted("scripted: STREAMED asked on response headers, body replaced, content-length removed",
-            "streamed-drop-length", 200),
-        scripted("scripted: BUFFERED asked on response headers, body replaced, provider's content-length kept",
-            "buffered-keep-length", 500),
-        scripted("scripted: header mutations, route cache cleared, metadata, immediate 403 on response headers",
-            "mutations-then-refusal", 403, Map.entry("x-remove-me", "gone"), Map.entry("x-tags", "first"),
+        chat(
+            "chat JSON, alias rewritten, answer untouched",
+            "{\"model\":\"fast\",\"messages\":" + "[{\"role\":\"user\",\"content\":\"ping\"}]}",
+            p -> {},
+            200),
+        chat(
+            "chat JSON, PII masked, answer restored (upstream sends content-length)",
+            "{\"model\":\"gpt-4o-mini\","
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please\"}]}",
+            p -> {},
+            200),
+        chat(
+            "chat SSE, PII masked, stream restored (upstream chunked, no content-length)",
+            "{\"model\":\"gpt-4o-mini\","
+                + "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"mail ada@example.com please, thanks\"}]}",
+            p -> p.sseChunkChars(5),
+            200),
+        chat(
+            "chat SSE, nothing to restore",
+            "{\"model\":\"fast\",\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"tell me a story\"}]}",
+            p -> p.sseChunkChars(6),
+            200),
+        chat(
+            "unknown model: immediate 404 after the body",
+            "{\"model\":\"no-such-model\","
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+            p -> {},
+            404),
+        new Exchange(
+            "wrong content-type: immediate 415 on headers",
+            "POST",
+            "/v1/chat/completions",
+            List.of(Map.entry("content-type", "text/plain"), Map.entry("content-length", "2")),
+            "hi",
+            p -> {},
+            415),
+        scripted(
+            "scripted: STREAMED asked on request headers, response body replaced",
+            "streamed-early",
+            200),
+        scripted(
+            "scripted: STREAMED asked on response headers, body replaced, provider's content-length kept",
+            "streamed-keep-length",
+            500),
+        scripted(
+            "scripted: STREAMED asked on response headers, body replaced, content-length removed",
+            "streamed-drop-length",
+            200),
+        scripted(
+            "scripted: BUFFERED asked on response headers, body replaced, provider's content-length kept",
+            "buffered-keep-length",
+            500),
+        scripted(
+            "scripted: header mutations, route cache cleared, metadata, immediate 403 on response headers",
+            "mutations-then-refusal",
+            403,
+            Map.entry("x-remove-me", "gone"),
+            Map.entry("x-tags", "first"),
             Map.entry("x-keep", "client")));
   }
 
   /** Answers the ext_proc streams of the exchanges named by {@link ScriptedFront#SCRIPT_HEADER}. */
-  private static final Map<String, Function<ProcessingRequest, ScriptedFront.Script>> SCRIPTS = Map.of(
-      "streamed-early", ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.REQUEST_HEADERS, "\n", false),
-      "streamed-keep-length", ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.RESPONSE_HEADERS, "\n", false),
-      "streamed-drop-length", ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.RESPONSE_HEADERS, "\n", true),
-      "buffered-keep-length", ScriptedFront.bufferedReplacement("{\"replaced\":true}"),
-      "mutations-then-refusal", ScriptedFront.mutationsThenRefusal());
+  private static final Map<String, Function<ProcessingRequest, ScriptedFront.Script>> SCRIPTS =
+      Map.of(
+          "streamed-early",
+              ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.REQUEST_HEADERS, "\n", false),
+          "streamed-keep-length",
+              ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.RESPONSE_HEADERS, "\n", false),
+          "streamed-drop-length",
+              ScriptedFront.streamedSuffix(ScriptedFront.OverrideAt.RESPONSE_HEADERS, "\n", true),
+          "buffered-keep-length", ScriptedFront.bufferedReplacement("{\"replaced\":true}"),
+          "mutations-then-refusal", ScriptedFront.mutationsThenRefusal());
 
   @SafeVarargs
-  private static Exchange scripted(String name, String script, int status, Map.Entry<String, String>... extraHeaders) {
-    Exchange chat = chat(name, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}",
-        p -> { }, status);
+  private static Exchange scripted(
+      String name, String script, int status, Map.Entry<String, String>... extraHeaders) {
+    Exchange chat = chat(
+        name,
+        "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}",
+        p -> {},
+        status);
     List<Map.Entry<String, String>> headers = new ArrayList<>(chat.headers());
     headers.add(Map.entry(ScriptedFront.SCRIPT_HEADER, script));
     headers.addAll(List.of(extraHeaders));
-    return new Exchange(name, chat.method(), chat.path(), headers, chat.body(), chat.provider(), status);
+    return new Exchange(
+        name, chat.method(), chat.path(), headers, chat.body(), chat.provider(), status);
   }
 
-  private static Exchange chat(String name, String body, Consumer<MockProvider> provider, int status) {
+  private static Exchange chat(
+      String name, String body, Consumer<MockProvider> provider, int status) {
     int length = body.getBytes(StandardCharsets.UTF_8).length;
-    return new Exchange(name, "POST", "/v1/chat/completions",
-        List.of(Map.entry("content-type", "application/json"), Map.entry("content-length", Integer.toString(length))),
-        body, provider, status);
+    return new Exchange(
+        name,
+        "POST",
+        "/v1/chat/completions",
+        List.of(
+            Map.entry("content-type", "application/json"),
+            Map.entry("content-length", Integer.toString(length))),
+        body,
+        provider,
+        status);
   }
 
   @BeforeAll
@@ -206,43 +274,76 @@ class DriverDifferentialTest {
     recorder = new RecordingInterceptor();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     extProc = ExtProcServer.start(
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(1),
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+        Duration.ofSeconds(1),
         new PolicyStore(PolicyLoader.parse(POLICY, "DriverDifferentialTest")),
         List.of(PiiProtection.listener(registry, new byte[32]), TokenCounting.listener(registry)),
         new ExtProcMetrics(registry));
-    productionChannel = ManagedChannelBuilder.forAddress("127.0.0.1", extProc.port()).usePlaintext().build();
+    productionChannel = ManagedChannelBuilder.forAddress("127.0.0.1", extProc.port())
+        .usePlaintext()
+        .build();
     front = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(new ScriptedFront(productionChannel, SCRIPTS))
         .intercept(recorder)
         .build()
         .start();
-    driverChannel = ManagedChannelBuilder.forAddress("127.0.0.1", front.getPort()).usePlaintext().build();
+    driverChannel = ManagedChannelBuilder.forAddress("127.0.0.1", front.getPort())
+        .usePlaintext()
+        .build();
     envoyMock = MockProvider.start("127.0.0.1", 0, Duration.ZERO);
     driverMock = MockProvider.start("127.0.0.1", 0, Duration.ZERO);
     listenerPort = FreePorts.next();
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1",
-        "--listener-port=" + listenerPort,
-        "--ext-proc=127.0.0.1:" + front.getPort(),
-        "--providers=mock=" + envoyMock.baseUrl(),
-        "--default-provider=mock",
-        "--store=memory",
-        "--admin-token=differential-token"}, Map.of());
-    controlPlane = ControlPlane.start(config,
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), new EnvoyContractCheck());
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=0",
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--listener-port=" + listenerPort,
+          "--ext-proc=127.0.0.1:" + front.getPort(),
+          "--providers=mock=" + envoyMock.baseUrl(),
+          "--default-provider=mock",
+          "--store=memory",
+          "--admin-token=differential-token"
+        },
+        Map.of());
+    controlPlane = ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+        new EnvoyContractCheck());
     envoy = EnvoyProcess.start(EnvoyRuntime.detect().orElseThrow(), controlPlane.xdsPort(), work);
-    await("Envoy's listener from LDS answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+    await("Envoy's listener from LDS answers")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
         .ignoreExceptions()
-        .until(() -> envoy.admin("/config_dump?resource=dynamic_listeners").body().contains("\"active_state\"")
-            && RawHttp.send("127.0.0.1", listenerPort, "GET", "/healthz-probe",
-                List.of(Map.entry("host", "probe")), new byte[0]).status() > 0);
-    // The mock numbers its answers ("id"): the driver's mock answers as many probes, so both count alike.
+        .until(() -> envoy
+                .admin("/config_dump?resource=dynamic_listeners")
+                .body()
+                .contains("\"active_state\"")
+            && RawHttp.send(
+                        "127.0.0.1",
+                        listenerPort,
+                        "GET",
+                        "/healthz-probe",
+                        List.of(Map.entry("host", "probe")),
+                        new byte[0])
+                    .status()
+                > 0);
+    // The mock numbers its answers ("id"): the driver's mock answers as many probes, so both count
+    // alike.
     for (int i = envoyMock.received().size(); i > 0; i--) {
-      RawHttp.send("127.0.0.1", driverMock.port(), "GET", "/healthz-probe", List.of(Map.entry("host", "probe")), new byte[0]);
+      RawHttp.send(
+          "127.0.0.1",
+          driverMock.port(),
+          "GET",
+          "/healthz-probe",
+          List.of(Map.entry("host", "probe")),
+          new byte[0]);
     }
     envoyMock.clearReceived();
     driverMock.clearReceived();
-    driver = EnvoyExtProcDriver.builder(driverChannel).filterConfig(pushedExtProcConfig()).build();
+    driver = EnvoyExtProcDriver.builder(driverChannel)
+        .filterConfig(pushedExtProcConfig())
+        .build();
     routerRemoves = pushedRequestHeadersToRemove();
   }
 
@@ -252,7 +353,8 @@ class DriverDifferentialTest {
    */
   private static Set<String> pushedRequestHeadersToRemove() {
     Set<String> names = new TreeSet<>();
-    for (RouteConfiguration routes : controlPlane.publisher().lastSnapshot().routes().resources().values()) {
+    for (RouteConfiguration routes :
+        controlPlane.publisher().lastSnapshot().routes().resources().values()) {
       names.addAll(routes.getRequestHeadersToRemoveList());
       for (VirtualHost vhost : routes.getVirtualHostsList()) {
         names.addAll(vhost.getRequestHeadersToRemoveList());
@@ -263,15 +365,26 @@ class DriverDifferentialTest {
 
   /** The ext_proc filter config inside the listener the control plane pushed to this Envoy. */
   private static ExternalProcessor pushedExtProcConfig() throws Exception {
-    Listener listener = controlPlane.publisher().lastSnapshot().listeners().resources().values().iterator().next();
-    HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig()
+    Listener listener = controlPlane
+        .publisher()
+        .lastSnapshot()
+        .listeners()
+        .resources()
+        .values()
+        .iterator()
+        .next();
+    HttpConnectionManager hcm = listener
+        .getFilterChains(0)
+        .getFilters(0)
+        .getTypedConfig()
         .unpack(HttpConnectionManager.class);
     for (HttpFilter filter : hcm.getHttpFiltersList()) {
       if (filter.getName().equals(EnvoyExtProcDriver.FILTER_NAME)) {
         return filter.getTypedConfig().unpack(ExternalProcessor.class);
       }
     }
-    throw new AssertionError("the pushed listener has no " + EnvoyExtProcDriver.FILTER_NAME + " filter: " + hcm);
+    throw new AssertionError(
+        "the pushed listener has no " + EnvoyExtProcDriver.FILTER_NAME + " filter: " + hcm);
   }
 
   @AfterAll
@@ -304,7 +417,8 @@ class DriverDifferentialTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("exchanges")
-  void extProcAndTheClientSeeTheSameThroughTheDriverAsThroughEnvoy(Exchange exchange) throws Exception {
+  void extProcAndTheClientSeeTheSameThroughTheDriverAsThroughEnvoy(Exchange exchange)
+      throws Exception {
     byte[] body = exchange.body().getBytes(StandardCharsets.UTF_8);
 
     envoyMock.reset();
@@ -313,7 +427,8 @@ class DriverDifferentialTest {
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     headers.add(Map.entry("host", authority()));
     headers.addAll(exchange.headers());
-    RawHttp.Response viaEnvoy = RawHttp.send("127.0.0.1", listenerPort, exchange.method(), exchange.path(), headers, body);
+    RawHttp.Response viaEnvoy =
+        RawHttp.send("127.0.0.1", listenerPort, exchange.method(), exchange.path(), headers, body);
     RecordingInterceptor.Recorded envoyStream = onlyStreamSince(before);
     List<MockProvider.Received> envoyUpstream = envoyMock.received();
     envoyMock.clearReceived();
@@ -322,30 +437,41 @@ class DriverDifferentialTest {
     exchange.provider().accept(driverMock);
     before = recorder.streams().size();
     DownstreamRequest.Builder request = DownstreamRequest.builder()
-        .method(exchange.method()).path(exchange.path()).authority(authority()).scheme("http");
+        .method(exchange.method())
+        .path(exchange.path())
+        .authority(authority())
+        .scheme("http");
     exchange.headers().forEach(h -> request.header(h.getKey(), h.getValue()));
     if (body.length > 0) {
       request.chunk(ByteString.copyFrom(body));
     }
-    ExchangeResult viaDriver = driver.exchange(request.build(), DriverDifferentialTest::forwardToDriverMock);
+    ExchangeResult viaDriver =
+        driver.exchange(request.build(), DriverDifferentialTest::forwardToDriverMock);
     RecordingInterceptor.Recorded driverStream = onlyStreamSince(before);
     List<MockProvider.Received> driverUpstream = driverMock.received();
     driverMock.clearReceived();
 
-    String context = " (expected: through Envoy; actual: through the driver; driver notes: " + viaDriver.notes() + ")";
+    String context = " (expected: through Envoy; actual: through the driver; driver notes: "
+        + viaDriver.notes() + ")";
     assertThat(viaEnvoy.status()).as("status through Envoy").isEqualTo(exchange.status());
-    assertThat(view(driverStream.requests)).as("what ext-proc received" + context).isEqualTo(view(envoyStream.requests));
-    assertThat(upstreamView(driverUpstream)).as("what reached the provider" + context).isEqualTo(upstreamView(envoyUpstream));
+    assertThat(view(driverStream.requests))
+        .as("what ext-proc received" + context)
+        .isEqualTo(view(envoyStream.requests));
+    assertThat(upstreamView(driverUpstream))
+        .as("what reached the provider" + context)
+        .isEqualTo(upstreamView(envoyUpstream));
     if (renderedByLocalReplyMapper(viaEnvoy)) {
       // The listener's local_reply_config rewrote Envoy's own reply into the API's error shape; the
       // driver does not model those mappers (package-info: known differences), so only the status
       // and the way the stream ended must agree.
-      assertThat(viaDriver.clientResponse().status() + " reset=" + viaDriver.clientResponse().reset())
+      assertThat(viaDriver.clientResponse().status() + " reset="
+              + viaDriver.clientResponse().reset())
           .as("what the client received, before Envoy's local reply mapper" + context)
           .isEqualTo(viaEnvoy.status() + " reset=" + viaEnvoy.reset());
       return;
     }
-    assertThat(clientView(viaDriver.clientResponse())).as("what the client received" + context)
+    assertThat(clientView(viaDriver.clientResponse()))
+        .as("what the client received" + context)
         .isEqualTo(clientView(viaEnvoy));
   }
 
@@ -359,8 +485,11 @@ class DriverDifferentialTest {
     return "127.0.0.1:" + listenerPort;
   }
 
-  private static RecordingInterceptor.Recorded onlyStreamSince(int before) throws InterruptedException {
-    await("a Process stream opened").atMost(STREAM_END).until(() -> recorder.streams().size() > before);
+  private static RecordingInterceptor.Recorded onlyStreamSince(int before)
+      throws InterruptedException {
+    await("a Process stream opened")
+        .atMost(STREAM_END)
+        .until(() -> recorder.streams().size() > before);
     List<RecordingInterceptor.Recorded> streams = recorder.streams();
     assertThat(streams).as("Process streams opened for one exchange").hasSize(before + 1);
     return streams.get(before).awaitEnd(STREAM_END);
@@ -388,7 +517,8 @@ class DriverDifferentialTest {
     }
     RawHttp.Response answer;
     try {
-      answer = RawHttp.send("127.0.0.1", driverMock.port(), method, path, headers, request.body().toByteArray());
+      answer = RawHttp.send(
+          "127.0.0.1", driverMock.port(), method, path, headers, request.body().toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -396,7 +526,8 @@ class DriverDifferentialTest {
     answer.headers().forEach(h -> response.header(h.getKey(), h.getValue()));
     answer.chunks().forEach(c -> response.chunk(ByteString.copyFrom(c)));
     if (answer.headers().stream().anyMatch(h -> h.getKey().equals("content-length"))) {
-      // The mock writes such an answer at once: it reaches Envoy before ext-proc answers its headers
+      // The mock writes such an answer at once: it reaches Envoy before ext-proc answers its
+      // headers
       // (the scripts that depend on it make sure by answering late).
       response.bodyWithHeaders();
     }
@@ -422,11 +553,13 @@ class DriverDifferentialTest {
           bytes = bytes.concat(b.getBody());
           boolean last = i + 1 == requests.size() || !requests.get(i + 1).hasResponseBody();
           eosOnLastOnly &= b.getEndOfStream() == last;
-          others.add(TextFormat.shortDebugString(requests.get(i).toBuilder().clearResponseBody().build()));
+          others.add(TextFormat.shortDebugString(
+              requests.get(i).toBuilder().clearResponseBody().build()));
         }
         i--;
-        lines.add("response_body* | besides the body " + others + " | end_of_stream on the last only: " + eosOnLastOnly
-            + " | bytes: " + normalised(bytes.toStringUtf8()));
+        lines.add(
+            "response_body* | besides the body " + others + " | end_of_stream on the last only: "
+                + eosOnLastOnly + " | bytes: " + normalised(bytes.toStringUtf8()));
         continue;
       }
       ProcessingRequest.Builder b = r.toBuilder();
@@ -443,9 +576,12 @@ class DriverDifferentialTest {
   private static HttpHeaders normalised(HttpHeaders headers) {
     List<HeaderValue> kept = headers.getHeaders().getHeadersList().stream()
         .filter(h -> !envoyAdded(h.getKey()))
-        .sorted(Comparator.comparing(HeaderValue::getKey).thenComparing(h -> h.getRawValue().toStringUtf8()))
+        .sorted(Comparator.comparing(HeaderValue::getKey)
+            .thenComparing(h -> h.getRawValue().toStringUtf8()))
         .toList();
-    return headers.toBuilder().setHeaders(HeaderMap.newBuilder().addAllHeaders(kept)).build();
+    return headers.toBuilder()
+        .setHeaders(HeaderMap.newBuilder().addAllHeaders(kept))
+        .build();
   }
 
   private static boolean envoyAdded(String name) {
@@ -459,15 +595,17 @@ class DriverDifferentialTest {
 
   /** What the provider received: method, path, headers (without Envoy's and {@code host}) and body. */
   private static List<String> upstreamView(List<MockProvider.Received> received) {
-    return received.stream().map(r -> {
-      Set<String> headers = new TreeSet<>();
-      r.headers().forEach((name, values) -> {
-        if (!envoyAdded(name) && !name.equals("host")) {
-          values.forEach(v -> headers.add(name + ": " + v));
-        }
-      });
-      return r.method() + " " + r.path() + " " + headers + " " + r.bodyText();
-    }).toList();
+    return received.stream()
+        .map(r -> {
+          Set<String> headers = new TreeSet<>();
+          r.headers().forEach((name, values) -> {
+            if (!envoyAdded(name) && !name.equals("host")) {
+              values.forEach(v -> headers.add(name + ": " + v));
+            }
+          });
+          return r.method() + " " + r.path() + " " + headers + " " + r.bodyText();
+        })
+        .toList();
   }
 
   private static String clientView(RawHttp.Response response) {
@@ -488,6 +626,7 @@ class DriverDifferentialTest {
         headers.add(h.name() + ": " + h.value());
       }
     });
-    return response.status() + " reset=" + response.reset() + " " + headers + "\n" + normalised(response.bodyUtf8());
+    return response.status() + " reset=" + response.reset() + " " + headers + "\n"
+        + normalised(response.bodyUtf8());
   }
 }

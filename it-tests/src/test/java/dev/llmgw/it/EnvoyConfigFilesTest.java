@@ -45,49 +45,65 @@ class EnvoyConfigFilesTest {
 
   private static boolean isConfig(Path p) {
     String name = p.getFileName().toString();
-    return Files.isRegularFile(p) && (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json"));
+    return Files.isRegularFile(p)
+        && (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json"));
   }
 
   @Test
   void findsTheBootstrapsTheProjectShips() throws IOException {
-    assertThat(envoyFiles()).extracting(p -> RepoFiles.root().relativize(p).toString())
+    assertThat(envoyFiles())
+        .extracting(p -> RepoFiles.root().relativize(p).toString())
         .contains("envoy/envoy.yaml", "deploy/compose/envoy.yaml");
   }
 
   @TestFactory
   Stream<DynamicTest> everyEnvoyFileIsAValidWholeBootstrap() throws IOException {
-    return envoyFiles().stream().map(file -> DynamicTest.dynamicTest(RepoFiles.root().relativize(file).toString(), () -> {
-      Bootstrap bootstrap = LOADER.load(file, Bootstrap.class);
-      assertThat(bootstrap.getDynamicResources().getAdsConfig().getGrpcServicesCount())
-          .as("ADS points at the control plane").isEqualTo(1);
-      assertThat(bootstrap.getAdmin().hasAddress()).as("admin listener").isTrue();
-      assertThat(VALIDATOR.validate(bootstrap)).as("PGV violations in %s", file).isEmpty();
-      assertThat(CrossReferenceChecker.standalone().checkStatic(bootstrap)).as("cross-references in %s", file).isEmpty();
-    }));
+    return envoyFiles().stream()
+        .map(file -> DynamicTest.dynamicTest(RepoFiles.root().relativize(file).toString(), () -> {
+          Bootstrap bootstrap = LOADER.load(file, Bootstrap.class);
+          assertThat(bootstrap.getDynamicResources().getAdsConfig().getGrpcServicesCount())
+              .as("ADS points at the control plane")
+              .isEqualTo(1);
+          assertThat(bootstrap.getAdmin().hasAddress()).as("admin listener").isTrue();
+          assertThat(VALIDATOR.validate(bootstrap))
+              .as("PGV violations in %s", file)
+              .isEmpty();
+          assertThat(CrossReferenceChecker.standalone().checkStatic(bootstrap))
+              .as("cross-references in %s", file)
+              .isEmpty();
+        }));
   }
 
   @Test
   void theXdsTokenLineRunLocalWritesIsAValidBootstrapThatSendsTheToken() throws IOException {
     String shipped = Files.readString(RepoFiles.root().resolve("envoy/envoy.yaml"));
     // What deploy/run-local.sh's sed does to the commented line.
-    String withToken = shipped.replaceFirst("(?m)^      # initial_metadata: .*$",
+    String withToken = shipped.replaceFirst(
+        "(?m)^      # initial_metadata: .*$",
         "      initial_metadata: [{ key: authorization, value: \"Bearer 0a1b2c3d4e5f60718293a4b5c6d7e8f9\" }]");
 
     Bootstrap bootstrap = LOADER.parse(withToken, Bootstrap.class, "run-local envoy.yaml");
-    assertThat(bootstrap.getDynamicResources().getAdsConfig().getGrpcServices(0).getInitialMetadataList())
-        .singleElement().satisfies(h -> {
+    assertThat(bootstrap
+            .getDynamicResources()
+            .getAdsConfig()
+            .getGrpcServices(0)
+            .getInitialMetadataList())
+        .singleElement()
+        .satisfies(h -> {
           assertThat(h.getKey()).isEqualTo("authorization");
           assertThat(h.getValue()).isEqualTo("Bearer 0a1b2c3d4e5f60718293a4b5c6d7e8f9");
         });
     assertThat(VALIDATOR.validate(bootstrap)).isEmpty();
     assertThat(CrossReferenceChecker.standalone().checkStatic(bootstrap)).isEmpty();
     assertThat(Files.readString(RepoFiles.root().resolve("deploy/run-local.sh")))
-        .as("run-local.sh rewrites the same line").contains("s|^      # initial_metadata: .*|");
+        .as("run-local.sh rewrites the same line")
+        .contains("s|^      # initial_metadata: .*|");
   }
 
   @Test
   void bootstrapExposesPrometheusStatsAndLogsAccess() throws IOException {
-    Bootstrap bootstrap = LOADER.load(RepoFiles.root().resolve("envoy/envoy.yaml"), Bootstrap.class);
+    Bootstrap bootstrap =
+        LOADER.load(RepoFiles.root().resolve("envoy/envoy.yaml"), Bootstrap.class);
 
     assertThat(bootstrap.getAdmin().getAccessLogCount()).isEqualTo(1);
     assertThat(bootstrap.getStaticResources().getListenersList())
@@ -100,17 +116,28 @@ class EnvoyConfigFilesTest {
   void theCheckFailsOnABrokenFile() throws IOException {
     String good = Files.readString(RepoFiles.root().resolve("envoy/envoy.yaml"));
 
-    assertThatThrownBy(() -> LOADER.parse(good.replace("stat_prefix: prometheus", "stat_prefx: prometheus"), Bootstrap.class, "typo.yaml"))
+    assertThatThrownBy(() -> LOADER.parse(
+            good.replace("stat_prefix: prometheus", "stat_prefx: prometheus"),
+            Bootstrap.class,
+            "typo.yaml"))
         .isInstanceOf(EnvoyConfigException.class)
         .hasMessageContaining("typo.yaml")
         .hasMessageContaining("stat_prefx");
 
-    Bootstrap emptyPrefix = LOADER.parse(good.replace("stat_prefix: prometheus", "stat_prefix: \"\""), Bootstrap.class, "empty.yaml");
-    assertThat(VALIDATOR.validate(emptyPrefix)).singleElement()
+    Bootstrap emptyPrefix = LOADER.parse(
+        good.replace("stat_prefix: prometheus", "stat_prefix: \"\""),
+        Bootstrap.class,
+        "empty.yaml");
+    assertThat(VALIDATOR.validate(emptyPrefix))
+        .singleElement()
         .satisfies(v -> assertThat(v.toString()).contains("stat_prefix"));
 
-    Bootstrap missingCluster = LOADER.parse(good.replace("cluster: envoy_admin", "cluster: no_such_cluster"), Bootstrap.class, "x.yaml");
-    assertThat(CrossReferenceChecker.standalone().checkStatic(missingCluster)).singleElement()
+    Bootstrap missingCluster = LOADER.parse(
+        good.replace("cluster: envoy_admin", "cluster: no_such_cluster"),
+        Bootstrap.class,
+        "x.yaml");
+    assertThat(CrossReferenceChecker.standalone().checkStatic(missingCluster))
+        .singleElement()
         .satisfies(p -> assertThat(p).contains("no_such_cluster"));
   }
 }

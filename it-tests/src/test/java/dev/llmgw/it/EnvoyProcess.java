@@ -32,7 +32,8 @@ final class EnvoyProcess implements AutoCloseable {
   final int adminPort;
   final int prometheusPort;
 
-  private EnvoyProcess(Process process, GenericContainer<?> container, Path log, int adminPort, int prometheusPort) {
+  private EnvoyProcess(
+      Process process, GenericContainer<?> container, Path log, int adminPort, int prometheusPort) {
     this.process = process;
     this.container = container;
     this.log = log;
@@ -49,7 +50,8 @@ final class EnvoyProcess implements AutoCloseable {
    * Starts Envoy against the control plane's xDS port, sending {@code xdsToken} (when not null) as ADS
    * initial metadata the way {@code deploy/run-local.sh} does, and waits until it reports ready.
    */
-  static EnvoyProcess start(EnvoyRuntime runtime, int xdsPort, String xdsToken, Path workDir) throws IOException {
+  static EnvoyProcess start(EnvoyRuntime runtime, int xdsPort, String xdsToken, Path workDir)
+      throws IOException {
     int adminPort = FreePorts.next();
     int prometheusPort = FreePorts.next();
     String bootstrap = Files.readString(RepoFiles.root().resolve("envoy/envoy.yaml"))
@@ -57,36 +59,45 @@ final class EnvoyProcess implements AutoCloseable {
         .replace("port_value: 9901", "port_value: " + adminPort)
         .replace("port_value: 9902", "port_value: " + prometheusPort);
     if (xdsToken != null) {
-      bootstrap = bootstrap.replaceFirst("(?m)^      # initial_metadata: .*$",
+      bootstrap = bootstrap.replaceFirst(
+          "(?m)^      # initial_metadata: .*$",
           "      initial_metadata: [{ key: authorization, value: \"Bearer " + xdsToken + "\" }]");
     }
     Path config = workDir.resolve("envoy.yaml");
     Files.writeString(config, bootstrap);
     Path log = workDir.resolve("envoy.log");
-    List<String> args = List.of("-c", "/etc/envoy/envoy.yaml", "--disable-hot-restart", "--log-level", "info");
+    List<String> args =
+        List.of("-c", "/etc/envoy/envoy.yaml", "--disable-hot-restart", "--log-level", "info");
     EnvoyProcess envoy;
     if (runtime.kind() == EnvoyRuntime.Kind.BINARY) {
       List<String> cmd = new java.util.ArrayList<>(List.of(runtime.location()));
       cmd.addAll(args);
       cmd.set(2, config.toString());
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process p = new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile())
+          .start();
       envoy = new EnvoyProcess(p, null, log, adminPort, prometheusPort);
     } else {
       GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(runtime.location()))
           .withNetworkMode("host")
           .withCopyFileToContainer(MountableFile.forHostPath(config), "/etc/envoy/envoy.yaml")
-          .withCommand(List.of("envoy", "-c", "/etc/envoy/envoy.yaml", "--disable-hot-restart").toArray(String[]::new))
+          .withCommand(List.of("envoy", "-c", "/etc/envoy/envoy.yaml", "--disable-hot-restart")
+              .toArray(String[]::new))
           .withLogConsumer(frame -> appendLog(log, frame.getUtf8String()));
       c.start();
       envoy = new EnvoyProcess(null, c, log, adminPort, prometheusPort);
     }
     try {
       // Until Envoy binds its admin port the probe is refused: keep polling, unless Envoy exited.
-      await("Envoy admin /ready on port " + adminPort).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+      await("Envoy admin /ready on port " + adminPort)
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200))
           .ignoreExceptionsMatching(e -> e instanceof UncheckedIOException)
           .until(() -> {
             if (envoy.process != null && !envoy.process.isAlive()) {
-              throw new IllegalStateException("Envoy exited with code " + envoy.process.exitValue());
+              throw new IllegalStateException(
+                  "Envoy exited with code " + envoy.process.exitValue());
             }
             return envoy.admin("/ready").statusCode() == 200;
           });
@@ -112,9 +123,12 @@ final class EnvoyProcess implements AutoCloseable {
 
   static HttpResponse<String> get(String url) {
     try {
-      return HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create(url))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -125,7 +139,11 @@ final class EnvoyProcess implements AutoCloseable {
 
   private static void appendLog(Path log, String line) {
     try {
-      Files.writeString(log, line, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+      Files.writeString(
+          log,
+          line,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

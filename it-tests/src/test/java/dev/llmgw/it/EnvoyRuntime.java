@@ -18,7 +18,10 @@ import org.testcontainers.DockerClientFactory;
  */
 record EnvoyRuntime(Kind kind, String location) {
 
-  enum Kind { BINARY, CONTAINER }
+  enum Kind {
+    BINARY,
+    CONTAINER
+  }
 
   private static final Lookup LOOKUP = lookup();
 
@@ -68,8 +71,10 @@ record EnvoyRuntime(Kind kind, String location) {
     if (dockerAvailable()) {
       return new Lookup(Optional.of(new EnvoyRuntime(Kind.CONTAINER, image())), "");
     }
-    return new Lookup(Optional.empty(), "no Envoy available: " + installReason
-        + "; and no Docker engine for Testcontainers (image " + image() + ").");
+    return new Lookup(
+        Optional.empty(),
+        "no Envoy available: " + installReason + "; and no Docker engine for Testcontainers (image "
+            + image() + ").");
   }
 
   private static boolean dockerAvailable() {

@@ -26,18 +26,23 @@ class ExtProcFailureEndToEndTest {
   @RegisterExtension
   static final GatewayExtension GATEWAY = GatewayExtension.withProviders("closed", "open");
 
-  private static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
+  private static final String CHAT =
+      "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
   private static final String MESSAGES =
       "{\"model\":\"%s\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
 
   @BeforeAll
   static void configure() {
     Gateway gw = GATEWAY.get();
-    gw.rest("PUT", "/v1/providers/open",
+    gw.rest(
+        "PUT",
+        "/v1/providers/open",
         "{\"base_url\":\"" + gw.provider("open").baseUrl() + "\",\"failure_mode\":\"fail_open\"}");
     gw.awaitEnvoyHas("dynamic_route_configs", "\"llmgw.ext_proc.fail_open\"");
     // Nothing listens there.
-    gw.putProvider("dead", "{\"base_url\":\"http://127.0.0.1:" + FreePorts.next() + "\",\"connect_timeout_ms\":500}");
+    gw.putProvider(
+        "dead",
+        "{\"base_url\":\"http://127.0.0.1:" + FreePorts.next() + "\",\"connect_timeout_ms\":500}");
     gw.put("/v1/models/chat", "{\"route\":\"closed\",\"model\":\"gpt-4o-mini\"}");
     gw.put("/v1/models/chat-open", "{\"route\":\"open\",\"model\":\"gpt-4o-mini\"}");
     gw.put("/v1/models/chat-dead", "{\"route\":\"dead\",\"model\":\"gpt-4o-mini\"}");
@@ -54,7 +59,9 @@ class ExtProcFailureEndToEndTest {
   }
 
   private static void awaitServing(Gateway gw) {
-    await("the gateway serves chat completions again").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+    await("the gateway serves chat completions again")
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
         .ignoreExceptions()
         .until(() -> gw.post("/v1/chat/completions", CHAT.formatted("chat")).statusCode() == 200);
   }
@@ -121,9 +128,10 @@ class ExtProcFailureEndToEndTest {
     Gateway gw = GATEWAY.get();
     gw.provider("closed").delay(Duration.ofSeconds(30));
     gw.provider("closed").clearReceived();
-    CompletableFuture<HttpResponse<String>> inFlight =
-        CompletableFuture.supplyAsync(() -> gw.post("/v1/chat/completions", CHAT.formatted("chat")));
-    await("the request reached the provider").atMost(Duration.ofSeconds(30))
+    CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(
+        () -> gw.post("/v1/chat/completions", CHAT.formatted("chat")));
+    await("the request reached the provider")
+        .atMost(Duration.ofSeconds(30))
         .until(() -> !gw.provider("closed").received().isEmpty());
 
     gw.extProc.kill();
@@ -136,9 +144,10 @@ class ExtProcFailureEndToEndTest {
     Gateway gw = GATEWAY.get();
     gw.provider("open").delay(Duration.ofSeconds(3));
     gw.provider("open").clearReceived();
-    CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(
-        () -> gw.post("/v1/chat/completions", CHAT.formatted("chat-open"), "x-llmgw-route", "open"));
-    await("the request reached the provider").atMost(Duration.ofSeconds(30))
+    CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() ->
+        gw.post("/v1/chat/completions", CHAT.formatted("chat-open"), "x-llmgw-route", "open"));
+    await("the request reached the provider")
+        .atMost(Duration.ofSeconds(30))
         .until(() -> !gw.provider("open").received().isEmpty());
 
     gw.extProc.kill();
@@ -161,8 +170,10 @@ class ExtProcFailureEndToEndTest {
     HttpResponse<String> openAi = gw.post("/v1/chat/completions", CHAT.formatted("chat-dead"));
     HttpResponse<String> anthropic = gw.post("/v1/messages", MESSAGES.formatted("chat-dead"));
 
-    assertThat(openAiGatewayError(openAi, 503)).contains("upstream connect error", "remote_connection_failure");
-    assertThat(anthropicGatewayError(anthropic, 503)).contains("upstream connect error", "remote_connection_failure");
+    assertThat(openAiGatewayError(openAi, 503))
+        .contains("upstream connect error", "remote_connection_failure");
+    assertThat(anthropicGatewayError(anthropic, 503))
+        .contains("upstream connect error", "remote_connection_failure");
   }
 
   @Test
@@ -177,9 +188,12 @@ class ExtProcFailureEndToEndTest {
     JsonNode openAiError = Gateway.json(openAi.body()).path("error");
     assertThat(openAiError.path("code").asText()).isEqualTo("model_not_found");
     assertThat(openAiError.path("type").asText()).isEqualTo("invalid_request_error");
-    assertThat(openAiError.path("message").asText()).contains("no-such-model").doesNotContain("gateway could not");
+    assertThat(openAiError.path("message").asText())
+        .contains("no-such-model")
+        .doesNotContain("gateway could not");
     assertThat(anthropic.statusCode()).isEqualTo(404);
     assertThat(anthropic.headers().firstValue("x-llmgw-error")).hasValue("model_not_found");
-    assertThat(Gateway.json(anthropic.body()).path("error").path("type").asText()).isEqualTo("not_found_error");
+    assertThat(Gateway.json(anthropic.body()).path("error").path("type").asText())
+        .isEqualTo("not_found_error");
   }
 }

@@ -20,7 +20,8 @@ class FailoverEndToEndTest {
   @RegisterExtension
   static final GatewayExtension GATEWAY = GatewayExtension.withProviders("primary", "secondary");
 
-  private static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
+  private static final String CHAT =
+      "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
 
   @AfterEach
   void healProviders() {
@@ -28,9 +29,12 @@ class FailoverEndToEndTest {
   }
 
   /** A failover route primary → secondary under its own name, reached through a model alias of the same name. */
-  private static void failoverRoute(Gateway gw, String name, String first, String second, String retry) {
-    gw.putRoute(name, "{\"targets\":[{\"provider\":\"" + first + "\",\"priority\":0},"
-        + "{\"provider\":\"" + second + "\",\"priority\":1}],\"retry\":" + retry + "}");
+  private static void failoverRoute(
+      Gateway gw, String name, String first, String second, String retry) {
+    gw.putRoute(
+        name,
+        "{\"targets\":[{\"provider\":\"" + first + "\",\"priority\":0}," + "{\"provider\":\""
+            + second + "\",\"priority\":1}],\"retry\":" + retry + "}");
     gw.put("/v1/models/" + name, "{\"route\":\"" + name + "\",\"model\":\"gpt-4o-mini\"}");
   }
 
@@ -45,7 +49,8 @@ class FailoverEndToEndTest {
   @Test
   void a503FailsOverToTheNextPriorityAndTrafficComesBackAfterRecovery() {
     Gateway gw = GATEWAY.get();
-    failoverRoute(gw, "chain-503", "primary", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
+    failoverRoute(
+        gw, "chain-503", "primary", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
     clear(gw);
     gw.provider("primary").failNext(1, 503);
 
@@ -65,7 +70,8 @@ class FailoverEndToEndTest {
   @Test
   void a429FailsOverToTheNextPriority() {
     Gateway gw = GATEWAY.get();
-    failoverRoute(gw, "chain-429", "primary", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
+    failoverRoute(
+        gw, "chain-429", "primary", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
     clear(gw);
     gw.provider("primary").failNext(1, 429);
 
@@ -81,20 +87,26 @@ class FailoverEndToEndTest {
     Gateway gw = GATEWAY.get();
     int nobody = FreePorts.next();
     gw.putProvider("nobody-home", "{\"base_url\":\"http://127.0.0.1:" + nobody + "\"}");
-    failoverRoute(gw, "chain-refused", "nobody-home", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
+    failoverRoute(
+        gw, "chain-refused", "nobody-home", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
     clear(gw);
 
     HttpResponse<String> r = chat(gw, "chain-refused");
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(gw.provider("secondary").received()).hasSize(1);
-    assertThat(gw.stat("cluster.llmgw_provider_nobody-home.upstream_cx_connect_fail")).isPositive();
+    assertThat(gw.stat("cluster.llmgw_provider_nobody-home.upstream_cx_connect_fail"))
+        .isPositive();
   }
 
   @Test
   void anUpstreamTimeoutFailsOverToTheNextPriority() {
     Gateway gw = GATEWAY.get();
-    failoverRoute(gw, "chain-slow", "primary", "secondary",
+    failoverRoute(
+        gw,
+        "chain-slow",
+        "primary",
+        "secondary",
         "{\"attempts\":2,\"per_try_timeout_ms\":500,\"base_backoff_ms\":10}");
     clear(gw);
     gw.provider("primary").delay(Duration.ofSeconds(20));
@@ -104,13 +116,16 @@ class FailoverEndToEndTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(gw.provider("primary").received()).hasSize(1);
     assertThat(gw.provider("secondary").received()).hasSize(1);
-    assertThat(gw.stat("cluster.llmgw_failover_chain-slow.upstream_rq_per_try_timeout")).isPositive();
+    assertThat(gw.stat("cluster.llmgw_failover_chain-slow.upstream_rq_per_try_timeout"))
+        .isPositive();
   }
 
   @Test
   void aRetryOnASingleProviderRouteSucceedsOnTheSecondAttempt() {
     Gateway gw = GATEWAY.get();
-    gw.putRoute("retrying", "{\"targets\":[{\"provider\":\"primary\"}],\"retry\":{\"attempts\":2,\"base_backoff_ms\":10}}");
+    gw.putRoute(
+        "retrying",
+        "{\"targets\":[{\"provider\":\"primary\"}],\"retry\":{\"attempts\":2,\"base_backoff_ms\":10}}");
     gw.put("/v1/models/retrying", "{\"route\":\"retrying\",\"model\":\"gpt-4o-mini\"}");
     clear(gw);
     long retriesBefore = gw.stat("cluster.llmgw_provider_primary.upstream_rq_retry");
@@ -121,7 +136,8 @@ class FailoverEndToEndTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(gw.provider("primary").received()).hasSize(2);
     assertThat(gw.provider("secondary").received()).isEmpty();
-    await().atMost(Duration.ofSeconds(5))
+    await()
+        .atMost(Duration.ofSeconds(5))
         .until(() -> gw.stat("cluster.llmgw_provider_primary.upstream_rq_retry") > retriesBefore);
   }
 
@@ -130,7 +146,8 @@ class FailoverEndToEndTest {
     Gateway gw = GATEWAY.get();
     try (MockProvider flaky = MockProvider.start("127.0.0.1", 0, Duration.ZERO)) {
       gw.putProvider("flaky", "{\"base_url\":\"" + flaky.baseUrl() + "\"}");
-      failoverRoute(gw, "chain-flaky", "flaky", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
+      failoverRoute(
+          gw, "chain-flaky", "flaky", "secondary", "{\"attempts\":2,\"base_backoff_ms\":10}");
       flaky.failAll(503);
 
       // Five consecutive 5xx eject a provider (ClusterFactory's outlier detection); every request
@@ -139,8 +156,10 @@ class FailoverEndToEndTest {
         HttpResponse<String> r = chat(gw, "chain-flaky");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       }
-      await("flaky ejected").atMost(Duration.ofSeconds(10))
-          .until(() -> gw.stat("cluster.llmgw_provider_flaky.outlier_detection.ejections_active") == 1);
+      await("flaky ejected")
+          .atMost(Duration.ofSeconds(10))
+          .until(() ->
+              gw.stat("cluster.llmgw_provider_flaky.outlier_detection.ejections_active") == 1);
       int triedBefore = flaky.received().size();
 
       for (int i = 0; i < 5; i++) {
@@ -148,7 +167,9 @@ class FailoverEndToEndTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       }
       assertThat(flaky.received()).hasSize(triedBefore);
-      assertThat(gw.prometheus()).contains("envoy_cluster_outlier_detection_ejections_enforced_total{envoy_cluster_name=\"llmgw_provider_flaky\"}");
+      assertThat(gw.prometheus())
+          .contains(
+              "envoy_cluster_outlier_detection_ejections_enforced_total{envoy_cluster_name=\"llmgw_provider_flaky\"}");
     }
   }
 }

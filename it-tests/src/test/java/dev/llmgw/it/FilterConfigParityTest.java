@@ -14,8 +14,11 @@ class FilterConfigParityTest {
 
   @Test
   void extProcTestsUseTheFilterConfigTheControlPlanePushes() throws Exception {
-    ExternalProcessor pushed = HttpFilterFactory.extProc(Duration.ofSeconds(1)).getTypedConfig().unpack(ExternalProcessor.class);
+    ExternalProcessor pushed = HttpFilterFactory.extProc(Duration.ofSeconds(1))
+        .getTypedConfig()
+        .unpack(ExternalProcessor.class);
 
-    assertThat(JsonFormat.printer().print(GatewayFilterConfig.EXT_PROC)).isEqualTo(JsonFormat.printer().print(pushed));
+    assertThat(JsonFormat.printer().print(GatewayFilterConfig.EXT_PROC))
+        .isEqualTo(JsonFormat.printer().print(pushed));
   }
 }

@@ -45,10 +45,20 @@ final class Gateway implements AutoCloseable {
   final JavaService controlPlane;
   final JavaService extProc;
   final EnvoyProcess envoy;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private Gateway(Path work, Map<String, MockProvider> providers, int listenerPort, int xdsPort, int restPort,
-      int extProcPort, int extProcMetricsPort, JavaService controlPlane, JavaService extProc, EnvoyProcess envoy) {
+  private Gateway(
+      Path work,
+      Map<String, MockProvider> providers,
+      int listenerPort,
+      int xdsPort,
+      int restPort,
+      int extProcPort,
+      int extProcMetricsPort,
+      JavaService controlPlane,
+      JavaService extProc,
+      EnvoyProcess envoy) {
     this.work = work;
     this.providers = providers;
     this.listenerPort = listenerPort;
@@ -65,7 +75,8 @@ final class Gateway implements AutoCloseable {
    * Starts everything with one mock provider per name (the first is the default provider), waits
    * until Envoy serves the listener and ext-proc runs the control plane's policy.
    */
-  static Gateway start(Path work, List<String> providerNames, List<String> extProcArgs) throws IOException {
+  static Gateway start(Path work, List<String> providerNames, List<String> extProcArgs)
+      throws IOException {
     Map<String, MockProvider> mocks = new LinkedHashMap<>();
     for (String name : providerNames) {
       mocks.put(name, MockProvider.start("127.0.0.1", 0, Duration.ZERO));
@@ -79,13 +90,23 @@ final class Gateway implements AutoCloseable {
     Path tokenFile = work.resolve("xds-token");
     Files.writeString(tokenFile, xdsToken);
     StringBuilder seed = new StringBuilder();
-    mocks.forEach((name, mock) -> seed.append(seed.length() == 0 ? "" : ",").append(name).append('=').append(mock.baseUrl()));
-    JavaService cp = JavaService.start("control-plane", List.of(
-        "--xds-port=" + xdsPort, "--admin-port=" + restPort, "--bind-host=127.0.0.1",
-        "--listener-port=" + listenerPort, "--ext-proc=127.0.0.1:" + extProcPort,
-        "--providers=" + seed, "--default-provider=" + providerNames.get(0),
-        "--data-dir=" + work.resolve("control-plane"), "--admin-token=" + ADMIN_TOKEN,
-        "--xds-token-file=" + tokenFile, "--shutdown-grace-seconds=1"), work.resolve("control-plane.log"));
+    mocks.forEach((name, mock) ->
+        seed.append(seed.length() == 0 ? "" : ",").append(name).append('=').append(mock.baseUrl()));
+    JavaService cp = JavaService.start(
+        "control-plane",
+        List.of(
+            "--xds-port=" + xdsPort,
+            "--admin-port=" + restPort,
+            "--bind-host=127.0.0.1",
+            "--listener-port=" + listenerPort,
+            "--ext-proc=127.0.0.1:" + extProcPort,
+            "--providers=" + seed,
+            "--default-provider=" + providerNames.get(0),
+            "--data-dir=" + work.resolve("control-plane"),
+            "--admin-token=" + ADMIN_TOKEN,
+            "--xds-token-file=" + tokenFile,
+            "--shutdown-grace-seconds=1"),
+        work.resolve("control-plane.log"));
     List<String> epArgs = new ArrayList<>(List.of(
         "--grpc-port=" + extProcPort, "--metrics-port=" + metricsPort,
         "--control-plane=127.0.0.1:" + xdsPort, "--control-plane-token-file=" + tokenFile,
@@ -96,14 +117,15 @@ final class Gateway implements AutoCloseable {
     try {
       awaitHttp("control plane /healthz", "http://127.0.0.1:" + restPort + "/healthz", cp);
       envoy = EnvoyProcess.start(EnvoyRuntime.detect().orElseThrow(), xdsPort, xdsToken, work);
-      Gateway gateway = new Gateway(work, mocks, listenerPort, xdsPort, restPort, extProcPort, metricsPort, cp, ep, envoy);
+      Gateway gateway = new Gateway(
+          work, mocks, listenerPort, xdsPort, restPort, extProcPort, metricsPort, cp, ep, envoy);
       gateway.awaitConfigApplied();
       // The readiness probe went through to the default provider; tests start from an empty log.
       mocks.values().forEach(MockProvider::clearReceived);
       return gateway;
     } catch (RuntimeException | IOException e) {
-      String logs = "\n--- control plane ---\n" + cp.logText() + "\n--- ext-proc ---\n" + ep.logText()
-          + (envoy == null ? "" : "\n--- envoy ---\n" + envoy.logText());
+      String logs = "\n--- control plane ---\n" + cp.logText() + "\n--- ext-proc ---\n"
+          + ep.logText() + (envoy == null ? "" : "\n--- envoy ---\n" + envoy.logText());
       if (envoy != null) {
         envoy.close();
       }
@@ -115,7 +137,10 @@ final class Gateway implements AutoCloseable {
   }
 
   private static void awaitHttp(String what, String url, JavaService service) {
-    await(what).atMost(START).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+    await(what)
+        .atMost(START)
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
         .until(() -> {
           if (!service.isAlive()) {
             throw new IllegalStateException(what + ": the process exited");
@@ -127,14 +152,18 @@ final class Gateway implements AutoCloseable {
   MockProvider provider(String name) {
     MockProvider mock = providers.get(name);
     if (mock == null) {
-      throw new IllegalArgumentException("provider: " + name + " (expected: one of " + providers.keySet() + ")");
+      throw new IllegalArgumentException(
+          "provider: " + name + " (expected: one of " + providers.keySet() + ")");
     }
     return mock;
   }
 
   /** The store version the control plane runs ({@code /healthz}'s snapshot version before the dash). */
   long storeVersion() {
-    String snapshot = json(EnvoyProcess.get("http://127.0.0.1:" + restPort + "/healthz").body()).path("snapshotVersion").asText();
+    String snapshot = json(EnvoyProcess.get("http://127.0.0.1:" + restPort + "/healthz")
+            .body())
+        .path("snapshotVersion")
+        .asText();
     return Long.parseLong(snapshot.substring(0, snapshot.indexOf('-')));
   }
 
@@ -143,16 +172,23 @@ final class Gateway implements AutoCloseable {
    * runs the policy of the control plane's current store version.
    */
   void awaitConfigApplied() {
-    await("Envoy's listener active and ext-proc on the current policy").atMost(START)
-        .pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-        .until(() -> envoy.admin("/config_dump?resource=dynamic_listeners").body().contains("\"active_state\"")
+    await("Envoy's listener active and ext-proc on the current policy")
+        .atMost(START)
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions()
+        .until(() -> envoy
+                .admin("/config_dump?resource=dynamic_listeners")
+                .body()
+                .contains("\"active_state\"")
             && appliedPolicyVersion() >= storeVersion()
             && EnvoyProcess.get(url("/")).statusCode() > 0);
   }
 
   /** Waits until ext-proc runs the policy of the control plane's current store version. */
   void awaitPolicyApplied() {
-    await("ext-proc applies policy version " + storeVersion()).atMost(START).pollInterval(Duration.ofMillis(50))
+    await("ext-proc applies policy version " + storeVersion())
+        .atMost(START)
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> appliedPolicyVersion() >= storeVersion());
   }
 
@@ -162,7 +198,9 @@ final class Gateway implements AutoCloseable {
    * whose content changed, so a version number alone cannot tell that a change arrived.
    */
   void awaitEnvoyHas(String resource, String needle) {
-    await("Envoy's " + resource + " has " + needle).atMost(START).pollInterval(Duration.ofMillis(20))
+    await("Envoy's " + resource + " has " + needle)
+        .atMost(START)
+        .pollInterval(Duration.ofMillis(20))
         .until(() -> envoy.admin("/config_dump?resource=" + resource).body().contains(needle));
   }
 
@@ -186,11 +224,16 @@ final class Gateway implements AutoCloseable {
   }
 
   HttpResponse<String> restCall(String method, String path, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + path))
+    HttpRequest.Builder b = HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + restPort + path))
         .timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + ADMIN_TOKEN)
         .header("content-type", "application/json")
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        .method(
+            method,
+            body == null
+                ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body));
     return send(b.build());
   }
 
@@ -214,7 +257,8 @@ final class Gateway implements AutoCloseable {
     long before = storeVersion();
     JsonNode answer = rest("PUT", "/v1/providers/" + name, body);
     String version = "\"version_info\": \"" + storeVersion() + "-";
-    await("Envoy's cluster llmgw_provider_" + name + " at store version " + storeVersion()).atMost(START)
+    await("Envoy's cluster llmgw_provider_" + name + " at store version " + storeVersion())
+        .atMost(START)
         .pollInterval(Duration.ofMillis(20))
         .until(() -> clusterDump(name).contains(version) || storeVersion() == before);
     awaitPolicyApplied();
@@ -222,7 +266,10 @@ final class Gateway implements AutoCloseable {
   }
 
   private String clusterDump(String provider) {
-    String dump = envoy.admin("/config_dump?resource=dynamic_active_clusters&name_regex=llmgw_provider_" + provider + "$").body();
+    String dump = envoy
+        .admin("/config_dump?resource=dynamic_active_clusters&name_regex=llmgw_provider_" + provider
+            + "$")
+        .body();
     return dump;
   }
 
@@ -247,7 +294,8 @@ final class Gateway implements AutoCloseable {
       try {
         return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       } catch (IOException e) {
-        // The JDK client can pick a pooled connection Envoy is closing at that moment (after a local
+        // The JDK client can pick a pooled connection Envoy is closing at that moment (after a
+        // local
         // reply to an unread request body, Envoy closes the connection) and gets no answer at all;
         // Envoy answers every request it reads, so this one is sent once more on a new connection.
         // Any other failure is the test's.
@@ -257,7 +305,8 @@ final class Gateway implements AutoCloseable {
         return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException(request.method() + " " + request.uri() + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          request.method() + " " + request.uri() + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
@@ -277,7 +326,8 @@ final class Gateway implements AutoCloseable {
 
   /** Envoy's stats in Prometheus form, from the listener the bootstrap exposes for scraping. */
   String prometheus() {
-    return EnvoyProcess.get("http://127.0.0.1:" + envoy.prometheusPort + "/metrics").body();
+    return EnvoyProcess.get("http://127.0.0.1:" + envoy.prometheusPort + "/metrics")
+        .body();
   }
 
   /** One Envoy counter or gauge from {@code /stats}, 0 when Envoy has not created it. */
@@ -309,12 +359,14 @@ final class Gateway implements AutoCloseable {
       }
     }
     if (!rejected.isEmpty() || !deprecated.isEmpty()) {
-      throw new AssertionError("Envoy NACKed configuration " + rejected + " or warned of deprecated fields " + deprecated);
+      throw new AssertionError("Envoy NACKed configuration " + rejected
+          + " or warned of deprecated fields " + deprecated);
     }
   }
 
   String extProcMetrics() {
-    return EnvoyProcess.get("http://127.0.0.1:" + extProcMetricsPort + "/metrics").body();
+    return EnvoyProcess.get("http://127.0.0.1:" + extProcMetricsPort + "/metrics")
+        .body();
   }
 
   static JsonNode json(String text) {
@@ -340,8 +392,14 @@ final class Gateway implements AutoCloseable {
     providers.forEach((name, mock) -> {
       d.append("\n=== mock provider '").append(name).append("' request log ===\n");
       for (MockProvider.Received r : mock.received()) {
-        d.append(r.method()).append(' ').append(r.path()).append(' ').append(r.headers()).append('\n')
-            .append(abbreviate(r.bodyText())).append('\n');
+        d.append(r.method())
+            .append(' ')
+            .append(r.path())
+            .append(' ')
+            .append(r.headers())
+            .append('\n')
+            .append(abbreviate(r.bodyText()))
+            .append('\n');
       }
     });
     return d.toString();

@@ -42,7 +42,8 @@ final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, Tes
 
   Gateway get() {
     if (gateway == null) {
-      throw new IllegalStateException("the gateway is not running (register this extension as a static field)");
+      throw new IllegalStateException(
+          "the gateway is not running (register this extension as a static field)");
     }
     return gateway;
   }
@@ -71,16 +72,20 @@ final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, Tes
     if (gateway == null) {
       return;
     }
-    Path file = gateway.work.resolve(context.getRequiredTestMethod().getName() + ".diagnostics.txt");
+    Path file =
+        gateway.work.resolve(context.getRequiredTestMethod().getName() + ".diagnostics.txt");
     String diagnostics = gateway.diagnostics();
     try {
       Files.writeString(file, diagnostics);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    System.out.println("[E2E DIAGNOSTICS] " + context.getDisplayName() + " failed; full diagnostics in " + file);
-    System.out.println(diagnostics.length() <= 200_000 ? diagnostics
-        : diagnostics.substring(diagnostics.length() - 200_000));
+    System.out.println(
+        "[E2E DIAGNOSTICS] " + context.getDisplayName() + " failed; full diagnostics in " + file);
+    System.out.println(
+        diagnostics.length() <= 200_000
+            ? diagnostics
+            : diagnostics.substring(diagnostics.length() - 200_000));
   }
 
   private static Path workDir(String name) throws IOException {

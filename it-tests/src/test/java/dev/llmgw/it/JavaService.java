@@ -39,10 +39,12 @@ final class JavaService implements AutoCloseable {
   static Path jar(String module) {
     Path target = RepoFiles.root().resolve(module).resolve("target");
     try (Stream<Path> files = Files.exists(target) ? Files.list(target) : Stream.empty()) {
-      return files.filter(p -> p.getFileName().toString().matches("llmgw-" + module + "-.*-all\\.jar"))
+      return files
+          .filter(p -> p.getFileName().toString().matches("llmgw-" + module + "-.*-all\\.jar"))
           .findFirst()
-          .orElseThrow(() -> new IllegalStateException("no executable jar in " + target
-              + " (expected: llmgw-" + module + "-<version>-all.jar; run 'mvn -B package -DskipTests' first)"));
+          .orElseThrow(() ->
+              new IllegalStateException("no executable jar in " + target + " (expected: llmgw-"
+                  + module + "-<version>-all.jar; run 'mvn -B package -DskipTests' first)"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -54,9 +56,12 @@ final class JavaService implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // Small heaps and one GC thread: the tests run two of these, Envoy and the test JVM on two cores.
-        "-Xmx512m", "-XX:+UseSerialGC",
-        "-jar", jar(module).toString()));
+        // Small heaps and one GC thread: the tests run two of these, Envoy and the test JVM on two
+        // cores.
+        "-Xmx512m",
+        "-XX:+UseSerialGC",
+        "-jar",
+        jar(module).toString()));
     cmd.addAll(args);
     try {
       process = new ProcessBuilder(cmd)

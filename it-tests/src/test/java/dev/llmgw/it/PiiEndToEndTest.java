@@ -22,8 +22,10 @@ class PiiEndToEndTest {
   @RegisterExtension
   static final GatewayExtension GATEWAY = GatewayExtension.withProviders("llm");
 
-  private static final List<String> PERSONAL = List.of("jane.doe@example.com", "+44 20 7946 0958", "4009 9013 3512 9609");
-  private static final String TEXT = "Write to jane.doe@example.com or call +44 20 7946 0958; my card is 4009 9013 3512 9609.";
+  private static final List<String> PERSONAL =
+      List.of("jane.doe@example.com", "+44 20 7946 0958", "4009 9013 3512 9609");
+  private static final String TEXT =
+      "Write to jane.doe@example.com or call +44 20 7946 0958; my card is 4009 9013 3512 9609.";
   private static final List<String> HARD_NEGATIVES = List.of(
       "Your order #4532-1188-2290 has shipped.",
       "Invoice INV-2024-000123 is overdue.",
@@ -33,8 +35,11 @@ class PiiEndToEndTest {
   @BeforeAll
   static void policy() {
     Gateway gw = GATEWAY.get();
-    gw.rest("PUT", "/v1/pii-policies/default", "{\"applies_to\":\"default\",\"entities\":{\"email\":\"mask\","
-        + "\"phone\":\"mask\",\"credit_card\":\"mask\",\"secret\":\"block\"},\"restore\":true}");
+    gw.rest(
+        "PUT",
+        "/v1/pii-policies/default",
+        "{\"applies_to\":\"default\",\"entities\":{\"email\":\"mask\","
+            + "\"phone\":\"mask\",\"credit_card\":\"mask\",\"secret\":\"block\"},\"restore\":true}");
     gw.put("/v1/models/chat", "{\"route\":\"llm\",\"model\":\"gpt-4o-mini\"}");
   }
 
@@ -45,8 +50,8 @@ class PiiEndToEndTest {
   }
 
   private static String chat(String text, boolean stream) {
-    return "{\"model\":\"chat\",\"stream\":" + stream + ",\"messages\":[{\"role\":\"user\",\"content\":"
-        + quote(text) + "}]}";
+    return "{\"model\":\"chat\",\"stream\":" + stream
+        + ",\"messages\":[{\"role\":\"user\",\"content\":" + quote(text) + "}]}";
   }
 
   private static String quote(String s) {
@@ -72,7 +77,12 @@ class PiiEndToEndTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertNothingPersonalReached(gw.provider("llm"));
     assertThat(gw.provider("llm").received().get(0).bodyText()).contains("<EMAIL_1>");
-    String answer = Gateway.json(r.body()).path("choices").path(0).path("message").path("content").asText();
+    String answer = Gateway.json(r.body())
+        .path("choices")
+        .path(0)
+        .path("message")
+        .path("content")
+        .asText();
     assertThat(answer).isEqualTo("Mock answer: " + TEXT);
   }
 
@@ -84,7 +94,8 @@ class PiiEndToEndTest {
     HttpResponse<String> r = gw.post("/v1/chat/completions", chat(TEXT, true));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
+    assertThat(r.headers().firstValue("content-type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
     assertNothingPersonalReached(gw.provider("llm"));
     assertThat(streamedContent(r.body())).isEqualTo("Mock answer: " + TEXT);
     assertThat(r.body()).contains("data: [DONE]");
@@ -98,7 +109,8 @@ class PiiEndToEndTest {
     HttpResponse<String> r = gw.post("/v1/chat/completions", chat(text, false));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(gw.provider("llm").received()).singleElement()
+    assertThat(gw.provider("llm").received())
+        .singleElement()
         .satisfies(req -> assertThat(req.bodyText()).contains(quote(text)));
   }
 

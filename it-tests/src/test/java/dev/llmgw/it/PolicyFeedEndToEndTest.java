@@ -31,28 +31,49 @@ class PolicyFeedEndToEndTest {
 
   @Test
   void restChangeToAModelAliasIsAppliedByExtProcWithoutARestart() throws Exception {
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002",
-        "--store=memory", "--admin-token=t"}, Map.of());
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=0",
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--ext-proc=127.0.0.1:9002",
+          "--store=memory",
+          "--admin-token=t"
+        },
+        Map.of());
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    try (ControlPlane cp = ControlPlane.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+    try (ControlPlane cp = ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
         new EnvoyContractCheck())) {
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort()).usePlaintext().build();
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort())
+          .usePlaintext()
+          .build();
       PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
-      try (PolicyFeedClient client = new PolicyFeedClient(channel, store, new ExtProcMetrics(new SimpleMeterRegistry()), scheduler, "it")) {
+      try (PolicyFeedClient client = new PolicyFeedClient(
+          channel, store, new ExtProcMetrics(new SimpleMeterRegistry()), scheduler, "it")) {
         client.start();
-        await().atMost(Duration.ofSeconds(5)).until(() -> !client.appliedVersion().isEmpty());
+        await()
+            .atMost(Duration.ofSeconds(5))
+            .until(() -> !client.appliedVersion().isEmpty());
         assertThat(store.current().models()).isEmpty();
 
-        HttpResponse<String> put = HttpClient.newHttpClient().send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/models/fast"))
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"route\":\"anthropic\",\"model\":\"claude-3-5-haiku-latest\"}"))
-                .header("Authorization", "Bearer t").build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> put = HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/models/fast"))
+                    .PUT(HttpRequest.BodyPublishers.ofString(
+                        "{\"route\":\"anthropic\",\"model\":\"claude-3-5-haiku-latest\"}"))
+                    .header("Authorization", "Bearer t")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
 
-        await().atMost(Duration.ofSeconds(1)).until(() -> store.current().resolve(null, "fast").isPresent());
-        assertThat(store.current().resolve(null, "fast")).contains(new ModelTarget("anthropic", "claude-3-5-haiku-latest"));
+        await()
+            .atMost(Duration.ofSeconds(1))
+            .until(() -> store.current().resolve(null, "fast").isPresent());
+        assertThat(store.current().resolve(null, "fast"))
+            .contains(new ModelTarget("anthropic", "claude-3-5-haiku-latest"));
         assertThat(store.current().unknownModel()).isEqualTo(GatewayPolicy.UnknownModel.REJECT);
       } finally {
         channel.shutdownNow();

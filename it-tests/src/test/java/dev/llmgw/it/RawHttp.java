@@ -22,7 +22,8 @@ import java.util.Map;
 final class RawHttp {
 
   /** One answer: status, headers in arrival order with lower-case names, and the body as framed on the wire. */
-  record Response(int status, List<Map.Entry<String, String>> headers, List<byte[]> chunks, boolean reset) {
+  record Response(
+      int status, List<Map.Entry<String, String>> headers, List<byte[]> chunks, boolean reset) {
 
     Response {
       headers = List.copyOf(headers);
@@ -42,12 +43,19 @@ final class RawHttp {
    * Sends {@code method path} with {@code headers} (which must include {@code host} and, for a body,
    * {@code content-length}) and reads the whole answer.
    */
-  static Response send(String host, int port, String method, String path, List<Map.Entry<String, String>> headers,
-      byte[] body) throws IOException {
+  static Response send(
+      String host,
+      int port,
+      String method,
+      String path,
+      List<Map.Entry<String, String>> headers,
+      byte[] body)
+      throws IOException {
     requireNonNull(body, "body");
     try (Socket socket = new Socket(host, port)) {
       socket.setSoTimeout(15_000);
-      StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
+      StringBuilder head =
+          new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
       for (Map.Entry<String, String> h : headers) {
         head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
       }
@@ -67,7 +75,8 @@ final class RawHttp {
     }
     String[] parts = statusLine.split(" ", 3);
     if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
-      throw new IOException("status line: " + statusLine + " (expected: HTTP/1.x <status> <reason>)");
+      throw new IOException(
+          "status line: " + statusLine + " (expected: HTTP/1.x <status> <reason>)");
     }
     int status = Integer.parseInt(parts[1]);
     List<Map.Entry<String, String>> headers = new ArrayList<>();
@@ -80,7 +89,8 @@ final class RawHttp {
       headers.add(Map.entry(name, value));
       if (name.equals("content-length")) {
         length = Long.parseLong(value);
-      } else if (name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+      } else if (name.equals("transfer-encoding")
+          && value.toLowerCase(Locale.ROOT).contains("chunked")) {
         chunked = true;
       }
     }
@@ -98,7 +108,9 @@ final class RawHttp {
           }
           int n = Integer.parseInt(size.split(";", 2)[0].trim(), 16);
           if (n == 0) {
-            for (String trailer = line(in); trailer != null && !trailer.isEmpty(); trailer = line(in)) {
+            for (String trailer = line(in);
+                trailer != null && !trailer.isEmpty();
+                trailer = line(in)) {
               // trailers are not compared
             }
             break;
@@ -137,7 +149,8 @@ final class RawHttp {
     while ((c = in.read()) != -1) {
       if (c == '\n') {
         byte[] bytes = b.toByteArray();
-        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int n =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
       }
       b.write(c);

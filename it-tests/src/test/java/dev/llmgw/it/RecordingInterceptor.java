@@ -30,7 +30,8 @@ final class RecordingInterceptor implements ServerInterceptor {
     /** Waits until the stream ended (closed by the server, completed or cancelled by the client). */
     Recorded awaitEnd(Duration timeout) throws InterruptedException {
       if (!ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError("the Process stream did not end within " + timeout + "; received so far: " + requests);
+        throw new AssertionError(
+            "the Process stream did not end within " + timeout + "; received so far: " + requests);
       }
       return this;
     }
@@ -44,8 +45,11 @@ final class RecordingInterceptor implements ServerInterceptor {
   }
 
   @Override
-  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    if (!call.getMethodDescriptor().getFullMethodName().equals(ExternalProcessorGrpc.getProcessMethod().getFullMethodName())) {
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (!call.getMethodDescriptor()
+        .getFullMethodName()
+        .equals(ExternalProcessorGrpc.getProcessMethod().getFullMethodName())) {
       return next.startCall(call, headers);
     }
     Recorded stream = new Recorded();

@@ -11,7 +11,9 @@ final class RepoFiles {
   /** The repository root: the {@code gateway.repo.root} property Maven sets, else the nearest parent with envoy/ and it-tests/. */
   static Path root() {
     String configured = System.getProperty("gateway.repo.root");
-    if (configured != null && !configured.isBlank() && Files.isDirectory(Path.of(configured, "envoy"))) {
+    if (configured != null
+        && !configured.isBlank()
+        && Files.isDirectory(Path.of(configured, "envoy"))) {
       return Path.of(configured).toAbsolutePath().normalize();
     }
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {

@@ -20,10 +20,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
       return EnvoyRuntime.detect()
-          .map(r -> ConditionEvaluationResult.enabled("Envoy from " + r.kind() + " " + r.location()))
+          .map(
+              r -> ConditionEvaluationResult.enabled("Envoy from " + r.kind() + " " + r.location()))
           .orElseGet(() -> {
             String reason = EnvoyRuntime.unavailableReason();
-            // Printed as well, so the skip is visible in the build log and not only in the XML report.
+            // Printed as well, so the skip is visible in the build log and not only in the XML
+            // report.
             System.out.println("[SKIPPED] " + context.getDisplayName() + ": " + reason);
             return ConditionEvaluationResult.disabled(reason);
           });

@@ -22,7 +22,8 @@ class ResilienceEndToEndTest {
   @RegisterExtension
   static final GatewayExtension GATEWAY = GatewayExtension.withProviders("llm");
 
-  private static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
+  private static final String CHAT =
+      "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
 
   @BeforeAll
   static void alias() {
@@ -47,7 +48,9 @@ class ResilienceEndToEndTest {
   }
 
   private static void awaitServing(Gateway gw) {
-    await("the gateway serves chat completions again").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+    await("the gateway serves chat completions again")
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
         .ignoreExceptions()
         .until(() -> chat(gw, "chat").statusCode() == 200);
   }
@@ -57,8 +60,10 @@ class ResilienceEndToEndTest {
     Gateway gw = GATEWAY.get();
     gw.provider("llm").delay(Duration.ofSeconds(30));
     int before = gw.provider("llm").received().size();
-    CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> chat(gw, "chat"));
-    await("the request reached the provider").atMost(Duration.ofSeconds(30))
+    CompletableFuture<HttpResponse<String>> inFlight =
+        CompletableFuture.supplyAsync(() -> chat(gw, "chat"));
+    await("the request reached the provider")
+        .atMost(Duration.ofSeconds(30))
         .until(() -> gw.provider("llm").received().size() > before);
 
     gw.extProc.kill();
@@ -79,8 +84,11 @@ class ResilienceEndToEndTest {
     assertThat(whileDown.statusCode()).as(whileDown.body()).isEqualTo(200);
 
     gw.controlPlane.start();
-    await("control plane back").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-        .until(() -> EnvoyProcess.get("http://127.0.0.1:" + gw.restPort + "/healthz").statusCode() == 200);
+    await("control plane back")
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() ->
+            EnvoyProcess.get("http://127.0.0.1:" + gw.restPort + "/healthz").statusCode() == 200);
     gw.put("/v1/models/after-restart", "{\"route\":\"llm\",\"model\":\"gpt-4o\"}");
 
     HttpResponse<String> r = chat(gw, "after-restart");

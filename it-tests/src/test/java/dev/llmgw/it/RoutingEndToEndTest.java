@@ -29,8 +29,13 @@ class RoutingEndToEndTest {
     Gateway gw = GATEWAY.get();
     gw.rest("PUT", "/v1/routes/to-beta", "{\"targets\":[{\"provider\":\"beta\"}]}");
     long written = System.nanoTime();
-    await("route to-beta in Envoy's config_dump").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
-        .until(() -> gw.envoy.admin("/config_dump?resource=dynamic_route_configs").body().contains("\"to-beta\""));
+    await("route to-beta in Envoy's config_dump")
+        .atMost(Duration.ofSeconds(1))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> gw.envoy
+            .admin("/config_dump?resource=dynamic_route_configs")
+            .body()
+            .contains("\"to-beta\""));
     long visibleMs = (System.nanoTime() - written) / 1_000_000;
     System.out.println("route visible in Envoy's config_dump after " + visibleMs + " ms");
 
@@ -39,14 +44,19 @@ class RoutingEndToEndTest {
     HttpResponse<String> r = gw.post("/v1/chat/completions", chat("via-beta"));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(gw.provider("beta").received()).singleElement()
-        .satisfies(req -> assertThat(req.bodyText()).contains("\"model\":\"gpt-4o-mini\"").doesNotContain("via-beta"));
+    assertThat(gw.provider("beta").received())
+        .singleElement()
+        .satisfies(req -> assertThat(req.bodyText())
+            .contains("\"model\":\"gpt-4o-mini\"")
+            .doesNotContain("via-beta"));
   }
 
   @Test
   void aWeightedSplitHoldsWithinStatisticalToleranceOverAThousandRequests() throws Exception {
     Gateway gw = GATEWAY.get();
-    gw.putRoute("split", "{\"targets\":[{\"provider\":\"alpha\",\"weight\":70},{\"provider\":\"beta\",\"weight\":30}]}");
+    gw.putRoute(
+        "split",
+        "{\"targets\":[{\"provider\":\"alpha\",\"weight\":70},{\"provider\":\"beta\",\"weight\":30}]}");
     gw.put("/v1/models/split-model", "{\"route\":\"split\",\"model\":\"gpt-4o-mini\"}");
     MockProvider alpha = gw.provider("alpha");
     MockProvider beta = gw.provider("beta");
@@ -57,7 +67,8 @@ class RoutingEndToEndTest {
     ExecutorService clients = Executors.newFixedThreadPool(8);
     try {
       CompletableFuture<?>[] calls = IntStream.range(0, n)
-          .mapToObj(i -> CompletableFuture.supplyAsync(() -> gw.post("/v1/chat/completions", chat("split-model")), clients)
+          .mapToObj(i -> CompletableFuture.supplyAsync(
+                  () -> gw.post("/v1/chat/completions", chat("split-model")), clients)
               .thenAccept(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200)))
           .toArray(CompletableFuture[]::new);
       CompletableFuture.allOf(calls).get();
@@ -80,7 +91,8 @@ class RoutingEndToEndTest {
     gw.provider("alpha").clearReceived();
     gw.provider("beta").clearReceived();
 
-    HttpResponse<String> r = gw.post("/v1/chat/completions", chat("house-model"), "x-llmgw-route", "beta");
+    HttpResponse<String> r =
+        gw.post("/v1/chat/completions", chat("house-model"), "x-llmgw-route", "beta");
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(gw.provider("beta").received()).isEmpty();
@@ -97,15 +109,19 @@ class RoutingEndToEndTest {
     gw.provider("alpha").clearReceived();
 
     HttpResponse<String> openai = gw.post("/v1/chat/completions", chat("no-such-model"));
-    HttpResponse<String> anthropic = gw.post("/v1/messages",
+    HttpResponse<String> anthropic = gw.post(
+        "/v1/messages",
         "{\"model\":\"no-such-model\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-        "anthropic-version", "2023-06-01");
+        "anthropic-version",
+        "2023-06-01");
 
     assertThat(openai.statusCode()).isEqualTo(404);
-    assertThat(Gateway.json(openai.body()).path("error").path("code").asText()).isEqualTo("model_not_found");
+    assertThat(Gateway.json(openai.body()).path("error").path("code").asText())
+        .isEqualTo("model_not_found");
     assertThat(anthropic.statusCode()).isEqualTo(404);
     assertThat(Gateway.json(anthropic.body()).path("type").asText()).isEqualTo("error");
-    assertThat(Gateway.json(anthropic.body()).path("error").path("type").asText()).isEqualTo("not_found_error");
+    assertThat(Gateway.json(anthropic.body()).path("error").path("type").asText())
+        .isEqualTo("not_found_error");
     assertThat(gw.provider("alpha").received()).isEmpty();
   }
 }

@@ -87,7 +87,8 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
           } else {
             Function<ProcessingRequest, Script> factory = scripts.get(name);
             if (factory == null) {
-              throw new IllegalArgumentException(SCRIPT_HEADER + ": " + name + " (expected one of " + scripts.keySet() + ")");
+              throw new IllegalArgumentException(
+                  SCRIPT_HEADER + ": " + name + " (expected one of " + scripts.keySet() + ")");
             }
             script = factory.apply(request);
           }
@@ -139,7 +140,10 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
   // --- the scripts -------------------------------------------------------------------------------
 
   /** When a script's {@code mode_override} is sent. */
-  enum OverrideAt { REQUEST_HEADERS, RESPONSE_HEADERS }
+  enum OverrideAt {
+    REQUEST_HEADERS,
+    RESPONSE_HEADERS
+  }
 
   /**
    * Asks for the response body STREAMED through {@code mode_override} (on the request headers reply,
@@ -147,16 +151,18 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
    * that is not empty (Envoy may end the body with an empty chunk, the driver never does); when {@code dropContentLength}, the response headers reply also removes content-length
    * (what ext-proc does before a PII restore), otherwise the provider's content-length stays.
    */
-  static Function<ProcessingRequest, Script> streamedSuffix(OverrideAt at, String suffix, boolean dropContentLength) {
+  static Function<ProcessingRequest, Script> streamedSuffix(
+      OverrideAt at, String suffix, boolean dropContentLength) {
     return first -> request -> {
       if (request.hasResponseHeaders()) {
         answerLate();
       }
       if (request.hasRequestHeaders() || request.hasResponseHeaders()) {
-        ProcessingResponse.Builder reply = ProcessingResponse.newBuilder(ProcessorReplies.continueFor(request));
+        ProcessingResponse.Builder reply =
+            ProcessingResponse.newBuilder(ProcessorReplies.continueFor(request));
         if (request.hasResponseHeaders() && dropContentLength) {
-          reply = ProcessingResponse.newBuilder(
-              ProcessorReplies.responseHeaders(ProcessorReplies.mutating(ProcessorReplies.removing("content-length"))));
+          reply = ProcessingResponse.newBuilder(ProcessorReplies.responseHeaders(
+              ProcessorReplies.mutating(ProcessorReplies.removing("content-length"))));
         }
         if (request.hasRequestHeaders() == (at == OverrideAt.REQUEST_HEADERS)) {
           reply.setModeOverride(responseBody(BodySendMode.STREAMED));
@@ -165,7 +171,8 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
       }
       if (request.hasResponseBody() && !request.getResponseBody().getBody().isEmpty()) {
         return ProcessorReplies.responseBody(CommonResponse.newBuilder()
-            .setBodyMutation(ProcessorReplies.replaceBody(request.getResponseBody().getBody().toStringUtf8() + suffix))
+            .setBodyMutation(ProcessorReplies.replaceBody(
+                request.getResponseBody().getBody().toStringUtf8() + suffix))
             .build());
       }
       return ProcessorReplies.continueFor(request);
@@ -181,11 +188,13 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
       if (request.hasResponseHeaders()) {
         answerLate();
         return ProcessingResponse.newBuilder(ProcessorReplies.continueFor(request))
-            .setModeOverride(responseBody(BodySendMode.BUFFERED)).build();
+            .setModeOverride(responseBody(BodySendMode.BUFFERED))
+            .build();
       }
       if (request.hasResponseBody()) {
         return ProcessorReplies.responseBody(CommonResponse.newBuilder()
-            .setBodyMutation(ProcessorReplies.replaceBody(body)).build());
+            .setBodyMutation(ProcessorReplies.replaceBody(body))
+            .build());
       }
       return ProcessorReplies.continueFor(request);
     };
@@ -206,15 +215,17 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
                             ProcessorReplies.setHeader("x-scripted", "yes"),
                             ProcessorReplies.appendHeader("x-tags", "second"),
                             withAction("x-keep", "processor", HeaderAppendAction.ADD_IF_ABSENT),
-                            withAction("x-absent", "processor", HeaderAppendAction.OVERWRITE_IF_EXISTS))
-                        .toBuilder().addRemoveHeaders("x-remove-me"))
+                            withAction(
+                                "x-absent", "processor", HeaderAppendAction.OVERWRITE_IF_EXISTS))
+                        .toBuilder()
+                        .addRemoveHeaders("x-remove-me"))
                     .setClearRouteCache(true)))
             .setDynamicMetadata(metadata("phase", "request_headers"))
             .build();
       }
       if (request.hasResponseHeaders()) {
-        return ProcessingResponse.newBuilder(ProcessorReplies.immediate(403, "{\"error\":\"refused after the answer\"}",
-                "scripted_refusal"))
+        return ProcessingResponse.newBuilder(ProcessorReplies.immediate(
+                403, "{\"error\":\"refused after the answer\"}", "scripted_refusal"))
             .setDynamicMetadata(metadata("phase", "response_headers"))
             .build();
       }
@@ -222,8 +233,12 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
     };
   }
 
-  private static HeaderValueOption withAction(String name, String value, HeaderAppendAction action) {
-    return HeaderValueOption.newBuilder().setHeader(ProcessorReplies.rawHeader(name, value)).setAppendAction(action).build();
+  private static HeaderValueOption withAction(
+      String name, String value, HeaderAppendAction action) {
+    return HeaderValueOption.newBuilder()
+        .setHeader(ProcessorReplies.rawHeader(name, value))
+        .setAppendAction(action)
+        .build();
   }
 
   /**
@@ -251,7 +266,13 @@ final class ScriptedFront extends ExternalProcessorGrpc.ExternalProcessorImplBas
   }
 
   private static Struct metadata(String key, String value) {
-    return Struct.newBuilder().putFields("llmgw", Value.newBuilder().setStructValue(Struct.newBuilder()
-        .putFields(key, Value.newBuilder().setStringValue(value).build())).build()).build();
+    return Struct.newBuilder()
+        .putFields(
+            "llmgw",
+            Value.newBuilder()
+                .setStructValue(Struct.newBuilder()
+                    .putFields(key, Value.newBuilder().setStringValue(value).build()))
+                .build())
+        .build();
   }
 }

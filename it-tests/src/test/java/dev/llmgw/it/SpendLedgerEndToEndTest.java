@@ -43,20 +43,37 @@ class SpendLedgerEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
 
-  @TempDir Path dataDir;
-  @TempDir Path spoolDir;
+  @TempDir
+  Path dataDir;
+
+  @TempDir
+  Path spoolDir;
 
   private ControlPlane start(int xdsPort) {
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=" + xdsPort, "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002",
-        "--data-dir=" + dataDir, "--admin-token=" + TOKEN, "--shutdown-grace-seconds=1"}, Map.of());
-    return ControlPlane.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", xdsPort)),
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=" + xdsPort,
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--ext-proc=127.0.0.1:9002",
+          "--data-dir=" + dataDir,
+          "--admin-token=" + TOKEN,
+          "--shutdown-grace-seconds=1"
+        },
+        Map.of());
+    return ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", xdsPort)),
         new EnvoyContractCheck());
   }
 
   private long requests(ControlPlane cp) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort()
-        + "/v1/spend?group_by=tenant")).header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/spend?group_by=tenant"))
+            .header("Authorization", "Bearer " + TOKEN)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode body = JSON.readTree(r.body());
     return body.get("total_requests").asLong();
@@ -66,20 +83,40 @@ class SpendLedgerEndToEndTest {
     return SpendRecord.newBuilder()
         .setId(UUID.randomUUID().toString())
         .setAtEpochMillis(System.currentTimeMillis())
-        .setTenant("acme").setApiKeyId("fp-1").setModel("gpt-4o").setProvider("openai").setRoute("openai")
-        .setInputTokens(100).setOutputTokens(10).setCostUsd("0.000350000000").setPriceVersion("it")
+        .setTenant("acme")
+        .setApiKeyId("fp-1")
+        .setModel("gpt-4o")
+        .setProvider("openai")
+        .setRoute("openai")
+        .setInputTokens(100)
+        .setOutputTokens(10)
+        .setCostUsd("0.000350000000")
+        .setPriceVersion("it")
         .build();
   }
 
   private SpendReporter reporter(ManagedChannel channel, SimpleMeterRegistry registry) {
-    return new SpendReporter(channel, spoolDir, registry, Clock.systemUTC(), new SpendReporter.Settings(1000, 100,
-        Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), 16L * 1024 * 1024, 64 * 1024, "it-ext-proc"));
+    return new SpendReporter(
+        channel,
+        spoolDir,
+        registry,
+        Clock.systemUTC(),
+        new SpendReporter.Settings(
+            1000,
+            100,
+            Duration.ofSeconds(2),
+            Duration.ofMillis(50),
+            Duration.ofMillis(500),
+            16L * 1024 * 1024,
+            64 * 1024,
+            "it-ext-proc"));
   }
 
   @Test
   void spendReachesTheLedgerOnceThroughControlPlaneAndReporterRestarts() throws Exception {
     int xdsPort = FreePorts.next();
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", xdsPort).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", xdsPort).usePlaintext().build();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try {
       ControlPlane first = start(xdsPort);
@@ -109,8 +146,13 @@ class SpendLedgerEndToEndTest {
         assertThat(requests(second)).isEqualTo(175);
         assertThat(registry.find(SpendMetrics.DROPPED).counters()).allMatch(c -> c.count() == 0);
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
-        assertThat(second.spendLedger().query(new SpendQuery(today.minusDays(1), today, "acme", null, null, List.of()))
-            .get(0).totals().costUsd()).isEqualByComparingTo("0.06125");
+        assertThat(second
+                .spendLedger()
+                .query(new SpendQuery(today.minusDays(1), today, "acme", null, null, List.of()))
+                .get(0)
+                .totals()
+                .costUsd())
+            .isEqualByComparingTo("0.06125");
       }
     } finally {
       channel.shutdownNow();

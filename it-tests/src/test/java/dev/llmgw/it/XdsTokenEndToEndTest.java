@@ -43,34 +43,60 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class XdsTokenEndToEndTest {
 
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   @Test
   void extProcWithTheControlPlanesTokenGetsItsPolicyAndReportsSpend() throws Exception {
     Path token = Files.writeString(dir.resolve("xds-token"), "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl\n");
     Path wrong = Files.writeString(dir.resolve("wrong-token"), "bm90IHRoZSB0b2tlbiBhdCBhbGw=\n");
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002",
-        "--store=memory", "--admin-token=t", "--xds-token-file=" + token}, Map.of());
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=0",
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--ext-proc=127.0.0.1:9002",
+          "--store=memory",
+          "--admin-token=t",
+          "--xds-token-file=" + token
+        },
+        Map.of());
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    try (ControlPlane cp = ControlPlane.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+    try (ControlPlane cp = ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
         new EnvoyContractCheck())) {
       String target = "127.0.0.1:" + cp.xdsPort();
       ManagedChannel channel = ControlPlaneChannel.open(target, token);
       ManagedChannel impostor = ControlPlaneChannel.open(target, wrong);
       PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
-      try (PolicyFeedClient feed = new PolicyFeedClient(channel, store, new ExtProcMetrics(new SimpleMeterRegistry()), scheduler, "it");
-          SpendReporter spend = new SpendReporter(channel, dir.resolve("spool"), new SimpleMeterRegistry(), Clock.systemUTC())) {
+      try (PolicyFeedClient feed = new PolicyFeedClient(
+              channel, store, new ExtProcMetrics(new SimpleMeterRegistry()), scheduler, "it");
+          SpendReporter spend = new SpendReporter(
+              channel, dir.resolve("spool"), new SimpleMeterRegistry(), Clock.systemUTC())) {
         feed.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !feed.appliedVersion().isEmpty());
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> !feed.appliedVersion().isEmpty());
 
-        spend.record(SpendRecord.newBuilder().setId("it-token-1").setAtEpochMillis(System.currentTimeMillis())
-            .setTenant("acme").setModel("gpt-4o").setCostUsd("0.001000").build());
-        await().atMost(Duration.ofSeconds(10)).until(() -> spend.spooled() == 0 && requests(cp) == 1);
+        spend.record(SpendRecord.newBuilder()
+            .setId("it-token-1")
+            .setAtEpochMillis(System.currentTimeMillis())
+            .setTenant("acme")
+            .setModel("gpt-4o")
+            .setCostUsd("0.001000")
+            .build());
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> spend.spooled() == 0 && requests(cp) == 1);
 
-        assertThatThrownBy(() -> PolicyServiceGrpc.newBlockingStub(impostor).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .watchPolicy(WatchPolicyRequest.newBuilder().setNodeId("impostor").build()).next())
-            .isInstanceOfSatisfying(StatusRuntimeException.class,
+        assertThatThrownBy(() -> PolicyServiceGrpc.newBlockingStub(impostor)
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .watchPolicy(
+                    WatchPolicyRequest.newBuilder().setNodeId("impostor").build())
+                .next())
+            .isInstanceOfSatisfying(
+                StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
       } finally {
         channel.shutdownNow();
@@ -84,16 +110,24 @@ class XdsTokenEndToEndTest {
   @Test
   void anEmptyTokenFileIsRefusedWithTheReason() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty"), "\n");
-    assertThatThrownBy(() -> ControlPlaneChannel.open("127.0.0.1:1", empty)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("control-plane-token-file " + empty + ": is empty (expected: the token in the control plane's "
-            + "--xds-token-file)");
+    assertThatThrownBy(() -> ControlPlaneChannel.open("127.0.0.1:1", empty))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("control-plane-token-file " + empty
+            + ": is empty (expected: the token in the control plane's " + "--xds-token-file)");
   }
 
   private static long requests(ControlPlane cp) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/spend?group_by=tenant"))
-        .header("Authorization", "Bearer t").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/spend?group_by=tenant"))
+                .header("Authorization", "Bearer t")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("total_requests").asLong();
+    return new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(r.body())
+        .get("total_requests")
+        .asLong();
   }
 }

@@ -15,7 +15,8 @@ final class AnthropicApi {
 
   private AnthropicApi() {}
 
-  static void messages(HttpExchange exchange, JsonNode request, Behaviour behaviour, long seq) throws IOException {
+  static void messages(HttpExchange exchange, JsonNode request, Behaviour behaviour, long seq)
+      throws IOException {
     JsonNode messages = request.path("messages");
     Answer answer = answer(request, messages, behaviour);
     int promptChars = Tokens.characters(text(request.path("system")));
@@ -28,7 +29,8 @@ final class AnthropicApi {
     String stopReason = answer.isToolCall() ? "tool_use" : "end_turn";
     if (!request.path("stream").asBoolean(false)) {
       ObjectNode root = message(id, model);
-      root.putArray("content").add(answer.isToolCall() ? toolUse(answer) : textBlock(answer.text()));
+      root.putArray("content")
+          .add(answer.isToolCall() ? toolUse(answer) : textBlock(answer.text()));
       root.put("stop_reason", stopReason);
       root.putNull("stop_sequence");
       root.set("usage", usage(inputTokens, answer.tokens()));
@@ -43,7 +45,8 @@ final class AnthropicApi {
       started.set("usage", usage(inputTokens, 1));
       sse.event("message_start", start);
 
-      ObjectNode blockStart = NODES.objectNode().put("type", "content_block_start").put("index", 0);
+      ObjectNode blockStart =
+          NODES.objectNode().put("type", "content_block_start").put("index", 0);
       blockStart.set("content_block", answer.isToolCall() ? toolUse(answer) : textBlock(""));
       sse.event("content_block_start", blockStart);
       String streamed = answer.isToolCall() ? Answer.TOOL_ARGUMENTS : answer.text();
@@ -56,7 +59,9 @@ final class AnthropicApi {
         }
         sse.event("content_block_delta", delta);
       }
-      sse.event("content_block_stop", NODES.objectNode().put("type", "content_block_stop").put("index", 0));
+      sse.event(
+          "content_block_stop",
+          NODES.objectNode().put("type", "content_block_stop").put("index", 0));
 
       ObjectNode messageDelta = NODES.objectNode().put("type", "message_delta");
       messageDelta.putObject("delta").put("stop_reason", stopReason).putNull("stop_sequence");
@@ -79,10 +84,14 @@ final class AnthropicApi {
     }
     JsonNode tools = request.path("tools");
     JsonNode choice = request.path("tool_choice");
-    if (tools.isArray() && !tools.isEmpty() && !choice.path("type").asText("").equals("none")
+    if (tools.isArray()
+        && !tools.isEmpty()
+        && !choice.path("type").asText("").equals("none")
         && !hasToolResult(lastUser.path("content"))) {
-      String forced = choice.path("type").asText("").equals("tool") ? choice.path("name").asText("") : "";
-      return Answer.toolCall(!forced.isEmpty() ? forced : tools.get(0).path("name").asText("tool"));
+      String forced =
+          choice.path("type").asText("").equals("tool") ? choice.path("name").asText("") : "";
+      return Answer.toolCall(
+          !forced.isEmpty() ? forced : tools.get(0).path("name").asText("tool"));
     }
     return Answer.text(behaviour.answerTo(text(lastUser.path("content"))));
   }
@@ -125,7 +134,11 @@ final class AnthropicApi {
   }
 
   private static ObjectNode toolUse(Answer answer) {
-    ObjectNode block = NODES.objectNode().put("type", "tool_use").put("id", "toolu_mock_1").put("name", answer.toolName());
+    ObjectNode block = NODES
+        .objectNode()
+        .put("type", "tool_use")
+        .put("id", "toolu_mock_1")
+        .put("name", answer.toolName());
     block.putObject("input");
     return block;
   }

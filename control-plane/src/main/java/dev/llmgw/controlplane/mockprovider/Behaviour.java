@@ -14,7 +14,13 @@ import java.time.Duration;
  * @param answer the assistant text, or null to echo the last user message
  * @param chunkChars characters of text per streamed delta event
  */
-record Behaviour(int failNextRemaining, int failNextStatus, int failAllStatus, Duration delay, String answer, int chunkChars) {
+record Behaviour(
+    int failNextRemaining,
+    int failNextStatus,
+    int failAllStatus,
+    Duration delay,
+    String answer,
+    int chunkChars) {
 
   static final Behaviour DEFAULT = new Behaviour(0, 0, 0, Duration.ZERO, null, 8);
 

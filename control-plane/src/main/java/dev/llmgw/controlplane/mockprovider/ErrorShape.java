@@ -16,7 +16,11 @@ enum ErrorShape {
       ObjectNode root = JsonNodeFactory.instance.objectNode();
       ObjectNode error = root.putObject("error");
       error.put("message", message);
-      error.put("type", status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error");
+      error.put(
+          "type",
+          status == 429
+              ? "rate_limit_error"
+              : status >= 500 ? "server_error" : "invalid_request_error");
       error.putNull("param");
       if (status == 429) {
         error.put("code", "rate_limit_exceeded");
@@ -36,16 +40,18 @@ enum ErrorShape {
       ObjectNode root = JsonNodeFactory.instance.objectNode();
       root.put("type", "error");
       ObjectNode error = root.putObject("error");
-      error.put("type", switch (status) {
-        case 400 -> "invalid_request_error";
-        case 401 -> "authentication_error";
-        case 403 -> "permission_error";
-        case 404 -> "not_found_error";
-        case 413 -> "request_too_large";
-        case 429 -> "rate_limit_error";
-        case 503, 529 -> "overloaded_error";
-        default -> "api_error";
-      });
+      error.put(
+          "type",
+          switch (status) {
+            case 400 -> "invalid_request_error";
+            case 401 -> "authentication_error";
+            case 403 -> "permission_error";
+            case 404 -> "not_found_error";
+            case 413 -> "request_too_large";
+            case 429 -> "rate_limit_error";
+            case 503, 529 -> "overloaded_error";
+            default -> "api_error";
+          });
       error.put("message", message);
       return root;
     }

@@ -196,11 +196,16 @@ public final class MockProvider implements AutoCloseable {
     try {
       serve(exchange);
     } catch (IOException e) {
-      log.debug("mock provider: {} {} ended early: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
+      log.debug(
+          "mock provider: {} {} ended early: {}",
+          exchange.getRequestMethod(),
+          exchange.getRequestURI(),
+          e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
-      log.warn("mock provider: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+      log.warn(
+          "mock provider: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
     } finally {
       exchange.close();
     }
@@ -210,21 +215,31 @@ public final class MockProvider implements AutoCloseable {
     byte[] body = exchange.getRequestBody().readAllBytes();
     String method = exchange.getRequestMethod();
     String path = exchange.getRequestURI().getPath();
-    received.add(new Received(method, exchange.getRequestURI().toString(), lowerCaseNames(exchange.getRequestHeaders()), body));
+    received.add(new Received(
+        method,
+        exchange.getRequestURI().toString(),
+        lowerCaseNames(exchange.getRequestHeaders()),
+        body));
     Behaviour now = behaviour.getAndUpdate(Behaviour::afterRequest);
     long seq = sequence.incrementAndGet();
     ErrorShape shape = ErrorShape.forPath(path);
 
     TimeUnit.NANOSECONDS.sleep(latency.plus(now.delay()).toNanos());
     if (now.faultStatus() != 0) {
-      Wire.error(exchange, shape, now.faultStatus(), "mock provider: injected failure (status " + now.faultStatus() + ")");
+      Wire.error(
+          exchange,
+          shape,
+          now.faultStatus(),
+          "mock provider: injected failure (status " + now.faultStatus() + ")");
       return;
     }
     if (method.equals("GET") && path.equals(OpenAiApi.MODELS)) {
       OpenAiApi.models(exchange);
       return;
     }
-    boolean known = path.equals(OpenAiApi.CHAT_COMPLETIONS) || path.equals(OpenAiApi.EMBEDDINGS) || path.equals(AnthropicApi.MESSAGES);
+    boolean known = path.equals(OpenAiApi.CHAT_COMPLETIONS)
+        || path.equals(OpenAiApi.EMBEDDINGS)
+        || path.equals(AnthropicApi.MESSAGES);
     if (!method.equals("POST") || !known) {
       Wire.error(exchange, shape, 404, "mock provider: no such endpoint: " + method + " " + path);
       return;
@@ -249,7 +264,9 @@ public final class MockProvider implements AutoCloseable {
 
   private static Map<String, List<String>> lowerCaseNames(Map<String, List<String>> headers) {
     Map<String, List<String>> lower = new LinkedHashMap<>();
-    headers.forEach((name, values) -> lower.computeIfAbsent(name.toLowerCase(Locale.ROOT), n -> new ArrayList<>()).addAll(values));
+    headers.forEach((name, values) -> lower
+        .computeIfAbsent(name.toLowerCase(Locale.ROOT), n -> new ArrayList<>())
+        .addAll(values));
     return lower;
   }
 
@@ -261,14 +278,16 @@ public final class MockProvider implements AutoCloseable {
    * @param headers header values by lower-case name
    * @param body the body bytes as received
    */
-  public record Received(String method, String path, Map<String, List<String>> headers, byte[] body) {
+  public record Received(
+      String method, String path, Map<String, List<String>> headers, byte[] body) {
 
     /** Copies everything, so a record cannot change after it was taken. */
     public Received {
       requireNonNull(method, "method");
       requireNonNull(path, "path");
       Map<String, List<String>> copy = new LinkedHashMap<>();
-      requireNonNull(headers, "headers").forEach((name, values) -> copy.put(name, List.copyOf(values)));
+      requireNonNull(headers, "headers")
+          .forEach((name, values) -> copy.put(name, List.copyOf(values)));
       headers = Collections.unmodifiableMap(copy);
       body = requireNonNull(body, "body").clone();
     }

@@ -32,7 +32,8 @@ record MockProviderConfig(String bindHost, int port, Duration latency) {
       int eq = arg.indexOf('=');
       String name = arg.startsWith("--") && eq > 2 ? arg.substring(2, eq) : null;
       if (name == null || !DEFAULTS.containsKey(name)) {
-        throw new IllegalArgumentException("unknown argument: '" + arg + "' (expected one of: " + usage() + ")");
+        throw new IllegalArgumentException(
+            "unknown argument: '" + arg + "' (expected one of: " + usage() + ")");
       }
       values.put(name, arg.substring(eq + 1).trim());
     }
@@ -53,7 +54,12 @@ record MockProviderConfig(String bindHost, int port, Duration latency) {
 
   static String usage() {
     StringBuilder b = new StringBuilder();
-    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("--").append(k).append("=<").append(v).append('>'));
+    DEFAULTS.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ")
+        .append("--")
+        .append(k)
+        .append("=<")
+        .append(v)
+        .append('>'));
     return b.toString();
   }
 

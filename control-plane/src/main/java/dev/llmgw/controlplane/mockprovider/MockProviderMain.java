@@ -38,12 +38,18 @@ public final class MockProviderMain {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      provider.close();
-      log.info("mock provider stopped");
-      stopped.countDown();
-    }, "mock-provider-shutdown"));
-    log.info("mock provider up: {} (latency {} ms)", provider.baseUrl(), config.latency().toMillis());
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(
+            () -> {
+              provider.close();
+              log.info("mock provider stopped");
+              stopped.countDown();
+            },
+            "mock-provider-shutdown"));
+    log.info(
+        "mock provider up: {} (latency {} ms)",
+        provider.baseUrl(),
+        config.latency().toMillis());
     // The server's threads are daemons; the main thread holds the JVM until shutdown.
     stopped.await();
   }

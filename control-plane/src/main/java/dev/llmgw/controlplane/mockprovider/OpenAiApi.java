@@ -28,7 +28,8 @@ final class OpenAiApi {
 
   private OpenAiApi() {}
 
-  static void chat(HttpExchange exchange, JsonNode request, Behaviour behaviour, long seq) throws IOException {
+  static void chat(HttpExchange exchange, JsonNode request, Behaviour behaviour, long seq)
+      throws IOException {
     JsonNode messages = request.path("messages");
     Answer answer = answer(request, messages, behaviour);
     int promptChars = 0;
@@ -36,7 +37,9 @@ final class OpenAiApi {
       promptChars += Tokens.characters(text(message.path("content")));
     }
     Usage usage = new Usage(Tokens.prompt(promptChars, messages.size()), answer.tokens());
-    Completion completion = new Completion("chatcmpl-mock-" + seq, Instant.now().getEpochSecond(),
+    Completion completion = new Completion(
+        "chatcmpl-mock-" + seq,
+        Instant.now().getEpochSecond(),
         request.path("model").asText("mock-model"));
     if (!request.path("stream").asBoolean(false)) {
       Wire.json(exchange, 200, completion.whole(answer, usage));
@@ -116,11 +119,16 @@ final class OpenAiApi {
     JsonNode tools = request.path("tools");
     JsonNode choice = request.path("tool_choice");
     JsonNode last = messages.path(messages.size() - 1);
-    if (tools.isArray() && !tools.isEmpty() && !choice.asText("").equals("none")
+    if (tools.isArray()
+        && !tools.isEmpty()
+        && !choice.asText("").equals("none")
         && !last.path("role").asText("").equals("tool")) {
       String forced = choice.path("function").path("name").asText("");
       JsonNode first = tools.get(0);
-      return Answer.toolCall(!forced.isEmpty() ? forced : first.path("function").path("name").asText(first.path("name").asText("tool")));
+      return Answer.toolCall(
+          !forced.isEmpty()
+              ? forced
+              : first.path("function").path("name").asText(first.path("name").asText("tool")));
     }
     String lastUser = "";
     for (JsonNode message : messages) {
@@ -206,7 +214,9 @@ final class OpenAiApi {
         ObjectNode call = message.putArray("tool_calls").addObject();
         call.put("id", "call_mock_1");
         call.put("type", "function");
-        call.putObject("function").put("name", answer.toolName()).put("arguments", Answer.TOOL_ARGUMENTS);
+        call.putObject("function")
+            .put("name", answer.toolName())
+            .put("arguments", Answer.TOOL_ARGUMENTS);
       } else {
         message.put("content", answer.text());
       }

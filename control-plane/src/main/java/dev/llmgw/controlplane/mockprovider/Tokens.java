@@ -34,7 +34,8 @@ final class Tokens {
     List<String> pieces = new ArrayList<>();
     int start = 0;
     while (start < text.length()) {
-      int end = text.offsetByCodePoints(start, Math.min(size, text.codePointCount(start, text.length())));
+      int end =
+          text.offsetByCodePoints(start, Math.min(size, text.codePointCount(start, text.length())));
       pieces.add(text.substring(start, end));
       start = end;
     }

@@ -24,7 +24,8 @@ final class Wire {
   }
 
   /** An error as the API at that path reports it; 429 carries {@code retry-after: 1} as the providers send. */
-  static void error(HttpExchange exchange, ErrorShape shape, int status, String message) throws IOException {
+  static void error(HttpExchange exchange, ErrorShape shape, int status, String message)
+      throws IOException {
     if (status == 429) {
       exchange.getResponseHeaders().set("retry-after", "1");
     }

@@ -18,10 +18,12 @@ public record Credential(String header, String value) {
     requireNonNull(value, "value");
     header = header.toLowerCase(java.util.Locale.ROOT);
     if (!HEADER.matcher(header).matches()) {
-      throw new IllegalArgumentException("credential.header: not a valid HTTP header name (expected: a token such as authorization or x-api-key)");
+      throw new IllegalArgumentException(
+          "credential.header: not a valid HTTP header name (expected: a token such as authorization or x-api-key)");
     }
     if (value.isBlank() || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-      throw new IllegalArgumentException("credential.value: empty or contains control characters (expected: the header value, e.g. 'Bearer sk-...')");
+      throw new IllegalArgumentException(
+          "credential.value: empty or contains control characters (expected: the header value, e.g. 'Bearer sk-...')");
     }
   }
 

@@ -31,7 +31,9 @@ public record Endpoint(String host, int port) {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("endpoint: '" + hostPort + "' (expected: host:port)", e);
     }
-    if (uri.getHost() == null || uri.getPort() < 0 || uri.getPath() != null && !uri.getPath().isEmpty()) {
+    if (uri.getHost() == null
+        || uri.getPort() < 0
+        || uri.getPath() != null && !uri.getPath().isEmpty()) {
       throw new IllegalArgumentException("endpoint: '" + hostPort + "' (expected: host:port)");
     }
     String host = uri.getHost();

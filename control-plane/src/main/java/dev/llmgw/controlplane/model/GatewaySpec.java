@@ -41,7 +41,8 @@ public record GatewaySpec(
     Set<String> failOpen) {
 
   /** A fleet name: an Envoy {@code node.cluster} value. */
-  static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+  static final java.util.regex.Pattern FLEET =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
 
   public GatewaySpec {
     if (listenerPort < 1 || listenerPort > 65535) {
@@ -62,44 +63,51 @@ public record GatewaySpec(
     Set<String> names = new HashSet<>();
     for (Provider p : providers) {
       if (!names.add(p.name())) {
-        throw new IllegalArgumentException("providers: duplicate name '" + p.name() + "' (expected: unique names)");
+        throw new IllegalArgumentException(
+            "providers: duplicate name '" + p.name() + "' (expected: unique names)");
       }
     }
     Set<String> routeNames = new HashSet<>();
     for (Route r : routes) {
       if (names.contains(r.name())) {
-        throw new IllegalArgumentException("routes: '" + r.name() + "' is already the implicit route of provider '"
-            + r.name() + "' (expected: a route name that is not a provider name)");
+        throw new IllegalArgumentException(
+            "routes: '" + r.name() + "' is already the implicit route of provider '" + r.name()
+                + "' (expected: a route name that is not a provider name)");
       }
       if (!routeNames.add(r.name())) {
-        throw new IllegalArgumentException("routes: duplicate name '" + r.name() + "' (expected: unique names)");
+        throw new IllegalArgumentException(
+            "routes: duplicate name '" + r.name() + "' (expected: unique names)");
       }
       for (Route.Target t : r.targets()) {
         if (!names.contains(t.provider())) {
-          throw new IllegalArgumentException("routes['" + r.name() + "'].targets: unknown provider '" + t.provider()
-              + "' (expected: one of " + names.stream().sorted().toList() + ")");
+          throw new IllegalArgumentException(
+              "routes['" + r.name() + "'].targets: unknown provider '" + t.provider()
+                  + "' (expected: one of " + names.stream().sorted().toList() + ")");
         }
       }
     }
     if (!names.contains(defaultProvider)) {
-      throw new IllegalArgumentException(
-          "defaultProvider: '" + defaultProvider + "' (expected: one of " + names.stream().sorted().toList() + ")");
+      throw new IllegalArgumentException("defaultProvider: '" + defaultProvider
+          + "' (expected: one of " + names.stream().sorted().toList() + ")");
     }
     if (extProcMessageTimeout.isNegative() || extProcMessageTimeout.isZero()) {
-      throw new IllegalArgumentException("extProcMessageTimeout: " + extProcMessageTimeout + " (expected: > 0)");
+      throw new IllegalArgumentException(
+          "extProcMessageTimeout: " + extProcMessageTimeout + " (expected: > 0)");
     }
     Map<String, Set<String>> copy = new java.util.TreeMap<>();
     for (Map.Entry<String, Set<String>> e : requireNonNull(fleets, "fleets").entrySet()) {
       if (!names.contains(e.getKey()) && !routeNames.contains(e.getKey())) {
-        throw new IllegalArgumentException("fleets: '" + e.getKey() + "' is neither a provider nor a route");
+        throw new IllegalArgumentException(
+            "fleets: '" + e.getKey() + "' is neither a provider nor a route");
       }
       if (e.getValue().isEmpty()) {
         continue;
       }
       for (String fleet : e.getValue()) {
         if (fleet == null || !FLEET.matcher(fleet).matches()) {
-          throw new IllegalArgumentException("fleets: '" + fleet + "' (expected: an Envoy node.cluster value, "
-              + "letters, digits, '_', '.', '-', at most 63)");
+          throw new IllegalArgumentException(
+              "fleets: '" + fleet + "' (expected: an Envoy node.cluster value, "
+                  + "letters, digits, '_', '.', '-', at most 63)");
         }
       }
       copy.put(e.getKey(), Set.copyOf(e.getValue()));
@@ -112,18 +120,35 @@ public record GatewaySpec(
     identityHeaders = Set.copyOf(requireNonNull(identityHeaders, "identityHeaders"));
     for (String name : requireNonNull(failOpen, "failOpen")) {
       if (!names.contains(name) && !routeNames.contains(name)) {
-        throw new IllegalArgumentException("failOpen: '" + name + "' (expected: a provider or route name)");
+        throw new IllegalArgumentException(
+            "failOpen: '" + name + "' (expected: a provider or route name)");
       }
     }
     failOpen = Set.copyOf(failOpen);
   }
 
   /** Same spec, every provider and route failing closed. */
-  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
-      String defaultProvider, String trustedCaFile, List<Route> routes, Map<String, Set<String>> fleets,
+  public GatewaySpec(
+      int listenerPort,
+      List<Endpoint> extProc,
+      Duration extProcMessageTimeout,
+      List<Provider> providers,
+      String defaultProvider,
+      String trustedCaFile,
+      List<Route> routes,
+      Map<String, Set<String>> fleets,
       Set<String> identityHeaders) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, fleets,
-        identityHeaders, Set.of());
+    this(
+        listenerPort,
+        extProc,
+        extProcMessageTimeout,
+        providers,
+        defaultProvider,
+        trustedCaFile,
+        routes,
+        fleets,
+        identityHeaders,
+        Set.of());
   }
 
   /** Whether requests routed to this provider or route go on unprocessed when ext-proc fails. */
@@ -132,15 +157,46 @@ public record GatewaySpec(
   }
 
   /** Same spec, identity only in the gateway's own headers. */
-  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
-      String defaultProvider, String trustedCaFile, List<Route> routes, Map<String, Set<String>> fleets) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, fleets, Set.of());
+  public GatewaySpec(
+      int listenerPort,
+      List<Endpoint> extProc,
+      Duration extProcMessageTimeout,
+      List<Provider> providers,
+      String defaultProvider,
+      String trustedCaFile,
+      List<Route> routes,
+      Map<String, Set<String>> fleets) {
+    this(
+        listenerPort,
+        extProc,
+        extProcMessageTimeout,
+        providers,
+        defaultProvider,
+        trustedCaFile,
+        routes,
+        fleets,
+        Set.of());
   }
 
   /** Same spec, every resource serving every fleet. */
-  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
-      String defaultProvider, String trustedCaFile, List<Route> routes) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, routes, Map.of(), Set.of());
+  public GatewaySpec(
+      int listenerPort,
+      List<Endpoint> extProc,
+      Duration extProcMessageTimeout,
+      List<Provider> providers,
+      String defaultProvider,
+      String trustedCaFile,
+      List<Route> routes) {
+    this(
+        listenerPort,
+        extProc,
+        extProcMessageTimeout,
+        providers,
+        defaultProvider,
+        trustedCaFile,
+        routes,
+        Map.of(),
+        Set.of());
   }
 
   /** Every fleet some provider or route is restricted to. */
@@ -163,11 +219,23 @@ public record GatewaySpec(
     List<Provider> ps = providers.stream().filter(p -> serves(p.name(), fleet)).toList();
     List<Route> rs = routes.stream().filter(r -> serves(r.name(), fleet)).toList();
     try {
-      return new GatewaySpec(listenerPort, extProc, extProcMessageTimeout, ps, defaultProvider, trustedCaFile, rs, Map.of(),
-          identityHeaders, failOpen.stream().filter(name -> serves(name, fleet)).collect(java.util.stream.Collectors.toSet()));
+      return new GatewaySpec(
+          listenerPort,
+          extProc,
+          extProcMessageTimeout,
+          ps,
+          defaultProvider,
+          trustedCaFile,
+          rs,
+          Map.of(),
+          identityHeaders,
+          failOpen.stream()
+              .filter(name -> serves(name, fleet))
+              .collect(java.util.stream.Collectors.toSet()));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException((fleet == null ? "Envoys of no fleet" : "fleet '" + fleet + "'") + ": "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          (fleet == null ? "Envoys of no fleet" : "fleet '" + fleet + "'") + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -177,8 +245,22 @@ public record GatewaySpec(
   }
 
   /** Same spec without any named route, for the startup configuration. */
-  public GatewaySpec(int listenerPort, List<Endpoint> extProc, Duration extProcMessageTimeout, List<Provider> providers,
-      String defaultProvider, String trustedCaFile) {
-    this(listenerPort, extProc, extProcMessageTimeout, providers, defaultProvider, trustedCaFile, List.of(), Map.of(), Set.of());
+  public GatewaySpec(
+      int listenerPort,
+      List<Endpoint> extProc,
+      Duration extProcMessageTimeout,
+      List<Provider> providers,
+      String defaultProvider,
+      String trustedCaFile) {
+    this(
+        listenerPort,
+        extProc,
+        extProcMessageTimeout,
+        providers,
+        defaultProvider,
+        trustedCaFile,
+        List.of(),
+        Map.of(),
+        Set.of());
   }
 }

@@ -15,12 +15,14 @@ public record ModelAlias(String name, String route, String model) {
   public ModelAlias {
     requireNonNull(name, "name");
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("name: '" + name + "' (expected: letters, digits and . _ : / -, at most 128)");
+      throw new IllegalArgumentException(
+          "name: '" + name + "' (expected: letters, digits and . _ : / -, at most 128)");
     }
     Provider.requireName("route", route);
     requireNonNull(model, "model");
     if (model.isBlank() || model.length() > 256) {
-      throw new IllegalArgumentException("model: '" + model + "' (expected: the provider's model name, 1..256 characters)");
+      throw new IllegalArgumentException(
+          "model: '" + model + "' (expected: the provider's model name, 1..256 characters)");
     }
   }
 }

@@ -17,7 +17,13 @@ import java.util.regex.Pattern;
  * @param credential header Envoy adds to each request to this provider, or null
  * @param healthCheck active health checking, or null for none (outlier detection always applies)
  */
-public record Provider(String name, Endpoint address, boolean tls, String sni, Duration connectTimeout, Credential credential,
+public record Provider(
+    String name,
+    Endpoint address,
+    boolean tls,
+    String sni,
+    Duration connectTimeout,
+    Credential credential,
     HealthCheck healthCheck) {
 
   static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
@@ -37,21 +43,26 @@ public record Provider(String name, Endpoint address, boolean tls, String sni, D
     return fromUrl(name, baseUrl, connectTimeout, null);
   }
 
-  public static Provider fromUrl(String name, String baseUrl, Duration connectTimeout, Credential credential) {
+  public static Provider fromUrl(
+      String name, String baseUrl, Duration connectTimeout, Credential credential) {
     URI uri;
     try {
       uri = URI.create(requireNonNull(baseUrl, "baseUrl"));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port])", e);
+      throw new IllegalArgumentException(
+          "baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port])", e);
     }
     String scheme = uri.getScheme();
-    if (uri.getHost() == null || !("https".equals(scheme) || "http".equals(scheme))
+    if (uri.getHost() == null
+        || !("https".equals(scheme) || "http".equals(scheme))
         || uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
-      throw new IllegalArgumentException("baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port] without a path)");
+      throw new IllegalArgumentException(
+          "baseUrl: '" + baseUrl + "' (expected: http(s)://host[:port] without a path)");
     }
     boolean tls = "https".equals(scheme);
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-    return new Provider(name, new Endpoint(uri.getHost(), port), tls, null, connectTimeout, credential, null);
+    return new Provider(
+        name, new Endpoint(uri.getHost(), port), tls, null, connectTimeout, credential, null);
   }
 
   /** This provider with TLS server name {@code sni}. */
@@ -67,7 +78,8 @@ public record Provider(String name, Endpoint address, boolean tls, String sni, D
   /** The base URL this provider was described by. */
   public String baseUrl() {
     int defaultPort = tls ? 443 : 80;
-    return (tls ? "https://" : "http://") + (address.port() == defaultPort ? hostForUrl() : address.toString());
+    return (tls ? "https://" : "http://")
+        + (address.port() == defaultPort ? hostForUrl() : address.toString());
   }
 
   private String hostForUrl() {
@@ -77,8 +89,8 @@ public record Provider(String name, Endpoint address, boolean tls, String sni, D
   static void requireName(String field, String name) {
     requireNonNull(name, field);
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          field + ": '" + name + "' (expected: lower-case letters, digits and '-', starting with a letter, at most 63)");
+      throw new IllegalArgumentException(field + ": '" + name
+          + "' (expected: lower-case letters, digits and '-', starting with a letter, at most 63)");
     }
   }
 }

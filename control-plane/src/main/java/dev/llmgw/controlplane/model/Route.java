@@ -21,7 +21,13 @@ import java.util.Set;
  * @param match further conditions a request with the route header must meet, or null for none;
  *     requests that do not meet them fall through to the provider routes and the default route
  */
-public record Route(String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout, Match match) {
+public record Route(
+    String name,
+    List<Target> targets,
+    Retry retry,
+    Duration timeout,
+    Duration idleTimeout,
+    Match match) {
 
   /**
    * Conditions beyond the route header.
@@ -31,11 +37,15 @@ public record Route(String name, List<Target> targets, Retry retry, Duration tim
    */
   public record Match(String pathPrefix, String tenant) {
     public Match {
-      if (pathPrefix != null && (!pathPrefix.startsWith("/") || pathPrefix.chars().anyMatch(c -> c <= ' ' || c == 0x7f))) {
-        throw new IllegalArgumentException("match.path_prefix: '" + pathPrefix + "' (expected: a path starting with /)");
+      if (pathPrefix != null
+          && (!pathPrefix.startsWith("/")
+              || pathPrefix.chars().anyMatch(c -> c <= ' ' || c == 0x7f))) {
+        throw new IllegalArgumentException(
+            "match.path_prefix: '" + pathPrefix + "' (expected: a path starting with /)");
       }
       if (tenant != null && (tenant.isBlank() || tenant.length() > 256)) {
-        throw new IllegalArgumentException("match.tenant: '" + tenant + "' (expected: a tenant name, 1..256 characters)");
+        throw new IllegalArgumentException(
+            "match.tenant: '" + tenant + "' (expected: a tenant name, 1..256 characters)");
       }
       if (pathPrefix == null && tenant == null) {
         throw new IllegalArgumentException("match: {} (expected: path_prefix, tenant or both)");
@@ -44,7 +54,8 @@ public record Route(String name, List<Target> targets, Retry retry, Duration tim
   }
 
   /** A route matched on its route header alone. */
-  public Route(String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout) {
+  public Route(
+      String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout) {
     this(name, targets, retry, timeout, idleTimeout, null);
   }
 
@@ -70,17 +81,20 @@ public record Route(String name, List<Target> targets, Retry retry, Duration tim
    * @param baseBackoff first backoff interval; later ones grow up to ten times this
    * @param budgetPercent most retries may be this share of active requests (Envoy retry budget)
    */
-  public record Retry(int attempts, Duration perTryTimeout, Duration baseBackoff, double budgetPercent) {
+  public record Retry(
+      int attempts, Duration perTryTimeout, Duration baseBackoff, double budgetPercent) {
     public Retry {
       if (attempts < 1 || attempts > 5) {
         throw new IllegalArgumentException("retry.attempts: " + attempts + " (expected: 1..5)");
       }
       requireNonNull(baseBackoff, "retry.baseBackoff");
       if (baseBackoff.isNegative() || baseBackoff.isZero()) {
-        throw new IllegalArgumentException("retry.baseBackoff: " + baseBackoff + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "retry.baseBackoff: " + baseBackoff + " (expected: > 0)");
       }
       if (!(budgetPercent > 0 && budgetPercent <= 100)) {
-        throw new IllegalArgumentException("retry.budgetPercent: " + budgetPercent + " (expected: > 0 and <= 100)");
+        throw new IllegalArgumentException(
+            "retry.budgetPercent: " + budgetPercent + " (expected: > 0 and <= 100)");
       }
     }
   }
@@ -93,14 +107,16 @@ public record Route(String name, List<Target> targets, Retry retry, Duration tim
       throw new IllegalArgumentException("targets: [] (expected: at least one provider)");
     }
     if (timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0; 0 disables it)");
+      throw new IllegalArgumentException(
+          "timeout: " + timeout + " (expected: >= 0; 0 disables it)");
     }
     Set<Integer> priorities = new HashSet<>();
     Set<String> providers = new HashSet<>();
     for (Target t : targets) {
       priorities.add(t.priority());
       if (!providers.add(t.provider())) {
-        throw new IllegalArgumentException("targets: provider '" + t.provider() + "' listed twice (expected: each provider once)");
+        throw new IllegalArgumentException(
+            "targets: provider '" + t.provider() + "' listed twice (expected: each provider once)");
       }
     }
     if (priorities.size() > 1 && priorities.size() != targets.size()) {
@@ -111,11 +127,14 @@ public record Route(String name, List<Target> targets, Retry retry, Duration tim
 
   /** True when the targets form an ordered failover chain. */
   public boolean isFailover() {
-    return targets.size() > 1 && targets.stream().map(Target::priority).distinct().count() > 1;
+    return targets.size() > 1
+        && targets.stream().map(Target::priority).distinct().count() > 1;
   }
 
   /** Targets by ascending priority. */
   public List<Target> byPriority() {
-    return targets.stream().sorted(java.util.Comparator.comparingInt(Target::priority)).toList();
+    return targets.stream()
+        .sorted(java.util.Comparator.comparingInt(Target::priority))
+        .toList();
   }
 }

@@ -5,10 +5,10 @@ import dev.llmgw.controlplane.store.StoreState;
 import dev.llmgw.controlplane.store.StoredDocument;
 import dev.llmgw.proto.policy.v1.Budget;
 import dev.llmgw.proto.policy.v1.BudgetPeriod;
-import dev.llmgw.proto.policy.v1.LimitScope;
 import dev.llmgw.proto.policy.v1.FailureMode;
 import dev.llmgw.proto.policy.v1.IdentityHeaders;
 import dev.llmgw.proto.policy.v1.KeyIdentity;
+import dev.llmgw.proto.policy.v1.LimitScope;
 import dev.llmgw.proto.policy.v1.Limits;
 import dev.llmgw.proto.policy.v1.ModelTarget;
 import dev.llmgw.proto.policy.v1.PiiAction;
@@ -51,22 +51,39 @@ public final class PolicyDocuments {
   public static final String KEYS = "keys";
   /** Gateway-wide settings; today one document, {@code identity-headers}. */
   public static final String SETTINGS = "settings";
+
   public static final String IDENTITY_HEADERS = "identity-headers";
-  public static final List<String> KINDS = List.of(PRICES, BUDGETS, RATE_LIMITS, PII_POLICIES, TENANTS, KEYS, SETTINGS);
-  private static final Set<String> IDENTITY_FIELDS = Set.of("tenant", "application", "user", "api_key");
-  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,99}");
-  private static final Set<String> KEY_FIELDS = Set.of("api_key", "api_key_id", "tenant", "application", "user");
-  private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("key_[0-9a-f]{12}");
+  public static final List<String> KINDS =
+      List.of(PRICES, BUDGETS, RATE_LIMITS, PII_POLICIES, TENANTS, KEYS, SETTINGS);
+  private static final Set<String> IDENTITY_FIELDS =
+      Set.of("tenant", "application", "user", "api_key");
+  private static final java.util.regex.Pattern HEADER_NAME =
+      java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,99}");
+  private static final Set<String> KEY_FIELDS =
+      Set.of("api_key", "api_key_id", "tenant", "application", "user");
+  private static final java.util.regex.Pattern KEY_ID =
+      java.util.regex.Pattern.compile("key_[0-9a-f]{12}");
   private static final Set<String> TENANT_FIELDS = Set.of("models");
   private static final Set<String> TENANT_MODEL_FIELDS = Set.of("route", "model");
 
-  private static final Set<String> PRICE_FIELDS = Set.of("input", "cached_input", "cache_write", "cache_write_1h", "output",
-      "reasoning", "source", "as_of", "note");
-  private static final Set<String> BUDGET_FIELDS = Set.of("scope", "id", "period", "limit_usd", "alert_thresholds",
-      "downgrade_to");
-  private static final Set<String> RATE_FIELDS = Set.of("scope", "id", "tokens_per_minute", "requests_per_minute");
-  private static final Set<String> PII_FIELDS = Set.of("applies_to", "entities", "restore", "on_error", "response", "block_status");
-  private static final Set<String> ENTITY_TYPES = Set.of("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret");
+  private static final Set<String> PRICE_FIELDS = Set.of(
+      "input",
+      "cached_input",
+      "cache_write",
+      "cache_write_1h",
+      "output",
+      "reasoning",
+      "source",
+      "as_of",
+      "note");
+  private static final Set<String> BUDGET_FIELDS =
+      Set.of("scope", "id", "period", "limit_usd", "alert_thresholds", "downgrade_to");
+  private static final Set<String> RATE_FIELDS =
+      Set.of("scope", "id", "tokens_per_minute", "requests_per_minute");
+  private static final Set<String> PII_FIELDS =
+      Set.of("applies_to", "entities", "restore", "on_error", "response", "block_status");
+  private static final Set<String> ENTITY_TYPES =
+      Set.of("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret");
   private static final BigDecimal MAX_USD = new BigDecimal("1000000000");
   private static final long MAX_PER_MINUTE = 1_000_000_000_000L;
 
@@ -101,11 +118,13 @@ public final class PolicyDocuments {
       case KEYS -> key(doc);
       case SETTINGS -> {
         if (!name.equals(IDENTITY_HEADERS)) {
-          throw new InvalidDocumentException("name", "'" + name + "' (expected: " + IDENTITY_HEADERS + ")");
+          throw new InvalidDocumentException(
+              "name", "'" + name + "' (expected: " + IDENTITY_HEADERS + ")");
         }
         identityHeaders(doc);
       }
-      default -> throw new IllegalArgumentException("kind: " + kind + " (expected one of " + KINDS + ")");
+      default ->
+        throw new IllegalArgumentException("kind: " + kind + " (expected one of " + KINDS + ")");
     }
   }
 
@@ -119,14 +138,18 @@ public final class PolicyDocuments {
       for (StoredDocument d : state.list(kind)) {
         JsonNode mode = d.body().get("failure_mode");
         if (mode != null && mode.isTextual()) {
-          policy.putRouteFailureModes(d.name(), mode.asText().equals("fail_open") ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED);
+          policy.putRouteFailureModes(
+              d.name(),
+              mode.asText().equals("fail_open") ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED);
         }
       }
     }
     Set<String> routes = new HashSet<>();
     state.list("providers").forEach(d -> routes.add(d.name()));
     state.list("routes").forEach(d -> routes.add(d.name()));
-    state.get(SETTINGS, IDENTITY_HEADERS).ifPresent(d -> policy.setIdentityHeaders(identityHeaders(d.body())));
+    state
+        .get(SETTINGS, IDENTITY_HEADERS)
+        .ifPresent(d -> policy.setIdentityHeaders(identityHeaders(d.body())));
     Map<String, String> keyOwners = new java.util.HashMap<>();
     for (StoredDocument d : state.list(KEYS)) {
       KeyIdentity k = key(d.body());
@@ -142,15 +165,17 @@ public final class PolicyDocuments {
       TenantModels models = tenant(d.body());
       models.getModelsMap().forEach((alias, target) -> {
         if (!routes.contains(target.getRoute())) {
-          throw new IllegalArgumentException("tenants['" + d.name() + "'].models['" + alias + "'].route: unknown route '"
-              + target.getRoute() + "' (expected: one of " + routes.stream().sorted().toList() + ")");
+          throw new IllegalArgumentException("tenants['" + d.name() + "'].models['" + alias
+              + "'].route: unknown route '" + target.getRoute() + "' (expected: one of "
+              + routes.stream().sorted().toList() + ")");
         }
       });
       policy.putTenantModels(d.name(), models);
     }
     List<StoredDocument> prices = state.list(PRICES);
     if (!prices.isEmpty()) {
-      PriceList.Builder list = PriceList.newBuilder().setVersion("control-plane-" + state.version());
+      PriceList.Builder list =
+          PriceList.newBuilder().setVersion("control-plane-" + state.version());
       for (StoredDocument d : prices) {
         list.putModels(d.name(), price(d.body()));
       }
@@ -161,8 +186,9 @@ public final class PolicyDocuments {
     for (StoredDocument d : state.list(BUDGETS)) {
       Budget b = budget(d.body());
       if (!seen.add(b.getScope() + "/" + b.getId() + "/" + b.getPeriod())) {
-        throw new IllegalArgumentException("budgets['" + d.name() + "']: a second " + text(b.getPeriod()) + " budget for "
-            + text(b.getScope()) + " '" + b.getId() + "' (expected: one budget per scope, id and period)");
+        throw new IllegalArgumentException("budgets['" + d.name() + "']: a second "
+            + text(b.getPeriod()) + " budget for " + text(b.getScope()) + " '" + b.getId()
+            + "' (expected: one budget per scope, id and period)");
       }
       limits.addBudgets(b);
     }
@@ -170,8 +196,9 @@ public final class PolicyDocuments {
     for (StoredDocument d : state.list(RATE_LIMITS)) {
       RateLimit r = rate(d.body());
       if (!seen.add(r.getScope() + "/" + r.getId())) {
-        throw new IllegalArgumentException("rate-limits['" + d.name() + "']: a second rate limit for " + text(r.getScope())
-            + " '" + r.getId() + "' (expected: one per scope and id)");
+        throw new IllegalArgumentException(
+            "rate-limits['" + d.name() + "']: a second rate limit for " + text(r.getScope()) + " '"
+                + r.getId() + "' (expected: one per scope and id)");
       }
       limits.addRates(r);
     }
@@ -185,7 +212,8 @@ public final class PolicyDocuments {
       String other = targets.put(target, d.name());
       if (other != null) {
         throw new IllegalArgumentException("pii-policies['" + d.name() + "'].applies_to: '" + target
-            + "' is already the target of pii-policies['" + other + "'] (expected: one policy per target)");
+            + "' is already the target of pii-policies['" + other
+            + "'] (expected: one policy per target)");
       }
       if (target.equals("default")) {
         policy.setPiiDefault(p);
@@ -207,11 +235,13 @@ public final class PolicyDocuments {
     }
     JsonNode raw = o.get("api_key");
     if (!raw.isTextual() || raw.asText().isEmpty()) {
-      throw new InvalidDocumentException("api_key", "not a non-empty string (expected: the API key clients send)");
+      throw new InvalidDocumentException(
+          "api_key", "not a non-empty string (expected: the API key clients send)");
     }
     String fingerprint = fingerprint(raw.asText());
     if (o.has("api_key_id") && !fingerprint.equals(o.get("api_key_id").asText())) {
-      throw new InvalidDocumentException("api_key_id", "does not match api_key (expected: one of them, or both agreeing)");
+      throw new InvalidDocumentException(
+          "api_key_id", "does not match api_key (expected: one of them, or both agreeing)");
     }
     com.fasterxml.jackson.databind.node.ObjectNode copy = o.deepCopy();
     copy.remove("api_key");
@@ -222,7 +252,8 @@ public final class PolicyDocuments {
   /** {@code key_} + 12 hex digits of SHA-256 of the key: the fingerprint ext-proc attributes a key by. */
   static String fingerprint(String apiKey) {
     try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(apiKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(apiKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return "key_" + java.util.HexFormat.of().formatHex(digest, 0, 6);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
@@ -240,8 +271,10 @@ public final class PolicyDocuments {
         continue;
       }
       if (!HEADER_NAME.matcher(name).matches() || name.startsWith("x-llmgw-route")) {
-        throw new InvalidDocumentException(field, "'" + name + "' (expected: a lower-case header name such as x-tenant-id, "
-            + "not x-llmgw-route)");
+        throw new InvalidDocumentException(
+            field,
+            "'" + name + "' (expected: a lower-case header name such as x-tenant-id, "
+                + "not x-llmgw-route)");
       }
       switch (field) {
         case "tenant" -> h.setTenant(name);
@@ -262,17 +295,20 @@ public final class PolicyDocuments {
     }
     String id = string(doc, "api_key_id", false);
     if (id == null) {
-      throw new InvalidDocumentException("api_key_id", "missing (expected: api_key, or its fingerprint key_ and 12 hex digits)");
+      throw new InvalidDocumentException(
+          "api_key_id", "missing (expected: api_key, or its fingerprint key_ and 12 hex digits)");
     }
     if (!KEY_ID.matcher(id).matches()) {
-      throw new InvalidDocumentException("api_key_id", "'" + id + "' (expected: key_ and 12 lower-case hex digits)");
+      throw new InvalidDocumentException(
+          "api_key_id", "'" + id + "' (expected: key_ and 12 lower-case hex digits)");
     }
     KeyIdentity.Builder k = KeyIdentity.newBuilder();
     String tenant = string(doc, "tenant", false);
     String application = string(doc, "application", false);
     String user = string(doc, "user", false);
     if (tenant == null && application == null && user == null) {
-      throw new InvalidDocumentException("tenant", "missing (expected: at least one of tenant, application, user)");
+      throw new InvalidDocumentException(
+          "tenant", "missing (expected: at least one of tenant, application, user)");
     }
     if (tenant != null) {
       k.setTenant(tenant);
@@ -296,30 +332,36 @@ public final class PolicyDocuments {
       return t.build();
     }
     if (!models.isObject()) {
-      throw new InvalidDocumentException("models", "not an object (expected: {\"alias\": {\"route\": ..., \"model\": ...}})");
+      throw new InvalidDocumentException(
+          "models", "not an object (expected: {\"alias\": {\"route\": ..., \"model\": ...}})");
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = models.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String where = "models." + e.getKey();
       JsonNode m = e.getValue();
       if (m == null || !m.isObject()) {
-        throw new InvalidDocumentException(where, "not an object (expected: {\"route\": ..., \"model\": ...})");
+        throw new InvalidDocumentException(
+            where, "not an object (expected: {\"route\": ..., \"model\": ...})");
       }
       for (Iterator<String> f = m.fieldNames(); f.hasNext(); ) {
         String field = f.next();
         if (!TENANT_MODEL_FIELDS.contains(field)) {
-          throw new InvalidDocumentException(where + "." + field, "unknown field (expected one of: [model, route])");
+          throw new InvalidDocumentException(
+              where + "." + field, "unknown field (expected one of: [model, route])");
         }
       }
       String route = m.path("route").asText("");
       String model = m.path("model").asText("");
       if (!m.path("route").isTextual() || route.isBlank()) {
-        throw new InvalidDocumentException(where + ".route", "missing (expected: a provider or route name)");
+        throw new InvalidDocumentException(
+            where + ".route", "missing (expected: a provider or route name)");
       }
       if (!m.path("model").isTextual() || model.isBlank()) {
-        throw new InvalidDocumentException(where + ".model", "missing (expected: the provider's model name)");
+        throw new InvalidDocumentException(
+            where + ".model", "missing (expected: the provider's model name)");
       }
-      t.putModels(e.getKey(), ModelTarget.newBuilder().setRoute(route).setModel(model).build());
+      t.putModels(
+          e.getKey(), ModelTarget.newBuilder().setRoute(route).setModel(model).build());
     }
     return t.build();
   }
@@ -335,7 +377,9 @@ public final class PolicyDocuments {
     p.setReasoning(rate(doc, "reasoning", false));
     String source = string(doc, "source", true);
     if (source.isBlank()) {
-      throw new InvalidDocumentException("source", "'' (expected: where the prices come from, such as a contract or pricing page)");
+      throw new InvalidDocumentException(
+          "source",
+          "'' (expected: where the prices come from, such as a contract or pricing page)");
     }
     p.setSource(source);
     String asOf = string(doc, "as_of", true);
@@ -354,27 +398,34 @@ public final class PolicyDocuments {
     onlyFields(doc, BUDGET_FIELDS);
     Budget.Builder b = Budget.newBuilder().setScope(scope(doc)).setId(id(doc));
     String period = string(doc, "period", true);
-    b.setPeriod(switch (period) {
-      case "daily" -> BudgetPeriod.BUDGET_PERIOD_DAILY;
-      case "monthly" -> BudgetPeriod.BUDGET_PERIOD_MONTHLY;
-      default -> throw new InvalidDocumentException("period", "'" + period + "' (expected: daily or monthly)");
-    });
+    b.setPeriod(
+        switch (period) {
+          case "daily" -> BudgetPeriod.BUDGET_PERIOD_DAILY;
+          case "monthly" -> BudgetPeriod.BUDGET_PERIOD_MONTHLY;
+          default ->
+            throw new InvalidDocumentException(
+                "period", "'" + period + "' (expected: daily or monthly)");
+        });
     BigDecimal limit = decimal(doc.get("limit_usd"), "limit_usd", true);
     if (limit.compareTo(MAX_USD) > 0) {
-      throw new InvalidDocumentException("limit_usd", limit.toPlainString() + " (expected: at most " + MAX_USD + ")");
+      throw new InvalidDocumentException(
+          "limit_usd", limit.toPlainString() + " (expected: at most " + MAX_USD + ")");
     }
     b.setLimitUsd(limit.toPlainString());
     JsonNode thresholds = doc.get("alert_thresholds");
     if (thresholds != null && !thresholds.isNull()) {
       if (!thresholds.isArray()) {
-        throw new InvalidDocumentException("alert_thresholds", "not an array (expected: fractions of the limit, e.g. [0.5, 0.8])");
+        throw new InvalidDocumentException(
+            "alert_thresholds", "not an array (expected: fractions of the limit, e.g. [0.5, 0.8])");
       }
       Set<BigDecimal> distinct = new java.util.TreeSet<>();
       for (JsonNode t : thresholds) {
         BigDecimal v = decimal(t, "alert_thresholds", true);
         if (v.signum() <= 0 || v.compareTo(BigDecimal.TEN) > 0 || !distinct.add(v)) {
-          throw new InvalidDocumentException("alert_thresholds", v.toPlainString()
-              + " (expected: distinct fractions of the limit > 0 and <= 10, e.g. 0.8)");
+          throw new InvalidDocumentException(
+              "alert_thresholds",
+              v.toPlainString()
+                  + " (expected: distinct fractions of the limit > 0 and <= 10, e.g. 0.8)");
         }
         b.addAlertThresholds(v.toPlainString());
       }
@@ -382,7 +433,8 @@ public final class PolicyDocuments {
     String downgrade = string(doc, "downgrade_to", false);
     if (downgrade != null) {
       if (downgrade.isBlank()) {
-        throw new InvalidDocumentException("downgrade_to", "'' (expected: a model name, or no downgrade_to)");
+        throw new InvalidDocumentException(
+            "downgrade_to", "'' (expected: a model name, or no downgrade_to)");
       }
       b.setDowngradeTo(downgrade);
     }
@@ -395,9 +447,15 @@ public final class PolicyDocuments {
     long tpm = perMinute(doc, "tokens_per_minute");
     long rpm = perMinute(doc, "requests_per_minute");
     if (tpm == 0 && rpm == 0) {
-      throw new InvalidDocumentException("tokens_per_minute", "0 and requests_per_minute 0 (expected: at least one > 0)");
+      throw new InvalidDocumentException(
+          "tokens_per_minute", "0 and requests_per_minute 0 (expected: at least one > 0)");
     }
-    return RateLimit.newBuilder().setScope(scope(doc)).setId(id(doc)).setTokensPerMinute(tpm).setRequestsPerMinute(rpm).build();
+    return RateLimit.newBuilder()
+        .setScope(scope(doc))
+        .setId(id(doc))
+        .setTokensPerMinute(tpm)
+        .setRequestsPerMinute(rpm)
+        .build();
   }
 
   private static PiiPolicy pii(JsonNode doc) {
@@ -407,24 +465,32 @@ public final class PolicyDocuments {
     JsonNode entities = doc.get("entities");
     if (entities != null && !entities.isNull()) {
       if (!entities.isObject()) {
-        throw new InvalidDocumentException("entities", "not an object (expected: {\"email\": \"mask\", ...})");
+        throw new InvalidDocumentException(
+            "entities", "not an object (expected: {\"email\": \"mask\", ...})");
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = entities.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (!ENTITY_TYPES.contains(e.getKey())) {
-          throw new InvalidDocumentException("entities." + e.getKey(), "unknown PII type (expected one of "
-              + ENTITY_TYPES.stream().sorted().toList() + ")");
+          throw new InvalidDocumentException(
+              "entities." + e.getKey(),
+              "unknown PII type (expected one of "
+                  + ENTITY_TYPES.stream().sorted().toList() + ")");
         }
-        String action = e.getValue().isTextual() ? e.getValue().asText().toLowerCase(Locale.ROOT) : "";
-        p.putEntities(e.getKey(), switch (action) {
-          case "allow" -> PiiAction.PII_ALLOW;
-          case "mask" -> PiiAction.PII_MASK;
-          case "redact" -> PiiAction.PII_REDACT;
-          case "hash" -> PiiAction.PII_HASH;
-          case "block" -> PiiAction.PII_BLOCK;
-          default -> throw new InvalidDocumentException("entities." + e.getKey(), e.getValue()
-              + " (expected: allow, mask, redact, hash or block)");
-        });
+        String action =
+            e.getValue().isTextual() ? e.getValue().asText().toLowerCase(Locale.ROOT) : "";
+        p.putEntities(
+            e.getKey(),
+            switch (action) {
+              case "allow" -> PiiAction.PII_ALLOW;
+              case "mask" -> PiiAction.PII_MASK;
+              case "redact" -> PiiAction.PII_REDACT;
+              case "hash" -> PiiAction.PII_HASH;
+              case "block" -> PiiAction.PII_BLOCK;
+              default ->
+                throw new InvalidDocumentException(
+                    "entities." + e.getKey(),
+                    e.getValue() + " (expected: allow, mask, redact, hash or block)");
+            });
       }
     }
     JsonNode restore = doc.get("restore");
@@ -436,20 +502,26 @@ public final class PolicyDocuments {
     }
     String onError = string(doc, "on_error", false);
     if (onError != null) {
-      p.setOnError(switch (onError) {
-        case "block" -> PiiOnError.PII_ON_ERROR_BLOCK;
-        case "allow" -> PiiOnError.PII_ON_ERROR_ALLOW;
-        default -> throw new InvalidDocumentException("on_error", "'" + onError + "' (expected: block or allow)");
-      });
+      p.setOnError(
+          switch (onError) {
+            case "block" -> PiiOnError.PII_ON_ERROR_BLOCK;
+            case "allow" -> PiiOnError.PII_ON_ERROR_ALLOW;
+            default ->
+              throw new InvalidDocumentException(
+                  "on_error", "'" + onError + "' (expected: block or allow)");
+          });
     }
     String response = string(doc, "response", false);
     if (response != null) {
-      p.setResponse(switch (response) {
-        case "off" -> PiiResponseScan.PII_RESPONSE_OFF;
-        case "flag" -> PiiResponseScan.PII_RESPONSE_FLAG;
-        case "mask" -> PiiResponseScan.PII_RESPONSE_MASK;
-        default -> throw new InvalidDocumentException("response", "'" + response + "' (expected: off, flag or mask)");
-      });
+      p.setResponse(
+          switch (response) {
+            case "off" -> PiiResponseScan.PII_RESPONSE_OFF;
+            case "flag" -> PiiResponseScan.PII_RESPONSE_FLAG;
+            case "mask" -> PiiResponseScan.PII_RESPONSE_MASK;
+            default ->
+              throw new InvalidDocumentException(
+                  "response", "'" + response + "' (expected: off, flag or mask)");
+          });
     }
     JsonNode status = doc.get("block_status");
     if (status != null && !status.isNull()) {
@@ -469,7 +541,9 @@ public final class PolicyDocuments {
         || (target.startsWith("tenant:") && target.length() > "tenant:".length())) {
       return target;
     }
-    throw new InvalidDocumentException("applies_to", "'" + target + "' (expected: default, route:<route name> or tenant:<tenant>)");
+    throw new InvalidDocumentException(
+        "applies_to",
+        "'" + target + "' (expected: default, route:<route name> or tenant:<tenant>)");
   }
 
   private static LimitScope scope(JsonNode doc) {
@@ -478,14 +552,17 @@ public final class PolicyDocuments {
       case "api_key" -> LimitScope.LIMIT_SCOPE_API_KEY;
       case "tenant" -> LimitScope.LIMIT_SCOPE_TENANT;
       case "route" -> LimitScope.LIMIT_SCOPE_ROUTE;
-      default -> throw new InvalidDocumentException("scope", "'" + scope + "' (expected: api_key, tenant or route)");
+      default ->
+        throw new InvalidDocumentException(
+            "scope", "'" + scope + "' (expected: api_key, tenant or route)");
     };
   }
 
   private static String id(JsonNode doc) {
     String id = string(doc, "id", true);
     if (id.isBlank()) {
-      throw new InvalidDocumentException("id", "'' (expected: a tenant name, an API key fingerprint, or \"*\" for each one)");
+      throw new InvalidDocumentException(
+          "id", "'' (expected: a tenant name, an API key fingerprint, or \"*\" for each one)");
     }
     return id;
   }
@@ -496,7 +573,8 @@ public final class PolicyDocuments {
       return 0;
     }
     if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() > MAX_PER_MINUTE) {
-      throw new InvalidDocumentException(field, v + " (expected: an integer in 0.." + MAX_PER_MINUTE + "; 0 means no limit)");
+      throw new InvalidDocumentException(
+          field, v + " (expected: an integer in 0.." + MAX_PER_MINUTE + "; 0 means no limit)");
     }
     return v.asLong();
   }
@@ -510,18 +588,23 @@ public final class PolicyDocuments {
   private static BigDecimal decimal(JsonNode v, String field, boolean required) {
     if (v == null || v.isNull()) {
       if (required) {
-        throw new InvalidDocumentException(field, "missing (expected: a decimal number such as \"2.50\")");
+        throw new InvalidDocumentException(
+            field, "missing (expected: a decimal number such as \"2.50\")");
       }
       return null;
     }
     BigDecimal d;
     try {
-      d = v.isTextual() ? new BigDecimal(v.asText()) : v.isNumber() ? new BigDecimal(v.asText()) : null;
+      d = v.isTextual()
+          ? new BigDecimal(v.asText())
+          : v.isNumber() ? new BigDecimal(v.asText()) : null;
     } catch (NumberFormatException e) {
       d = null;
     }
     if (d == null || d.signum() < 0 || d.stripTrailingZeros().scale() > 6) {
-      throw new InvalidDocumentException(field, v + " (expected: a decimal number >= 0 with at most 6 decimal places, such as \"2.50\")");
+      throw new InvalidDocumentException(
+          field,
+          v + " (expected: a decimal number >= 0 with at most 6 decimal places, such as \"2.50\")");
     }
     return d;
   }
@@ -536,7 +619,8 @@ public final class PolicyDocuments {
     for (Iterator<String> it = doc.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!allowed.contains(f)) {
-        throw new InvalidDocumentException(f, "unknown field (expected one of: " + allowed.stream().sorted().toList() + ")");
+        throw new InvalidDocumentException(
+            f, "unknown field (expected one of: " + allowed.stream().sorted().toList() + ")");
       }
     }
   }
@@ -550,7 +634,8 @@ public final class PolicyDocuments {
       return null;
     }
     if (!v.isTextual()) {
-      throw new InvalidDocumentException(field, v.getNodeType().name().toLowerCase(Locale.ROOT) + " (expected: a string)");
+      throw new InvalidDocumentException(
+          field, v.getNodeType().name().toLowerCase(Locale.ROOT) + " (expected: a string)");
     }
     return v.asText();
   }

@@ -31,10 +31,12 @@ public final class PolicyFactory {
         .setIncludeStreamUsage(true);
     for (ModelAlias a : aliases) {
       if (!routes.contains(a.route())) {
-        throw new IllegalArgumentException("models['" + a.name() + "'].route: unknown route '" + a.route()
-            + "' (expected: one of " + routes.stream().sorted().toList() + ")");
+        throw new IllegalArgumentException("models['" + a.name() + "'].route: unknown route '"
+            + a.route() + "' (expected: one of " + routes.stream().sorted().toList() + ")");
       }
-      policy.putModels(a.name(), ModelTarget.newBuilder().setRoute(a.route()).setModel(a.model()).build());
+      policy.putModels(
+          a.name(),
+          ModelTarget.newBuilder().setRoute(a.route()).setModel(a.model()).build());
     }
     return policy.build();
   }

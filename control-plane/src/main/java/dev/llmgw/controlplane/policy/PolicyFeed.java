@@ -48,7 +48,10 @@ public final class PolicyFeed extends PolicyServiceGrpc.PolicyServiceImplBase {
       log.info("ext-proc '{}' stopped watching the policy", request.getNodeId());
     });
     watchers.add(observer);
-    log.info("ext-proc '{}' watches the policy (knows version '{}')", request.getNodeId(), request.getKnownVersion());
+    log.info(
+        "ext-proc '{}' watches the policy (knows version '{}')",
+        request.getNodeId(),
+        request.getKnownVersion());
     Policy now = current.get();
     if (now != null) {
       send(observer, now);

@@ -29,12 +29,14 @@ public final class AdminApi implements AutoCloseable {
   }
 
   /** Starts the API with the configuration endpoints of {@code config}, when given. */
-  public static AdminApi start(String host, int port, SnapshotPublisher publisher, ConfigApi configApi) {
+  public static AdminApi start(
+      String host, int port, SnapshotPublisher publisher, ConfigApi configApi) {
     return start(host, port, publisher, configApi, null);
   }
 
   /** Starts the API with the configuration endpoints and the spend query, each when given. */
-  public static AdminApi start(String host, int port, SnapshotPublisher publisher, ConfigApi configApi, SpendApi spendApi) {
+  public static AdminApi start(
+      String host, int port, SnapshotPublisher publisher, ConfigApi configApi, SpendApi spendApi) {
     requireNonNull(publisher, "publisher");
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;
@@ -44,8 +46,10 @@ public final class AdminApi implements AutoCloseable {
       Map<String, Object> body = new LinkedHashMap<>();
       var published = publisher.lastPublished();
       body.put("status", published.isPresent() ? "serving" : "starting");
-      body.put("snapshotVersion", published.map(SnapshotPublisher.Published::version).orElse(null));
-      ctx.status(published.isPresent() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(body);
+      body.put(
+          "snapshotVersion", published.map(SnapshotPublisher.Published::version).orElse(null));
+      ctx.status(published.isPresent() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+          .json(body);
     });
     if (configApi != null) {
       configApi.register(app);
@@ -55,10 +59,15 @@ public final class AdminApi implements AutoCloseable {
     }
     app.error(HttpStatus.NOT_FOUND, ctx -> {
       if (ctx.result() == null || !ctx.result().startsWith("{")) {
-        ctx.json(Map.of("error", Map.of(
-            "type", "not_found",
-            "message", "no such endpoint: " + ctx.method() + " " + ctx.path()
-                + " (expected: GET /healthz, /openapi.json, /v1/providers, /v1/routes, /v1/models, /v1/spend)")));
+        ctx.json(
+            Map.of(
+                "error",
+                Map.of(
+                    "type",
+                    "not_found",
+                    "message",
+                    "no such endpoint: " + ctx.method() + " " + ctx.path()
+                        + " (expected: GET /healthz, /openapi.json, /v1/providers, /v1/routes, /v1/models, /v1/spend)")));
       }
     });
     app.start(host, port);

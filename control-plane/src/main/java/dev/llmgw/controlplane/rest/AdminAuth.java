@@ -28,13 +28,18 @@ final class AdminAuth {
     String header = ctx.header("Authorization");
     if (header == null || !header.startsWith("Bearer ")) {
       ctx.header("WWW-Authenticate", "Bearer");
-      ApiErrors.error(ctx, HttpStatus.UNAUTHORIZED, "unauthorized", "Authorization",
+      ApiErrors.error(
+          ctx,
+          HttpStatus.UNAUTHORIZED,
+          "unauthorized",
+          "Authorization",
           what + " need an admin token (expected: Authorization: Bearer <token>)");
       return false;
     }
     byte[] given = header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(given, token)) {
-      ApiErrors.error(ctx, HttpStatus.FORBIDDEN, "forbidden", "Authorization", "the admin token is not valid");
+      ApiErrors.error(
+          ctx, HttpStatus.FORBIDDEN, "forbidden", "Authorization", "the admin token is not valid");
       return false;
     }
     return true;

@@ -65,7 +65,8 @@ public final class ConfigApi {
   }
 
   void register(Javalin app) {
-    List<String> kinds = new java.util.ArrayList<>(List.of(Documents.PROVIDERS, Documents.ROUTES, Documents.MODELS));
+    List<String> kinds =
+        new java.util.ArrayList<>(List.of(Documents.PROVIDERS, Documents.ROUTES, Documents.MODELS));
     kinds.addAll(PolicyDocuments.KINDS);
     for (String kind : kinds) {
       app.get("/v1/" + kind, ctx -> list(ctx, kind));
@@ -86,8 +87,10 @@ public final class ConfigApi {
         continue;
       }
       ObjectNode item = render(kind, d);
-      if (provider != null && kind.equals(Documents.ROUTES)
-          && item.get("targets").findValuesAsText("provider").stream().noneMatch(provider::equals)) {
+      if (provider != null
+          && kind.equals(Documents.ROUTES)
+          && item.get("targets").findValuesAsText("provider").stream()
+              .noneMatch(provider::equals)) {
         continue;
       }
       items.add(item);
@@ -102,7 +105,12 @@ public final class ConfigApi {
     String name = ctx.pathParam("name");
     StoredDocument d = service.state().get(kind, name).orElse(null);
     if (d == null) {
-      error(ctx, HttpStatus.NOT_FOUND, "not_found", "name", singular(kind) + " '" + name + "' does not exist");
+      error(
+          ctx,
+          HttpStatus.NOT_FOUND,
+          "not_found",
+          "name",
+          singular(kind) + " '" + name + "' does not exist");
       return;
     }
     ctx.header("ETag", etag(d.revision())).json(render(kind, d));
@@ -117,7 +125,12 @@ public final class ConfigApi {
     try {
       body = json.readTree(ctx.bodyAsBytes());
     } catch (java.io.IOException e) {
-      error(ctx, HttpStatus.BAD_REQUEST, "invalid_json", "(body)", "body is not valid JSON (expected: a JSON object)");
+      error(
+          ctx,
+          HttpStatus.BAD_REQUEST,
+          "invalid_json",
+          "(body)",
+          "body is not valid JSON (expected: a JSON object)");
       return;
     }
     if (kind.equals(PolicyDocuments.KEYS)) {
@@ -130,8 +143,12 @@ public final class ConfigApi {
       }
     }
     StoredDocument existing = service.state().get(kind, name).orElse(null);
-    if (kind.equals(Documents.PROVIDERS) && body != null && body.isObject() && !body.has("credential")
-        && existing != null && existing.body().hasNonNull("credential")) {
+    if (kind.equals(Documents.PROVIDERS)
+        && body != null
+        && body.isObject()
+        && !body.has("credential")
+        && existing != null
+        && existing.body().hasNonNull("credential")) {
       // Credentials are write-only, so clients cannot send back what they cannot read: keep it.
       ((ObjectNode) body).set("credential", existing.body().get("credential"));
     }
@@ -162,7 +179,11 @@ public final class ConfigApi {
     if (expected == null) {
       return;
     }
-    apply(ctx, kind, new Change(Change.Op.DELETE, kind, ctx.pathParam("name"), null, expected), false);
+    apply(
+        ctx,
+        kind,
+        new Change(Change.Op.DELETE, kind, ctx.pathParam("name"), null, expected),
+        false);
   }
 
   private void apply(Context ctx, String kind, Change change, boolean created) throws Exception {
@@ -207,7 +228,11 @@ public final class ConfigApi {
     }
     var m = ETAG.matcher(ifMatch.trim());
     if (!m.matches()) {
-      error(ctx, HttpStatus.BAD_REQUEST, "invalid_request", "If-Match",
+      error(
+          ctx,
+          HttpStatus.BAD_REQUEST,
+          "invalid_request",
+          "If-Match",
           "If-Match: '" + ifMatch + "' (expected: an ETag from a previous response, e.g. \"12\")");
       return null;
     }
@@ -243,9 +268,11 @@ public final class ConfigApi {
       return out;
     }
     Object parsed = parse(kind, d.name(), d.body());
-    ObjectNode out = parsed instanceof Provider p ? Documents.render(p, json)
-        : parsed instanceof Route r ? Documents.render(r, json)
-        : Documents.render((ModelAlias) parsed, json);
+    ObjectNode out = parsed instanceof Provider p
+        ? Documents.render(p, json)
+        : parsed instanceof Route r
+            ? Documents.render(r, json)
+            : Documents.render((ModelAlias) parsed, json);
     if (d.body().hasNonNull("fleets")) {
       out.set("fleets", d.body().get("fleets"));
     }
@@ -254,19 +281,26 @@ public final class ConfigApi {
   }
 
   private String dryRunBody(Snapshot snapshot) throws Exception {
-    JsonFormat.Printer printer = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames();
+    JsonFormat.Printer printer =
+        JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames();
     StringBuilder b = new StringBuilder("{\"dry_run\":true,\"valid\":true,\"resources\":{");
     appendKind(b, printer, "clusters", snapshot.clusters().resources(), true);
     appendKind(b, printer, "endpoints", snapshot.endpoints().resources(), false);
     appendKind(b, printer, "listeners", snapshot.listeners().resources(), false);
     appendKind(b, printer, "routes", snapshot.routes().resources(), false);
     // Secrets carry credentials: only their names are shown.
-    b.append(",\"secrets\":").append(json.writeValueAsString(snapshot.secrets().resources().keySet()));
+    b.append(",\"secrets\":")
+        .append(json.writeValueAsString(snapshot.secrets().resources().keySet()));
     return b.append("}}").toString();
   }
 
-  private static void appendKind(StringBuilder b, JsonFormat.Printer printer, String name,
-      Map<String, ? extends Message> resources, boolean first) throws Exception {
+  private static void appendKind(
+      StringBuilder b,
+      JsonFormat.Printer printer,
+      String name,
+      Map<String, ? extends Message> resources,
+      boolean first)
+      throws Exception {
     b.append(first ? "" : ",").append('"').append(name).append("\":[");
     boolean firstItem = true;
     for (Message m : resources.values()) {
@@ -285,12 +319,15 @@ public final class ConfigApi {
   }
 
   private static String singular(String kind) {
-    return kind.equals(PolicyDocuments.PII_POLICIES) ? "pii-policy" : kind.substring(0, kind.length() - 1);
+    return kind.equals(PolicyDocuments.PII_POLICIES)
+        ? "pii-policy"
+        : kind.substring(0, kind.length() - 1);
   }
 
   private static String openApi() throws java.io.IOException {
     try (var in = ConfigApi.class.getResourceAsStream("/openapi.json")) {
-      return new String(requireNonNull(in, "openapi.json resource").readAllBytes(), StandardCharsets.UTF_8);
+      return new String(
+          requireNonNull(in, "openapi.json resource").readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 }

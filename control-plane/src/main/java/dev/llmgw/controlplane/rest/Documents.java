@@ -26,18 +26,26 @@ final class Documents {
   static final String ROUTES = "routes";
   static final String MODELS = "models";
 
-  private static final Set<String> PROVIDER_FIELDS = Set.of("base_url", "sni", "connect_timeout_ms", "credential", "health_check",
-      "fleets", "failure_mode");
-  private static final java.util.regex.Pattern FLEET = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
-  private static final Set<String> HEALTH_CHECK_FIELDS = Set.of("path", "interval_ms", "timeout_ms", "unhealthy_threshold",
-      "healthy_threshold");
+  private static final Set<String> PROVIDER_FIELDS = Set.of(
+      "base_url",
+      "sni",
+      "connect_timeout_ms",
+      "credential",
+      "health_check",
+      "fleets",
+      "failure_mode");
+  private static final java.util.regex.Pattern FLEET =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+  private static final Set<String> HEALTH_CHECK_FIELDS =
+      Set.of("path", "interval_ms", "timeout_ms", "unhealthy_threshold", "healthy_threshold");
   private static final Set<String> CREDENTIAL_FIELDS = Set.of("header", "value");
-  private static final Set<String> ROUTE_FIELDS = Set.of("targets", "retry", "timeout_ms", "idle_timeout_ms", "fleets",
-      "failure_mode", "match");
+  private static final Set<String> ROUTE_FIELDS = Set.of(
+      "targets", "retry", "timeout_ms", "idle_timeout_ms", "fleets", "failure_mode", "match");
   private static final Set<String> MATCH_FIELDS = Set.of("path_prefix", "tenant");
   private static final Set<String> MODEL_FIELDS = Set.of("route", "model");
   private static final Set<String> TARGET_FIELDS = Set.of("provider", "weight", "priority");
-  private static final Set<String> RETRY_FIELDS = Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
+  private static final Set<String> RETRY_FIELDS =
+      Set.of("attempts", "per_try_timeout_ms", "base_backoff_ms", "budget_percent");
 
   static final long DEFAULT_CONNECT_TIMEOUT_MS = 5000;
   static final long DEFAULT_ROUTE_TIMEOUT_MS = 300_000;
@@ -65,12 +73,15 @@ final class Documents {
       return;
     }
     if (!list.isArray()) {
-      throw new BadDocumentException("fleets", "fleets: " + list + " (expected: an array of Envoy node.cluster values)");
+      throw new BadDocumentException(
+          "fleets", "fleets: " + list + " (expected: an array of Envoy node.cluster values)");
     }
     for (JsonNode f : list) {
       if (!f.isTextual() || !FLEET.matcher(f.asText()).matches()) {
-        throw new BadDocumentException("fleets", "fleets: " + f + " (expected: an Envoy node.cluster value: letters, "
-            + "digits, '_', '.', '-', at most 63)");
+        throw new BadDocumentException(
+            "fleets",
+            "fleets: " + f + " (expected: an Envoy node.cluster value: letters, "
+                + "digits, '_', '.', '-', at most 63)");
       }
     }
   }
@@ -82,9 +93,12 @@ final class Documents {
    */
   static void failureMode(JsonNode doc) {
     JsonNode mode = doc.get("failure_mode");
-    if (mode != null && !mode.isNull() && !(mode.isTextual()
-        && (mode.asText().equals("fail_closed") || mode.asText().equals("fail_open")))) {
-      throw new BadDocumentException("failure_mode", "failure_mode: " + mode + " (expected: fail_closed or fail_open)");
+    if (mode != null
+        && !mode.isNull()
+        && !(mode.isTextual()
+            && (mode.asText().equals("fail_closed") || mode.asText().equals("fail_open")))) {
+      throw new BadDocumentException(
+          "failure_mode", "failure_mode: " + mode + " (expected: fail_closed or fail_open)");
     }
   }
 
@@ -100,10 +114,14 @@ final class Documents {
     if (c != null && !c.isNull()) {
       requireObject("credential", c);
       onlyFields("credential.", c, CREDENTIAL_FIELDS);
-      credential = domain("credential", () -> new Credential(text(c, "header", true, "credential."), text(c, "value", true, "credential.")));
+      credential = domain(
+          "credential",
+          () -> new Credential(
+              text(c, "header", true, "credential."), text(c, "value", true, "credential.")));
     }
     Credential cred = credential;
-    Provider base = domain("base_url", () -> Provider.fromUrl(name, baseUrl, Duration.ofMillis(timeout), cred));
+    Provider base =
+        domain("base_url", () -> Provider.fromUrl(name, baseUrl, Duration.ofMillis(timeout), cred));
     String sni = text(doc, "sni", false);
     Provider named = sni == null ? base : domain("sni", () -> base.withSni(sni));
     JsonNode h = doc.get("health_check");
@@ -117,8 +135,14 @@ final class Documents {
     long checkTimeout = number(h, "timeout_ms", 2_000, 100, 600_000, "health_check.");
     long unhealthy = number(h, "unhealthy_threshold", 3, 1, 10, "health_check.");
     long healthy = number(h, "healthy_threshold", 2, 1, 10, "health_check.");
-    return domain("health_check", () -> named.withHealthCheck(new HealthCheck(path, Duration.ofMillis(interval),
-        Duration.ofMillis(checkTimeout), (int) unhealthy, (int) healthy)));
+    return domain(
+        "health_check",
+        () -> named.withHealthCheck(new HealthCheck(
+            path,
+            Duration.ofMillis(interval),
+            Duration.ofMillis(checkTimeout),
+            (int) unhealthy,
+            (int) healthy)));
   }
 
   /** The provider as the API shows it: the credential's header, never its value. */
@@ -135,8 +159,11 @@ final class Documents {
     }
     if (p.healthCheck() != null) {
       HealthCheck h = p.healthCheck();
-      out.putObject("health_check").put("path", h.path()).put("interval_ms", h.interval().toMillis())
-          .put("timeout_ms", h.timeout().toMillis()).put("unhealthy_threshold", h.unhealthyThreshold())
+      out.putObject("health_check")
+          .put("path", h.path())
+          .put("interval_ms", h.interval().toMillis())
+          .put("timeout_ms", h.timeout().toMillis())
+          .put("unhealthy_threshold", h.unhealthyThreshold())
           .put("healthy_threshold", h.healthyThreshold());
     }
     return out;
@@ -149,7 +176,9 @@ final class Documents {
     failureMode(doc);
     JsonNode targetsNode = doc.get("targets");
     if (targetsNode == null || !targetsNode.isArray()) {
-      throw new BadDocumentException("targets", "targets: missing or not an array (expected: [{\"provider\": \"openai\", \"weight\": 1, \"priority\": 0}, ...])");
+      throw new BadDocumentException(
+          "targets",
+          "targets: missing or not an array (expected: [{\"provider\": \"openai\", \"weight\": 1, \"priority\": 0}, ...])");
     }
     List<Route.Target> targets = new ArrayList<>();
     for (int i = 0; i < targetsNode.size(); i++) {
@@ -171,7 +200,13 @@ final class Documents {
       long perTry = number(r, "per_try_timeout_ms", 0, 0, 3_600_000, "retry.");
       long backoff = number(r, "base_backoff_ms", 250, 1, 60_000, "retry.");
       double budget = r.has("budget_percent") ? decimal(r, "budget_percent", "retry.") : 20.0;
-      retry = domain("retry", () -> new Route.Retry(attempts, perTry == 0 ? null : Duration.ofMillis(perTry), Duration.ofMillis(backoff), budget));
+      retry = domain(
+          "retry",
+          () -> new Route.Retry(
+              attempts,
+              perTry == 0 ? null : Duration.ofMillis(perTry),
+              Duration.ofMillis(backoff),
+              budget));
     }
     long timeout = number(doc, "timeout_ms", DEFAULT_ROUTE_TIMEOUT_MS, 0, 86_400_000);
     long idle = number(doc, "idle_timeout_ms", 0, 0, 86_400_000);
@@ -186,8 +221,15 @@ final class Documents {
       match = domain("match", () -> new Route.Match(prefix, tenant));
     }
     Route.Match finalMatch = match;
-    return domain("targets", () -> new Route(name, targets, finalRetry, Duration.ofMillis(timeout),
-        idle == 0 ? null : Duration.ofMillis(idle), finalMatch));
+    return domain(
+        "targets",
+        () -> new Route(
+            name,
+            targets,
+            finalRetry,
+            Duration.ofMillis(timeout),
+            idle == 0 ? null : Duration.ofMillis(idle),
+            finalMatch));
   }
 
   static ObjectNode render(Route r, ObjectMapper json) {
@@ -195,15 +237,22 @@ final class Documents {
     out.put("name", r.name());
     ArrayNode targets = out.putArray("targets");
     for (Route.Target t : r.targets()) {
-      targets.addObject().put("provider", t.provider()).put("weight", t.weight()).put("priority", t.priority());
+      targets
+          .addObject()
+          .put("provider", t.provider())
+          .put("weight", t.weight())
+          .put("priority", t.priority());
     }
-    out.put("mode", r.isFailover() ? "failover" : r.targets().size() > 1 ? "weighted_split" : "single");
+    out.put(
+        "mode", r.isFailover() ? "failover" : r.targets().size() > 1 ? "weighted_split" : "single");
     if (r.retry() == null) {
       out.putNull("retry");
     } else {
       out.putObject("retry")
           .put("attempts", r.retry().attempts())
-          .put("per_try_timeout_ms", r.retry().perTryTimeout() == null ? 0 : r.retry().perTryTimeout().toMillis())
+          .put(
+              "per_try_timeout_ms",
+              r.retry().perTryTimeout() == null ? 0 : r.retry().perTryTimeout().toMillis())
           .put("base_backoff_ms", r.retry().baseBackoff().toMillis())
           .put("budget_percent", r.retry().budgetPercent());
     }
@@ -247,7 +296,8 @@ final class Documents {
 
   private static void requireObject(String field, JsonNode node) {
     if (node == null || !node.isObject()) {
-      throw new BadDocumentException(field.isEmpty() ? "(body)" : field,
+      throw new BadDocumentException(
+          field.isEmpty() ? "(body)" : field,
           (field.isEmpty() ? "body" : field) + ": not a JSON object (expected: {...})");
     }
   }
@@ -256,8 +306,10 @@ final class Documents {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!allowed.contains(f)) {
-        throw new BadDocumentException(prefix + f, prefix + f + ": unknown field (expected one of: "
-            + allowed.stream().sorted().toList() + ")");
+        throw new BadDocumentException(
+            prefix + f,
+            prefix + f + ": unknown field (expected one of: "
+                + allowed.stream().sorted().toList() + ")");
       }
     }
   }
@@ -270,13 +322,16 @@ final class Documents {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
       if (required) {
-        throw new BadDocumentException(prefix + field, prefix + field + ": missing (expected: a string)");
+        throw new BadDocumentException(
+            prefix + field, prefix + field + ": missing (expected: a string)");
       }
       return null;
     }
     if (!v.isTextual()) {
-      throw new BadDocumentException(prefix + field, prefix + field + ": " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
-          + " (expected: a string)");
+      throw new BadDocumentException(
+          prefix + field,
+          prefix + field + ": " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+              + " (expected: a string)");
     }
     return v.asText();
   }
@@ -285,13 +340,16 @@ final class Documents {
     return number(node, field, def, min, max, "");
   }
 
-  private static long number(JsonNode node, String field, long def, long min, long max, String prefix) {
+  private static long number(
+      JsonNode node, String field, long def, long min, long max, String prefix) {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
       return def;
     }
     if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
-      throw new BadDocumentException(prefix + field, prefix + field + ": " + v + " (expected: an integer in " + min + ".." + max + ")");
+      throw new BadDocumentException(
+          prefix + field,
+          prefix + field + ": " + v + " (expected: an integer in " + min + ".." + max + ")");
     }
     return v.asLong();
   }
@@ -299,7 +357,8 @@ final class Documents {
   private static double decimal(JsonNode node, String field, String prefix) {
     JsonNode v = node.get(field);
     if (!v.isNumber()) {
-      throw new BadDocumentException(prefix + field, prefix + field + ": " + v + " (expected: a number)");
+      throw new BadDocumentException(
+          prefix + field, prefix + field + ": " + v + " (expected: a number)");
     }
     return v.asDouble();
   }

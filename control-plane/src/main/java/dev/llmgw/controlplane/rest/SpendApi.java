@@ -36,7 +36,8 @@ public final class SpendApi {
   private static final String API_KEY_ID = "api_key_id";
   private static final String MODEL = "model";
   private static final String GROUP_BY = "group_by";
-  private static final List<String> PARAMETERS = List.of(FROM, TO, TENANT, API_KEY_ID, MODEL, GROUP_BY);
+  private static final List<String> PARAMETERS =
+      List.of(FROM, TO, TENANT, API_KEY_ID, MODEL, GROUP_BY);
   /** Costs show at least this many decimals, more when the exact sum has them. */
   private static final int MIN_COST_DECIMALS = 6;
 
@@ -71,26 +72,37 @@ public final class SpendApi {
     Map<String, List<String>> params = ctx.queryParamMap();
     for (Map.Entry<String, List<String>> p : params.entrySet()) {
       if (!PARAMETERS.contains(p.getKey())) {
-        throw new BadParameterException(p.getKey(), p.getKey() + ": unknown query parameter (expected one of: "
-            + String.join(", ", PARAMETERS) + ")");
+        throw new BadParameterException(
+            p.getKey(),
+            p.getKey() + ": unknown query parameter (expected one of: "
+                + String.join(", ", PARAMETERS) + ")");
       }
       if (p.getValue().size() > 1) {
-        throw new BadParameterException(p.getKey(), p.getKey() + ": given " + p.getValue().size()
-            + " times (expected: at most once)");
+        throw new BadParameterException(
+            p.getKey(),
+            p.getKey() + ": given " + p.getValue().size() + " times (expected: at most once)");
       }
     }
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     LocalDate from = date(ctx, FROM, today);
     LocalDate to = date(ctx, TO, today);
     if (to.isBefore(from)) {
-      throw new BadParameterException(TO, "to: " + to + " is before from, " + from + " (expected: a day on or after from)");
+      throw new BadParameterException(
+          TO, "to: " + to + " is before from, " + from + " (expected: a day on or after from)");
     }
     long days = SpendQuery.days(from, to);
     if (days > SpendQuery.MAX_DAYS) {
-      throw new BadParameterException(TO, "to: " + from + ".." + to + " spans " + days + " days (expected: at most "
-          + SpendQuery.MAX_DAYS + " days from from)");
+      throw new BadParameterException(
+          TO,
+          "to: " + from + ".." + to + " spans " + days + " days (expected: at most "
+              + SpendQuery.MAX_DAYS + " days from from)");
     }
-    return new SpendQuery(from, to, ctx.queryParam(TENANT), ctx.queryParam(API_KEY_ID), ctx.queryParam(MODEL),
+    return new SpendQuery(
+        from,
+        to,
+        ctx.queryParam(TENANT),
+        ctx.queryParam(API_KEY_ID),
+        ctx.queryParam(MODEL),
         groupBy(ctx.queryParam(GROUP_BY)));
   }
 
@@ -105,7 +117,8 @@ public final class SpendApi {
       }
       return LocalDate.parse(value);
     } catch (DateTimeParseException e) {
-      throw new BadParameterException(name, name + ": '" + value + "' (expected: a UTC day as YYYY-MM-DD)");
+      throw new BadParameterException(
+          name, name + ": '" + value + "' (expected: a UTC day as YYYY-MM-DD)");
     }
   }
 
@@ -120,12 +133,23 @@ public final class SpendApi {
     }
     for (String part : value.split(",", -1)) {
       String name = part.trim();
-      SpendQuery.Dimension d = SpendQuery.allDimensions().stream().filter(x -> x.apiName().equals(name)).findFirst()
-          .orElseThrow(() -> new BadParameterException(GROUP_BY, "group_by: '" + name + "' (expected: a comma-separated"
-              + " subset of " + String.join(", ", SpendQuery.allDimensions().stream().map(SpendQuery.Dimension::apiName).toList())
-              + ")"));
+      SpendQuery.Dimension d = SpendQuery.allDimensions().stream()
+          .filter(x -> x.apiName().equals(name))
+          .findFirst()
+          .orElseThrow(() -> new BadParameterException(
+              GROUP_BY,
+              "group_by: '" + name + "' (expected: a comma-separated"
+                  + " subset of "
+                  + String.join(
+                      ", ",
+                      SpendQuery.allDimensions().stream()
+                          .map(SpendQuery.Dimension::apiName)
+                          .toList())
+                  + ")"));
       if (dimensions.contains(d)) {
-        throw new BadParameterException(GROUP_BY, "group_by: '" + name + "' given twice (expected: each dimension at most once)");
+        throw new BadParameterException(
+            GROUP_BY,
+            "group_by: '" + name + "' given twice (expected: each dimension at most once)");
       }
       dimensions.add(d);
     }

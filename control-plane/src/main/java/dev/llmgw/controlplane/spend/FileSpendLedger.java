@@ -67,6 +67,7 @@ public final class FileSpendLedger implements SpendLedger {
   private static final int FOLD_SHARE_DIVISOR = 4;
   /** Lines appended during a compaction are copied off the lock until fewer bytes than this are left. */
   private static final long CATCH_UP_BYTES = 1024 * 1024;
+
   private static final int CATCH_UP_ROUNDS = 4;
 
   /**
@@ -126,12 +127,27 @@ public final class FileSpendLedger implements SpendLedger {
    * @param blockedMillis how long writers waited for it: while the totals were copied from memory, and
    *     while the last appended lines were copied and the files renamed
    */
-  record Compacted(long generation, LocalDate foldedBefore, long foldedRecords, long keptRecords, long totalsRows,
-      long journalBytesBefore, long journalBytesAfter, long totalsBytes, long millis, long blockedMillis) {}
+  record Compacted(
+      long generation,
+      LocalDate foldedBefore,
+      long foldedRecords,
+      long keptRecords,
+      long totalsRows,
+      long journalBytesBefore,
+      long journalBytesAfter,
+      long totalsBytes,
+      long millis,
+      long blockedMillis) {}
 
   /** What a compaction starts from, taken between batches in {@code nanos}. */
-  private record Plan(long generation, LocalDate foldBefore, long start, long end, List<SpendRow> rows,
-      Map<LocalDate, Long> bytesByDay, long nanos) {}
+  private record Plan(
+      long generation,
+      LocalDate foldBefore,
+      long start,
+      long end,
+      List<SpendRow> rows,
+      Map<LocalDate, Long> bytesByDay,
+      long nanos) {}
 
   /** What {@link #filterLines} wrote. */
   private static final class Filtered {
@@ -151,15 +167,17 @@ public final class FileSpendLedger implements SpendLedger {
   private final ExecutorService ownedCompactor;
   /** Held for a whole compaction, so that only one runs and {@link #close} can wait for it. */
   private final ReentrantLock compacting = new ReentrantLock();
+
   private final AtomicBoolean compactionQueued = new AtomicBoolean();
   private volatile boolean compactionDue;
-  private volatile StepHook hook = step -> { };
+  private volatile StepHook hook = step -> {};
 
   // Guarded by this.
   private FileChannel journal;
   private long journalBytes;
   /** Where the batch lines of the journal start, after its header. */
   private long journalStart;
+
   private long generation;
   /** Every record of a day before this one is in the totals file (or in the journal, if it came late); null before the first compaction. */
   private LocalDate foldedBefore;
@@ -167,11 +185,17 @@ public final class FileSpendLedger implements SpendLedger {
   private NavigableMap<LocalDate, Long> bytesByDay = new TreeMap<>();
   /** After a failed compaction, the next one waits until the journal reaches this size. */
   private long retryAtBytes;
+
   private long batches;
   private SpendLedgerException failure;
   private volatile boolean closed;
 
-  private FileSpendLedger(DataDirectory data, Clock clock, int dedupWindowDays, Compaction compaction, Executor compactor,
+  private FileSpendLedger(
+      DataDirectory data,
+      Clock clock,
+      int dedupWindowDays,
+      Compaction compaction,
+      Executor compactor,
       ExecutorService ownedCompactor) {
     this.data = data;
     this.dir = data.path();
@@ -202,7 +226,8 @@ public final class FileSpendLedger implements SpendLedger {
    * @throws SpendLedgerException if another process holds the directory, a file is damaged (the
    *     journal anywhere but in its last line), or the directory cannot be read or written
    */
-  public static FileSpendLedger open(Path dir, Clock clock, int dedupWindowDays, Compaction compaction) {
+  public static FileSpendLedger open(
+      Path dir, Clock clock, int dedupWindowDays, Compaction compaction) {
     ExecutorService own = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "spend-compaction");
       t.setDaemon(true);
@@ -217,26 +242,37 @@ public final class FileSpendLedger implements SpendLedger {
   }
 
   /** As {@link #open(Path, Clock, int, Compaction)}, compacting on {@code compactor} (which stays the caller's). */
-  static FileSpendLedger open(Path dir, Clock clock, int dedupWindowDays, Compaction compaction, Executor compactor) {
+  static FileSpendLedger open(
+      Path dir, Clock clock, int dedupWindowDays, Compaction compaction, Executor compactor) {
     return open(dir, clock, dedupWindowDays, compaction, compactor, null);
   }
 
-  private static FileSpendLedger open(Path dir, Clock clock, int dedupWindowDays, Compaction compaction,
-      Executor compactor, ExecutorService ownedCompactor) {
+  private static FileSpendLedger open(
+      Path dir,
+      Clock clock,
+      int dedupWindowDays,
+      Compaction compaction,
+      Executor compactor,
+      ExecutorService ownedCompactor) {
     requireNonNull(dir, "dir");
     requireNonNull(clock, "clock");
     requireNonNull(compaction, "compaction");
     requireNonNull(compactor, "compactor");
     DataDirectory data;
     try {
-      data = DataDirectory.take(dir, "the spend ledger", "FileSpendLedger", "one control plane per data directory; "
-          + "stop the other one, or give this one its own --data-dir");
+      data = DataDirectory.take(
+          dir,
+          "the spend ledger",
+          "FileSpendLedger",
+          "one control plane per data directory; "
+              + "stop the other one, or give this one its own --data-dir");
     } catch (DataDirectory.UnavailableException e) {
       throw new SpendLedgerException(e.getMessage(), e.getCause());
     }
     FileSpendLedger ledger = null;
     try {
-      ledger = new FileSpendLedger(data, clock, dedupWindowDays, compaction, compactor, ownedCompactor);
+      ledger =
+          new FileSpendLedger(data, clock, dedupWindowDays, compaction, compactor, ownedCompactor);
       ledger.recover();
     } catch (RuntimeException e) {
       if (ledger != null) {
@@ -353,7 +389,8 @@ public final class FileSpendLedger implements SpendLedger {
       source = FileChannel.open(journalPath, StandardOpenOption.READ);
       List<SpendRow> rows = new ArrayList<>(plan.rows());
       rows.sort(SpendBook.ROW_ORDER);
-      TotalsFile.Snapshot totals = new TotalsFile.Snapshot(next, plan.foldBefore(), plan.end(), rows);
+      TotalsFile.Snapshot totals =
+          new TotalsFile.Snapshot(next, plan.foldBefore(), plan.end(), rows);
       writeTotals(totalsTmp, totals);
       hook.reached(Step.TOTALS_WRITTEN);
 
@@ -375,12 +412,32 @@ public final class FileSpendLedger implements SpendLedger {
       out[0].force(true); // the bulk, off the lock; the lock then waits only for the last few lines
       long[] swapped = swap(plan, totalsTmp, journalTmp, source, out, copied, header.length, kept);
       long totalsBytes = Files.size(totalsPath);
-      Compacted done = new Compacted(next, plan.foldBefore(), kept.folded, kept.kept, rows.size(), swapped[0],
-          swapped[1], totalsBytes, (System.nanoTime() - started) / 1_000_000, (plan.nanos() + swapped[2]) / 1_000_000);
-      log.info("compacted the spend ledger in {} (generation {}): folded {} records of days before {} into the totals"
-          + " ({} rows, {} records, {} bytes); journal {} -> {} bytes, {} records kept; {} ms, writers waited {} ms",
-          dir, next, done.foldedRecords(), done.foldedBefore(), done.totalsRows(), totals.records(), totalsBytes,
-          done.journalBytesBefore(), done.journalBytesAfter(), done.keptRecords(), done.millis(), done.blockedMillis());
+      Compacted done = new Compacted(
+          next,
+          plan.foldBefore(),
+          kept.folded,
+          kept.kept,
+          rows.size(),
+          swapped[0],
+          swapped[1],
+          totalsBytes,
+          (System.nanoTime() - started) / 1_000_000,
+          (plan.nanos() + swapped[2]) / 1_000_000);
+      log.info(
+          "compacted the spend ledger in {} (generation {}): folded {} records of days before {} into the totals"
+              + " ({} rows, {} records, {} bytes); journal {} -> {} bytes, {} records kept; {} ms, writers waited {} ms",
+          dir,
+          next,
+          done.foldedRecords(),
+          done.foldedBefore(),
+          done.totalsRows(),
+          totals.records(),
+          totalsBytes,
+          done.journalBytesBefore(),
+          done.journalBytesAfter(),
+          done.keptRecords(),
+          done.millis(),
+          done.blockedMillis());
       return done;
     } finally {
       closeQuietly(source);
@@ -396,7 +453,13 @@ public final class FileSpendLedger implements SpendLedger {
     checkWritable();
     LocalDate foldBefore = foldBoundary();
     List<SpendRow> rows = book.rowsBefore(foldBefore);
-    return new Plan(generation, foldBefore, journalStart, journalBytes, rows, new TreeMap<>(bytesByDay),
+    return new Plan(
+        generation,
+        foldBefore,
+        journalStart,
+        journalBytes,
+        rows,
+        new TreeMap<>(bytesByDay),
         System.nanoTime() - started);
   }
 
@@ -405,8 +468,16 @@ public final class FileSpendLedger implements SpendLedger {
    * journal, renames the totals then the journal into place, and switches to the new journal.
    * Returns the journal's bytes before and after, and the nanoseconds writers waited.
    */
-  private synchronized long[] swap(Plan plan, Path totalsTmp, Path journalTmp, FileChannel source, FileChannel[] out,
-      long copied, int headerLength, Filtered kept) throws IOException {
+  private synchronized long[] swap(
+      Plan plan,
+      Path totalsTmp,
+      Path journalTmp,
+      FileChannel source,
+      FileChannel[] out,
+      long copied,
+      int headerLength,
+      Filtered kept)
+      throws IOException {
     long blockedFrom = System.nanoTime();
     checkWritable();
     long before = journalBytes;
@@ -427,8 +498,11 @@ public final class FileSpendLedger implements SpendLedger {
       out[0] = null;
       data.syncRenames();
     } catch (IOException | RuntimeException e) {
-      failure = new SpendLedgerException("compacting the spend ledger in " + dir + " failed after " + totalsPath
-          + " was replaced (" + e + "); refusing writes until a restart, which finishes the compaction", e);
+      failure = new SpendLedgerException(
+          "compacting the spend ledger in " + dir + " failed after " + totalsPath
+              + " was replaced (" + e
+              + "); refusing writes until a restart, which finishes the compaction",
+          e);
       throw e;
     }
     generation = plan.generation() + 1;
@@ -456,7 +530,8 @@ public final class FileSpendLedger implements SpendLedger {
 
   /** The first day whose records stay records: before the id window and the margin, and never earlier than before. */
   private LocalDate foldBoundary() {
-    LocalDate boundary = book.today().minusDays((long) book.dedupWindowDays() + compaction.marginDays());
+    LocalDate boundary =
+        book.today().minusDays((long) book.dedupWindowDays() + compaction.marginDays());
     return foldedBefore != null && foldedBefore.isAfter(boundary) ? foldedBefore : boundary;
   }
 
@@ -469,7 +544,8 @@ public final class FileSpendLedger implements SpendLedger {
     for (long bytes : bytesByDay.headMap(foldBoundary(), false).values()) {
       foldable += bytes;
     }
-    return foldable >= compaction.minFoldBytes() && foldable * FOLD_SHARE_DIVISOR >= journalBytes - journalStart;
+    return foldable >= compaction.minFoldBytes()
+        && foldable * FOLD_SHARE_DIVISOR >= journalBytes - journalStart;
   }
 
   private void scheduleCompaction() {
@@ -494,17 +570,24 @@ public final class FileSpendLedger implements SpendLedger {
       compact();
     } catch (IOException | RuntimeException e) {
       if (closed) {
-        log.debug("a compaction of the spend ledger in {} stopped because the ledger closed", dir, e);
+        log.debug(
+            "a compaction of the spend ledger in {} stopped because the ledger closed", dir, e);
         return;
       }
       long retryAt;
       synchronized (this) {
-        retryAt = journalBytes + Math.max(compaction.minFoldBytes(), (journalBytes - journalStart) / FOLD_SHARE_DIVISOR);
+        retryAt = journalBytes
+            + Math.max(
+                compaction.minFoldBytes(), (journalBytes - journalStart) / FOLD_SHARE_DIVISOR);
         retryAtBytes = retryAt;
         compactionDue = false;
       }
-      log.warn("compacting the spend ledger in {} failed; the journal keeps everything and grows, and compaction is"
-          + " tried again once it reaches {} bytes: {}", dir, retryAt, e.toString());
+      log.warn(
+          "compacting the spend ledger in {} failed; the journal keeps everything and grows, and compaction is"
+              + " tried again once it reaches {} bytes: {}",
+          dir,
+          retryAt,
+          e.toString());
     }
   }
 
@@ -513,18 +596,22 @@ public final class FileSpendLedger implements SpendLedger {
    * without the records of days before {@code keepFrom}: a line keeping all its records is copied as
    * it is, one keeping some is written anew with just those, one keeping none is left out.
    */
-  private Filtered filterLines(FileChannel source, long from, long to, LocalDate keepFrom, FileChannel out)
+  private Filtered filterLines(
+      FileChannel source, long from, long to, LocalDate keepFrom, FileChannel out)
       throws IOException {
     Filtered f = new Filtered();
     long keepFromDay = keepFrom.toEpochDay();
-    OutputStream sink = new BufferedOutputStream(Channels.newOutputStream(out), 1024 * 1024); // not closed: that would close out
+    OutputStream sink = new BufferedOutputStream(
+        Channels.newOutputStream(out), 1024 * 1024); // not closed: that would close out
     LineReader lines = new LineReader(LineReader.region(source, from, to), from);
     while (lines.next()) {
       if (closed) {
-        throw new SpendLedgerException("the spend ledger in " + dir + " was closed during a compaction");
+        throw new SpendLedgerException(
+            "the spend ledger in " + dir + " was closed during a compaction");
       }
       if (!lines.intact()) {
-        throw new IOException(journalPath + ": the line at offset " + lines.start + " is no longer intact (it was when"
+        throw new IOException(journalPath + ": the line at offset " + lines.start
+            + " is no longer intact (it was when"
             + " it was written or replayed); the disk may be failing. Compaction stopped; the next start will refuse"
             + " the journal if it stays damaged");
       }
@@ -602,12 +689,14 @@ public final class FileSpendLedger implements SpendLedger {
   }
 
   /** Copies {@code [from, to)} of {@code source} to {@code out} at its position. */
-  private void transfer(FileChannel source, long from, long to, FileChannel out) throws IOException {
+  private void transfer(FileChannel source, long from, long to, FileChannel out)
+      throws IOException {
     long pos = from;
     while (pos < to) {
       long n = source.transferTo(pos, to - pos, out);
       if (n <= 0) {
-        throw new IOException(journalPath + " ended at offset " + pos + " while copying it up to offset " + to);
+        throw new IOException(
+            journalPath + " ended at offset " + pos + " while copying it up to offset " + to);
       }
       pos += n;
     }
@@ -623,18 +712,27 @@ public final class FileSpendLedger implements SpendLedger {
   }
 
   private FileChannel openTmp(Path tmp) throws IOException {
-    return FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ, StandardOpenOption.WRITE), ownerOnly(dir, false));
+    return FileChannel.open(
+        tmp,
+        Set.of(
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE),
+        ownerOnly(dir, false));
   }
 
   /** Guarded by this. */
   private void checkWritable() {
     if (closed) {
-      throw new SpendLedgerException("the spend ledger in " + dir + " is closed (expected: records before close())");
+      throw new SpendLedgerException(
+          "the spend ledger in " + dir + " is closed (expected: records before close())");
     }
     if (failure != null) {
-      throw new SpendLedgerException("the spend ledger in " + dir + " refuses writes after an earlier I/O failure "
-          + "(expected: restart the control plane to reopen it): " + failure.getMessage(), failure);
+      throw new SpendLedgerException(
+          "the spend ledger in " + dir + " refuses writes after an earlier I/O failure "
+              + "(expected: restart the control plane to reopen it): " + failure.getMessage(),
+          failure);
     }
   }
 
@@ -648,8 +746,10 @@ public final class FileSpendLedger implements SpendLedger {
     } catch (ClosedByInterruptException e) {
       throw afterInterrupt(fresh.size(), e);
     } catch (IOException e) {
-      failure = new SpendLedgerException("writing a batch of " + fresh.size() + " records to " + journalPath
-          + " at offset " + journalBytes + " failed; it may or may not be there after a restart: " + e, e);
+      failure = new SpendLedgerException(
+          "writing a batch of " + fresh.size() + " records to " + journalPath + " at offset "
+              + journalBytes + " failed; it may or may not be there after a restart: " + e,
+          e);
       truncateQuietly();
       throw failure;
     }
@@ -671,13 +771,17 @@ public final class FileSpendLedger implements SpendLedger {
       generation = totals.generation();
       foldedBefore = totals.foldedBefore();
     }
-    String folded = totals == null ? "no totals file" : "totals of " + totals.records() + " records of days before "
-        + totals.foldedBefore() + " (" + totals.rows().size() + " rows, generation " + generation + ")";
+    String folded = totals == null
+        ? "no totals file"
+        : "totals of " + totals.records() + " records of days before " + totals.foldedBefore()
+            + " (" + totals.rows().size() + " rows, generation " + generation + ")";
     if (!Files.exists(journalPath)) {
       if (totals != null) {
-        throw new SpendLedgerException(journalPath + ": missing, next to " + totalsPath + " (expected: a journal of"
-            + " generation " + generation + "; compaction replaces it by renaming, it never deletes it). Restore it from"
-            + " a backup: starting without it would lose the spend of the recent days.");
+        throw new SpendLedgerException(
+            journalPath + ": missing, next to " + totalsPath + " (expected: a journal of"
+                + " generation " + generation
+                + "; compaction replaces it by renaming, it never deletes it). Restore it from"
+                + " a backup: starting without it would lose the spend of the recent days.");
       }
       createJournal();
       log.info("opened the spend ledger in {}: new journal", dir);
@@ -693,21 +797,29 @@ public final class FileSpendLedger implements SpendLedger {
       long journalGeneration = readHeader(lines);
       if (journalGeneration != generation) {
         if (totals == null || journalGeneration != generation - 1) {
-          throw new SpendLedgerException(journalPath + ": generation " + journalGeneration + ", next to "
-              + (totals == null ? "no totals file" : totalsPath + " of generation " + generation) + " (expected: "
-              + (totals == null ? "generation 0, or a totals file of generation " + (journalGeneration + 1) + "; was it lost?"
-              : "generation " + generation + ", or " + (generation - 1) + " after a compaction that stopped between"
-              + " its renames") + "). The files do not belong together; refusing to start rather than count spend"
+          throw new SpendLedgerException(journalPath + ": generation " + journalGeneration
+              + ", next to "
+              + (totals == null ? "no totals file" : totalsPath + " of generation " + generation)
+              + " (expected: "
+              + (totals == null
+                  ? "generation 0, or a totals file of generation " + (journalGeneration + 1)
+                      + "; was it lost?"
+                  : "generation " + generation + ", or " + (generation - 1)
+                      + " after a compaction that stopped between" + " its renames")
+              + "). The files do not belong together; refusing to start rather than count spend"
               + " twice or not at all. Restore the directory from a backup.");
         }
-        // A compaction stopped between renaming the totals and the journal: this journal's lines before
+        // A compaction stopped between renaming the totals and the journal: this journal's lines
+        // before
         // foldEnd are folded up to foldedBefore already.
         foldEnd = totals.journalOffset();
         if (foldEnd < journalStart) {
-          throw new SpendLedgerException(totalsPath + ": says the journal was folded up to offset " + foldEnd
-              + ", but " + journalPath + " has its first batch at offset " + journalStart + " (expected: an offset"
-              + " between batches). The files do not belong together; refusing to start. Restore the directory"
-              + " from a backup.");
+          throw new SpendLedgerException(
+              totalsPath + ": says the journal was folded up to offset " + foldEnd
+                  + ", but " + journalPath + " has its first batch at offset " + journalStart
+                  + " (expected: an offset"
+                  + " between batches). The files do not belong together; refusing to start. Restore the directory"
+                  + " from a backup.");
         }
       }
       validEnd = lines.end;
@@ -721,25 +833,32 @@ public final class FileSpendLedger implements SpendLedger {
         }
         if (firstBad >= 0) {
           throw new SpendLedgerException(journalPath + ": damaged line at offset " + firstBad
-              + ", followed by a valid line at offset " + lines.start + " (expected: damage only in the last,"
+              + ", followed by a valid line at offset " + lines.start
+              + " (expected: damage only in the last,"
               + " unacknowledged line). This is not a torn write; refusing to start rather than drop acknowledged"
-              + " spend. Restore the directory from a backup, or remove the damaged line (bytes " + firstBad + ".."
+              + " spend. Restore the directory from a backup, or remove the damaged line (bytes "
+              + firstBad + ".."
               + (lines.start - 1) + ") by hand, losing the spend it held.");
         }
         JournalCodec.Batch batch;
         try {
           batch = JournalCodec.parse(lines.buf, lines.length);
         } catch (IllegalArgumentException e) {
-          throw new SpendLedgerException(journalPath + ": the line at offset " + lines.start + " has a valid checksum"
-              + " but does not hold a batch (" + e.getMessage() + "). This is not a torn write; refusing to start"
-              + " rather than guess. Restore the directory from a backup.", e);
+          throw new SpendLedgerException(
+              journalPath + ": the line at offset " + lines.start + " has a valid checksum"
+                  + " but does not hold a batch (" + e.getMessage()
+                  + "). This is not a torn write; refusing to start"
+                  + " rather than guess. Restore the directory from a backup.",
+              e);
         }
         List<Spend> replayed = batch.records();
         if (lines.start < foldEnd) {
           if (lines.end > foldEnd) {
-            throw new SpendLedgerException(journalPath + ": the line at offset " + lines.start + " runs past offset "
-                + foldEnd + ", where " + totalsPath + " says the folded part ends (expected: a line boundary). The"
-                + " files do not belong together; refusing to start. Restore the directory from a backup.");
+            throw new SpendLedgerException(
+                journalPath + ": the line at offset " + lines.start + " runs past offset "
+                    + foldEnd + ", where " + totalsPath
+                    + " says the folded part ends (expected: a line boundary). The"
+                    + " files do not belong together; refusing to start. Restore the directory from a backup.");
           }
           replayed = keptFrom(replayed, foldedBefore);
         }
@@ -753,16 +872,21 @@ public final class FileSpendLedger implements SpendLedger {
       throw new SpendLedgerException("cannot read " + journalPath + ": " + e, e);
     }
     if (validEnd < foldEnd) {
-      throw new SpendLedgerException(journalPath + ": " + validEnd + " bytes of valid lines, but " + totalsPath
-          + " says it was folded up to offset " + foldEnd + " (expected: at least that many; acknowledged lines are"
-          + " never cut off). Refusing to start rather than lose spend. Restore the directory from a backup.");
+      throw new SpendLedgerException(
+          journalPath + ": " + validEnd + " bytes of valid lines, but " + totalsPath
+              + " says it was folded up to offset " + foldEnd
+              + " (expected: at least that many; acknowledged lines are"
+              + " never cut off). Refusing to start rather than lose spend. Restore the directory from a backup.");
     }
     try {
       journal = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
       if (validEnd < size) {
         // Only the last batch can be torn, and it was never acknowledged: it is dropped.
-        log.warn("{}: cut off {} bytes of an incomplete last line at offset {}; it was never acknowledged",
-            journalPath, size - validEnd, validEnd);
+        log.warn(
+            "{}: cut off {} bytes of an incomplete last line at offset {}; it was never acknowledged",
+            journalPath,
+            size - validEnd,
+            validEnd);
         journal.truncate(validEnd);
         journal.force(true);
       }
@@ -774,9 +898,17 @@ public final class FileSpendLedger implements SpendLedger {
       finishCompaction(foldEnd);
     }
     compactionDue = worthCompacting();
-    log.info("opened the spend ledger in {}: {}; journal: {} batches, {} records, {} bytes replayed in {} ms; {} daily"
-        + " totals, {} record ids remembered for duplicate detection ({} days)", dir, folded, batches, records,
-        validEnd, (System.nanoTime() - started) / 1_000_000, book.aggregates(), book.rememberedIds(),
+    log.info(
+        "opened the spend ledger in {}: {}; journal: {} batches, {} records, {} bytes replayed in {} ms; {} daily"
+            + " totals, {} record ids remembered for duplicate detection ({} days)",
+        dir,
+        folded,
+        batches,
+        records,
+        validEnd,
+        (System.nanoTime() - started) / 1_000_000,
+        book.aggregates(),
+        book.rememberedIds(),
         book.dedupWindowDays());
   }
 
@@ -791,9 +923,10 @@ public final class FileSpendLedger implements SpendLedger {
       return 0;
     }
     if (!first || !is(lines, JournalCodec.HEADER_BYTES)) {
-      throw new SpendLedgerException(journalPath + ": does not start with the line '" + JournalCodec.HEADER.strip()
-          + "' (expected: a spend journal of this format, or of format 1; it is created complete, so this is damage"
-          + " or a newer format)");
+      throw new SpendLedgerException(
+          journalPath + ": does not start with the line '" + JournalCodec.HEADER.strip()
+              + "' (expected: a spend journal of this format, or of format 1; it is created complete, so this is damage"
+              + " or a newer format)");
     }
     String problem;
     if (!lines.next() || !lines.intact()) {
@@ -807,9 +940,10 @@ public final class FileSpendLedger implements SpendLedger {
         problem = "is not valid (" + e.getMessage() + ")";
       }
     }
-    throw new SpendLedgerException(journalPath + ": the generation line at offset " + lines.start + " " + problem
-        + " (expected: {\"generation\": n}; a journal is created complete, so this is damage). Refusing to start."
-        + " Restore the directory from a backup.");
+    throw new SpendLedgerException(
+        journalPath + ": the generation line at offset " + lines.start + " " + problem
+            + " (expected: {\"generation\": n}; a journal is created complete, so this is damage). Refusing to start."
+            + " Restore the directory from a backup.");
   }
 
   private static boolean is(LineReader lines, byte[] headerLine) {
@@ -837,15 +971,23 @@ public final class FileSpendLedger implements SpendLedger {
       closeQuietly(journal);
       journal = out;
       out = null;
-      log.info("{}: finished a compaction that stopped between renaming {} and the journal: {} records before offset"
-          + " {} were in the totals already; journal {} -> {} bytes", journalPath, totalsPath, kept.folded, foldEnd,
-          journalBytes, journal.position());
+      log.info(
+          "{}: finished a compaction that stopped between renaming {} and the journal: {} records before offset"
+              + " {} were in the totals already; journal {} -> {} bytes",
+          journalPath,
+          totalsPath,
+          kept.folded,
+          foldEnd,
+          journalBytes,
+          journal.position());
       journalStart = header.length;
       journalBytes = journal.position();
       data.syncRenames();
     } catch (IOException e) {
-      throw new SpendLedgerException("cannot finish the compaction that stopped between renaming " + totalsPath
-          + " and " + journalPath + ": " + e, e);
+      throw new SpendLedgerException(
+          "cannot finish the compaction that stopped between renaming " + totalsPath + " and "
+              + journalPath + ": " + e,
+          e);
     } finally {
       closeQuietly(out);
       deleteQuietly(tmp);
@@ -867,10 +1009,10 @@ public final class FileSpendLedger implements SpendLedger {
       journalStart = header.length;
       journalBytes = header.length;
     } catch (IOException e) {
-      throw new SpendLedgerException("cannot create the spend journal " + journalPath + ": " + e, e);
+      throw new SpendLedgerException(
+          "cannot create the spend journal " + journalPath + ": " + e, e);
     }
   }
-
 
   /**
    * The writing thread was interrupted, which closes a {@link FileChannel} but is no I/O error: cut
@@ -879,12 +1021,17 @@ public final class FileSpendLedger implements SpendLedger {
   private SpendLedgerException afterInterrupt(int records, ClosedByInterruptException cause) {
     try {
       journal = DataDirectory.reopenTruncated(journalPath, journalBytes);
-      return new SpendLedgerException("the thread writing a batch of " + records + " records to " + journalPath
-          + " was interrupted; the batch was not stored", cause);
+      return new SpendLedgerException(
+          "the thread writing a batch of " + records + " records to " + journalPath
+              + " was interrupted; the batch was not stored",
+          cause);
     } catch (IOException e) {
-      failure = new SpendLedgerException("the thread writing a batch of " + records + " records to " + journalPath
-          + " was interrupted, and reopening the journal failed (" + e + "); the batch may or may not be there"
-          + " after a restart", cause);
+      failure = new SpendLedgerException(
+          "the thread writing a batch of " + records + " records to " + journalPath
+              + " was interrupted, and reopening the journal failed (" + e
+              + "); the batch may or may not be there"
+              + " after a restart",
+          cause);
       return failure;
     }
   }
@@ -893,8 +1040,11 @@ public final class FileSpendLedger implements SpendLedger {
     try {
       journal.truncate(journalBytes);
     } catch (IOException e) {
-      log.debug("cutting {} back to {} bytes after a failed write failed too; reopening will", journalPath,
-          journalBytes, e);
+      log.debug(
+          "cutting {} back to {} bytes after a failed write failed too; reopening will",
+          journalPath,
+          journalBytes,
+          e);
     }
   }
 

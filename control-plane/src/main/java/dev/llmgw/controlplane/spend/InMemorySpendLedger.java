@@ -27,7 +27,8 @@ public final class InMemorySpendLedger implements SpendLedger {
     requireNonNull(source, "source");
     return book.record(records, fresh -> {
       if (closed) {
-        throw new SpendLedgerException("the in-memory spend ledger is closed (expected: records before close())");
+        throw new SpendLedgerException(
+            "the in-memory spend ledger is closed (expected: records before close())");
       }
     });
   }

@@ -30,13 +30,16 @@ final class JournalCodec {
 
   /** The first line of every journal written now; a generation line follows it. */
   static final String HEADER = "llmgw-spend-journal 2\n";
+
   static final byte[] HEADER_BYTES = HEADER.getBytes(StandardCharsets.US_ASCII);
   /** The first line of a journal written before compaction existed: no generation line, generation 0. */
   static final String HEADER_V1 = "llmgw-spend-journal 1\n";
+
   static final byte[] HEADER_V1_BYTES = HEADER_V1.getBytes(StandardCharsets.US_ASCII);
   private static final int CRC_CHARS = 8;
   /** Where the JSON of a checked line starts: after the checksum and a space. */
   static final int JSON_OFFSET = CRC_CHARS + 1;
+
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final ObjectMapper JSON = new ObjectMapper(FACTORY);
 
@@ -81,7 +84,10 @@ final class JournalCodec {
   static long generation(byte[] line, int length) {
     JsonNode root = json(line, length);
     JsonNode generation = root.get("generation");
-    if (generation == null || !generation.isIntegralNumber() || !generation.canConvertToLong() || generation.asLong() < 0
+    if (generation == null
+        || !generation.isIntegralNumber()
+        || !generation.canConvertToLong()
+        || generation.asLong() < 0
         || root.size() != 1) {
       throw new IllegalArgumentException("expected: {\"generation\": n} with n >= 0");
     }
@@ -102,7 +108,8 @@ final class JournalCodec {
     int json = lineStart + CRC_CHARS + 1;
     CRC32 crc = new CRC32();
     crc.update(line, json, line.length - json - 1);
-    byte[] hex = HexFormat.of().toHexDigits((int) crc.getValue()).getBytes(StandardCharsets.US_ASCII);
+    byte[] hex =
+        HexFormat.of().toHexDigits((int) crc.getValue()).getBytes(StandardCharsets.US_ASCII);
     System.arraycopy(hex, 0, line, lineStart, CRC_CHARS);
     line[lineStart + CRC_CHARS] = ' ';
     return line;
@@ -137,7 +144,8 @@ final class JournalCodec {
     }
     long expected;
     try {
-      expected = Integer.toUnsignedLong(HexFormat.fromHexDigits(new String(line, 0, CRC_CHARS, StandardCharsets.US_ASCII)));
+      expected = Integer.toUnsignedLong(
+          HexFormat.fromHexDigits(new String(line, 0, CRC_CHARS, StandardCharsets.US_ASCII)));
     } catch (IllegalArgumentException e) {
       return false;
     }
@@ -151,13 +159,15 @@ final class JournalCodec {
     JsonNode root = json(line, length);
     JsonNode records = root.path("records");
     if (!root.path("received_at_millis").canConvertToLong() || !records.isArray()) {
-      throw new IllegalArgumentException("expected: {\"received_at_millis\": n, \"source\": \"...\", \"records\": [...]}");
+      throw new IllegalArgumentException(
+          "expected: {\"received_at_millis\": n, \"source\": \"...\", \"records\": [...]}");
     }
     List<Spend> spends = new ArrayList<>(records.size());
     for (int i = 0; i < records.size(); i++) {
       spends.add(Spend.from(record(records.get(i)), "records[" + i + "]."));
     }
-    return new Batch(root.get("received_at_millis").asLong(), root.path("source").asText(""), spends);
+    return new Batch(
+        root.get("received_at_millis").asLong(), root.path("source").asText(""), spends);
   }
 
   /**
@@ -194,7 +204,8 @@ final class JournalCodec {
             }
           }
           if (at <= 0) {
-            throw new IllegalArgumentException("records[" + n + "].at_epoch_millis: missing or not > 0");
+            throw new IllegalArgumentException(
+                "records[" + n + "].at_epoch_millis: missing or not > 0");
           }
           if (n == times.length) {
             times = Arrays.copyOf(times, n * 2);

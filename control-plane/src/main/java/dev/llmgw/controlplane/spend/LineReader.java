@@ -29,6 +29,7 @@ final class LineReader {
   long start;
   /** Offset just after the current line (and its newline). */
   long end;
+
   boolean newline;
   boolean tooLong;
 

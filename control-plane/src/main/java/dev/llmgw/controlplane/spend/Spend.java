@@ -42,6 +42,7 @@ public record Spend(
   public static final int MAX_ID_CHARS = 128;
   /** Longest text field accepted (tenant, model, ...): they become aggregate keys. */
   public static final int MAX_TEXT_CHARS = 256;
+
   private static final int MAX_INTEGER_DIGITS = 12;
   private static final int MAX_FRACTION_DIGITS = 18;
 
@@ -74,12 +75,15 @@ public record Spend(
     requireNonNull(r, "r");
     requireNonNull(prefix, "prefix");
     if (r.getId().isEmpty() || r.getId().length() > MAX_ID_CHARS) {
-      throw new InvalidSpendException(prefix + "id", "'" + clip(r.getId()) + "' (expected: 1.." + MAX_ID_CHARS
-          + " characters, unique per exchange, e.g. a UUID)");
+      throw new InvalidSpendException(
+          prefix + "id",
+          "'" + clip(r.getId()) + "' (expected: 1.." + MAX_ID_CHARS
+              + " characters, unique per exchange, e.g. a UUID)");
     }
     if (r.getAtEpochMillis() <= 0) {
-      throw new InvalidSpendException(prefix + "at_epoch_millis", r.getAtEpochMillis()
-          + " (expected: > 0, milliseconds since the Unix epoch)");
+      throw new InvalidSpendException(
+          prefix + "at_epoch_millis",
+          r.getAtEpochMillis() + " (expected: > 0, milliseconds since the Unix epoch)");
     }
     return new Spend(
         r.getId(),
@@ -134,23 +138,30 @@ public record Spend(
     int point = value.indexOf('.');
     int integerDigits = point < 0 ? value.length() : point;
     int fractionDigits = point < 0 ? 0 : value.length() - point - 1;
-    boolean valid = integerDigits >= 1 && integerDigits <= MAX_INTEGER_DIGITS
-        && (point < 0 || fractionDigits >= 1) && fractionDigits <= MAX_FRACTION_DIGITS;
+    boolean valid = integerDigits >= 1
+        && integerDigits <= MAX_INTEGER_DIGITS
+        && (point < 0 || fractionDigits >= 1)
+        && fractionDigits <= MAX_FRACTION_DIGITS;
     for (int i = 0; valid && i < value.length(); i++) {
       char c = value.charAt(i);
       valid = (c >= '0' && c <= '9') || i == point;
     }
     if (!valid) {
-      throw new InvalidSpendException(field, "'" + clip(value) + "' (expected: a non-negative plain decimal such as"
-          + " 0.001234, at most " + MAX_INTEGER_DIGITS + " integer and " + MAX_FRACTION_DIGITS + " fraction digits)");
+      throw new InvalidSpendException(
+          field,
+          "'" + clip(value) + "' (expected: a non-negative plain decimal such as"
+              + " 0.001234, at most " + MAX_INTEGER_DIGITS + " integer and " + MAX_FRACTION_DIGITS
+              + " fraction digits)");
     }
     return new BigDecimal(value);
   }
 
   private static String text(String prefix, String field, String value) {
     if (value.length() > MAX_TEXT_CHARS) {
-      throw new InvalidSpendException(prefix + field, "'" + clip(value) + "' is " + value.length()
-          + " characters (expected: at most " + MAX_TEXT_CHARS + ")");
+      throw new InvalidSpendException(
+          prefix + field,
+          "'" + clip(value) + "' is " + value.length() + " characters (expected: at most "
+              + MAX_TEXT_CHARS + ")");
     }
     return value;
   }

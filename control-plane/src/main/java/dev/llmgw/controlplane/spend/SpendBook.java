@@ -39,8 +39,8 @@ final class SpendBook {
 
   private static final Comparator<String> TEXT = Comparator.nullsFirst(Comparator.naturalOrder());
   /** The order of query rows: day, tenant, API key, model, each with null (not grouped) first. */
-  static final Comparator<SpendRow> ROW_ORDER = Comparator
-      .comparing(SpendRow::day, Comparator.nullsFirst(Comparator.<LocalDate>naturalOrder()))
+  static final Comparator<SpendRow> ROW_ORDER = Comparator.comparing(
+          SpendRow::day, Comparator.nullsFirst(Comparator.<LocalDate>naturalOrder()))
       .thenComparing(SpendRow::tenant, TEXT)
       .thenComparing(SpendRow::apiKeyId, TEXT)
       .thenComparing(SpendRow::model, TEXT);
@@ -57,7 +57,8 @@ final class SpendBook {
   SpendBook(Clock clock, int dedupWindowDays) {
     this.clock = requireNonNull(clock, "clock");
     if (dedupWindowDays < 0) {
-      throw new IllegalArgumentException("dedupWindowDays: " + dedupWindowDays + " (expected: >= 0)");
+      throw new IllegalArgumentException(
+          "dedupWindowDays: " + dedupWindowDays + " (expected: >= 0)");
     }
     this.dedupWindowDays = dedupWindowDays;
   }
@@ -115,7 +116,8 @@ final class SpendBook {
     maps.writeLock().lock();
     try {
       for (SpendRow r : rows) {
-        totals.computeIfAbsent(r.day(), d -> new HashMap<>())
+        totals
+            .computeIfAbsent(r.day(), d -> new HashMap<>())
             .merge(new Key(r.tenant(), r.apiKeyId(), r.model()), r.totals(), SpendTotals::plus);
       }
     } finally {
@@ -169,8 +171,11 @@ final class SpendBook {
           if (!q.matches(k.tenant(), k.apiKeyId(), k.model())) {
             continue;
           }
-          Group group = new Group(byDay ? day.getKey() : null, byTenant ? k.tenant() : null,
-              byKey ? k.apiKeyId() : null, byModel ? k.model() : null);
+          Group group = new Group(
+              byDay ? day.getKey() : null,
+              byTenant ? k.tenant() : null,
+              byKey ? k.apiKeyId() : null,
+              byModel ? k.model() : null);
           groups.merge(group, e.getValue(), SpendTotals::plus);
         }
       }
@@ -178,7 +183,8 @@ final class SpendBook {
       maps.readLock().unlock();
     }
     List<SpendRow> rows = new ArrayList<>(groups.size());
-    groups.forEach((g, t) -> rows.add(new SpendRow(g.day(), g.tenant(), g.apiKeyId(), g.model(), t)));
+    groups.forEach(
+        (g, t) -> rows.add(new SpendRow(g.day(), g.tenant(), g.apiKeyId(), g.model(), t)));
     rows.sort(ROW_ORDER);
     return rows;
   }
@@ -214,9 +220,12 @@ final class SpendBook {
     try {
       for (Spend s : records) {
         LocalDate day = s.day();
-        totals.computeIfAbsent(day, d -> new HashMap<>())
-            .merge(new Key(s.tenant(), s.apiKeyId(), s.model()), SpendTotals.of(s), SpendTotals::plus);
-        if (!day.isBefore(cutoff) && ids.computeIfAbsent(day, d -> new HashSet<>()).add(s.id())) {
+        totals
+            .computeIfAbsent(day, d -> new HashMap<>())
+            .merge(
+                new Key(s.tenant(), s.apiKeyId(), s.model()), SpendTotals.of(s), SpendTotals::plus);
+        if (!day.isBefore(cutoff)
+            && ids.computeIfAbsent(day, d -> new HashSet<>()).add(s.id())) {
           rememberedIds++;
         }
       }

@@ -14,7 +14,12 @@ import java.util.Locale;
  *
  * @param groupBy the dimensions each row stands for; empty gives one row with the totals of the range
  */
-public record SpendQuery(LocalDate from, LocalDate to, String tenant, String apiKeyId, String model,
+public record SpendQuery(
+    LocalDate from,
+    LocalDate to,
+    String tenant,
+    String apiKeyId,
+    String model,
     List<Dimension> groupBy) {
 
   /** Widest range one query may span, in days. */
@@ -22,7 +27,10 @@ public record SpendQuery(LocalDate from, LocalDate to, String tenant, String api
 
   /** What a row can be grouped by. */
   public enum Dimension {
-    DAY, TENANT, API_KEY_ID, MODEL;
+    DAY,
+    TENANT,
+    API_KEY_ID,
+    MODEL;
 
     /** The name in the REST API: {@code day}, {@code tenant}, {@code api_key_id}, {@code model}. */
     public String apiName() {
@@ -35,14 +43,16 @@ public record SpendQuery(LocalDate from, LocalDate to, String tenant, String api
     requireNonNull(to, "to");
     groupBy = List.copyOf(groupBy);
     if (to.isBefore(from)) {
-      throw new IllegalArgumentException("to: " + to + " (expected: on or after from, " + from + ")");
+      throw new IllegalArgumentException(
+          "to: " + to + " (expected: on or after from, " + from + ")");
     }
     if (days(from, to) > MAX_DAYS) {
-      throw new IllegalArgumentException("to: " + from + ".." + to + " spans " + days(from, to) + " days (expected: at most "
-          + MAX_DAYS + ")");
+      throw new IllegalArgumentException("to: " + from + ".." + to + " spans " + days(from, to)
+          + " days (expected: at most " + MAX_DAYS + ")");
     }
     if (new HashSet<>(groupBy).size() != groupBy.size()) {
-      throw new IllegalArgumentException("groupBy: " + groupBy + " (expected: each dimension at most once)");
+      throw new IllegalArgumentException(
+          "groupBy: " + groupBy + " (expected: each dimension at most once)");
     }
   }
 

@@ -25,6 +25,7 @@ public final class SpendService extends SpendServiceGrpc.SpendServiceImplBase {
 
   /** Most records one call may carry: bounds one journal line and the time a call holds the writer. */
   public static final int MAX_BATCH_RECORDS = 10_000;
+
   private static final int MAX_SOURCE_CHARS = 128;
 
   private final SpendLedger ledger;
@@ -36,8 +37,10 @@ public final class SpendService extends SpendServiceGrpc.SpendServiceImplBase {
   @Override
   public void record(SpendBatch batch, StreamObserver<SpendAck> responses) {
     if (batch.getRecordsCount() > MAX_BATCH_RECORDS) {
-      responses.onError(Status.INVALID_ARGUMENT.withDescription("records: " + batch.getRecordsCount()
-          + " records (expected: at most " + MAX_BATCH_RECORDS + " per batch)").asRuntimeException());
+      responses.onError(Status.INVALID_ARGUMENT
+          .withDescription("records: " + batch.getRecordsCount() + " records (expected: at most "
+              + MAX_BATCH_RECORDS + " per batch)")
+          .asRuntimeException());
       return;
     }
     String source = source(batch.getReporterId());
@@ -47,21 +50,39 @@ public final class SpendService extends SpendServiceGrpc.SpendServiceImplBase {
         spends.add(Spend.from(batch.getRecords(i), "records[" + i + "]."));
       }
     } catch (InvalidSpendException e) {
-      log.warn("refused a spend batch of {} records from '{}': {}", batch.getRecordsCount(), source, e.getMessage());
-      responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      log.warn(
+          "refused a spend batch of {} records from '{}': {}",
+          batch.getRecordsCount(),
+          source,
+          e.getMessage());
+      responses.onError(
+          Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
     SpendLedger.Recorded recorded;
     try {
       recorded = ledger.record(spends, source);
     } catch (SpendLedgerException e) {
-      log.error("could not store a spend batch of {} records from '{}': {}", spends.size(), source, e.getMessage());
-      responses.onError(Status.UNAVAILABLE.withDescription("the spend ledger could not store the batch; it may or may"
-          + " not be stored, send it again: " + e.getMessage()).asRuntimeException());
+      log.error(
+          "could not store a spend batch of {} records from '{}': {}",
+          spends.size(),
+          source,
+          e.getMessage());
+      responses.onError(Status.UNAVAILABLE
+          .withDescription("the spend ledger could not store the batch; it may or may"
+              + " not be stored, send it again: " + e.getMessage())
+          .asRuntimeException());
       return;
     }
-    log.debug("spend batch from '{}': {} accepted, {} duplicates", source, recorded.accepted(), recorded.duplicates());
-    responses.onNext(SpendAck.newBuilder().setAccepted(recorded.accepted()).setDuplicates(recorded.duplicates()).build());
+    log.debug(
+        "spend batch from '{}': {} accepted, {} duplicates",
+        source,
+        recorded.accepted(),
+        recorded.duplicates());
+    responses.onNext(SpendAck.newBuilder()
+        .setAccepted(recorded.accepted())
+        .setDuplicates(recorded.duplicates())
+        .build());
     responses.onCompleted();
   }
 
@@ -69,6 +90,8 @@ public final class SpendService extends SpendServiceGrpc.SpendServiceImplBase {
     if (reporterId.isEmpty()) {
       return "(unnamed)";
     }
-    return reporterId.length() <= MAX_SOURCE_CHARS ? reporterId : reporterId.substring(0, MAX_SOURCE_CHARS);
+    return reporterId.length() <= MAX_SOURCE_CHARS
+        ? reporterId
+        : reporterId.substring(0, MAX_SOURCE_CHARS);
   }
 }

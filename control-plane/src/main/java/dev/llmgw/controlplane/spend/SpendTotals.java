@@ -24,7 +24,8 @@ public record SpendTotals(
     long estimatedRequests,
     BigDecimal estimatedCostUsd) {
 
-  public static final SpendTotals ZERO = new SpendTotals(0, 0, 0, 0, 0, 0, BigDecimal.ZERO, 0, BigDecimal.ZERO);
+  public static final SpendTotals ZERO =
+      new SpendTotals(0, 0, 0, 0, 0, 0, BigDecimal.ZERO, 0, BigDecimal.ZERO);
 
   public SpendTotals {
     requireNonNull(costUsd, "costUsd");
@@ -33,8 +34,16 @@ public record SpendTotals(
 
   /** The totals of one record. */
   public static SpendTotals of(Spend s) {
-    return new SpendTotals(1, s.inputTokens(), s.cachedInputTokens(), s.cacheWriteTokens(), s.outputTokens(),
-        s.reasoningTokens(), s.costUsd(), s.estimated() ? 1 : 0, s.estimated() ? s.costUsd() : BigDecimal.ZERO);
+    return new SpendTotals(
+        1,
+        s.inputTokens(),
+        s.cachedInputTokens(),
+        s.cacheWriteTokens(),
+        s.outputTokens(),
+        s.reasoningTokens(),
+        s.costUsd(),
+        s.estimated() ? 1 : 0,
+        s.estimated() ? s.costUsd() : BigDecimal.ZERO);
   }
 
   public SpendTotals plus(SpendTotals o) {

@@ -57,7 +57,8 @@ final class TotalsFile {
    *     in the rows already, the rest are not
    * @param rows one per (day, tenant, API key, model), every day before {@code foldedBefore}
    */
-  record Snapshot(long generation, LocalDate foldedBefore, long journalOffset, List<SpendRow> rows) {
+  record Snapshot(
+      long generation, LocalDate foldedBefore, long journalOffset, List<SpendRow> rows) {
     Snapshot {
       requireNonNull(foldedBefore, "foldedBefore");
       rows = List.copyOf(rows);
@@ -120,10 +121,16 @@ final class TotalsFile {
     try (InputStream in = Files.newInputStream(file)) {
       LineReader lines = new LineReader(in, 0);
       int headerLength = HEADER_BYTES.length - 1;
-      if (!lines.next() || !lines.newline || lines.length != headerLength
+      if (!lines.next()
+          || !lines.newline
+          || lines.length != headerLength
           || !Arrays.equals(lines.buf, 0, headerLength, HEADER_BYTES, 0, headerLength)) {
-        throw damaged(file, 0, "does not start with the line '" + HEADER.strip() + "' (expected: a spend totals file of"
-            + " this format; was it written by a newer control plane?)");
+        throw damaged(
+            file,
+            0,
+            "does not start with the line '" + HEADER.strip()
+                + "' (expected: a spend totals file of"
+                + " this format; was it written by a newer control plane?)");
       }
       if (!lines.next() || !lines.intact()) {
         throw damaged(file, lines.start, "the summary line is missing or fails its checksum");
@@ -149,28 +156,44 @@ final class TotalsFile {
       long sum = 0;
       while (lines.next()) {
         if (!lines.intact()) {
-          throw damaged(file, lines.start, "line " + (rows.size() + 3) + " is incomplete or fails its checksum");
+          throw damaged(
+              file,
+              lines.start,
+              "line " + (rows.size() + 3) + " is incomplete or fails its checksum");
         }
         SpendRow row;
         try {
           row = row(lines.buf, lines.length, lastDay);
         } catch (IllegalArgumentException e) {
-          throw damaged(file, lines.start, "line " + (rows.size() + 3) + " is not a valid row: " + e.getMessage());
+          throw damaged(
+              file,
+              lines.start,
+              "line " + (rows.size() + 3) + " is not a valid row: " + e.getMessage());
         }
         if (!row.day().isBefore(foldedBefore)) {
-          throw damaged(file, lines.start, "a row of " + row.day() + " (expected: only days before folded_before, "
-              + foldedBefore + ")");
+          throw damaged(
+              file,
+              lines.start,
+              "a row of " + row.day() + " (expected: only days before folded_before, "
+                  + foldedBefore + ")");
         }
         if (!keys.add(List.of(row.day(), row.tenant(), row.apiKeyId(), row.model()))) {
-          throw damaged(file, lines.start, "a second row for " + row.day() + "/" + row.tenant() + "/" + row.apiKeyId()
-              + "/" + row.model() + " (expected: one per day, tenant, API key and model)");
+          throw damaged(
+              file,
+              lines.start,
+              "a second row for " + row.day() + "/" + row.tenant() + "/" + row.apiKeyId() + "/"
+                  + row.model() + " (expected: one per day, tenant, API key and model)");
         }
         rows.add(row);
         sum += row.totals().requests();
       }
       if (rows.size() != rowCount || sum != records) {
-        throw damaged(file, lines.end, rows.size() + " rows holding " + sum + " records end the file (expected: "
-            + rowCount + " rows holding " + records + " records, as its summary line says; rows are missing or extra)");
+        throw damaged(
+            file,
+            lines.end,
+            rows.size() + " rows holding " + sum + " records end the file (expected: " + rowCount
+                + " rows holding " + records
+                + " records, as its summary line says; rows are missing or extra)");
       }
       return new Snapshot(generation, foldedBefore, journalOffset, rows);
     } catch (IOException e) {
@@ -179,9 +202,10 @@ final class TotalsFile {
   }
 
   private static SpendLedgerException damaged(Path file, long offset, String problem) {
-    return new SpendLedgerException(file + ": at offset " + offset + ", " + problem + ". The totals file is written"
-        + " whole and renamed into place, so this is damage, not a torn write; refusing to start rather than lose"
-        + " the spend it holds. Restore the directory from a backup.");
+    return new SpendLedgerException(
+        file + ": at offset " + offset + ", " + problem + ". The totals file is written"
+            + " whole and renamed into place, so this is damage, not a torn write; refusing to start rather than lose"
+            + " the spend it holds. Restore the directory from a backup.");
   }
 
   private static JsonNode json(Path file, LineReader lines) {
@@ -193,9 +217,20 @@ final class TotalsFile {
   }
 
   /** Row fields in the order they are written; each must be there once. */
-  private static final List<String> ROW_FIELDS = List.of("day", "tenant", "api_key_id", "model", "requests",
-      "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost_usd",
-      "estimated_requests", "estimated_cost_usd");
+  private static final List<String> ROW_FIELDS = List.of(
+      "day",
+      "tenant",
+      "api_key_id",
+      "model",
+      "requests",
+      "input_tokens",
+      "cached_input_tokens",
+      "cache_write_tokens",
+      "output_tokens",
+      "reasoning_tokens",
+      "cost_usd",
+      "estimated_requests",
+      "estimated_cost_usd");
 
   /** The last day parsed: rows come sorted by day, so most rows reuse it. */
   private static final class LastDay {
@@ -214,7 +249,8 @@ final class TotalsFile {
   /** A row, read with a streaming parser: a JSON tree per row made large files slow to open. */
   private static SpendRow row(byte[] line, int length, LastDay lastDay) throws IOException {
     Object[] values = new Object[ROW_FIELDS.size()];
-    try (JsonParser p = FACTORY.createParser(line, JournalCodec.JSON_OFFSET, length - JournalCodec.JSON_OFFSET)) {
+    try (JsonParser p =
+        FACTORY.createParser(line, JournalCodec.JSON_OFFSET, length - JournalCodec.JSON_OFFSET)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new IllegalArgumentException("not a JSON object");
       }
@@ -225,17 +261,19 @@ final class TotalsFile {
         String field = p.currentName();
         int i = ROW_FIELDS.indexOf(field);
         if (i < 0 || values[i] != null) {
-          throw new IllegalArgumentException(field + ": " + (i < 0 ? "unknown" : "repeated") + " (expected: once each of "
-              + ROW_FIELDS + ")");
+          throw new IllegalArgumentException(field + ": " + (i < 0 ? "unknown" : "repeated")
+              + " (expected: once each of " + ROW_FIELDS + ")");
         }
         JsonToken value = p.nextToken();
-        if (i >= 4 && value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+        if (i >= 4
+            && value == JsonToken.VALUE_NUMBER_INT
+            && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
           values[i] = p.getLongValue();
         } else if (value == JsonToken.VALUE_STRING) {
           values[i] = p.getText();
         } else {
-          throw new IllegalArgumentException(field + ": " + p.getText() + " (expected: " + (i < 4 || i == 10 || i == 12
-              ? "a string" : "an integer >= 0") + ")");
+          throw new IllegalArgumentException(field + ": " + p.getText() + " (expected: "
+              + (i < 4 || i == 10 || i == 12 ? "a string" : "an integer >= 0") + ")");
         }
       }
       if (p.nextToken() != null) {
@@ -250,22 +288,32 @@ final class TotalsFile {
       }
     }
     String day = text(values, 0);
-    SpendTotals totals = new SpendTotals(count(values, 4), count(values, 5), count(values, 6), count(values, 7),
-        count(values, 8), count(values, 9), decimal(values, 10), count(values, 11), decimal(values, 12));
-    return new SpendRow(lastDay.parse(day), text(values, 1), text(values, 2), text(values, 3), totals);
+    SpendTotals totals = new SpendTotals(
+        count(values, 4),
+        count(values, 5),
+        count(values, 6),
+        count(values, 7),
+        count(values, 8),
+        count(values, 9),
+        decimal(values, 10),
+        count(values, 11),
+        decimal(values, 12));
+    return new SpendRow(
+        lastDay.parse(day), text(values, 1), text(values, 2), text(values, 3), totals);
   }
 
   private static String text(Object[] values, int i) {
     if (!(values[i] instanceof String s) || s.length() > Spend.MAX_TEXT_CHARS) {
-      throw new IllegalArgumentException(ROW_FIELDS.get(i) + ": " + values[i] + " (expected: a string of at most "
-          + Spend.MAX_TEXT_CHARS + " characters)");
+      throw new IllegalArgumentException(ROW_FIELDS.get(i) + ": " + values[i]
+          + " (expected: a string of at most " + Spend.MAX_TEXT_CHARS + " characters)");
     }
     return s;
   }
 
   private static long count(Object[] values, int i) {
     if (!(values[i] instanceof Long n) || n < 0) {
-      throw new IllegalArgumentException(ROW_FIELDS.get(i) + ": " + values[i] + " (expected: an integer >= 0)");
+      throw new IllegalArgumentException(
+          ROW_FIELDS.get(i) + ": " + values[i] + " (expected: an integer >= 0)");
     }
     return n;
   }
@@ -275,8 +323,8 @@ final class TotalsFile {
     if (values[i] instanceof String s && PLAIN_DECIMAL.matcher(s).matches()) {
       return new BigDecimal(s);
     }
-    throw new IllegalArgumentException(ROW_FIELDS.get(i) + ": \"" + values[i] + "\" (expected: a non-negative plain"
-        + " decimal such as \"12.500000\", as a string)");
+    throw new IllegalArgumentException(ROW_FIELDS.get(i) + ": \"" + values[i]
+        + "\" (expected: a non-negative plain" + " decimal such as \"12.500000\", as a string)");
   }
 
   private static LocalDate day(String text) {
@@ -290,7 +338,8 @@ final class TotalsFile {
   private static long atLeast(JsonNode in, String field, long min) {
     JsonNode v = in.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min) {
-      throw new IllegalArgumentException(field + ": " + v + " (expected: an integer >= " + min + ")");
+      throw new IllegalArgumentException(
+          field + ": " + v + " (expected: an integer >= " + min + ")");
     }
     return v.asLong();
   }

@@ -13,10 +13,14 @@ import java.util.OptionalLong;
  * @param expectedRevision empty: unconditional; {@code 0}: the document must not exist (create);
  *     {@code n > 0}: the document must currently be at revision {@code n}
  */
-public record Change(Op op, String kind, String name, JsonNode body, OptionalLong expectedRevision) {
+public record Change(
+    Op op, String kind, String name, JsonNode body, OptionalLong expectedRevision) {
 
   /** What a change does to its document. */
-  public enum Op { PUT, DELETE }
+  public enum Op {
+    PUT,
+    DELETE
+  }
 
   public Change {
     requireNonNull(op, "op");
@@ -24,15 +28,16 @@ public record Change(Op op, String kind, String name, JsonNode body, OptionalLon
     checkKey("name", name);
     requireNonNull(expectedRevision, "expectedRevision");
     if (expectedRevision.isPresent() && expectedRevision.getAsLong() < 0) {
-      throw new IllegalArgumentException(
-          "expectedRevision: " + expectedRevision.getAsLong() + " (expected: >= 0, or empty for unconditional)");
+      throw new IllegalArgumentException("expectedRevision: " + expectedRevision.getAsLong()
+          + " (expected: >= 0, or empty for unconditional)");
     }
     if (op == Op.PUT && (body == null || body.isNull() || body.isMissingNode())) {
       throw new IllegalArgumentException("body: " + (body == null ? "null" : body.getNodeType())
           + " (expected: a JSON value for PUT; use DELETE to remove a document)");
     }
     if (op == Op.DELETE && body != null) {
-      throw new IllegalArgumentException("body: " + body.getNodeType() + " (expected: null for DELETE)");
+      throw new IllegalArgumentException(
+          "body: " + body.getNodeType() + " (expected: null for DELETE)");
     }
   }
 

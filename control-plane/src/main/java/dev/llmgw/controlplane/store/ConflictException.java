@@ -21,9 +21,12 @@ public final class ConflictException extends Exception {
    *     exist"}, {@code "it to exist"}
    * @param currentRevision the document's revision now; empty if it does not exist
    */
-  public ConflictException(String kind, String name, String expected, OptionalLong currentRevision) {
+  public ConflictException(
+      String kind, String name, String expected, OptionalLong currentRevision) {
     super(kind + " '" + name + "': expected " + expected + ", but "
-        + (currentRevision.isPresent() ? "it is at revision " + currentRevision.getAsLong() : "it does not exist"));
+        + (currentRevision.isPresent()
+            ? "it is at revision " + currentRevision.getAsLong()
+            : "it does not exist"));
     this.kind = kind;
     this.name = name;
     this.currentRevision = requireNonNull(currentRevision, "currentRevision").orElse(0);

@@ -66,7 +66,8 @@ public final class DataDirectory implements AutoCloseable {
    * @param busyHint what to do when another process holds it, e.g. "one control plane per store directory"
    * @throws UnavailableException if it cannot be created or locked, or is held here or elsewhere
    */
-  public static DataDirectory take(Path dir, String owner, String opener, String busyHint) throws UnavailableException {
+  public static DataDirectory take(Path dir, String owner, String opener, String busyHint)
+      throws UnavailableException {
     requireNonNull(dir, "dir");
     Path key;
     try {
@@ -78,26 +79,34 @@ public final class DataDirectory implements AutoCloseable {
       throw new UnavailableException("cannot create " + owner + " directory " + dir + ": " + e, e);
     }
     if (!OPEN_IN_THIS_PROCESS.add(key)) {
-      throw new UnavailableException(owner + " in " + dir + " is already open in this process (expected: one "
-          + opener + " per directory; close the other one first)", null);
+      throw new UnavailableException(
+          owner + " in " + dir + " is already open in this process (expected: one " + opener
+              + " per directory; close the other one first)",
+          null);
     }
     Path lockPath = dir.resolve(LOCK_FILE);
     FileChannel channel = null;
     try {
-      channel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE), ownerOnly(dir, false));
+      channel = FileChannel.open(
+          lockPath,
+          Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+          ownerOnly(dir, false));
       FileLock lock;
       try {
         lock = channel.tryLock();
       } catch (OverlappingFileLockException e) {
-        throw new UnavailableException(owner + " in " + dir + " is already open in this process (expected: one "
-            + opener + " per directory; close the other one first)", e);
+        throw new UnavailableException(
+            owner + " in " + dir + " is already open in this process (expected: one " + opener
+                + " per directory; close the other one first)",
+            e);
       } catch (IOException e) {
         throw new UnavailableException("cannot lock " + lockPath + ": " + e, e);
       }
       if (lock == null) {
-        throw new UnavailableException(owner + " in " + dir + " is in use by another process" + holder(lockPath)
-            + " (expected: " + busyHint + ")", null);
+        throw new UnavailableException(
+            owner + " in " + dir + " is in use by another process" + holder(lockPath)
+                + " (expected: " + busyHint + ")",
+            null);
       }
       recordHolder(channel, lockPath);
       return new DataDirectory(dir, key, channel, lock);
@@ -138,7 +147,8 @@ public final class DataDirectory implements AutoCloseable {
   }
 
   /** Writes all of {@code buffer} at {@code position}; returns the bytes written. */
-  public static int writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+  public static int writeFully(FileChannel channel, ByteBuffer buffer, long position)
+      throws IOException {
     int written = 0;
     while (buffer.hasRemaining()) {
       written += channel.write(buffer, position + written);
@@ -152,7 +162,9 @@ public final class DataDirectory implements AutoCloseable {
       return new FileAttribute<?>[0];
     }
     return new FileAttribute<?>[] {
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))};
+      PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))
+    };
   }
 
   public static void closeQuietly(AutoCloseable closeable) {
@@ -174,8 +186,10 @@ public final class DataDirectory implements AutoCloseable {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("the file system of " + to.getParent() + " cannot rename atomically "
-          + "(expected: a local POSIX file system)", e);
+      throw new IOException(
+          "the file system of " + to.getParent() + " cannot rename atomically "
+              + "(expected: a local POSIX file system)",
+          e);
     }
   }
 
@@ -189,8 +203,10 @@ public final class DataDirectory implements AutoCloseable {
       forceDirectory(dir);
     } catch (IOException e) {
       directorySync = false;
-      log.info("cannot fsync the directory {} on this platform ({}); renames rely on the file system's ordering",
-          dir, e.toString());
+      log.info(
+          "cannot fsync the directory {} on this platform ({}); renames rely on the file system's ordering",
+          dir,
+          e.toString());
     }
   }
 
@@ -239,7 +255,8 @@ public final class DataDirectory implements AutoCloseable {
   public static FileChannel reopenTruncated(Path file, long length) throws IOException {
     boolean interrupted = Thread.interrupted(); // Channel operations fail at once while it is set.
     try {
-      FileChannel reopened = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileChannel reopened =
+          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
       try {
         reopened.truncate(length);
         reopened.force(true);
@@ -258,7 +275,11 @@ public final class DataDirectory implements AutoCloseable {
   private static void recordHolder(FileChannel channel, Path lockPath) {
     try {
       channel.truncate(0);
-      writeFully(channel, ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      writeFully(
+          channel,
+          ByteBuffer.wrap(
+              ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
+          0);
     } catch (IOException e) {
       log.debug("cannot record this process in {}; the lock still holds", lockPath, e);
     }

@@ -35,8 +35,8 @@ public final class FileConfigStore implements ConfigStore {
    * Directories open in this process. Checked before touching the lock file, because closing any
    * channel to a file drops every POSIX lock this process holds on it.
    */
-
   static final String LOCK_FILE = DataDirectory.LOCK_FILE;
+
   static final String SNAPSHOT_FILE = "snapshot";
   static final String JOURNAL_FILE = "journal";
   static final String TMP_SUFFIX = ".tmp";
@@ -97,8 +97,12 @@ public final class FileConfigStore implements ConfigStore {
     requireNonNull(compaction, "compaction");
     DataDirectory data;
     try {
-      data = DataDirectory.take(dir, "the store", "FileConfigStore", "one control plane per store directory; stop the "
-          + "other one, or give this one its own --data-dir, or use an external store for several replicas");
+      data = DataDirectory.take(
+          dir,
+          "the store",
+          "FileConfigStore",
+          "one control plane per store directory; stop the "
+              + "other one, or give this one its own --data-dir, or use an external store for several replicas");
     } catch (DataDirectory.UnavailableException e) {
       throw new StoreException(e.getMessage(), e.getCause());
     }
@@ -125,11 +129,14 @@ public final class FileConfigStore implements ConfigStore {
   @Override
   public synchronized StoreState applyAll(List<Change> changes) throws ConflictException {
     if (closed) {
-      throw new IllegalStateException("the store in " + dir + " is closed (expected: writes before close())");
+      throw new IllegalStateException(
+          "the store in " + dir + " is closed (expected: writes before close())");
     }
     if (failure != null) {
-      throw new StoreException("the store in " + dir + " refuses writes after an earlier I/O failure "
-          + "(expected: restart the control plane to reopen it): " + failure.getMessage(), failure);
+      throw new StoreException(
+          "the store in " + dir + " refuses writes after an earlier I/O failure "
+              + "(expected: restart the control plane to reopen it): " + failure.getMessage(),
+          failure);
     }
     StoreState next = Transitions.next(state, changes);
     if (next == state) {
@@ -143,8 +150,10 @@ public final class FileConfigStore implements ConfigStore {
     } catch (ClosedByInterruptException e) {
       throw afterInterrupt(next.version(), e);
     } catch (IOException e) {
-      failure = new StoreException("writing version " + next.version() + " to " + journalPath + " at offset "
-          + journalBytes + " failed; it may or may not be there after a restart: " + e, e);
+      failure = new StoreException(
+          "writing version " + next.version() + " to " + journalPath + " at offset " + journalBytes
+              + " failed; it may or may not be there after a restart: " + e,
+          e);
       truncateQuietly();
       throw failure;
     }
@@ -195,7 +204,11 @@ public final class FileConfigStore implements ConfigStore {
         Thread.currentThread().interrupt();
       }
     }
-    log.debug("compacted {} into a snapshot at version {} ({} documents)", dir, snapshot.version(), snapshot.size());
+    log.debug(
+        "compacted {} into a snapshot at version {} ({} documents)",
+        dir,
+        snapshot.version(),
+        snapshot.size());
   }
 
   private void compactQuietly() {
@@ -203,8 +216,11 @@ public final class FileConfigStore implements ConfigStore {
       compact();
     } catch (IOException | RuntimeException e) {
       // The change is already durable in the journal; a failed compaction only leaves it longer.
-      log.warn("compacting the store in {} failed; the journal keeps growing and compaction is retried "
-          + "after the next write: {}", dir, e.toString());
+      log.warn(
+          "compacting the store in {} failed; the journal keeps growing and compaction is retried "
+              + "after the next write: {}",
+          dir,
+          e.toString());
     }
   }
 
@@ -217,7 +233,11 @@ public final class FileConfigStore implements ConfigStore {
     if (!Files.exists(journalPath)) {
       state = recovered;
       startNewJournalOrFail();
-      log.info("opened the store in {}: version {}, {} documents, new journal", dir, state.version(), state.size());
+      log.info(
+          "opened the store in {}: version {}, {} documents, new journal",
+          dir,
+          state.version(),
+          state.size());
       return;
     }
     byte[] data = readAll(journalPath);
@@ -227,16 +247,21 @@ public final class FileConfigStore implements ConfigStore {
     for (RecordFile.Frame frame : scan.frames()) {
       StoreCodec.Entry entry = decode(frame);
       if (previous >= 0 && entry.version() != previous + 1) {
-        throw damaged(frame, "holds version " + entry.version() + " after version " + previous
-            + " (expected: " + (previous + 1) + "; records are missing or out of order)");
+        throw damaged(
+            frame,
+            "holds version " + entry.version() + " after version " + previous + " (expected: "
+                + (previous + 1) + "; records are missing or out of order)");
       }
       previous = entry.version();
       if (entry.version() <= snapshotVersion) {
         continue; // Already in the snapshot: compaction stopped before it started a new journal.
       }
       if (entry.version() != recovered.version() + 1) {
-        throw damaged(frame, "holds version " + entry.version() + " but the snapshot ends at version "
-            + recovered.version() + " (expected: " + (recovered.version() + 1) + "; records are missing)");
+        throw damaged(
+            frame,
+            "holds version " + entry.version() + " but the snapshot ends at version "
+                + recovered.version() + " (expected: " + (recovered.version() + 1)
+                + "; records are missing)");
       }
       try {
         recovered = Transitions.next(recovered, entry.changes());
@@ -250,8 +275,11 @@ public final class FileConfigStore implements ConfigStore {
       journal = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
       if (scan.tornTail()) {
         // Only the last commit can be torn, and it was never acknowledged: it is dropped.
-        log.warn("{}: cut off {} bytes of an incomplete last record at offset {}; it was never acknowledged",
-            journalPath, scan.size() - scan.validEnd(), scan.validEnd());
+        log.warn(
+            "{}: cut off {} bytes of an incomplete last record at offset {}; it was never acknowledged",
+            journalPath,
+            scan.size() - scan.validEnd(),
+            scan.validEnd());
         journal.truncate(scan.validEnd());
         journal.force(true);
       }
@@ -264,8 +292,13 @@ public final class FileConfigStore implements ConfigStore {
       // Every record is older than the snapshot; appending would leave a gap, so start afresh.
       startNewJournalOrFail();
     }
-    log.info("opened the store in {}: version {}, {} documents (snapshot at version {}, {} journal records replayed)",
-        dir, state.version(), state.size(), snapshotVersion, replayed);
+    log.info(
+        "opened the store in {}: version {}, {} documents (snapshot at version {}, {} journal records replayed)",
+        dir,
+        state.version(),
+        state.size(),
+        snapshotVersion,
+        replayed);
   }
 
   private StoreState readSnapshot() {
@@ -275,15 +308,18 @@ public final class FileConfigStore implements ConfigStore {
     }
     RecordFile.Scan scan = RecordFile.scan(path, RecordFile.SNAPSHOT_MAGIC, readAll(path));
     if (scan.frames().size() != 1 || scan.tornTail()) {
-      throw new StoreException(path + ": damaged at offset " + scan.validEnd() + " (expected: exactly one valid record;"
-          + " snapshots are written to a temporary file and renamed, so this is not a torn write). Restore the"
-          + " directory from a backup.");
+      throw new StoreException(
+          path + ": damaged at offset " + scan.validEnd() + " (expected: exactly one valid record;"
+              + " snapshots are written to a temporary file and renamed, so this is not a torn write). Restore the"
+              + " directory from a backup.");
     }
     try {
       return StoreCodec.snapshot(scan.frames().get(0).payload());
     } catch (RuntimeException e) {
-      throw new StoreException(path + ": the record at offset " + RecordFile.HEADER_BYTES + " is not a valid snapshot: "
-          + e.getMessage(), e);
+      throw new StoreException(
+          path + ": the record at offset " + RecordFile.HEADER_BYTES + " is not a valid snapshot: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -296,9 +332,10 @@ public final class FileConfigStore implements ConfigStore {
   }
 
   private StoreException damaged(RecordFile.Frame frame, String problem) {
-    return new StoreException(journalPath + ": the record at offset " + frame.offset() + " " + problem
-        + ". Its checksum is valid, so this is not a torn write; refusing to start rather than guess."
-        + " Restore the directory from a backup.");
+    return new StoreException(
+        journalPath + ": the record at offset " + frame.offset() + " " + problem
+            + ". Its checksum is valid, so this is not a torn write; refusing to start rather than guess."
+            + " Restore the directory from a backup.");
   }
 
   private void startNewJournalOrFail() {
@@ -315,8 +352,14 @@ public final class FileConfigStore implements ConfigStore {
    */
   private void startNewJournal() throws IOException {
     Path tmp = dir.resolve(JOURNAL_FILE + TMP_SUFFIX);
-    FileChannel fresh = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ, StandardOpenOption.WRITE), ownerOnly(dir, false));
+    FileChannel fresh = FileChannel.open(
+        tmp,
+        Set.of(
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE),
+        ownerOnly(dir, false));
     try {
       writeFully(fresh, RecordFile.header(RecordFile.JOURNAL_MAGIC), 0);
       fresh.force(true);
@@ -334,17 +377,25 @@ public final class FileConfigStore implements ConfigStore {
     try {
       data.syncRenames();
     } catch (IOException e) {
-      // A record appended now could be lost with the rename; a restart reads whichever journal is there.
-      failure = new StoreException("cannot make the new journal " + journalPath + " durable (fsync of " + dir
-          + " failed: " + e + "); refusing writes until a restart", e);
+      // A record appended now could be lost with the rename; a restart reads whichever journal is
+      // there.
+      failure = new StoreException(
+          "cannot make the new journal " + journalPath + " durable (fsync of " + dir + " failed: "
+              + e + "); refusing writes until a restart",
+          e);
       throw e;
     }
   }
 
   private void writeAtomically(Path target, ByteBuffer... buffers) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + TMP_SUFFIX);
-    try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE), ownerOnly(dir, false))) {
+    try (FileChannel out = FileChannel.open(
+        tmp,
+        Set.of(
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE),
+        ownerOnly(dir, false))) {
       long position = 0;
       for (ByteBuffer b : buffers) {
         position += writeFully(out, b, position);
@@ -363,7 +414,6 @@ public final class FileConfigStore implements ConfigStore {
     data.syncRenames();
   }
 
-
   /**
    * The writing thread was interrupted, which closes a {@link FileChannel} but is no I/O error: cut
    * off whatever part of the record got written and carry on with a new channel. Only if that fails
@@ -372,23 +422,30 @@ public final class FileConfigStore implements ConfigStore {
   private StoreException afterInterrupt(long version, ClosedByInterruptException cause) {
     try {
       journal = DataDirectory.reopenTruncated(journalPath, journalBytes);
-      return new StoreException("the thread writing version " + version + " to " + journalPath
-          + " was interrupted; the change was not stored", cause);
+      return new StoreException(
+          "the thread writing version " + version + " to " + journalPath
+              + " was interrupted; the change was not stored",
+          cause);
     } catch (IOException e) {
-      failure = new StoreException("the thread writing version " + version + " to " + journalPath
-          + " was interrupted, and reopening the journal failed (" + e + "); the change may or may not be"
-          + " there after a restart", cause);
+      failure = new StoreException(
+          "the thread writing version " + version + " to " + journalPath
+              + " was interrupted, and reopening the journal failed (" + e
+              + "); the change may or may not be"
+              + " there after a restart",
+          cause);
       return failure;
     }
   }
-
 
   private void truncateQuietly() {
     try {
       journal.truncate(journalBytes);
     } catch (IOException e) {
-      log.debug("cutting {} back to {} bytes after a failed write failed too; reopening will", journalPath,
-          journalBytes, e);
+      log.debug(
+          "cutting {} back to {} bytes after a failed write failed too; reopening will",
+          journalPath,
+          journalBytes,
+          e);
     }
   }
 
@@ -409,5 +466,4 @@ public final class FileConfigStore implements ConfigStore {
       throw new StoreException("cannot read " + path + ": " + e, e);
     }
   }
-
 }

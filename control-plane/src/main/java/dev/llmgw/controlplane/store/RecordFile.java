@@ -62,8 +62,9 @@ final class RecordFile {
   static Scan scan(Path file, int magic, byte[] data) {
     String what = magic == JOURNAL_MAGIC ? "journal" : "snapshot";
     if (data.length < HEADER_BYTES) {
-      throw new StoreException(file + ": " + data.length + " bytes, shorter than the " + HEADER_BYTES
-          + "-byte header (expected: a store " + what + "; it is created complete, so this is damage)");
+      throw new StoreException(file + ": " + data.length + " bytes, shorter than the "
+          + HEADER_BYTES + "-byte header (expected: a store " + what
+          + "; it is created complete, so this is damage)");
     }
     ByteBuffer in = ByteBuffer.wrap(data);
     int actualMagic = in.getInt(0);
@@ -107,11 +108,14 @@ final class RecordFile {
     }
     ByteBuffer in = ByteBuffer.wrap(data);
     int length = in.getInt(pos);
-    if (length < MIN_PAYLOAD_BYTES || length > MAX_PAYLOAD_BYTES || length > data.length - pos - FRAME_HEADER_BYTES) {
+    if (length < MIN_PAYLOAD_BYTES
+        || length > MAX_PAYLOAD_BYTES
+        || length > data.length - pos - FRAME_HEADER_BYTES) {
       return -1;
     }
     int crc = in.getInt(pos + 4);
-    if ((int) crc(data, pos + FRAME_HEADER_BYTES, length) != crc || data[pos + FRAME_HEADER_BYTES] != '{') {
+    if ((int) crc(data, pos + FRAME_HEADER_BYTES, length) != crc
+        || data[pos + FRAME_HEADER_BYTES] != '{') {
       return -1;
     }
     return length;

@@ -39,7 +39,8 @@ final class StoreCodec {
     ObjectNode out = JSON.createObjectNode().put("version", version);
     ArrayNode list = out.putArray("changes");
     for (Change c : changes) {
-      ObjectNode change = list.addObject().put("op", c.op().name()).put("kind", c.kind()).put("name", c.name());
+      ObjectNode change =
+          list.addObject().put("op", c.op().name()).put("kind", c.kind()).put("name", c.name());
       if (c.op() == Change.Op.PUT) {
         change.set("body", c.body());
       }
@@ -63,7 +64,9 @@ final class StoreCodec {
       Change change = switch (op) {
         case "PUT" -> new Change(Change.Op.PUT, kind, name, c.get("body"), OptionalLong.empty());
         case "DELETE" -> new Change(Change.Op.DELETE, kind, name, null, OptionalLong.empty());
-        default -> throw new IllegalArgumentException("changes[" + i + "].op: '" + op + "' (expected: PUT or DELETE)");
+        default ->
+          throw new IllegalArgumentException(
+              "changes[" + i + "].op: '" + op + "' (expected: PUT or DELETE)");
       };
       out.add(change);
     }
@@ -94,10 +97,11 @@ final class StoreCodec {
     }
     Map<String, Map<String, StoredDocument>> byKind = new HashMap<>();
     for (JsonNode d : docs) {
-      StoredDocument doc =
-          new StoredDocument(text(d, "kind"), text(d, "name"), d.get("body"), longAtLeast(d, "revision", 1));
+      StoredDocument doc = new StoredDocument(
+          text(d, "kind"), text(d, "name"), d.get("body"), longAtLeast(d, "revision", 1));
       if (byKind.computeIfAbsent(doc.kind(), k -> new HashMap<>()).put(doc.name(), doc) != null) {
-        throw new IllegalArgumentException(doc.kind() + " '" + doc.name() + "': listed twice (expected: once)");
+        throw new IllegalArgumentException(
+            doc.kind() + " '" + doc.name() + "': listed twice (expected: once)");
       }
     }
     return new StoreState(version, byKind);
@@ -134,7 +138,8 @@ final class StoreCodec {
   private static long longAtLeast(JsonNode in, String field, long min) {
     JsonNode v = in.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min) {
-      throw new IllegalArgumentException(field + ": " + v + " (expected: an integer >= " + min + ")");
+      throw new IllegalArgumentException(
+          field + ": " + v + " (expected: an integer >= " + min + ")");
     }
     return v.asLong();
   }

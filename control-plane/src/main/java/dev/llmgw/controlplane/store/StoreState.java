@@ -34,14 +34,17 @@ public record StoreState(long version, Map<String, Map<String, StoredDocument>> 
       }
       SortedMap<String, StoredDocument> docs = new TreeMap<>();
       for (Map.Entry<String, StoredDocument> doc : kind.getValue().entrySet()) {
-        StoredDocument d = requireNonNull(doc.getValue(), "byKind[" + kind.getKey() + "][" + doc.getKey() + "]");
+        StoredDocument d =
+            requireNonNull(doc.getValue(), "byKind[" + kind.getKey() + "][" + doc.getKey() + "]");
         if (!d.kind().equals(kind.getKey()) || !d.name().equals(doc.getKey())) {
-          throw new IllegalArgumentException("byKind[" + kind.getKey() + "][" + doc.getKey() + "]: holds "
-              + d.kind() + " '" + d.name() + "' (expected: the document of that kind and name)");
+          throw new IllegalArgumentException(
+              "byKind[" + kind.getKey() + "][" + doc.getKey() + "]: holds " + d.kind() + " '"
+                  + d.name() + "' (expected: the document of that kind and name)");
         }
         if (d.revision() > version) {
-          throw new IllegalArgumentException("byKind[" + kind.getKey() + "][" + doc.getKey() + "].revision: "
-              + d.revision() + " (expected: <= the state's version " + version + ")");
+          throw new IllegalArgumentException(
+              "byKind[" + kind.getKey() + "][" + doc.getKey() + "].revision: " + d.revision()
+                  + " (expected: <= the state's version " + version + ")");
         }
         docs.put(doc.getKey(), d);
       }

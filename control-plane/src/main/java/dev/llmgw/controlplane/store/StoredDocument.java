@@ -20,7 +20,8 @@ public record StoredDocument(String kind, String name, JsonNode body, long revis
     Change.checkKey("name", name);
     requireNonNull(body, "body");
     if (body.isNull() || body.isMissingNode()) {
-      throw new IllegalArgumentException("body: " + body.getNodeType() + " (expected: a JSON value)");
+      throw new IllegalArgumentException(
+          "body: " + body.getNodeType() + " (expected: a JSON value)");
     }
     if (revision <= 0) {
       throw new IllegalArgumentException("revision: " + revision + " (expected: > 0)");

@@ -31,8 +31,9 @@ final class Transitions {
     for (int i = 0; i < changes.size(); i++) {
       Change change = requireNonNull(changes.get(i), "changes[" + i + "]");
       if (!seen.add(List.of(change.kind(), change.name()))) {
-        throw new IllegalArgumentException("changes[" + i + "]: " + change.kind() + " '" + change.name()
-            + "' is changed more than once (expected: at most one change per document in one commit)");
+        throw new IllegalArgumentException(
+            "changes[" + i + "]: " + change.kind() + " '" + change.name()
+                + "' is changed more than once (expected: at most one change per document in one commit)");
       }
       if (copied.add(change.kind())) {
         kinds.put(change.kind(), new TreeMap<>(kinds.getOrDefault(change.kind(), Map.of())));
@@ -40,7 +41,9 @@ final class Transitions {
       Map<String, StoredDocument> docs = kinds.get(change.kind());
       check(change, docs.get(change.name()));
       if (change.op() == Change.Op.PUT) {
-        docs.put(change.name(), new StoredDocument(change.kind(), change.name(), change.body(), version));
+        docs.put(
+            change.name(),
+            new StoredDocument(change.kind(), change.name(), change.body(), version));
       } else {
         docs.remove(change.name());
       }
@@ -49,16 +52,19 @@ final class Transitions {
   }
 
   private static void check(Change change, StoredDocument existing) throws ConflictException {
-    OptionalLong current = existing == null ? OptionalLong.empty() : OptionalLong.of(existing.revision());
+    OptionalLong current =
+        existing == null ? OptionalLong.empty() : OptionalLong.of(existing.revision());
     OptionalLong expected = change.expectedRevision();
     if (expected.isPresent() && expected.getAsLong() == 0 && current.isPresent()) {
       throw new ConflictException(change.kind(), change.name(), "it not to exist", current);
     }
     if (expected.isPresent() && expected.getAsLong() > 0 && !current.equals(expected)) {
-      throw new ConflictException(change.kind(), change.name(), "revision " + expected.getAsLong(), current);
+      throw new ConflictException(
+          change.kind(), change.name(), "revision " + expected.getAsLong(), current);
     }
     if (change.op() == Change.Op.DELETE && current.isEmpty()) {
-      throw new ConflictException(change.kind(), change.name(), "it to exist (to delete it)", current);
+      throw new ConflictException(
+          change.kind(), change.name(), "it to exist (to delete it)", current);
     }
   }
 }

@@ -1,15 +1,14 @@
 package dev.llmgw.controlplane.xds;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
 import dev.llmgw.controlplane.model.Provider;
-import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
-import io.envoyproxy.envoy.type.v3.Percent;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster.DiscoveryType;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster.EdsClusterConfig;
+import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
@@ -25,6 +24,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValida
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig;
+import io.envoyproxy.envoy.type.v3.Percent;
 import java.time.Duration;
 import java.util.List;
 
@@ -32,7 +32,9 @@ import java.util.List;
 public final class ClusterFactory {
 
   /** Key Envoy uses to find upstream HTTP protocol options in {@code typed_extension_protocol_options}. */
-  static final String HTTP_PROTOCOL_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  static final String HTTP_PROTOCOL_OPTIONS_KEY =
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
   static final String TLS_TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
   static final double DEFAULT_RETRY_BUDGET_PERCENT = 20.0;
   static final String AGGREGATE_CLUSTER = "envoy.clusters.aggregate";
@@ -54,7 +56,8 @@ public final class ClusterFactory {
    * ejected, so a failover chain moves past it) and a retry budget, so retries can never multiply
    * load on a struggling provider beyond {@code retryBudgetPercent} of active requests.
    */
-  public static Cluster provider(Provider provider, String trustedCaFile, double retryBudgetPercent) {
+  public static Cluster provider(
+      Provider provider, String trustedCaFile, double retryBudgetPercent) {
     Cluster.Builder cluster = Cluster.newBuilder()
         .setOutlierDetection(OutlierDetection.newBuilder()
             .setConsecutive5Xx(UInt32Value.of(5))
@@ -76,30 +79,32 @@ public final class ClusterFactory {
             XdsNames.providerCluster(provider.name()), List.of(provider.address())));
     io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.Builder protocol =
         io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.newBuilder()
-            .setCommonHttpProtocolOptions(HttpProtocolOptions.newBuilder().setIdleTimeout(Durations.fromSeconds(60)))
+            .setCommonHttpProtocolOptions(
+                HttpProtocolOptions.newBuilder().setIdleTimeout(Durations.fromSeconds(60)))
             .setExplicitHttpConfig(ExplicitHttpConfig.newBuilder()
-                .setHttpProtocolOptions(io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance()));
+                .setHttpProtocolOptions(
+                    io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance()));
     if (provider.credential() != null) {
-      // The credential stays out of routes and logs: an upstream filter injects it from an SDS secret.
-      protocol.addHttpFilters(SecretFactory.callerCredentialRemover())
+      // The credential stays out of routes and logs: an upstream filter injects it from an SDS
+      // secret.
+      protocol
+          .addHttpFilters(SecretFactory.callerCredentialRemover())
           .addHttpFilters(SecretFactory.credentialInjector(provider))
           .addHttpFilters(HttpFilter.newBuilder()
               .setName(UPSTREAM_CODEC_FILTER)
               .setTypedConfig(Any.pack(UpstreamCodec.getDefaultInstance())));
     }
     if (provider.tls()) {
-      protocol.setUpstreamHttpProtocolOptions(UpstreamHttpProtocolOptions.newBuilder()
-          .setAutoSni(true)
-          .setAutoSanValidation(true));
+      protocol.setUpstreamHttpProtocolOptions(
+          UpstreamHttpProtocolOptions.newBuilder().setAutoSni(true).setAutoSanValidation(true));
       UpstreamTlsContext tls = UpstreamTlsContext.newBuilder()
           .setSni(provider.sni())
           .setCommonTlsContext(CommonTlsContext.newBuilder()
               .setValidationContext(CertificateValidationContext.newBuilder()
                   .setTrustedCa(DataSource.newBuilder().setFilename(trustedCaFile))))
           .build();
-      cluster.setTransportSocket(TransportSocket.newBuilder()
-          .setName(TLS_TRANSPORT_SOCKET)
-          .setTypedConfig(Any.pack(tls)));
+      cluster.setTransportSocket(
+          TransportSocket.newBuilder().setName(TLS_TRANSPORT_SOCKET).setTypedConfig(Any.pack(tls)));
     }
     cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS_KEY, Any.pack(protocol.build()));
     if (provider.healthCheck() != null) {
@@ -119,10 +124,13 @@ public final class ClusterFactory {
         .setInterval(duration(h.interval()))
         .setUnhealthyThreshold(UInt32Value.of(h.unhealthyThreshold()))
         .setHealthyThreshold(UInt32Value.of(h.healthyThreshold()))
-        .setHttpHealthCheck(io.envoyproxy.envoy.config.core.v3.HealthCheck.HttpHealthCheck.newBuilder()
-            .setHost(provider.sni())
-            .setPath(h.path())
-            .addExpectedStatuses(io.envoyproxy.envoy.type.v3.Int64Range.newBuilder().setStart(200).setEnd(500)))
+        .setHttpHealthCheck(
+            io.envoyproxy.envoy.config.core.v3.HealthCheck.HttpHealthCheck.newBuilder()
+                .setHost(provider.sni())
+                .setPath(h.path())
+                .addExpectedStatuses(io.envoyproxy.envoy.type.v3.Int64Range.newBuilder()
+                    .setStart(200)
+                    .setEnd(500)))
         .build();
   }
 
@@ -156,7 +164,9 @@ public final class ClusterFactory {
         .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
         .setClusterType(Cluster.CustomClusterType.newBuilder()
             .setName(AGGREGATE_CLUSTER)
-            .setTypedConfig(Any.pack(ClusterConfig.newBuilder().addAllClusters(clustersInPriorityOrder).build())))
+            .setTypedConfig(Any.pack(ClusterConfig.newBuilder()
+                .addAllClusters(clustersInPriorityOrder)
+                .build())))
         .build();
   }
 
@@ -171,5 +181,4 @@ public final class ClusterFactory {
   static com.google.protobuf.Duration duration(Duration d) {
     return Durations.fromNanos(d.toNanos());
   }
-
 }

@@ -26,7 +26,8 @@ public final class EnvoyContractCheck implements SnapshotPublisher.SnapshotCheck
     problems.addAll(references.check(snapshot));
     if (!problems.isEmpty()) {
       throw new SnapshotPublisher.InvalidSnapshotException(
-          "snapshot version " + snapshot.clusters().version() + " would be rejected by Envoy:\n  - " + String.join("\n  - ", problems));
+          "snapshot version " + snapshot.clusters().version() + " would be rejected by Envoy:\n  - "
+              + String.join("\n  - ", problems));
     }
   }
 }

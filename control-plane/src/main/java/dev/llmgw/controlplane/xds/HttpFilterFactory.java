@@ -28,6 +28,7 @@ public final class HttpFilterFactory {
    * name to its extension name never hands it per-route config meant for the fail-closed one.
    */
   static final String EXT_PROC_FAIL_OPEN_FILTER = "llmgw.ext_proc.fail_open";
+
   static final String ROUTER_FILTER = "envoy.filters.http.router";
 
   private HttpFilterFactory() {}
@@ -39,7 +40,9 @@ public final class HttpFilterFactory {
    * ext-proc may write dynamic metadata only into the gateway's own namespace.
    */
   public static HttpFilter extProc(Duration messageTimeout) {
-    return HttpFilter.newBuilder().setName(EXT_PROC_FILTER).setTypedConfig(Any.pack(extProcConfig(messageTimeout, false)))
+    return HttpFilter.newBuilder()
+        .setName(EXT_PROC_FILTER)
+        .setTypedConfig(Any.pack(extProcConfig(messageTimeout, false)))
         .build();
   }
 
@@ -48,7 +51,8 @@ public final class HttpFilterFactory {
    * stream breaks, the request goes on unprocessed. Disabled unless a route enables it.
    */
   public static HttpFilter extProcFailOpen(Duration messageTimeout) {
-    return HttpFilter.newBuilder().setName(EXT_PROC_FAIL_OPEN_FILTER)
+    return HttpFilter.newBuilder()
+        .setName(EXT_PROC_FAIL_OPEN_FILTER)
         .setTypedConfig(Any.pack(extProcConfig(messageTimeout, true)))
         .setDisabled(true)
         .build();
@@ -63,14 +67,17 @@ public final class HttpFilterFactory {
     // Sorted, so the serialized route (and the snapshot's fingerprint) is the same in every JVM.
     return java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(Map.of(
         EXT_PROC_FILTER, Any.pack(FilterConfig.newBuilder().setDisabled(true).build()),
-        EXT_PROC_FAIL_OPEN_FILTER, Any.pack(ExtProcPerRoute.newBuilder()
-            .setOverrides(ExtProcOverrides.getDefaultInstance()).build()))));
+        EXT_PROC_FAIL_OPEN_FILTER,
+            Any.pack(ExtProcPerRoute.newBuilder()
+                .setOverrides(ExtProcOverrides.getDefaultInstance())
+                .build()))));
   }
 
   private static ExternalProcessor extProcConfig(Duration messageTimeout, boolean failOpen) {
     return ExternalProcessor.newBuilder()
         .setGrpcService(GrpcService.newBuilder()
-            .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(XdsNames.EXT_PROC_CLUSTER))
+            .setEnvoyGrpc(
+                GrpcService.EnvoyGrpc.newBuilder().setClusterName(XdsNames.EXT_PROC_CLUSTER))
             .setTimeout(ClusterFactory.duration(messageTimeout.multipliedBy(2))))
         .setFailureModeAllow(failOpen)
         .setMessageTimeout(ClusterFactory.duration(messageTimeout))
@@ -90,6 +97,9 @@ public final class HttpFilterFactory {
 
   /** The router, always last. */
   public static HttpFilter router() {
-    return HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())).build();
+    return HttpFilter.newBuilder()
+        .setName(ROUTER_FILTER)
+        .setTypedConfig(Any.pack(Router.getDefaultInstance()))
+        .build();
   }
 }

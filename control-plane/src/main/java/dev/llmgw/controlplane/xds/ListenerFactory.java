@@ -27,8 +27,19 @@ import java.util.Map;
 public final class ListenerFactory {
 
   /** Keys of ext-proc's dynamic metadata that attribute an exchange and its cost. */
-  static final List<String> COST_TAGS = List.of("tenant", "application", "user", "api_key_id", "requested_model",
-      "model", "served_model", "provider", "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated",
+  static final List<String> COST_TAGS = List.of(
+      "tenant",
+      "application",
+      "user",
+      "api_key_id",
+      "requested_model",
+      "model",
+      "served_model",
+      "provider",
+      "prompt_tokens",
+      "completion_tokens",
+      "cost_usd",
+      "cost_estimated",
       "price_version");
 
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
@@ -76,11 +87,15 @@ public final class ListenerFactory {
 
   static AccessLog accessLog() {
     Struct.Builder json = Struct.newBuilder();
-    ACCESS_LOG_FIELDS.forEach((k, v) -> json.putFields(k, Value.newBuilder().setStringValue(v).build()));
+    ACCESS_LOG_FIELDS.forEach(
+        (k, v) -> json.putFields(k, Value.newBuilder().setStringValue(v).build()));
     StdoutAccessLog stdout = StdoutAccessLog.newBuilder()
         .setLogFormat(SubstitutionFormatString.newBuilder().setJsonFormat(json))
         .build();
-    return AccessLog.newBuilder().setName(STDOUT_ACCESS_LOG).setTypedConfig(Any.pack(stdout)).build();
+    return AccessLog.newBuilder()
+        .setName(STDOUT_ACCESS_LOG)
+        .setTypedConfig(Any.pack(stdout))
+        .build();
   }
 
   private static Map<String, String> accessLogFields() {

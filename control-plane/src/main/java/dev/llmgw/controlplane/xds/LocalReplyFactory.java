@@ -36,6 +36,7 @@ public final class LocalReplyFactory {
   static final String ERROR_HEADER = "x-llmgw-error";
   /** The value of {@link #ERROR_HEADER} on Envoy's own errors. */
   static final String GATEWAY_ERROR = "gateway_error";
+
   static final String ANTHROPIC_PATH_PREFIX = "/v1/messages";
   static final String CEL_FILTER = "envoy.access_loggers.extension_filters.cel";
   /** Not one of ext-proc's answers (those are in the API's shape already). */
@@ -49,9 +50,10 @@ public final class LocalReplyFactory {
   /** Mappers in the order Envoy tries them; the first whose filter matches rewrites the reply. */
   public static LocalReplyConfig apiShaped() {
     AccessLogFilter anthropic = AccessLogFilter.newBuilder()
-        .setHeaderFilter(HeaderFilter.newBuilder().setHeader(HeaderMatcher.newBuilder()
-            .setName(":path")
-            .setStringMatch(StringMatcher.newBuilder().setPrefix(ANTHROPIC_PATH_PREFIX))))
+        .setHeaderFilter(HeaderFilter.newBuilder()
+            .setHeader(HeaderMatcher.newBuilder()
+                .setName(":path")
+                .setStringMatch(StringMatcher.newBuilder().setPrefix(ANTHROPIC_PATH_PREFIX))))
         .build();
     return LocalReplyConfig.newBuilder()
         .addMappers(mapper(List.of(anthropic, serverError()), anthropicBody("api_error")))
@@ -65,7 +67,9 @@ public final class LocalReplyFactory {
     AndFilter.Builder all = AndFilter.newBuilder().addFilters(notExtProcReply());
     conditions.forEach(all::addFilters);
     // An and_filter needs two filters; with one condition the filter stands alone.
-    AccessLogFilter filter = conditions.isEmpty() ? notExtProcReply() : AccessLogFilter.newBuilder().setAndFilter(all).build();
+    AccessLogFilter filter = conditions.isEmpty()
+        ? notExtProcReply()
+        : AccessLogFilter.newBuilder().setAndFilter(all).build();
     return ResponseMapper.newBuilder()
         .setFilter(filter)
         .setBodyFormatOverride(SubstitutionFormatString.newBuilder()
@@ -81,33 +85,43 @@ public final class LocalReplyFactory {
     return AccessLogFilter.newBuilder()
         .setExtensionFilter(ExtensionFilter.newBuilder()
             .setName(CEL_FILTER)
-            .setTypedConfig(Any.pack(ExpressionFilter.newBuilder().setExpression(NOT_EXT_PROC_REPLY).build())))
+            .setTypedConfig(Any.pack(
+                ExpressionFilter.newBuilder().setExpression(NOT_EXT_PROC_REPLY).build())))
         .build();
   }
 
   private static AccessLogFilter serverError() {
     return AccessLogFilter.newBuilder()
-        .setStatusCodeFilter(StatusCodeFilter.newBuilder().setComparison(ComparisonFilter.newBuilder()
-            .setOp(ComparisonFilter.Op.GE)
-            .setValue(RuntimeUInt32.newBuilder().setDefaultValue(500).setRuntimeKey("llmgw.local_reply.server_error_status"))))
+        .setStatusCodeFilter(StatusCodeFilter.newBuilder()
+            .setComparison(ComparisonFilter.newBuilder()
+                .setOp(ComparisonFilter.Op.GE)
+                .setValue(RuntimeUInt32.newBuilder()
+                    .setDefaultValue(500)
+                    .setRuntimeKey("llmgw.local_reply.server_error_status"))))
         .build();
   }
 
   /** {@code {"error":{"message":…,"type":…,"code":"gateway_error"}}}, as OpenAI answers. */
   static Struct openAiBody(String type) {
-    return Struct.newBuilder().putFields("error", struct(Struct.newBuilder()
-        .putFields("message", text(MESSAGE))
-        .putFields("type", text(type))
-        .putFields("code", text(GATEWAY_ERROR)))).build();
+    return Struct.newBuilder()
+        .putFields(
+            "error",
+            struct(Struct.newBuilder()
+                .putFields("message", text(MESSAGE))
+                .putFields("type", text(type))
+                .putFields("code", text(GATEWAY_ERROR))))
+        .build();
   }
 
   /** {@code {"type":"error","error":{"type":…,"message":…}}}, as Anthropic answers. */
   static Struct anthropicBody(String type) {
     return Struct.newBuilder()
         .putFields("type", text("error"))
-        .putFields("error", struct(Struct.newBuilder()
-            .putFields("type", text(type))
-            .putFields("message", text(MESSAGE))))
+        .putFields(
+            "error",
+            struct(Struct.newBuilder()
+                .putFields("type", text(type))
+                .putFields("message", text(MESSAGE))))
         .build();
   }
 

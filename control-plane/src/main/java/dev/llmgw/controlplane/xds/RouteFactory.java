@@ -31,6 +31,7 @@ public final class RouteFactory {
   static final long DEFAULT_ROUTE_TIMEOUT_SECONDS = 300;
   /** Retry on what an LLM provider returns when it is overloaded or unreachable. */
   static final String RETRY_ON = "retriable-status-codes,5xx,reset,connect-failure";
+
   static final String PREVIOUS_HOSTS = "envoy.retry_host_predicates.previous_hosts";
   static final String PREVIOUS_PRIORITIES = "envoy.retry_priorities.previous_priorities";
 
@@ -40,7 +41,9 @@ public final class RouteFactory {
     return routes(providers, defaultProvider, List.of());
   }
 
-  public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
+  public static RouteConfiguration routes(
+      List<Provider> providers,
+      String defaultProvider,
       List<dev.llmgw.controlplane.model.Route> named) {
     return routes(providers, defaultProvider, named, java.util.Set.of());
   }
@@ -51,14 +54,21 @@ public final class RouteFactory {
    * a provider credential overwrites it, and without one it is the caller's own provider key.
    */
   static List<String> internalHeaders(java.util.Set<String> identityHeaders) {
-    java.util.TreeSet<String> names = new java.util.TreeSet<>(List.of(XdsNames.ROUTE_HEADER,
-        XdsNames.TENANT_HEADER, "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key"));
+    java.util.TreeSet<String> names = new java.util.TreeSet<>(List.of(
+        XdsNames.ROUTE_HEADER,
+        XdsNames.TENANT_HEADER,
+        "x-llmgw-application",
+        "x-llmgw-user",
+        "x-llmgw-api-key"));
     identityHeaders.stream().filter(h -> !h.equals("authorization")).forEach(names::add);
     return List.copyOf(names);
   }
 
-  public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
-      List<dev.llmgw.controlplane.model.Route> named, java.util.Set<String> identityHeaders) {
+  public static RouteConfiguration routes(
+      List<Provider> providers,
+      String defaultProvider,
+      List<dev.llmgw.controlplane.model.Route> named,
+      java.util.Set<String> identityHeaders) {
     return routes(providers, defaultProvider, named, identityHeaders, java.util.Set.of());
   }
 
@@ -66,37 +76,54 @@ public final class RouteFactory {
    * The routes, those of {@code failOpen} providers and routes with the fail-open ext_proc instance
    * ({@link HttpFilterFactory#failOpenPerRoute()}); the default route fails as the default provider.
    */
-  public static RouteConfiguration routes(List<Provider> providers, String defaultProvider,
-      List<dev.llmgw.controlplane.model.Route> named, java.util.Set<String> identityHeaders,
+  public static RouteConfiguration routes(
+      List<Provider> providers,
+      String defaultProvider,
+      List<dev.llmgw.controlplane.model.Route> named,
+      java.util.Set<String> identityHeaders,
       java.util.Set<String> failOpen) {
-    VirtualHost.Builder vhost = VirtualHost.newBuilder().setName("llmgw").addDomains("*")
+    VirtualHost.Builder vhost = VirtualHost.newBuilder()
+        .setName("llmgw")
+        .addDomains("*")
         // Removed when the request is forwarded, after the route was chosen on them.
         .addAllRequestHeadersToRemove(internalHeaders(identityHeaders));
     for (dev.llmgw.controlplane.model.Route r : named) {
-      vhost.addRoutes(failureMode(Route.newBuilder()
-          .setName("route_" + r.name())
-          .setMatch(routeMatch(r))
-          .setRoute(action(r)), failOpen.contains(r.name())));
+      vhost.addRoutes(failureMode(
+          Route.newBuilder()
+              .setName("route_" + r.name())
+              .setMatch(routeMatch(r))
+              .setRoute(action(r)),
+          failOpen.contains(r.name())));
     }
     for (Provider p : providers) {
-      vhost.addRoutes(failureMode(Route.newBuilder()
-          .setName("provider_" + p.name())
-          .setMatch(headerMatch(p.name()))
-          .setRoute(toCluster(XdsNames.providerCluster(p.name()))), failOpen.contains(p.name())));
+      vhost.addRoutes(failureMode(
+          Route.newBuilder()
+              .setName("provider_" + p.name())
+              .setMatch(headerMatch(p.name()))
+              .setRoute(toCluster(XdsNames.providerCluster(p.name()))),
+          failOpen.contains(p.name())));
     }
     Provider fallback = providers.stream()
         .filter(p -> p.name().equals(defaultProvider))
         .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("defaultProvider: '" + defaultProvider + "' (expected: a listed provider)"));
-    vhost.addRoutes(failureMode(Route.newBuilder()
-        .setName("default")
-        .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-        .setRoute(toCluster(XdsNames.providerCluster(fallback.name()))), failOpen.contains(fallback.name())));
-    return RouteConfiguration.newBuilder().setName(XdsNames.ROUTE_CONFIG).addVirtualHosts(vhost).build();
+        .orElseThrow(() -> new IllegalArgumentException(
+            "defaultProvider: '" + defaultProvider + "' (expected: a listed provider)"));
+    vhost.addRoutes(failureMode(
+        Route.newBuilder()
+            .setName("default")
+            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+            .setRoute(toCluster(XdsNames.providerCluster(fallback.name()))),
+        failOpen.contains(fallback.name())));
+    return RouteConfiguration.newBuilder()
+        .setName(XdsNames.ROUTE_CONFIG)
+        .addVirtualHosts(vhost)
+        .build();
   }
 
   private static Route.Builder failureMode(Route.Builder route, boolean failOpen) {
-    return failOpen ? route.putAllTypedPerFilterConfig(HttpFilterFactory.failOpenPerRoute()) : route;
+    return failOpen
+        ? route.putAllTypedPerFilterConfig(HttpFilterFactory.failOpenPerRoute())
+        : route;
   }
 
   /**
@@ -187,9 +214,10 @@ public final class RouteFactory {
     if (failover) {
       policy.setRetryPriority(RetryPolicy.RetryPriority.newBuilder()
           .setName(PREVIOUS_PRIORITIES)
-          .setTypedConfig(Any.pack(PreviousPrioritiesConfig.newBuilder().setUpdateFrequency(Math.max(1, priorities - 1)).build())));
+          .setTypedConfig(Any.pack(PreviousPrioritiesConfig.newBuilder()
+              .setUpdateFrequency(Math.max(1, priorities - 1))
+              .build())));
     }
     return policy.build();
   }
-
 }

@@ -31,7 +31,8 @@ public final class SecretFactory {
     return Secret.newBuilder()
         .setName(XdsNames.credentialSecret(provider.name()))
         .setGenericSecret(GenericSecret.newBuilder()
-            .setSecret(DataSource.newBuilder().setInlineString(provider.credential().value())))
+            .setSecret(
+                DataSource.newBuilder().setInlineString(provider.credential().value())))
         .build();
   }
 
@@ -41,7 +42,8 @@ public final class SecretFactory {
    * so a caller's {@code authorization} would otherwise still reach a provider keyed by
    * {@code x-api-key}, and the other way round.
    */
-  static final List<String> CALLER_CREDENTIAL_HEADERS = List.of("authorization", "x-api-key", "api-key", "x-goog-api-key");
+  static final List<String> CALLER_CREDENTIAL_HEADERS =
+      List.of("authorization", "x-api-key", "api-key", "x-goog-api-key");
 
   static final String HEADER_MUTATION_FILTER = "envoy.filters.http.header_mutation";
 
@@ -49,11 +51,15 @@ public final class SecretFactory {
   static HttpFilter callerCredentialRemover() {
     Mutations.Builder mutations = Mutations.newBuilder();
     for (String header : CALLER_CREDENTIAL_HEADERS) {
-      mutations.addRequestMutations(io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
-          .setRemove(header));
+      mutations.addRequestMutations(
+          io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
+              .setRemove(header));
     }
     HeaderMutation remover = HeaderMutation.newBuilder().setMutations(mutations).build();
-    return HttpFilter.newBuilder().setName(HEADER_MUTATION_FILTER).setTypedConfig(Any.pack(remover)).build();
+    return HttpFilter.newBuilder()
+        .setName(HEADER_MUTATION_FILTER)
+        .setTypedConfig(Any.pack(remover))
+        .build();
   }
 
   static HttpFilter credentialInjector(Provider provider) {
@@ -66,8 +72,13 @@ public final class SecretFactory {
     CredentialInjector injector = CredentialInjector.newBuilder()
         // The client's own Authorization (a gateway key) must never reach the provider.
         .setOverwrite(true)
-        .setCredential(TypedExtensionConfig.newBuilder().setName(GENERIC_CREDENTIAL).setTypedConfig(Any.pack(generic)))
+        .setCredential(TypedExtensionConfig.newBuilder()
+            .setName(GENERIC_CREDENTIAL)
+            .setTypedConfig(Any.pack(generic)))
         .build();
-    return HttpFilter.newBuilder().setName(CREDENTIAL_INJECTOR_FILTER).setTypedConfig(Any.pack(injector)).build();
+    return HttpFilter.newBuilder()
+        .setName(CREDENTIAL_INJECTOR_FILTER)
+        .setTypedConfig(Any.pack(injector))
+        .build();
   }
 }

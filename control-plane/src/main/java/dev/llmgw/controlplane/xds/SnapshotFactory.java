@@ -23,7 +23,8 @@ public final class SnapshotFactory {
     List<Secret> secrets = new ArrayList<>();
     for (Provider p : spec.providers()) {
       double budget = spec.routes().stream()
-          .filter(r -> r.retry() != null && r.targets().stream().anyMatch(t -> t.provider().equals(p.name())))
+          .filter(r -> r.retry() != null
+              && r.targets().stream().anyMatch(t -> t.provider().equals(p.name())))
           .mapToDouble(r -> r.retry().budgetPercent())
           .max()
           .orElse(ClusterFactory.DEFAULT_RETRY_BUDGET_PERCENT);
@@ -34,15 +35,22 @@ public final class SnapshotFactory {
     }
     for (Route r : spec.routes()) {
       if (r.isFailover()) {
-        clusters.add(ClusterFactory.failover(r.name(),
-            r.byPriority().stream().map(t -> XdsNames.providerCluster(t.provider())).toList()));
+        clusters.add(ClusterFactory.failover(
+            r.name(),
+            r.byPriority().stream()
+                .map(t -> XdsNames.providerCluster(t.provider()))
+                .toList()));
       }
     }
     return Snapshot.create(
         clusters,
         List.of(EndpointFactory.loadAssignment(XdsNames.EXT_PROC_CLUSTER, spec.extProc())),
         List.of(ListenerFactory.ingress(spec.listenerPort(), spec.extProcMessageTimeout())),
-        List.of(RouteFactory.routes(spec.providers(), spec.defaultProvider(), spec.routes(), spec.identityHeaders(),
+        List.of(RouteFactory.routes(
+            spec.providers(),
+            spec.defaultProvider(),
+            spec.routes(),
+            spec.identityHeaders(),
             spec.failOpen())),
         secrets,
         version);

@@ -63,7 +63,8 @@ public final class SnapshotPublisher {
    *     have snapshots of their own
    * @param startVersion versions published will be above this
    */
-  public SnapshotPublisher(SimpleCache<String> cache, NodeGroups groups, SnapshotCheck check, long startVersion) {
+  public SnapshotPublisher(
+      SimpleCache<String> cache, NodeGroups groups, SnapshotCheck check, long startVersion) {
     this.cache = requireNonNull(cache, "cache");
     this.groups = requireNonNull(groups, "groups");
     this.check = requireNonNull(check, "check");
@@ -114,7 +115,8 @@ public final class SnapshotPublisher {
     }
     version = number;
     last.set(new Published(next, spec, snapshot, Map.copyOf(byGroup)));
-    log.info("published snapshot version {} ({} clusters, {} listeners, {} route configs, {} endpoints)",
+    log.info(
+        "published snapshot version {} ({} clusters, {} listeners, {} route configs, {} endpoints)",
         next,
         snapshot.clusters().resources().size(),
         snapshot.listeners().resources().size(),
@@ -151,7 +153,8 @@ public final class SnapshotPublisher {
    * fingerprint, so an Envoy moving from the default group to its fleet's sees a new version.
    */
   private static Snapshot groupSnapshot(GatewaySpec groupSpec, String number) {
-    return SnapshotFactory.snapshot(groupSpec, number + "-" + Integer.toHexString(groupSpec.hashCode()));
+    return SnapshotFactory.snapshot(
+        groupSpec, number + "-" + Integer.toHexString(groupSpec.hashCode()));
   }
 
   /** The last published version and the spec it came from, if any was published. */
@@ -176,5 +179,6 @@ public final class SnapshotPublisher {
    * @param snapshot the default group's snapshot
    * @param byGroup every group's snapshot, the default one included
    */
-  public record Published(String version, GatewaySpec spec, Snapshot snapshot, Map<String, Snapshot> byGroup) {}
+  public record Published(
+      String version, GatewaySpec spec, Snapshot snapshot, Map<String, Snapshot> byGroup) {}
 }

@@ -35,7 +35,9 @@ public final class XdsAuthentication implements ServerInterceptor {
 
   /** Shortest token accepted: 128 bits of base64 or hex text are at least this long. */
   static final int MIN_TOKEN_CHARS = 22;
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final long LOG_INTERVAL_MILLIS = 10_000;
   private static final Logger log = LoggerFactory.getLogger(XdsAuthentication.class);
 
@@ -47,8 +49,9 @@ public final class XdsAuthentication implements ServerInterceptor {
   XdsAuthentication(String token, String source) {
     requireNonNull(token, "token");
     if (token.length() < MIN_TOKEN_CHARS || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw new IllegalArgumentException(source + ": a token of " + token.length() + " characters (expected: at least "
-          + MIN_TOKEN_CHARS + " printable ASCII characters without spaces, e.g. `openssl rand -base64 32`)");
+      throw new IllegalArgumentException(source + ": a token of " + token.length()
+          + " characters (expected: at least " + MIN_TOKEN_CHARS
+          + " printable ASCII characters without spaces, e.g. `openssl rand -base64 32`)");
     }
     this.expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
   }
@@ -60,31 +63,41 @@ public final class XdsAuthentication implements ServerInterceptor {
     try {
       token = Files.readString(file, StandardCharsets.US_ASCII).strip();
     } catch (IOException e) {
-      throw new UncheckedIOException("xds-token-file: cannot read " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "xds-token-file: cannot read " + file + ": " + e.getMessage(), e);
     }
     return new XdsAuthentication(token, "xds-token-file " + file);
   }
 
   @Override
-  public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+  public <Q, A> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
     if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
     String presented = headers.get(AUTHORIZATION);
-    if (presented != null && MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
+    if (presented != null
+        && MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
       return next.startCall(call, headers);
     }
     long refusals = refused.incrementAndGet();
     long now = System.currentTimeMillis();
     long at = nextLog.get();
     if (now >= at && nextLog.compareAndSet(at, now + LOG_INTERVAL_MILLIS)) {
-      log.warn("refused {} on the xDS port from {}: {} bearer token ({} refused so far; this line at most every {} s)",
-          call.getMethodDescriptor().getFullMethodName(), call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
-          presented == null ? "no" : "a wrong", refusals, LOG_INTERVAL_MILLIS / 1000);
+      log.warn(
+          "refused {} on the xDS port from {}: {} bearer token ({} refused so far; this line at most every {} s)",
+          call.getMethodDescriptor().getFullMethodName(),
+          call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
+          presented == null ? "no" : "a wrong",
+          refusals,
+          LOG_INTERVAL_MILLIS / 1000);
     }
-    call.close(Status.UNAUTHENTICATED.withDescription(presented == null
-        ? "the xDS port needs 'authorization: Bearer <token>' (the control plane's --xds-token-file)"
-        : "wrong bearer token for the xDS port"), new Metadata());
-    return new ServerCall.Listener<>() { };
+    call.close(
+        Status.UNAUTHENTICATED.withDescription(
+            presented == null
+                ? "the xDS port needs 'authorization: Bearer <token>' (the control plane's --xds-token-file)"
+                : "wrong bearer token for the xDS port"),
+        new Metadata());
+    return new ServerCall.Listener<>() {};
   }
 }

@@ -43,8 +43,12 @@ public final class XdsServer implements AutoCloseable {
    * Starts the server on {@code builder} with the discovery services, health, and {@code
    * extraServices}; with {@code authentication} (null for none) in front of all of them.
    */
-  public static XdsServer start(ServerBuilder<?> builder, SimpleCache<String> cache, Duration shutdownGrace,
-      ServerInterceptor authentication, io.grpc.BindableService... extraServices) {
+  public static XdsServer start(
+      ServerBuilder<?> builder,
+      SimpleCache<String> cache,
+      Duration shutdownGrace,
+      ServerInterceptor authentication,
+      io.grpc.BindableService... extraServices) {
     requireNonNull(builder, "builder");
     requireNonNull(cache, "cache");
     if (authentication != null) {
@@ -67,7 +71,8 @@ public final class XdsServer implements AutoCloseable {
     try {
       server.start();
     } catch (IOException e) {
-      throw new UncheckedIOException("control plane could not bind its xDS port: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "control plane could not bind its xDS port: " + e.getMessage(), e);
     }
     health.setStatus("", ServingStatus.SERVING);
     return new XdsServer(server, health, requireNonNull(shutdownGrace, "shutdownGrace"));
@@ -105,15 +110,22 @@ public final class XdsServer implements AutoCloseable {
     @Override
     public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
       if (request.hasErrorDetail()) {
-        log.warn("NACK from node '{}' for {} version '{}': {}", request.getNode().getId(), request.getTypeUrl(),
-            request.getVersionInfo(), request.getErrorDetail().getMessage());
+        log.warn(
+            "NACK from node '{}' for {} version '{}': {}",
+            request.getNode().getId(),
+            request.getTypeUrl(),
+            request.getVersionInfo(),
+            request.getErrorDetail().getMessage());
       }
     }
 
     @Override
     public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
       if (request.hasErrorDetail()) {
-        log.warn("NACK (delta) from node '{}' for {}: {}", request.getNode().getId(), request.getTypeUrl(),
+        log.warn(
+            "NACK (delta) from node '{}' for {}: {}",
+            request.getNode().getId(),
+            request.getTypeUrl(),
             request.getErrorDetail().getMessage());
       }
     }

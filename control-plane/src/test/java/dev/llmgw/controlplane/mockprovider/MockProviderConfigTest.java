@@ -17,7 +17,8 @@ class MockProviderConfigTest {
 
   @Test
   void flagsWinOverEnvironmentWhichWinsOverDefaults() {
-    MockProviderConfig config = MockProviderConfig.fromArgs(new String[] {"--port=9100"},
+    MockProviderConfig config = MockProviderConfig.fromArgs(
+        new String[] {"--port=9100"},
         Map.of("LLMGW_MOCK_PORT", "9000", "LLMGW_MOCK_LATENCY_MS", "250"));
 
     assertThat(config.port()).isEqualTo(9100);
@@ -27,12 +28,14 @@ class MockProviderConfigTest {
   @Test
   void unknownFlagIsRejectedWithTheListOfKnownOnes() {
     assertThatThrownBy(() -> MockProviderConfig.fromArgs(new String[] {"--prot=1"}, Map.of()))
-        .hasMessage("unknown argument: '--prot=1' (expected one of: --port=<8900>, --bind-host=<127.0.0.1>, --latency-ms=<0>)");
+        .hasMessage(
+            "unknown argument: '--prot=1' (expected one of: --port=<8900>, --bind-host=<127.0.0.1>, --latency-ms=<0>)");
   }
 
   @Test
   void badValuesSayWhatWasExpected() {
-    assertThatThrownBy(() -> MockProviderConfig.fromArgs(new String[] {"--latency-ms=-1"}, Map.of()))
+    assertThatThrownBy(
+            () -> MockProviderConfig.fromArgs(new String[] {"--latency-ms=-1"}, Map.of()))
         .hasMessage("latency-ms: -1 (expected: >= 0)");
     assertThatThrownBy(() -> MockProviderConfig.fromArgs(new String[] {"--port=x"}, Map.of()))
         .hasMessage("port: 'x' (expected: an integer)");

@@ -53,9 +53,11 @@ class MockProviderTest {
     assertThat(body.path("model").asText()).isEqualTo("gpt-4o-mini");
     JsonNode choice = body.path("choices").get(0);
     assertThat(choice.path("message").path("role").asText()).isEqualTo("assistant");
-    assertThat(choice.path("message").path("content").asText()).isEqualTo("Mock answer: Hello, I am Alice Martin.");
+    assertThat(choice.path("message").path("content").asText())
+        .isEqualTo("Mock answer: Hello, I am Alice Martin.");
     assertThat(choice.path("finish_reason").asText()).isEqualTo("stop");
-    // prompt: "Be brief." (9) + "Hello, I am Alice Martin." (25) = 34 chars -> 9, plus 3 per message;
+    // prompt: "Be brief." (9) + "Hello, I am Alice Martin." (25) = 34 chars -> 9, plus 3 per
+    // message;
     // answer: 38 chars -> 10
     JsonNode usage = body.path("usage");
     assertThat(usage.path("prompt_tokens").asInt()).isEqualTo(15);
@@ -69,15 +71,18 @@ class MockProviderTest {
         {"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a<PERSON_1>"},\
         {"type":"image_url","image_url":{"url":"data:x"}},{"type":"text","text":"b"}]}]}""");
 
-    assertThat(JSON.readTree(response.body()).at("/choices/0/message/content").asText()).isEqualTo("Mock answer: a<PERSON_1>b");
+    assertThat(JSON.readTree(response.body()).at("/choices/0/message/content").asText())
+        .isEqualTo("Mock answer: a<PERSON_1>b");
   }
 
   @Test
   void streamedChatConcatenatesToTheEchoAndEndsWithDoneWithoutUsageUnlessAsked() throws Exception {
-    HttpResponse<String> response = post("/v1/chat/completions", CHAT.replace("{\"model\"", "{\"stream\":true,\"model\""));
+    HttpResponse<String> response =
+        post("/v1/chat/completions", CHAT.replace("{\"model\"", "{\"stream\":true,\"model\""));
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+    assertThat(response.headers().firstValue("content-type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
     List<String> data = dataLines(response.body());
     assertThat(data).last().isEqualTo("[DONE]");
     List<JsonNode> chunks = parse(data.subList(0, data.size() - 1));
@@ -86,7 +91,8 @@ class MockProviderTest {
       assertThat(c.has("usage")).isFalse();
     });
     assertThat(chunks.get(0).at("/choices/0/delta/role").asText()).isEqualTo("assistant");
-    assertThat(chunks.get(chunks.size() - 1).at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+    assertThat(chunks.get(chunks.size() - 1).at("/choices/0/finish_reason").asText())
+        .isEqualTo("stop");
     StringBuilder text = new StringBuilder();
     chunks.forEach(c -> text.append(c.at("/choices/0/delta/content").asText("")));
     assertThat(text).hasToString("Mock answer: Hello, I am Alice Martin.");
@@ -96,8 +102,11 @@ class MockProviderTest {
 
   @Test
   void streamedChatEndsWithAUsageChunkWhenIncludeUsageIsSet() throws Exception {
-    HttpResponse<String> response = post("/v1/chat/completions",
-        CHAT.replace("{\"model\"", "{\"stream\":true,\"stream_options\":{\"include_usage\":true},\"model\""));
+    HttpResponse<String> response = post(
+        "/v1/chat/completions",
+        CHAT.replace(
+            "{\"model\"",
+            "{\"stream\":true,\"stream_options\":{\"include_usage\":true},\"model\""));
 
     List<String> data = dataLines(response.body());
     assertThat(data).last().isEqualTo("[DONE]");
@@ -127,8 +136,10 @@ class MockProviderTest {
 
   @Test
   void offeredToolsGetACallToTheFirstTool() throws Exception {
-    HttpResponse<String> response = post("/v1/chat/completions",
-        "{\"model\":\"m\",\"tools\":" + WEATHER_TOOL + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}");
+    HttpResponse<String> response = post(
+        "/v1/chat/completions",
+        "{\"model\":\"m\",\"tools\":" + WEATHER_TOOL
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}");
 
     JsonNode choice = JSON.readTree(response.body()).path("choices").get(0);
     assertThat(choice.path("finish_reason").asText()).isEqualTo("tool_calls");
@@ -142,12 +153,16 @@ class MockProviderTest {
 
   @Test
   void aToolResultOrToolChoiceNoneGetsATextAnswer() throws Exception {
-    HttpResponse<String> afterResult = post("/v1/chat/completions", "{\"model\":\"m\",\"tools\":" + WEATHER_TOOL
-        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},{\"role\":\"assistant\",\"content\":null,"
-        + "\"tool_calls\":[{\"id\":\"call_mock_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]},"
-        + "{\"role\":\"tool\",\"tool_call_id\":\"call_mock_1\",\"content\":\"sunny\"}]}");
-    HttpResponse<String> none = post("/v1/chat/completions", "{\"model\":\"m\",\"tool_choice\":\"none\",\"tools\":" + WEATHER_TOOL
-        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}");
+    HttpResponse<String> afterResult = post(
+        "/v1/chat/completions",
+        "{\"model\":\"m\",\"tools\":" + WEATHER_TOOL
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},{\"role\":\"assistant\",\"content\":null,"
+            + "\"tool_calls\":[{\"id\":\"call_mock_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]},"
+            + "{\"role\":\"tool\",\"tool_call_id\":\"call_mock_1\",\"content\":\"sunny\"}]}");
+    HttpResponse<String> none = post(
+        "/v1/chat/completions",
+        "{\"model\":\"m\",\"tool_choice\":\"none\",\"tools\":" + WEATHER_TOOL
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}");
 
     for (HttpResponse<String> response : List.of(afterResult, none)) {
       JsonNode choice = JSON.readTree(response.body()).path("choices").get(0);
@@ -158,8 +173,10 @@ class MockProviderTest {
 
   @Test
   void streamedToolCallSendsIdAndNameFirstThenArgumentFragments() throws Exception {
-    HttpResponse<String> response = post("/v1/chat/completions",
-        "{\"model\":\"m\",\"stream\":true,\"tools\":" + WEATHER_TOOL + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}");
+    HttpResponse<String> response = post(
+        "/v1/chat/completions",
+        "{\"model\":\"m\",\"stream\":true,\"tools\":" + WEATHER_TOOL
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}");
 
     List<JsonNode> chunks = parse(withoutDone(dataLines(response.body())));
     JsonNode first = chunks.get(0).at("/choices/0/delta");
@@ -168,10 +185,13 @@ class MockProviderTest {
     assertThat(first.at("/tool_calls/0/id").asText()).isEqualTo("call_mock_1");
     assertThat(first.at("/tool_calls/0/function/name").asText()).isEqualTo("get_weather");
     StringBuilder arguments = new StringBuilder();
-    chunks.forEach(c -> arguments.append(c.at("/choices/0/delta/tool_calls/0/function/arguments").asText("")));
+    chunks.forEach(c -> arguments.append(
+        c.at("/choices/0/delta/tool_calls/0/function/arguments").asText("")));
     assertThat(arguments).hasToString("{}");
-    assertThat(chunks.get(1).at("/choices/0/delta/tool_calls/0/id").isMissingNode()).isTrue();
-    assertThat(chunks.get(chunks.size() - 1).at("/choices/0/finish_reason").asText()).isEqualTo("tool_calls");
+    assertThat(chunks.get(1).at("/choices/0/delta/tool_calls/0/id").isMissingNode())
+        .isTrue();
+    assertThat(chunks.get(chunks.size() - 1).at("/choices/0/finish_reason").asText())
+        .isEqualTo("tool_calls");
   }
 
   @Test
@@ -185,7 +205,8 @@ class MockProviderTest {
     assertThat(body.path("role").asText()).isEqualTo("assistant");
     assertThat(body.path("model").asText()).isEqualTo("claude-3-5-haiku-latest");
     assertThat(body.at("/content/0/type").asText()).isEqualTo("text");
-    assertThat(body.at("/content/0/text").asText()).isEqualTo("Mock answer: Hello, I am Alice Martin.");
+    assertThat(body.at("/content/0/text").asText())
+        .isEqualTo("Mock answer: Hello, I am Alice Martin.");
     assertThat(body.path("stop_reason").asText()).isEqualTo("end_turn");
     assertThat(body.path("stop_sequence").isNull()).isTrue();
     // system 9 + user 25 = 34 chars -> 9, plus 3 for the one message
@@ -195,11 +216,13 @@ class MockProviderTest {
 
   @Test
   void anthropicStreamSendsTheEventsInTheRealOrder() throws Exception {
-    HttpResponse<String> response = post("/v1/messages", MESSAGES.replace("{\"model\"", "{\"stream\":true,\"model\""));
+    HttpResponse<String> response =
+        post("/v1/messages", MESSAGES.replace("{\"model\"", "{\"stream\":true,\"model\""));
 
     List<String[]> events = namedEvents(response.body());
     List<String> names = events.stream().map(e -> e[0]).toList();
-    assertThat(names).startsWith("message_start", "content_block_start")
+    assertThat(names)
+        .startsWith("message_start", "content_block_start")
         .endsWith("content_block_stop", "message_delta", "message_stop");
     assertThat(names.subList(2, names.size() - 3)).isNotEmpty().containsOnly("content_block_delta");
     StringBuilder text = new StringBuilder();
@@ -212,7 +235,8 @@ class MockProviderTest {
       }
     }
     assertThat(text).hasToString("Mock answer: Hello, I am Alice Martin.");
-    assertThat(JSON.readTree(events.get(0)[1]).at("/message/usage/input_tokens").asInt()).isEqualTo(12);
+    assertThat(JSON.readTree(events.get(0)[1]).at("/message/usage/input_tokens").asInt())
+        .isEqualTo(12);
     JsonNode messageDelta = JSON.readTree(events.get(events.size() - 2)[1]);
     assertThat(messageDelta.at("/delta/stop_reason").asText()).isEqualTo("end_turn");
     assertThat(messageDelta.at("/usage/output_tokens").asInt()).isEqualTo(10);
@@ -220,13 +244,17 @@ class MockProviderTest {
 
   @Test
   void anthropicToolsGetAToolUseBlockUntilAToolResultComesBack() throws Exception {
-    String tools = ",\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}}]}";
-    HttpResponse<String> call = post("/v1/messages", MESSAGES.substring(0, MESSAGES.length() - 1) + tools);
-    HttpResponse<String> afterResult = post("/v1/messages", "{\"model\":\"c\",\"max_tokens\":10,\"messages\":["
-        + "{\"role\":\"user\",\"content\":\"Weather?\"},"
-        + "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_mock_1\",\"name\":\"get_weather\",\"input\":{}}]},"
-        + "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_mock_1\",\"content\":\"sunny\"}]}]"
-        + tools);
+    String tools =
+        ",\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}}]}";
+    HttpResponse<String> call =
+        post("/v1/messages", MESSAGES.substring(0, MESSAGES.length() - 1) + tools);
+    HttpResponse<String> afterResult = post(
+        "/v1/messages",
+        "{\"model\":\"c\",\"max_tokens\":10,\"messages\":["
+            + "{\"role\":\"user\",\"content\":\"Weather?\"},"
+            + "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_mock_1\",\"name\":\"get_weather\",\"input\":{}}]},"
+            + "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_mock_1\",\"content\":\"sunny\"}]}]"
+            + tools);
 
     JsonNode body = JSON.readTree(call.body());
     assertThat(body.path("stop_reason").asText()).isEqualTo("tool_use");
@@ -235,17 +263,21 @@ class MockProviderTest {
     assertThat(body.at("/content/0/name").asText()).isEqualTo("get_weather");
     assertThat(body.at("/content/0/input").isObject()).isTrue();
     assertThat(body.at("/content/0/input")).isEmpty();
-    assertThat(JSON.readTree(afterResult.body()).path("stop_reason").asText()).isEqualTo("end_turn");
+    assertThat(JSON.readTree(afterResult.body()).path("stop_reason").asText())
+        .isEqualTo("end_turn");
   }
 
   @Test
   void anthropicStreamedToolUseSendsInputJsonDeltas() throws Exception {
     String request = MESSAGES.replace("{\"model\"", "{\"stream\":true,\"model\"");
-    HttpResponse<String> response = post("/v1/messages",
-        request.substring(0, request.length() - 1) + ",\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}}]}");
+    HttpResponse<String> response = post(
+        "/v1/messages",
+        request.substring(0, request.length() - 1)
+            + ",\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}}]}");
 
     List<String[]> events = namedEvents(response.body());
-    assertThat(JSON.readTree(events.get(1)[1]).at("/content_block/type").asText()).isEqualTo("tool_use");
+    assertThat(JSON.readTree(events.get(1)[1]).at("/content_block/type").asText())
+        .isEqualTo("tool_use");
     StringBuilder input = new StringBuilder();
     for (String[] event : events) {
       if (event[0].equals("content_block_delta")) {
@@ -255,13 +287,19 @@ class MockProviderTest {
       }
     }
     assertThat(input).hasToString("{}");
-    assertThat(JSON.readTree(events.get(events.size() - 2)[1]).at("/delta/stop_reason").asText()).isEqualTo("tool_use");
+    assertThat(JSON.readTree(events.get(events.size() - 2)[1])
+            .at("/delta/stop_reason")
+            .asText())
+        .isEqualTo("tool_use");
   }
 
   @Test
   void embeddingsAreOneDeterministicUnitVectorPerInput() throws Exception {
-    HttpResponse<String> response = post("/v1/embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":[\"alpha\",\"beta\",\"alpha\"]}");
-    HttpResponse<String> single = post("/v1/embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":\"alpha\"}");
+    HttpResponse<String> response = post(
+        "/v1/embeddings",
+        "{\"model\":\"text-embedding-3-small\",\"input\":[\"alpha\",\"beta\",\"alpha\"]}");
+    HttpResponse<String> single =
+        post("/v1/embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":\"alpha\"}");
 
     JsonNode body = JSON.readTree(response.body());
     assertThat(body.path("object").asText()).isEqualTo("list");
@@ -272,7 +310,8 @@ class MockProviderTest {
     assertThat(data.get(0).path("embedding")).hasSize(8);
     assertThat(data.get(0).path("embedding")).isEqualTo(data.get(2).path("embedding"));
     assertThat(data.get(0).path("embedding")).isNotEqualTo(data.get(1).path("embedding"));
-    assertThat(JSON.readTree(single.body()).at("/data/0/embedding")).isEqualTo(data.get(0).path("embedding"));
+    assertThat(JSON.readTree(single.body()).at("/data/0/embedding"))
+        .isEqualTo(data.get(0).path("embedding"));
     double norm = 0;
     for (JsonNode f : data.get(0).path("embedding")) {
       norm += f.asDouble() * f.asDouble();
@@ -285,11 +324,17 @@ class MockProviderTest {
 
   @Test
   void base64EmbeddingsDecodeToTheSameFloatsAsTheSdksExpect() throws Exception {
-    JsonNode floats = JSON.readTree(post("/v1/embeddings", "{\"model\":\"e\",\"input\":\"alpha\"}").body()).at("/data/0/embedding");
-    JsonNode base64 = JSON.readTree(post("/v1/embeddings", "{\"model\":\"e\",\"input\":\"alpha\",\"encoding_format\":\"base64\"}").body())
+    JsonNode floats = JSON.readTree(
+            post("/v1/embeddings", "{\"model\":\"e\",\"input\":\"alpha\"}").body())
+        .at("/data/0/embedding");
+    JsonNode base64 = JSON.readTree(post(
+                "/v1/embeddings",
+                "{\"model\":\"e\",\"input\":\"alpha\",\"encoding_format\":\"base64\"}")
+            .body())
         .at("/data/0/embedding");
 
-    ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(base64.asText())).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes =
+        ByteBuffer.wrap(Base64.getDecoder().decode(base64.asText())).order(ByteOrder.LITTLE_ENDIAN);
     for (JsonNode f : floats) {
       assertThat(bytes.getFloat()).isEqualTo(f.floatValue());
     }
@@ -298,7 +343,8 @@ class MockProviderTest {
 
   @Test
   void modelsListsAFewIds() throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(provider.baseUrl() + "/v1/models")).build(),
+    HttpResponse<String> response = http.send(
+        HttpRequest.newBuilder(URI.create(provider.baseUrl() + "/v1/models")).build(),
         HttpResponse.BodyHandlers.ofString());
 
     JsonNode body = JSON.readTree(response.body());
@@ -333,14 +379,18 @@ class MockProviderTest {
     provider.failNext(7, 429);
     List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      inFlight.add(http.sendAsync(request("/v1/chat/completions", CHAT), HttpResponse.BodyHandlers.ofString()));
+      inFlight.add(http.sendAsync(
+          request("/v1/chat/completions", CHAT), HttpResponse.BodyHandlers.ofString()));
     }
 
-    List<HttpResponse<String>> responses = inFlight.stream().map(CompletableFuture::join).toList();
-    List<HttpResponse<String>> failed = responses.stream().filter(r -> r.statusCode() == 429).toList();
+    List<HttpResponse<String>> responses =
+        inFlight.stream().map(CompletableFuture::join).toList();
+    List<HttpResponse<String>> failed =
+        responses.stream().filter(r -> r.statusCode() == 429).toList();
     assertThat(failed).hasSize(7).allSatisfy(r -> {
       assertThat(r.headers().firstValue("retry-after")).hasValue("1");
-      assertThat(JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+      assertThat(JSON.readTree(r.body()).at("/error/code").asText())
+          .isEqualTo("rate_limit_exceeded");
     });
     assertThat(responses).filteredOn(r -> r.statusCode() == 200).hasSize(33);
   }
@@ -351,7 +401,10 @@ class MockProviderTest {
 
     assertThat(post("/v1/messages", MESSAGES).statusCode()).isEqualTo(529);
     assertThat(post("/v1/messages", MESSAGES).statusCode()).isEqualTo(529);
-    assertThat(JSON.readTree(post("/v1/messages", MESSAGES).body()).at("/error/type").asText()).isEqualTo("overloaded_error");
+    assertThat(JSON.readTree(post("/v1/messages", MESSAGES).body())
+            .at("/error/type")
+            .asText())
+        .isEqualTo("overloaded_error");
     provider.reset();
     assertThat(post("/v1/messages", MESSAGES).statusCode()).isEqualTo(200);
   }
@@ -376,10 +429,12 @@ class MockProviderTest {
       slow.delay(Duration.ofMillis(100));
       long started = System.nanoTime();
       HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(URI.create(slow.baseUrl() + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString());
+          HttpRequest.newBuilder(URI.create(slow.baseUrl() + "/v1/models")).build(),
+          HttpResponse.BodyHandlers.ofString());
 
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(300));
     }
   }
 
@@ -388,15 +443,20 @@ class MockProviderTest {
     provider.answerWith("Fixed reply.");
     provider.sseChunkChars(3);
 
-    assertThat(JSON.readTree(post("/v1/chat/completions", CHAT).body()).at("/choices/0/message/content").asText())
+    assertThat(JSON.readTree(post("/v1/chat/completions", CHAT).body())
+            .at("/choices/0/message/content")
+            .asText())
         .isEqualTo("Fixed reply.");
-    List<JsonNode> chunks = parse(withoutDone(dataLines(post("/v1/chat/completions",
-        CHAT.replace("{\"model\"", "{\"stream\":true,\"model\"")).body())));
+    List<JsonNode> chunks = parse(withoutDone(dataLines(
+        post("/v1/chat/completions", CHAT.replace("{\"model\"", "{\"stream\":true,\"model\""))
+            .body())));
     assertThat(chunks).hasSize(1 + 4 + 1);
     assertThat(chunks.get(1).at("/choices/0/delta/content").asText()).isEqualTo("Fix");
 
     provider.reset();
-    assertThat(JSON.readTree(post("/v1/chat/completions", CHAT).body()).at("/choices/0/message/content").asText())
+    assertThat(JSON.readTree(post("/v1/chat/completions", CHAT).body())
+            .at("/choices/0/message/content")
+            .asText())
         .isEqualTo("Mock answer: Hello, I am Alice Martin.");
   }
 
@@ -404,10 +464,12 @@ class MockProviderTest {
   void everyRequestIsRecordedBeforeItIsAnsweredFailedOnesIncluded() throws Exception {
     provider.failNext(1, 500);
     post("/v1/chat/completions?trace=1", CHAT);
-    http.send(HttpRequest.newBuilder(URI.create(provider.baseUrl() + "/v1/messages"))
-        .header("X-Api-Key", "sk-ant-test")
-        .POST(HttpRequest.BodyPublishers.ofString(MESSAGES))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    http.send(
+        HttpRequest.newBuilder(URI.create(provider.baseUrl() + "/v1/messages"))
+            .header("X-Api-Key", "sk-ant-test")
+            .POST(HttpRequest.BodyPublishers.ofString(MESSAGES))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
 
     List<MockProvider.Received> received = provider.received();
     assertThat(received).hasSize(2);
@@ -430,7 +492,8 @@ class MockProviderTest {
     HttpResponse<String> response = post("/v1/completions", CHAT);
 
     assertThat(response.statusCode()).isEqualTo(404);
-    assertThat(JSON.readTree(response.body()).at("/error/message").asText()).contains("/v1/completions");
+    assertThat(JSON.readTree(response.body()).at("/error/message").asText())
+        .contains("/v1/completions");
   }
 
   @Test
@@ -439,17 +502,19 @@ class MockProviderTest {
     HttpResponse<String> anthropic = post("/v1/messages", "not json");
 
     assertThat(openAi.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(openAi.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
+    assertThat(JSON.readTree(openAi.body()).at("/error/type").asText())
+        .isEqualTo("invalid_request_error");
     assertThat(anthropic.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(anthropic.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
+    assertThat(JSON.readTree(anthropic.body()).at("/error/type").asText())
+        .isEqualTo("invalid_request_error");
     assertThat(JSON.readTree(anthropic.body()).path("type").asText()).isEqualTo("error");
   }
 
   @Test
   void closeStopsAtOnceEvenWithASlowAnswerInFlight() {
     provider.delay(Duration.ofMinutes(5));
-    CompletableFuture<HttpResponse<String>> slow = http.sendAsync(request("/v1/chat/completions", CHAT),
-        HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> slow =
+        http.sendAsync(request("/v1/chat/completions", CHAT), HttpResponse.BodyHandlers.ofString());
     await().atMost(Duration.ofSeconds(10)).until(() -> provider.received().size() == 1);
 
     long started = System.nanoTime();
@@ -478,7 +543,10 @@ class MockProviderTest {
 
   /** The {@code data:} payloads of an SSE body, in order. */
   private static List<String> dataLines(String body) {
-    return body.lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+    return body.lines()
+        .filter(l -> l.startsWith("data: "))
+        .map(l -> l.substring(6))
+        .toList();
   }
 
   private static List<String> withoutDone(List<String> data) {

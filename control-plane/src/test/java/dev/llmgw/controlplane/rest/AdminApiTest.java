@@ -21,25 +21,35 @@ class AdminApiTest {
 
   @Test
   void healthzIsUnavailableUntilTheFirstSnapshotThenServing() throws Exception {
-    SnapshotPublisher publisher = new SnapshotPublisher(new SimpleCache<>(node -> "default"), s -> {}, 0);
+    SnapshotPublisher publisher =
+        new SnapshotPublisher(new SimpleCache<>(node -> "default"), s -> {}, 0);
     try (AdminApi api = AdminApi.start("127.0.0.1", 0, publisher)) {
       HttpResponse<String> before = get(api, "/healthz");
       assertThat(before.statusCode()).isEqualTo(503);
       assertThat(before.body()).contains("\"status\":\"starting\"");
 
-      publisher.publish(new GatewaySpec(10000, List.of(new Endpoint("127.0.0.1", 9002)), Duration.ofSeconds(1),
-          List.of(Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5))), "openai", "/ca.pem"));
+      publisher.publish(new GatewaySpec(
+          10000,
+          List.of(new Endpoint("127.0.0.1", 9002)),
+          Duration.ofSeconds(1),
+          List.of(Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5))),
+          "openai",
+          "/ca.pem"));
 
       HttpResponse<String> after = get(api, "/healthz");
       assertThat(after.statusCode()).isEqualTo(200);
-      assertThat(after.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
-      assertThat(after.body()).contains("\"status\":\"serving\"").contains("\"snapshotVersion\":\"1-");
+      assertThat(after.headers().firstValue("content-type"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+      assertThat(after.body())
+          .contains("\"status\":\"serving\"")
+          .contains("\"snapshotVersion\":\"1-");
     }
   }
 
   @Test
   void unknownPathGetsJsonNotFound() throws Exception {
-    SnapshotPublisher publisher = new SnapshotPublisher(new SimpleCache<>(node -> "default"), s -> {}, 0);
+    SnapshotPublisher publisher =
+        new SnapshotPublisher(new SimpleCache<>(node -> "default"), s -> {}, 0);
     try (AdminApi api = AdminApi.start("127.0.0.1", 0, publisher)) {
       HttpResponse<String> response = get(api, "/nope");
       assertThat(response.statusCode()).isEqualTo(404);
@@ -48,7 +58,9 @@ class AdminApiTest {
   }
 
   private HttpResponse<String> get(AdminApi api, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

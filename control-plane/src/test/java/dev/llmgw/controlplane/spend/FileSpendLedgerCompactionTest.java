@@ -40,13 +40,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 class FileSpendLedgerCompactionTest {
 
   /** Compaction only when a test asks for it. */
-  private static final FileSpendLedger.Compaction MANUAL = new FileSpendLedger.Compaction(1, Long.MAX_VALUE);
+  private static final FileSpendLedger.Compaction MANUAL =
+      new FileSpendLedger.Compaction(1, Long.MAX_VALUE);
+
   private static final Executor DIRECT = Runnable::run;
   private static final int DAYS = 20;
   /** With a 7-day window and 1 day of margin, records of this day and later stay records. */
   private static final LocalDate KEPT_FROM = TODAY.minusDays(8);
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private final SpendFixtures.MutableClock clock = new SpendFixtures.MutableClock(NOW);
   private final List<Runnable> cleanup = new ArrayList<>();
@@ -74,7 +77,8 @@ class FileSpendLedgerCompactionTest {
   }
 
   private FileSpendLedger open(Path dir, FileSpendLedger.Compaction compaction) {
-    FileSpendLedger opened = FileSpendLedger.open(dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, compaction, DIRECT);
+    FileSpendLedger opened =
+        FileSpendLedger.open(dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, compaction, DIRECT);
     cleanup.add(opened::close);
     return opened;
   }
@@ -92,7 +96,9 @@ class FileSpendLedgerCompactionTest {
     assertThat(before).isEqualTo(answers(oracle));
     long ids = ledger.rememberedIds();
     long journalBefore = Files.size(journal());
-    long folded = journalRecords(journal()).stream().filter(s -> s.day().isBefore(KEPT_FROM)).count();
+    long folded = journalRecords(journal()).stream()
+        .filter(s -> s.day().isBefore(KEPT_FROM))
+        .count();
 
     FileSpendLedger.Compacted done = ledger.compact();
 
@@ -100,8 +106,11 @@ class FileSpendLedgerCompactionTest {
     assertThat(done.foldedBefore()).isEqualTo(KEPT_FROM);
     assertThat(done.foldedRecords()).isEqualTo(folded).isPositive();
     assertThat(answers(ledger)).isEqualTo(before);
-    assertThat(Files.size(journal())).isEqualTo(done.journalBytesAfter()).isLessThan(journalBefore / 2);
-    assertThat(journalRecords(journal())).isNotEmpty()
+    assertThat(Files.size(journal()))
+        .isEqualTo(done.journalBytesAfter())
+        .isLessThan(journalBefore / 2);
+    assertThat(journalRecords(journal()))
+        .isNotEmpty()
         .allSatisfy(s -> assertThat(s.day()).as(s.id()).isAfterOrEqualTo(KEPT_FROM));
     assertThat(Files.readAllLines(journal()).get(1)).endsWith("{\"generation\":1}");
 
@@ -118,10 +127,13 @@ class FileSpendLedgerCompactionTest {
 
     for (List<Spend> batch : batches) {
       SpendLedger.Recorded expected = oracle.record(batch, "resend");
-      assertThat(ledger.record(batch, "resend")).as("resending %s", batch.get(0).id()).isEqualTo(expected);
+      assertThat(ledger.record(batch, "resend"))
+          .as("resending %s", batch.get(0).id())
+          .isEqualTo(expected);
     }
     List<Spend> recent = batches.get(batches.size() - 1);
-    assertThat(ledger.record(recent, "resend")).isEqualTo(new SpendLedger.Recorded(0, recent.size()));
+    assertThat(ledger.record(recent, "resend"))
+        .isEqualTo(new SpendLedger.Recorded(0, recent.size()));
     assertThat(answers(ledger)).isEqualTo(answers(oracle));
     assertThat(answers(reopen())).isEqualTo(answers(oracle));
   }
@@ -134,7 +146,9 @@ class FileSpendLedgerCompactionTest {
     ledger.compact();
 
     List<Spend> kept = journalRecords(journal());
-    assertThat(kept).extracting(Spend::day).allSatisfy(d -> assertThat(d).isAfterOrEqualTo(TODAY.minusDays(12)))
+    assertThat(kept)
+        .extracting(Spend::day)
+        .allSatisfy(d -> assertThat(d).isAfterOrEqualTo(TODAY.minusDays(12)))
         .contains(TODAY.minusDays(12));
     assertThat(kept).allSatisfy(s -> {
       assertThat(s.application()).startsWith("app-");
@@ -143,12 +157,17 @@ class FileSpendLedgerCompactionTest {
       assertThat(s.priceVersion()).isEqualTo("2026-11-22.1");
     });
     String totals = Files.readString(dir().resolve(FileSpendLedger.TOTALS_FILE));
-    assertThat(totals).startsWith("llmgw-spend-totals 1\n").doesNotContain("user-").doesNotContain("app-");
+    assertThat(totals)
+        .startsWith("llmgw-spend-totals 1\n")
+        .doesNotContain("user-")
+        .doesNotContain("app-");
     assertThat(answers(ledger)).isEqualTo(answers(oracle));
   }
 
   @ParameterizedTest
-  @EnumSource(value = Step.class, names = {"PLANNED", "TOTALS_WRITTEN", "JOURNAL_FILTERED"})
+  @EnumSource(
+      value = Step.class,
+      names = {"PLANNED", "TOTALS_WRITTEN", "JOURNAL_FILTERED"})
   void batchesRecordedDuringACompactionAreKept(Step step) throws Exception {
     recordHistory();
     List<Spend> during = List.of(
@@ -166,7 +185,9 @@ class FileSpendLedgerCompactionTest {
     assertThat(journalRecords(journal())).extracting(Spend::id).contains("during-today");
     assertThat(answers(reopen())).isEqualTo(answers(oracle));
     recordBoth(during, "again");
-    assertThat(ledger.compact().foldedRecords()).as("the late record is folded by the next compaction").isEqualTo(2);
+    assertThat(ledger.compact().foldedRecords())
+        .as("the late record is folded by the next compaction")
+        .isEqualTo(2);
     assertThat(answers(reopen())).isEqualTo(answers(oracle));
   }
 
@@ -183,7 +204,8 @@ class FileSpendLedgerCompactionTest {
     clock.set(NOW.plus(Duration.ofDays(3)));
     recordDay(TODAY.plusDays(3), "p3");
     InMemorySpendLedger withoutTail = replica();
-    List<Spend> tail = List.of(spend("tail-1", TODAY.plusDays(3), "acme", "k1", "gpt-4o", "0.5", 2),
+    List<Spend> tail = List.of(
+        spend("tail-1", TODAY.plusDays(3), "acme", "k1", "gpt-4o", "0.5", 2),
         spend("tail-late", TODAY.minusDays(30), "", "", "claude", "0.000000000007", 3));
     Path image = tmp.resolve("crash-" + step);
     ledger.onCompactionStep(s -> {
@@ -203,9 +225,11 @@ class FileSpendLedgerCompactionTest {
     assertThat(answers(crashed)).as("after a crash at %s", step).isEqualTo(answers(expected));
     assertThat(crashed.rememberedIds()).isEqualTo(expectedIds);
     assertThat(Files.list(image).map(p -> p.getFileName().toString()))
-        .as("no temporary file is left or used").noneMatch(name -> name.endsWith(FileSpendLedger.TMP_SUFFIX));
+        .as("no temporary file is left or used")
+        .noneMatch(name -> name.endsWith(FileSpendLedger.TMP_SUFFIX));
     assertThat(crashed.generation()).isEqualTo(step.compareTo(Step.TOTALS_RENAMED) < 0 ? 1 : 2);
-    List<Spend> recent = List.of(spend("p3-b0-r0", TODAY.plusDays(3), "", "", "", "1", 0),
+    List<Spend> recent = List.of(
+        spend("p3-b0-r0", TODAY.plusDays(3), "", "", "", "1", 0),
         spend("after-crash", TODAY.plusDays(3), "acme", "k1", "gpt-4o", "2", 0));
     assertThat(crashed.record(recent, "after")).isEqualTo(expected.record(recent, "after"));
     crashed.close();
@@ -237,15 +261,18 @@ class FileSpendLedgerCompactionTest {
         .noneMatch(name -> name.endsWith(FileSpendLedger.TMP_SUFFIX));
     List<Spend> next = List.of(spend("next", TODAY, "acme", "k1", "gpt-4o", "1", 0));
     if (step == Step.TOTALS_RENAMED) {
-      // The new totals are in place but the old journal is still the journal: only a reopen sorts that out.
-      assertThatThrownBy(() -> ledger.record(next, "next")).isInstanceOf(SpendLedgerException.class)
+      // The new totals are in place but the old journal is still the journal: only a reopen sorts
+      // that out.
+      assertThatThrownBy(() -> ledger.record(next, "next"))
+          .isInstanceOf(SpendLedgerException.class)
           .hasMessageContaining("refuses writes after an earlier I/O failure")
-          .hasMessageContaining("failed after " + dir().resolve(FileSpendLedger.TOTALS_FILE) + " was replaced");
+          .hasMessageContaining(
+              "failed after " + dir().resolve(FileSpendLedger.TOTALS_FILE) + " was replaced");
       assertThat(reopen().generation()).as("the open finished the compaction").isEqualTo(1);
     } else {
       assertThat(ledger.generation()).isEqualTo(step == Step.JOURNAL_RENAMED ? 1 : 0);
     }
-    ledger.onCompactionStep(s -> { });
+    ledger.onCompactionStep(s -> {});
     recordBoth(next, "next");
     assertThat(answers(ledger)).isEqualTo(answers(oracle));
     assertThat(answers(reopen())).isEqualTo(answers(oracle));
@@ -276,7 +303,9 @@ class FileSpendLedgerCompactionTest {
       }
     });
 
-    assertThatThrownBy(ledger::compact).isInstanceOf(SpendLedgerException.class).hasMessageContaining("closed");
+    assertThatThrownBy(ledger::compact)
+        .isInstanceOf(SpendLedgerException.class)
+        .hasMessageContaining("closed");
 
     assertThat(Files.readAllBytes(journal())).isEqualTo(journal);
     assertThat(Files.list(dir()).map(p -> p.getFileName().toString()))
@@ -299,11 +328,18 @@ class FileSpendLedgerCompactionTest {
         for (int r = 0; r < 8; r++) {
           int kind = random.nextInt(10);
           if (kind == 0 && !sent.isEmpty()) {
-            batch.add(sent.get(random.nextInt(sent.size()))); // a re-send, in the window or long before
+            batch.add(
+                sent.get(random.nextInt(sent.size()))); // a re-send, in the window or long before
           } else {
             LocalDate at = kind == 1 ? today.minusDays(random.nextInt(20)) : today; // late ones too
-            batch.add(spend("x" + day + "-" + b + "-" + r, at, "t" + random.nextInt(3), "k" + random.nextInt(2),
-                "m" + random.nextInt(2), "0." + random.nextInt(1000) + "1", random.nextInt(3)));
+            batch.add(spend(
+                "x" + day + "-" + b + "-" + r,
+                at,
+                "t" + random.nextInt(3),
+                "k" + random.nextInt(2),
+                "m" + random.nextInt(2),
+                "0." + random.nextInt(1000) + "1",
+                random.nextInt(3)));
           }
         }
         sent.addAll(batch);
@@ -319,8 +355,11 @@ class FileSpendLedgerCompactionTest {
         assertThat(ledger.rememberedIds()).isEqualTo(oracle.rememberedIds());
       }
     }
-    assertThat(ledger.generation()).as("compactions that ran by themselves").isGreaterThanOrEqualTo(5);
-    assertThat((long) journalRecords(journal()).size()).as("records left in the journal, of %d", accepted)
+    assertThat(ledger.generation())
+        .as("compactions that ran by themselves")
+        .isGreaterThanOrEqualTo(5);
+    assertThat((long) journalRecords(journal()).size())
+        .as("records left in the journal, of %d", accepted)
         .isLessThan(accepted * 2 / 5);
   }
 
@@ -331,7 +370,9 @@ class FileSpendLedgerCompactionTest {
     ledger.compact();
 
     for (String file : List.of(FileSpendLedger.TOTALS_FILE, FileSpendLedger.JOURNAL_FILE)) {
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file)))).as(file)
+      assertThat(
+              PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file))))
+          .as(file)
           .isEqualTo("rw-------");
     }
   }
@@ -349,7 +390,8 @@ class FileSpendLedgerCompactionTest {
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining(totals + ": at offset " + thirdRow + ", line 4 is incomplete or fails its checksum")
+        .hasMessageContaining(
+            totals + ": at offset " + thirdRow + ", line 4 is incomplete or fails its checksum")
         .hasMessageContaining("refusing to start");
     assertThat(Files.readAllBytes(totals)).isEqualTo(data);
   }
@@ -373,25 +415,33 @@ class FileSpendLedgerCompactionTest {
     String text = Files.readString(totals);
     int start = nthLineStart(text, 3);
     int end = nthLineStart(text, 4);
-    String json = text.substring(start + 9, end - 1).replaceFirst("\"cost_usd\":\"[0-9.]+\"", "\"cost_usd\":\"-1\"");
+    String json = text.substring(start + 9, end - 1)
+        .replaceFirst("\"cost_usd\":\"[0-9.]+\"", "\"cost_usd\":\"-1\"");
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     crc.update(json.getBytes(StandardCharsets.UTF_8));
-    Files.writeString(totals, text.substring(0, start) + String.format("%08x %s%n", crc.getValue(), json)
-        + text.substring(end));
+    Files.writeString(
+        totals,
+        text.substring(0, start)
+            + String.format("%08x %s%n", crc.getValue(), json)
+            + text.substring(end));
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining(totals + ": at offset " + start + ", line 3 is not a valid row: cost_usd: \"-1\"");
+        .hasMessageContaining(
+            totals + ": at offset " + start + ", line 3 is not a valid row: cost_usd: \"-1\"");
   }
 
   @Test
   void aTotalsFileOfAnotherFormatIsRefused() throws Exception {
     Path totals = compacted();
-    Files.writeString(totals, Files.readString(totals).replaceFirst("llmgw-spend-totals 1", "llmgw-spend-totals 2"));
+    Files.writeString(
+        totals,
+        Files.readString(totals).replaceFirst("llmgw-spend-totals 1", "llmgw-spend-totals 2"));
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining(totals + ": at offset 0, does not start with the line 'llmgw-spend-totals 1'");
+        .hasMessageContaining(
+            totals + ": at offset 0, does not start with the line 'llmgw-spend-totals 1'");
   }
 
   @Test
@@ -408,7 +458,8 @@ class FileSpendLedgerCompactionTest {
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining(journal() + ": generation 0, next to " + dir().resolve("totals") + " of generation 2")
+        .hasMessageContaining(
+            journal() + ": generation 0, next to " + dir().resolve("totals") + " of generation 2")
         .hasMessageContaining("The files do not belong together");
   }
 
@@ -442,8 +493,8 @@ class FileSpendLedgerCompactionTest {
 
     assertThatThrownBy(() -> FileSpendLedger.open(old, clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining(journal + ": " + lastLine + " bytes of valid lines, but " + old.resolve("totals")
-            + " says it was folded up to offset " + data.length);
+        .hasMessageContaining(journal + ": " + lastLine + " bytes of valid lines, but "
+            + old.resolve("totals") + " says it was folded up to offset " + data.length);
   }
 
   // --- helpers ---
@@ -485,8 +536,14 @@ class FileSpendLedgerCompactionTest {
     for (int b = 0; b < 3; b++) {
       List<Spend> batch = new ArrayList<>();
       for (int r = 0; r < 5; r++) {
-        batch.add(spend(prefix + "-b" + b + "-r" + r, day, tenants[(b + r) % 3], "k" + (r % 2), models[(n + r) % 2],
-            costs[(n + b + r) % costs.length], r));
+        batch.add(spend(
+            prefix + "-b" + b + "-r" + r,
+            day,
+            tenants[(b + r) % 3],
+            "k" + (r % 2),
+            models[(n + r) % 2],
+            costs[(n + b + r) % costs.length],
+            r));
       }
       if (b == 0) {
         batch.add(spend(prefix + "-late", day.minusDays(10), "acme", "k1", "gpt-4o", "0.333", 1));
@@ -499,7 +556,9 @@ class FileSpendLedgerCompactionTest {
 
   /** Records {@code batch} in the file ledger and the oracle, which must answer alike. */
   private void recordBoth(List<Spend> batch, String source) {
-    assertThat(ledger.record(batch, source)).as("recording %s", batch.get(0).id()).isEqualTo(oracle.record(batch, source));
+    assertThat(ledger.record(batch, source))
+        .as("recording %s", batch.get(0).id())
+        .isEqualTo(oracle.record(batch, source));
     recorded.add(Map.entry(clock.instant(), batch));
   }
 
@@ -515,10 +574,17 @@ class FileSpendLedgerCompactionTest {
     return copy;
   }
 
-  private static Spend spend(String id, LocalDate day, String tenant, String key, String model, String cost, int n) {
-    return Spend.from(SpendFixtures.record(id, day, tenant, key, model, cost)
-        .setApplication("app-" + n).setUser("user-" + n).setEstimated(n % 3 == 2)
-        .setInputTokens(100 + n).setOutputTokens(7 * n).build(), "");
+  private static Spend spend(
+      String id, LocalDate day, String tenant, String key, String model, String cost, int n) {
+    return Spend.from(
+        SpendFixtures.record(id, day, tenant, key, model, cost)
+            .setApplication("app-" + n)
+            .setUser("user-" + n)
+            .setEstimated(n % 3 == 2)
+            .setInputTokens(100 + n)
+            .setOutputTokens(7 * n)
+            .build(),
+        "");
   }
 
   private static List<SpendQuery> queries() {
@@ -531,7 +597,8 @@ class FileSpendLedgerCompactionTest {
         new SpendQuery(from, to, null, null, null, List.of(Dimension.TENANT, Dimension.MODEL)),
         new SpendQuery(from, to, "acme", null, null, List.of(Dimension.DAY, Dimension.API_KEY_ID)),
         new SpendQuery(from, to, "", null, "claude", List.of(Dimension.DAY)),
-        new SpendQuery(TODAY.minusDays(9), TODAY.minusDays(7), null, "k1", null, SpendQuery.allDimensions()));
+        new SpendQuery(
+            TODAY.minusDays(9), TODAY.minusDays(7), null, "k1", null, SpendQuery.allDimensions()));
   }
 
   private static List<List<SpendRow>> answers(SpendLedger ledger) {

@@ -32,11 +32,13 @@ class FileSpendLedgerCrashTest {
   private static final Pattern ACK = Pattern.compile("ACK (\\d+)");
   /** Per round: ACKs to read before ordering the kill, and how long after that order it lands. */
   private static final int[] ACKS_BEFORE_KILL = {40, 70, 40, 70};
+
   private static final long[] KILL_DELAY_MICROS = {0, 700, 2500, 6000};
   /** The first round gives up waiting for a compaction after this many batches. */
   private static final int MAX_ACKS_WAITING_FOR_COMPACTION = 20_000;
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void everyAcknowledgedBatchIsCountedOnceAfterKillDashNineDuringCompactions() throws Exception {
@@ -50,22 +52,28 @@ class FileSpendLedgerCrashTest {
         long started = System.nanoTime();
         Path stderr = tmp.resolve("writer-" + round + ".err");
         Process writer = new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx128m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.logFile=System.err",
-            "-cp", System.getProperty("java.class.path"),
-            LedgerCrashWriter.class.getName(), dir.toString(), Long.toString(next))
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m",
+                "-XX:TieredStopAtLevel=1",
+                "-Dorg.slf4j.simpleLogger.logFile=System.err",
+                "-cp",
+                System.getProperty("java.class.path"),
+                LedgerCrashWriter.class.getName(),
+                dir.toString(),
+                Long.toString(next))
             .redirectError(stderr.toFile())
             .start();
         long lastAck = next - 1;
         int acks = 0;
-        try (BufferedReader out =
-            new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.US_ASCII))) {
+        try (BufferedReader out = new BufferedReader(
+            new InputStreamReader(writer.getInputStream(), StandardCharsets.US_ASCII))) {
           String open = out.readLine();
           if (open == null) {
             fail("the writer exited before opening the ledger:\n" + Files.readString(stderr));
           }
           assertThat(open).startsWith("OPEN ");
-          // The first round also waits for a compaction to have finished in the writer (on a slow or
+          // The first round also waits for a compaction to have finished in the writer (on a slow
+          // or
           // busy machine the background thread may need more batches than the count), so the kills
           // that follow land on a ledger that has compacted and keeps compacting.
           while (acks < ACKS_BEFORE_KILL[round] || (round == 0 && !compacted(stderr, acks))) {
@@ -80,7 +88,10 @@ class FileSpendLedgerCrashTest {
             }
           }
           // Through the handle: Process.destroyForcibly() would also close our end of the pipe.
-          killer.schedule(() -> writer.toHandle().destroyForcibly(), KILL_DELAY_MICROS[round], TimeUnit.MICROSECONDS);
+          killer.schedule(
+              () -> writer.toHandle().destroyForcibly(),
+              KILL_DELAY_MICROS[round],
+              TimeUnit.MICROSECONDS);
           for (String line = out.readLine(); line != null; line = out.readLine()) {
             lastAck = ack(line, lastAck);
             acks++;
@@ -88,15 +99,22 @@ class FileSpendLedgerCrashTest {
         }
         assertThat(writer.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(writer.exitValue()).as("exit status of a SIGKILLed process").isEqualTo(128 + 9);
-        long compactions = Files.readAllLines(stderr).stream().filter(l -> l.contains("compacted the spend ledger")).count();
+        long compactions = Files.readAllLines(stderr).stream()
+            .filter(l -> l.contains("compacted the spend ledger"))
+            .count();
         for (long i = next; i <= lastAck; i++) {
           stored.add(true);
         }
         long inFlight = lastAck + 1;
 
-        SpendFixtures.MutableClock clock = new SpendFixtures.MutableClock(LedgerCrashWriter.at(inFlight));
-        try (FileSpendLedger ledger = FileSpendLedger.open(dir, clock, LedgerCrashWriter.WINDOW_DAYS,
-            new FileSpendLedger.Compaction(0, Long.MAX_VALUE), Runnable::run)) {
+        SpendFixtures.MutableClock clock =
+            new SpendFixtures.MutableClock(LedgerCrashWriter.at(inFlight));
+        try (FileSpendLedger ledger = FileSpendLedger.open(
+            dir,
+            clock,
+            LedgerCrashWriter.WINDOW_DAYS,
+            new FileSpendLedger.Compaction(0, Long.MAX_VALUE),
+            Runnable::run)) {
           boolean inFlightStored = requests(ledger, inFlight, "m") > 0;
           stored.add(inFlightStored);
           long expected = 0;
@@ -104,30 +122,49 @@ class FileSpendLedgerCrashTest {
             long records = requests(ledger, i, "m");
             long late = requests(ledger, i, "late");
             if (stored.get(i)) {
-              assertThat(records).as("records of batch %d, round %d", i, round).isEqualTo(LedgerCrashWriter.RECORDS);
+              assertThat(records)
+                  .as("records of batch %d, round %d", i, round)
+                  .isEqualTo(LedgerCrashWriter.RECORDS);
               assertThat(late).as("late record of batch %d, round %d", i, round).isEqualTo(1);
               expected += LedgerCrashWriter.RECORDS + 1;
             } else {
-              assertThat(records + late).as("batch %d, in flight when killed and not stored", i).isZero();
+              assertThat(records + late)
+                  .as("batch %d, in flight when killed and not stored", i)
+                  .isZero();
             }
           }
           SpendTotals all = total(ledger, 0, stored.size() - 1);
-          assertThat(all.requests()).as("nothing counted twice or from nowhere").isEqualTo(expected);
+          assertThat(all.requests())
+              .as("nothing counted twice or from nowhere")
+              .isEqualTo(expected);
           long batches = stored.stream().filter(b -> b).count();
-          assertThat(all.costUsd()).isEqualByComparingTo(new BigDecimal(LedgerCrashWriter.COST)
-              .multiply(BigDecimal.valueOf(batches * LedgerCrashWriter.RECORDS))
-              .add(new BigDecimal(LedgerCrashWriter.LATE_COST).multiply(BigDecimal.valueOf(batches))));
+          assertThat(all.costUsd())
+              .isEqualByComparingTo(new BigDecimal(LedgerCrashWriter.COST)
+                  .multiply(BigDecimal.valueOf(batches * LedgerCrashWriter.RECORDS))
+                  .add(new BigDecimal(LedgerCrashWriter.LATE_COST)
+                      .multiply(BigDecimal.valueOf(batches))));
           for (long i = Math.max(0, inFlight - LedgerCrashWriter.WINDOW_DAYS); i <= lastAck; i++) {
             List<Spend> recent = LedgerCrashWriter.batch(i).subList(0, LedgerCrashWriter.RECORDS);
-            assertThat(ledger.record(recent, "resend")).as("batch %d sent again", i)
+            assertThat(ledger.record(recent, "resend"))
+                .as("batch %d sent again", i)
                 .isEqualTo(new SpendLedger.Recorded(0, LedgerCrashWriter.RECORDS));
           }
-          summary.add(String.format("round %d: %d ACKs (kill ordered after %d, +%d us), batch in flight %s,"
+          summary.add(String.format(
+              "round %d: %d ACKs (kill ordered after %d, +%d us), batch in flight %s,"
                   + " %d compactions logged, generation %d on reopen, journal %d bytes; %.1f s",
-              round + 1, acks, ACKS_BEFORE_KILL[round], KILL_DELAY_MICROS[round], inFlightStored ? "stored" : "not stored",
-              compactions, ledger.generation(), ledger.journalBytes(), (System.nanoTime() - started) / 1e9));
+              round + 1,
+              acks,
+              ACKS_BEFORE_KILL[round],
+              KILL_DELAY_MICROS[round],
+              inFlightStored ? "stored" : "not stored",
+              compactions,
+              ledger.generation(),
+              ledger.journalBytes(),
+              (System.nanoTime() - started) / 1e9));
           if (round == 0) {
-            assertThat(compactions).as("compactions ran while the writer recorded").isPositive();
+            assertThat(compactions)
+                .as("compactions ran while the writer recorded")
+                .isPositive();
           }
         }
         next = inFlight + 1;
@@ -153,7 +190,8 @@ class FileSpendLedgerCrashTest {
 
   /** Records of batch {@code i} with {@code model}: those of its day, or its late record 30 days earlier. */
   private static long requests(SpendLedger ledger, long i, String model) {
-    var day = model.equals("late") ? LedgerCrashWriter.day(i).minusDays(30) : LedgerCrashWriter.day(i);
+    var day =
+        model.equals("late") ? LedgerCrashWriter.day(i).minusDays(30) : LedgerCrashWriter.day(i);
     List<SpendRow> rows = ledger.query(new SpendQuery(day, day, null, null, model, List.of()));
     return rows.isEmpty() ? 0 : rows.get(0).totals().requests();
   }
@@ -163,7 +201,9 @@ class FileSpendLedgerCrashTest {
     var from = LedgerCrashWriter.day(first).minusDays(30);
     var to = LedgerCrashWriter.day(last);
     for (var start = from; !start.isAfter(to); start = start.plusDays(SpendQuery.MAX_DAYS)) {
-      var end = start.plusDays(SpendQuery.MAX_DAYS - 1).isAfter(to) ? to : start.plusDays(SpendQuery.MAX_DAYS - 1);
+      var end = start.plusDays(SpendQuery.MAX_DAYS - 1).isAfter(to)
+          ? to
+          : start.plusDays(SpendQuery.MAX_DAYS - 1);
       for (SpendRow r : ledger.query(new SpendQuery(start, end, null, null, null, List.of()))) {
         sum = sum.plus(r.totals());
       }

@@ -46,7 +46,9 @@ class FileSpendLedgerTest extends SpendLedgerContract {
   @Test
   void aReopenedLedgerHasTheSameTotals() {
     ledger.record(batch("a", 3, "0.000012500000"), "ext-proc-1");
-    ledger.record(List.of(spend("x", TODAY.minusDays(3), "globex", "k9", "claude-haiku-4-5", "7.25")), "ext-proc-2");
+    ledger.record(
+        List.of(spend("x", TODAY.minusDays(3), "globex", "k9", "claude-haiku-4-5", "7.25")),
+        "ext-proc-2");
     List<SpendRow> before = ledger.query(all(TODAY.minusDays(10), TODAY));
 
     List<SpendRow> after = reopen().query(all(TODAY.minusDays(10), TODAY));
@@ -75,11 +77,14 @@ class FileSpendLedgerTest extends SpendLedgerContract {
 
     List<String> lines = Files.readAllLines(journal());
     assertThat(lines).hasSize(4).first().isEqualTo("llmgw-spend-journal 2");
-    assertThat(lines.get(1)).as("the generation line").matches("[0-9a-f]{8} \\{\"generation\":0\\}");
+    assertThat(lines.get(1))
+        .as("the generation line")
+        .matches("[0-9a-f]{8} \\{\"generation\":0\\}");
     assertThat(lines.get(2)).matches("[0-9a-f]{8} \\{.*\\}");
     JsonNode second = new ObjectMapper().readTree(lines.get(3).substring(9));
     assertThat(second.get("source").asText()).isEqualTo("ext-proc-2");
-    assertThat(second.get("received_at_millis").asLong()).isEqualTo(SpendFixtures.NOW.toEpochMilli());
+    assertThat(second.get("received_at_millis").asLong())
+        .isEqualTo(SpendFixtures.NOW.toEpochMilli());
     assertThat(second.get("records")).singleElement().satisfies(r -> {
       assertThat(r.get("id").asText()).isEqualTo("a-2");
       assertThat(r.get("cost_usd").isTextual()).as("costs stay exact decimals").isTrue();
@@ -91,13 +96,22 @@ class FileSpendLedgerTest extends SpendLedgerContract {
   @Test
   void aJournalOfFormatOneFromBeforeCompactionIsReadAsGenerationZero() throws Exception {
     ledger.close();
-    Files.write(journal(), concat(JournalCodec.HEADER_V1_BYTES,
-        concat(JournalCodec.line(1, "old", batch("a", 2, "0.25")), JournalCodec.line(2, "old", batch("b", 1, "0.5")))));
+    Files.write(
+        journal(),
+        concat(
+            JournalCodec.HEADER_V1_BYTES,
+            concat(
+                JournalCodec.line(1, "old", batch("a", 2, "0.25")),
+                JournalCodec.line(2, "old", batch("b", 1, "0.5")))));
 
-    assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().costUsd()).isEqualByComparingTo("1");
-    assertThat(ledger.record(batch("a", 3, "0.25"), "new")).isEqualTo(new SpendLedger.Recorded(1, 2));
+    assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().costUsd())
+        .isEqualByComparingTo("1");
+    assertThat(ledger.record(batch("a", 3, "0.25"), "new"))
+        .isEqualTo(new SpendLedger.Recorded(1, 2));
     assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().requests()).isEqualTo(4);
-    assertThat(Files.readAllLines(journal()).get(0)).as("appended to as it is").isEqualTo("llmgw-spend-journal 1");
+    assertThat(Files.readAllLines(journal()).get(0))
+        .as("appended to as it is")
+        .isEqualTo("llmgw-spend-journal 1");
   }
 
   static Stream<Arguments> tornTails() {
@@ -114,7 +128,8 @@ class FileSpendLedgerTest extends SpendLedgerContract {
         Arguments.of("a flipped bit", flipped),
         Arguments.of("zeros", new byte[4096]),
         Arguments.of("a line then zeros", concat(Arrays.copyOf(line, 30), new byte[100])),
-        Arguments.of("garbage with newlines", "}{ not\n a batch\n".getBytes(StandardCharsets.UTF_8)));
+        Arguments.of(
+            "garbage with newlines", "}{ not\n a batch\n".getBytes(StandardCharsets.UTF_8)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -128,11 +143,14 @@ class FileSpendLedgerTest extends SpendLedgerContract {
     ledger = FileSpendLedger.open(dir(), clock);
 
     assertThat(Files.size(journal())).isEqualTo(good);
-    assertThat(ledger.query(total(TODAY, TODAY)).get(0).totals().costUsd()).isEqualByComparingTo("3");
+    assertThat(ledger.query(total(TODAY, TODAY)).get(0).totals().costUsd())
+        .isEqualByComparingTo("3");
     ledger.record(List.of(spend("after", "1")), "test");
-    assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().costUsd()).isEqualByComparingTo("4");
+    assertThat(reopen().query(total(TODAY, TODAY)).get(0).totals().costUsd())
+        .isEqualByComparingTo("4");
     assertThat(ledger.record(List.of(spend("torn", "100")), "test").accepted())
-        .as("the torn batch was never acknowledged, so its sender sends it again and it counts").isEqualTo(1);
+        .as("the torn batch was never acknowledged, so its sender sends it again and it counts")
+        .isEqualTo(1);
   }
 
   @Test
@@ -157,10 +175,12 @@ class FileSpendLedgerTest extends SpendLedgerContract {
   @Test
   void aLineWithAValidChecksumThatHoldsNoBatchFailsTheOpen() throws Exception {
     ledger.close();
-    String json = "{\"received_at_millis\":1,\"records\":[{\"id\":\"x\",\"at_epoch_millis\":1,\"cost_usd\":\"-1\"}]}";
+    String json =
+        "{\"received_at_millis\":1,\"records\":[{\"id\":\"x\",\"at_epoch_millis\":1,\"cost_usd\":\"-1\"}]}";
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     crc.update(json.getBytes(StandardCharsets.UTF_8));
-    Files.writeString(journal(), String.format("%08x %s%n", crc.getValue(), json), StandardOpenOption.APPEND);
+    Files.writeString(
+        journal(), String.format("%08x %s%n", crc.getValue(), json), StandardOpenOption.APPEND);
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
@@ -191,8 +211,8 @@ class FileSpendLedgerTest extends SpendLedgerContract {
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
-        .hasMessageContaining(journal() + ": the generation line at offset " + JournalCodec.HEADER_BYTES.length
-            + " is incomplete or fails its checksum");
+        .hasMessageContaining(journal() + ": the generation line at offset "
+            + JournalCodec.HEADER_BYTES.length + " is incomplete or fails its checksum");
     assertThat(Files.readAllBytes(journal())).isEqualTo(data);
   }
 
@@ -213,7 +233,9 @@ class FileSpendLedgerTest extends SpendLedgerContract {
       assertThatThrownBy(() -> ledger.record(batch("b", 1, "1"), "test"))
           .isInstanceOf(SpendLedgerException.class)
           .hasMessageContaining("was interrupted; the batch was not stored");
-      assertThat(Thread.currentThread().isInterrupted()).as("interrupt status kept").isTrue();
+      assertThat(Thread.currentThread().isInterrupted())
+          .as("interrupt status kept")
+          .isTrue();
     } finally {
       Thread.interrupted();
     }
@@ -228,9 +250,12 @@ class FileSpendLedgerTest extends SpendLedgerContract {
     assumeTrue(dir().getFileSystem().supportedFileAttributeViews().contains("posix"));
     ledger.record(batch("a", 1, "1"), "test");
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir()))).isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir())))
+        .isEqualTo("rwx------");
     for (String file : List.of(FileSpendLedger.JOURNAL_FILE, FileSpendLedger.LOCK_FILE)) {
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file)))).as(file)
+      assertThat(
+              PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file))))
+          .as(file)
           .isEqualTo("rw-------");
     }
   }

@@ -28,12 +28,17 @@ final class LedgerCompactionBench {
   private static final LocalDate TODAY = LocalDate.of(2026, 11, 22);
   private static final int BATCH = 500;
   private static final int OPENS = 3;
-  private static final String[] APPS = {"checkout-service", "support-assistant", "search-indexer", "mobile-app",
-      "internal-tools"};
+  private static final String[] APPS = {
+    "checkout-service", "support-assistant", "search-indexer", "mobile-app", "internal-tools"
+  };
   private static final String[][] MODELS = {
-      {"openai", "fast", "gpt-4o-mini-2024-07-18"}, {"openai", "smart", "gpt-4o-2024-08-06"},
-      {"anthropic", "smart", "claude-sonnet-4-5-20250929"}, {"anthropic", "fast", "claude-haiku-4-5-20251001"},
-      {"openai", "reasoning", "o3-mini-2025-01-31"}, {"google", "fast", "gemini-2.0-flash-001"}};
+    {"openai", "fast", "gpt-4o-mini-2024-07-18"},
+    {"openai", "smart", "gpt-4o-2024-08-06"},
+    {"anthropic", "smart", "claude-sonnet-4-5-20250929"},
+    {"anthropic", "fast", "claude-haiku-4-5-20251001"},
+    {"openai", "reasoning", "o3-mini-2025-01-31"},
+    {"google", "fast", "gemini-2.0-flash-001"}
+  };
 
   private LedgerCompactionBench() {}
 
@@ -44,11 +49,13 @@ final class LedgerCompactionBench {
     if (Files.exists(dir)) {
       try (Stream<Path> files = Files.list(dir)) {
         if (files.findAny().isPresent()) {
-          throw new IllegalArgumentException(dir + ": not empty (expected: a new directory for the ledger)");
+          throw new IllegalArgumentException(
+              dir + ": not empty (expected: a new directory for the ledger)");
         }
       }
     }
-    SpendFixtures.MutableClock clock = new SpendFixtures.MutableClock(TODAY.atStartOfDay().toInstant(ZoneOffset.UTC));
+    SpendFixtures.MutableClock clock =
+        new SpendFixtures.MutableClock(TODAY.atStartOfDay().toInstant(ZoneOffset.UTC));
     FileSpendLedger.Compaction manual = new FileSpendLedger.Compaction(1, Long.MAX_VALUE);
     Random random = new Random(1);
     List<String> keys = new ArrayList<>();
@@ -57,8 +64,8 @@ final class LedgerCompactionBench {
     }
 
     long started = System.nanoTime();
-    try (FileSpendLedger ledger = FileSpendLedger.open(dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual,
-        Runnable::run)) {
+    try (FileSpendLedger ledger = FileSpendLedger.open(
+        dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual, Runnable::run)) {
       int written = 0;
       for (int d = 0; d < days; d++) {
         LocalDate day = TODAY.minusDays(days - 1 - d);
@@ -67,11 +74,13 @@ final class LedgerCompactionBench {
         int target = (int) ((long) records * (d + 1) / days);
         while (written < target) {
           int n = Math.min(BATCH, target - written);
-          long at = dayStart + 86_400_000L * (written - first) / (target - first); // batches spread over the day
+          long at = dayStart
+              + 86_400_000L * (written - first) / (target - first); // batches spread over the day
           List<Spend> batch = new ArrayList<>(n);
           for (int i = 0; i < n; i++) {
             long recordAt = d > 0 && random.nextInt(100) == 0 ? at - 86_400_000L : at;
-            batch.add(record(random, keys, Math.max(dayStart - 86_400_000L, recordAt - random.nextInt(60_000))));
+            batch.add(record(
+                random, keys, Math.max(dayStart - 86_400_000L, recordAt - random.nextInt(60_000))));
           }
           clock.set(Instant.ofEpochMilli(at + 1000));
           ledger.record(batch, "ext-proc-bench-" + (written / BATCH % 4));
@@ -81,9 +90,18 @@ final class LedgerCompactionBench {
     }
     double writeSeconds = (System.nanoTime() - started) / 1e9;
     long journalBefore = Files.size(dir.resolve(FileSpendLedger.JOURNAL_FILE));
-    System.out.printf(Locale.ROOT, "wrote %,d records over %d days in %.1f s (%,.0f records/s, fsync per batch of %d)%n",
-        records, days, writeSeconds, records / writeSeconds, BATCH);
-    System.out.printf(Locale.ROOT, "journal: %,d bytes, %.0f bytes per record%n", journalBefore,
+    System.out.printf(
+        Locale.ROOT,
+        "wrote %,d records over %d days in %.1f s (%,.0f records/s, fsync per batch of %d)%n",
+        records,
+        days,
+        writeSeconds,
+        records / writeSeconds,
+        BATCH);
+    System.out.printf(
+        Locale.ROOT,
+        "journal: %,d bytes, %.0f bytes per record%n",
+        journalBefore,
         (double) journalBefore / records);
 
     clock.set(TODAY.atTime(12, 0).toInstant(ZoneOffset.UTC));
@@ -91,16 +109,16 @@ final class LedgerCompactionBench {
     List<List<SpendRow>> answersBefore = null;
     for (int i = 0; i < OPENS; i++) {
       long t = System.nanoTime();
-      try (FileSpendLedger ledger = FileSpendLedger.open(dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual,
-          Runnable::run)) {
+      try (FileSpendLedger ledger = FileSpendLedger.open(
+          dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual, Runnable::run)) {
         before.add((System.nanoTime() - t) / 1_000_000);
         answersBefore = answers(ledger, days);
       }
     }
 
     FileSpendLedger.Compacted done;
-    try (FileSpendLedger ledger = FileSpendLedger.open(dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual,
-        Runnable::run)) {
+    try (FileSpendLedger ledger = FileSpendLedger.open(
+        dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual, Runnable::run)) {
       done = ledger.compact();
       if (!answers(ledger, days).equals(answersBefore)) {
         throw new AssertionError("the compacted ledger answers differently");
@@ -112,8 +130,8 @@ final class LedgerCompactionBench {
     List<Long> after = new ArrayList<>();
     for (int i = 0; i < OPENS; i++) {
       long t = System.nanoTime();
-      try (FileSpendLedger ledger = FileSpendLedger.open(dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual,
-          Runnable::run)) {
+      try (FileSpendLedger ledger = FileSpendLedger.open(
+          dir, clock, SpendLedger.DEFAULT_DEDUP_WINDOW_DAYS, manual, Runnable::run)) {
         after.add((System.nanoTime() - t) / 1_000_000);
         if (!answers(ledger, days).equals(answersBefore)) {
           throw new AssertionError("the reopened compacted ledger answers differently");
@@ -121,15 +139,40 @@ final class LedgerCompactionBench {
       }
     }
 
-    System.out.printf(Locale.ROOT, "compaction: folded %,d records of days before %s, kept %,d; %,d totals rows;"
-            + " %,d ms in all, writers waited %,d ms%n", done.foldedRecords(), done.foldedBefore(), done.keptRecords(),
-        done.totalsRows(), done.millis(), done.blockedMillis());
-    System.out.printf(Locale.ROOT, "%-18s %14s %14s %14s %22s%n", "", "journal bytes", "totals bytes", "on disk",
+    System.out.printf(
+        Locale.ROOT,
+        "compaction: folded %,d records of days before %s, kept %,d; %,d totals rows;"
+            + " %,d ms in all, writers waited %,d ms%n",
+        done.foldedRecords(),
+        done.foldedBefore(),
+        done.keptRecords(),
+        done.totalsRows(),
+        done.millis(),
+        done.blockedMillis());
+    System.out.printf(
+        Locale.ROOT,
+        "%-18s %14s %14s %14s %22s%n",
+        "",
+        "journal bytes",
+        "totals bytes",
+        "on disk",
         "open (ms), " + OPENS + " runs");
-    System.out.printf(Locale.ROOT, "%-18s %,14d %14s %,14d %22s%n", "before compaction", journalBefore, "-", journalBefore,
+    System.out.printf(
+        Locale.ROOT,
+        "%-18s %,14d %14s %,14d %22s%n",
+        "before compaction",
+        journalBefore,
+        "-",
+        journalBefore,
         before);
-    System.out.printf(Locale.ROOT, "%-18s %,14d %,14d %,14d %22s%n", "after compaction", journalAfter, totals,
-        journalAfter + totals, after);
+    System.out.printf(
+        Locale.ROOT,
+        "%-18s %,14d %,14d %,14d %22s%n",
+        "after compaction",
+        journalAfter,
+        totals,
+        journalAfter + totals,
+        after);
     System.out.println("every query answered the same before and after: true");
   }
 
@@ -140,26 +183,28 @@ final class LedgerCompactionBench {
     long output = 20 + random.nextInt(800);
     boolean estimated = random.nextInt(10) == 0;
     String cost = String.format(Locale.ROOT, "0.%012d", random.nextInt(50_000_000) * 1000L);
-    return Spend.from(dev.llmgw.proto.spend.v1.SpendRecord.newBuilder()
-        .setId(new UUID(random.nextLong(), random.nextLong()).toString())
-        .setAtEpochMillis(atMillis)
-        .setTenant("tenant-" + (key / 4))
-        .setApiKeyId(keys.get(key))
-        .setApplication(APPS[random.nextInt(APPS.length)])
-        .setUser("user-" + random.nextInt(20_000) + "@example.com")
-        .setRoute("chat-" + model[1])
-        .setProvider(model[0])
-        .setRequestedModel(model[1])
-        .setModel(model[2])
-        .setInputTokens(input)
-        .setCachedInputTokens(random.nextInt(3) == 0 ? input / 2 : 0)
-        .setCacheWriteTokens(0)
-        .setOutputTokens(output)
-        .setReasoningTokens(model[1].equals("reasoning") ? output * 3 : 0)
-        .setCostUsd(cost)
-        .setEstimated(estimated)
-        .setPriceVersion("2026-11-01.3")
-        .build(), "");
+    return Spend.from(
+        dev.llmgw.proto.spend.v1.SpendRecord.newBuilder()
+            .setId(new UUID(random.nextLong(), random.nextLong()).toString())
+            .setAtEpochMillis(atMillis)
+            .setTenant("tenant-" + (key / 4))
+            .setApiKeyId(keys.get(key))
+            .setApplication(APPS[random.nextInt(APPS.length)])
+            .setUser("user-" + random.nextInt(20_000) + "@example.com")
+            .setRoute("chat-" + model[1])
+            .setProvider(model[0])
+            .setRequestedModel(model[1])
+            .setModel(model[2])
+            .setInputTokens(input)
+            .setCachedInputTokens(random.nextInt(3) == 0 ? input / 2 : 0)
+            .setCacheWriteTokens(0)
+            .setOutputTokens(output)
+            .setReasoningTokens(model[1].equals("reasoning") ? output * 3 : 0)
+            .setCostUsd(cost)
+            .setEstimated(estimated)
+            .setPriceVersion("2026-11-01.3")
+            .build(),
+        "");
   }
 
   /** Every row of the range, grouped by all dimensions, and the totals per day: what REST can ask for. */
@@ -167,6 +212,7 @@ final class LedgerCompactionBench {
     LocalDate from = TODAY.minusDays(days + 1);
     return List.of(
         ledger.query(new SpendQuery(from, TODAY, null, null, null, SpendQuery.allDimensions())),
-        ledger.query(new SpendQuery(from, TODAY, null, null, null, List.of(SpendQuery.Dimension.DAY))));
+        ledger.query(
+            new SpendQuery(from, TODAY, null, null, null, List.of(SpendQuery.Dimension.DAY))));
   }
 }

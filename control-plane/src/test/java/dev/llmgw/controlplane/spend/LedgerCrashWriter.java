@@ -28,6 +28,7 @@ final class LedgerCrashWriter {
   static final String LATE_COST = "1.5";
   /** A short window and no margin: the journal keeps about three days, so compaction runs all the time. */
   static final int WINDOW_DAYS = 2;
+
   static final FileSpendLedger.Compaction COMPACTION = new FileSpendLedger.Compaction(0, 1);
 
   private LedgerCrashWriter() {}
@@ -46,7 +47,8 @@ final class LedgerCrashWriter {
     for (int r = 0; r < RECORDS; r++) {
       records.add(SpendFixtures.spend("b" + i + "-r" + r, day(i), "t" + (i % 3), "k", "m", COST));
     }
-    records.add(SpendFixtures.spend("b" + i + "-late", day(i).minusDays(30), "t" + (i % 3), "k", "late", LATE_COST));
+    records.add(SpendFixtures.spend(
+        "b" + i + "-late", day(i).minusDays(30), "t" + (i % 3), "k", "late", LATE_COST));
     return records;
   }
 

@@ -14,12 +14,14 @@ public final class SpendFixtures {
 
   /** Noon UTC on the fixtures' "today". */
   public static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
+
   public static final LocalDate TODAY = LocalDate.of(2026, 11, 22);
 
   private SpendFixtures() {}
 
   /** A record of {@code cost} dollars on {@code day} (at noon UTC) for tenant/key/model, 10 in and 20 out. */
-  public static SpendRecord.Builder record(String id, LocalDate day, String tenant, String key, String model, String cost) {
+  public static SpendRecord.Builder record(
+      String id, LocalDate day, String tenant, String key, String model, String cost) {
     return SpendRecord.newBuilder()
         .setId(id)
         .setAtEpochMillis(day.atTime(12, 0).toInstant(ZoneOffset.UTC).toEpochMilli())
@@ -40,7 +42,8 @@ public final class SpendFixtures {
         .setPriceVersion("2026-11-22.1");
   }
 
-  public static Spend spend(String id, LocalDate day, String tenant, String key, String model, String cost) {
+  public static Spend spend(
+      String id, LocalDate day, String tenant, String key, String model, String cost) {
     return Spend.from(record(id, day, tenant, key, model, cost).build(), "");
   }
 

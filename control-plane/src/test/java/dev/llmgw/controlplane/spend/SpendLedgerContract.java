@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The rules every {@link SpendLedger} follows; each implementation's test extends this. */
 abstract class SpendLedgerContract {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   final SpendFixtures.MutableClock clock = new SpendFixtures.MutableClock(NOW);
   SpendLedger ledger;
@@ -56,9 +57,13 @@ abstract class SpendLedgerContract {
 
   @Test
   void addsUpTokensAndExactCostsPerDayTenantKeyAndModel() {
-    Spend estimated = Spend.from(SpendFixtures.record("c", TODAY, "acme", "key-1", "gpt-4o", "0.000000000001")
-        .setEstimated(true).build(), "");
-    SpendLedger.Recorded r = ledger.record(List.of(spend("a", "0.1"), spend("b", "0.2"), estimated), "test");
+    Spend estimated = Spend.from(
+        SpendFixtures.record("c", TODAY, "acme", "key-1", "gpt-4o", "0.000000000001")
+            .setEstimated(true)
+            .build(),
+        "");
+    SpendLedger.Recorded r =
+        ledger.record(List.of(spend("a", "0.1"), spend("b", "0.2"), estimated), "test");
 
     assertThat(r).isEqualTo(new SpendLedger.Recorded(3, 0));
     List<SpendRow> rows = ledger.query(all(TODAY, TODAY));
@@ -75,7 +80,8 @@ abstract class SpendLedgerContract {
     assertThat(t.cacheWriteTokens()).isEqualTo(6);
     assertThat(t.outputTokens()).isEqualTo(60);
     assertThat(t.reasoningTokens()).isEqualTo(9);
-    assertThat(t.costUsd()).as("0.1 + 0.2 is exactly 0.3 here, unlike in a double")
+    assertThat(t.costUsd())
+        .as("0.1 + 0.2 is exactly 0.3 here, unlike in a double")
         .isEqualByComparingTo(new BigDecimal("0.300000000001"));
     assertThat(t.estimatedRequests()).isEqualTo(1);
     assertThat(t.estimatedCostUsd()).isEqualByComparingTo("0.000000000001");
@@ -90,21 +96,25 @@ abstract class SpendLedgerContract {
     assertThat(ledger.record(List.of(spend("a", "1"), spend("b", "1"), spend("c", "1")), "test"))
         .isEqualTo(new SpendLedger.Recorded(0, 3));
 
-    assertThat(ledger.query(total(TODAY, TODAY)).get(0).totals().costUsd()).isEqualByComparingTo("3");
+    assertThat(ledger.query(total(TODAY, TODAY)).get(0).totals().costUsd())
+        .isEqualByComparingTo("3");
   }
 
   @Test
   void groupsByAnySubsetOfDimensionsAndFiltersExactly() {
     var yesterday = TODAY.minusDays(1);
-    ledger.record(List.of(
-        spend("1", yesterday, "acme", "k1", "gpt-4o", "1"),
-        spend("2", TODAY, "acme", "k1", "gpt-4o", "2"),
-        spend("3", TODAY, "acme", "k2", "claude-sonnet-4-5", "4"),
-        spend("4", TODAY, "globex", "k3", "gpt-4o", "8"),
-        spend("5", TODAY, "", "", "gpt-4o", "16")), "test");
+    ledger.record(
+        List.of(
+            spend("1", yesterday, "acme", "k1", "gpt-4o", "1"),
+            spend("2", TODAY, "acme", "k1", "gpt-4o", "2"),
+            spend("3", TODAY, "acme", "k2", "claude-sonnet-4-5", "4"),
+            spend("4", TODAY, "globex", "k3", "gpt-4o", "8"),
+            spend("5", TODAY, "", "", "gpt-4o", "16")),
+        "test");
 
-    assertThat(ledger.query(all(yesterday, TODAY))).extracting(r -> r.day() + "/" + r.tenant() + "/" + r.apiKeyId()
-        + "/" + r.model() + "=" + r.totals().costUsd().toPlainString())
+    assertThat(ledger.query(all(yesterday, TODAY)))
+        .extracting(r -> r.day() + "/" + r.tenant() + "/" + r.apiKeyId() + "/" + r.model() + "="
+            + r.totals().costUsd().toPlainString())
         .containsExactly(
             "2026-11-21/acme/k1/gpt-4o=1",
             "2026-11-22///gpt-4o=16",
@@ -112,37 +122,63 @@ abstract class SpendLedgerContract {
             "2026-11-22/acme/k2/claude-sonnet-4-5=4",
             "2026-11-22/globex/k3/gpt-4o=8");
 
-    List<SpendRow> byTenant = ledger.query(new SpendQuery(yesterday, TODAY, null, null, null, List.of(Dimension.TENANT)));
+    List<SpendRow> byTenant =
+        ledger.query(new SpendQuery(yesterday, TODAY, null, null, null, List.of(Dimension.TENANT)));
     assertThat(byTenant).extracting(SpendRow::tenant).containsExactly("", "acme", "globex");
     assertThat(byTenant).extracting(r -> r.totals().requests()).containsExactly(1L, 3L, 1L);
     assertThat(byTenant).allSatisfy(r -> assertThat(r.day()).isNull());
 
-    List<SpendRow> acmeByModel = ledger.query(new SpendQuery(yesterday, TODAY, "acme", null, null, List.of(Dimension.MODEL)));
-    assertThat(acmeByModel).extracting(r -> r.model() + "=" + r.totals().costUsd().toPlainString())
+    List<SpendRow> acmeByModel = ledger.query(
+        new SpendQuery(yesterday, TODAY, "acme", null, null, List.of(Dimension.MODEL)));
+    assertThat(acmeByModel)
+        .extracting(r -> r.model() + "=" + r.totals().costUsd().toPlainString())
         .containsExactly("claude-sonnet-4-5=4", "gpt-4o=3");
 
-    assertThat(ledger.query(new SpendQuery(yesterday, TODAY, null, null, "gpt-4o", List.of(Dimension.DAY))))
+    assertThat(ledger.query(
+            new SpendQuery(yesterday, TODAY, null, null, "gpt-4o", List.of(Dimension.DAY))))
         .extracting(r -> r.day() + "=" + r.totals().costUsd().toPlainString())
         .containsExactly("2026-11-21=1", "2026-11-22=26");
     assertThat(ledger.query(new SpendQuery(yesterday, TODAY, "", null, null, List.of())))
         .as("an empty filter finds the records without that attribute")
-        .extracting(r -> r.totals().costUsd().toPlainString()).containsExactly("16");
-    assertThat(ledger.query(new SpendQuery(yesterday, TODAY, null, "k2", null, List.of())).get(0).totals().requests()).isEqualTo(1);
+        .extracting(r -> r.totals().costUsd().toPlainString())
+        .containsExactly("16");
+    assertThat(ledger
+            .query(new SpendQuery(yesterday, TODAY, null, "k2", null, List.of()))
+            .get(0)
+            .totals()
+            .requests())
+        .isEqualTo(1);
     assertThat(ledger.query(all(TODAY.plusDays(1), TODAY.plusDays(3)))).isEmpty();
-    assertThat(ledger.query(total(yesterday, yesterday))).singleElement()
+    assertThat(ledger.query(total(yesterday, yesterday)))
+        .singleElement()
         .satisfies(r -> assertThat(r.totals().costUsd()).isEqualByComparingTo("1"));
   }
 
   @Test
   void recordsAreFiledUnderTheirUtcDay() {
-    ledger.record(List.of(
-        Spend.from(SpendFixtures.record("late", TODAY, "t", "k", "m", "1")
-            .setAtEpochMillis(TODAY.atTime(23, 59, 59, 999_000_000).toInstant(java.time.ZoneOffset.UTC).toEpochMilli()).build(), ""),
-        Spend.from(SpendFixtures.record("midnight", TODAY, "t", "k", "m", "2")
-            .setAtEpochMillis(TODAY.plusDays(1).atStartOfDay().toInstant(java.time.ZoneOffset.UTC).toEpochMilli()).build(), "")),
+    ledger.record(
+        List.of(
+            Spend.from(
+                SpendFixtures.record("late", TODAY, "t", "k", "m", "1")
+                    .setAtEpochMillis(TODAY
+                        .atTime(23, 59, 59, 999_000_000)
+                        .toInstant(java.time.ZoneOffset.UTC)
+                        .toEpochMilli())
+                    .build(),
+                ""),
+            Spend.from(
+                SpendFixtures.record("midnight", TODAY, "t", "k", "m", "2")
+                    .setAtEpochMillis(TODAY
+                        .plusDays(1)
+                        .atStartOfDay()
+                        .toInstant(java.time.ZoneOffset.UTC)
+                        .toEpochMilli())
+                    .build(),
+                "")),
         "test");
 
-    assertThat(ledger.query(all(TODAY, TODAY.plusDays(1)))).extracting(r -> r.day() + "=" + r.totals().costUsd().toPlainString())
+    assertThat(ledger.query(all(TODAY, TODAY.plusDays(1))))
+        .extracting(r -> r.day() + "=" + r.totals().costUsd().toPlainString())
         .containsExactly("2026-11-22=1", "2026-11-23=2");
   }
 
@@ -150,7 +186,10 @@ abstract class SpendLedgerContract {
   void idsAreRememberedForTheDedupWindowOnly() {
     var old = TODAY.minusDays(ledger.dedupWindowDays());
     ledger.record(List.of(spend("edge", old, "t", "k", "m", "1")), "test");
-    assertThat(ledger.record(List.of(spend("edge", old, "t", "k", "m", "1")), "test").duplicates()).isEqualTo(1);
+    assertThat(ledger
+            .record(List.of(spend("edge", old, "t", "k", "m", "1")), "test")
+            .duplicates())
+        .isEqualTo(1);
 
     clock.set(NOW.plus(Duration.ofDays(1)));
     ledger.record(List.of(spend("tomorrow", TODAY.plusDays(1), "t", "k", "m", "1")), "test");
@@ -177,7 +216,9 @@ abstract class SpendLedgerContract {
           start.await();
           int accepted = 0;
           for (int b = 0; b < batchesEach; b++) {
-            accepted += ledger.record(batch("w" + ids + "-b" + b, batchSize, "0.01"), "writer").accepted();
+            accepted += ledger
+                .record(batch("w" + ids + "-b" + b, batchSize, "0.01"), "writer")
+                .accepted();
           }
           return accepted;
         }));
@@ -187,7 +228,9 @@ abstract class SpendLedgerContract {
         int queries = 0;
         while (writing.get()) {
           for (SpendRow r : ledger.query(total(TODAY, TODAY))) {
-            assertThat(r.totals().requests() % batchSize).as("a query sees whole batches").isZero();
+            assertThat(r.totals().requests() % batchSize)
+                .as("a query sees whole batches")
+                .isZero();
           }
           queries++;
         }
@@ -204,7 +247,8 @@ abstract class SpendLedgerContract {
       assertThat(accepted).isEqualTo(unique);
       SpendTotals t = ledger.query(total(TODAY, TODAY)).get(0).totals();
       assertThat(t.requests()).isEqualTo(unique);
-      assertThat(t.costUsd()).isEqualByComparingTo(new BigDecimal("0.01").multiply(BigDecimal.valueOf(unique)));
+      assertThat(t.costUsd())
+          .isEqualByComparingTo(new BigDecimal("0.01").multiply(BigDecimal.valueOf(unique)));
     } finally {
       pool.shutdownNow();
     }
@@ -214,6 +258,7 @@ abstract class SpendLedgerContract {
   void aClosedLedgerRefusesRecords() {
     ledger.close();
     assertThatThrownBy(() -> ledger.record(List.of(spend("a", "1")), "test"))
-        .isInstanceOf(SpendLedgerException.class).hasMessageContaining("closed");
+        .isInstanceOf(SpendLedgerException.class)
+        .hasMessageContaining("closed");
   }
 }

@@ -35,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The gRPC service over a file ledger, in process. */
 class SpendServiceTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
+
   private final SpendFixtures.MutableClock clock = new SpendFixtures.MutableClock(NOW);
   private final List<AutoCloseable> toClose = new ArrayList<>();
   private Server server;
@@ -57,7 +59,10 @@ class SpendServiceTest {
   private SpendServiceGrpc.SpendServiceBlockingStub serve(SpendLedger ledger) throws IOException {
     toClose.add(ledger);
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(new SpendService(ledger)).build().start();
+    server = InProcessServerBuilder.forName(name)
+        .addService(new SpendService(ledger))
+        .build()
+        .start();
     channel = InProcessChannelBuilder.forName(name).build();
     return SpendServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
@@ -65,7 +70,8 @@ class SpendServiceTest {
   private static SpendBatch batch(String prefix, int n) {
     SpendBatch.Builder b = SpendBatch.newBuilder().setReporterId("ext-proc-test");
     for (int i = 0; i < n; i++) {
-      b.addRecords(SpendFixtures.record(prefix + "-" + i, TODAY, "acme", "key-1", "gpt-4o", "0.25"));
+      b.addRecords(
+          SpendFixtures.record(prefix + "-" + i, TODAY, "acme", "key-1", "gpt-4o", "0.25"));
     }
     return b.build();
   }
@@ -78,7 +84,8 @@ class SpendServiceTest {
     SpendAck ack = stub.record(batch("a", 4));
 
     assertThat(ack.getAccepted()).isEqualTo(4);
-    // What a crash right after the ack would leave: the files as they are now, read by a new ledger.
+    // What a crash right after the ack would leave: the files as they are now, read by a new
+    // ledger.
     Path image = tmp.resolve("image");
     Files.createDirectories(image);
     try (Stream<Path> files = Files.list(dir)) {
@@ -88,7 +95,8 @@ class SpendServiceTest {
     }
     try (FileSpendLedger fresh = FileSpendLedger.open(image, clock)) {
       assertThat(fresh.query(new SpendQuery(TODAY, TODAY, null, null, null, List.of())))
-          .singleElement().satisfies(r -> {
+          .singleElement()
+          .satisfies(r -> {
             assertThat(r.totals().requests()).isEqualTo(4);
             assertThat(r.totals().costUsd()).isEqualByComparingTo("1");
           });
@@ -127,7 +135,8 @@ class SpendServiceTest {
     };
     var stub = serve(slow);
 
-    CompletableFuture<SpendAck> ack = CompletableFuture.supplyAsync(() -> stub.record(batch("a", 2)));
+    CompletableFuture<SpendAck> ack =
+        CompletableFuture.supplyAsync(() -> stub.record(batch("a", 2)));
     assertThat(inLedger.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(ack).as("no ack while the ledger has not returned").isNotDone();
     release.countDown();
@@ -151,17 +160,26 @@ class SpendServiceTest {
     InMemorySpendLedger ledger = new InMemorySpendLedger(clock);
     var stub = serve(ledger);
 
-    SpendBatch badCost = batch("a", 5).toBuilder().setRecords(3, batch("a", 5).getRecords(3).toBuilder().setCostUsd("1e-3")).build();
-    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(badCost));
+    SpendBatch badCost = batch("a", 5).toBuilder()
+        .setRecords(3, batch("a", 5).getRecords(3).toBuilder().setCostUsd("1e-3"))
+        .build();
+    StatusRuntimeException e =
+        catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(badCost));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(e.getStatus().getDescription()).startsWith("records[3].cost_usd: '1e-3' (expected: a non-negative plain decimal");
+    assertThat(e.getStatus().getDescription())
+        .startsWith("records[3].cost_usd: '1e-3' (expected: a non-negative plain decimal");
 
-    SpendBatch noId = batch("b", 2).toBuilder().setRecords(1, SpendRecord.newBuilder(batch("b", 2).getRecords(1)).setId("")).build();
+    SpendBatch noId = batch("b", 2).toBuilder()
+        .setRecords(1, SpendRecord.newBuilder(batch("b", 2).getRecords(1)).setId(""))
+        .build();
     e = catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(noId));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(e.getStatus().getDescription()).startsWith("records[1].id: '' (expected: 1..128 characters");
+    assertThat(e.getStatus().getDescription())
+        .startsWith("records[1].id: '' (expected: 1..128 characters");
 
-    assertThat(ledger.query(new SpendQuery(TODAY, TODAY, null, null, null, List.of()))).as("nothing stored").isEmpty();
+    assertThat(ledger.query(new SpendQuery(TODAY, TODAY, null, null, null, List.of())))
+        .as("nothing stored")
+        .isEmpty();
   }
 
   @Test
@@ -169,12 +187,15 @@ class SpendServiceTest {
     var stub = serve(new InMemorySpendLedger(clock));
     SpendBatch.Builder big = SpendBatch.newBuilder();
     SpendRecord r = SpendFixtures.record("x", TODAY, "t", "k", "m", "1").build();
-    IntStream.range(0, SpendService.MAX_BATCH_RECORDS + 1).forEach(i -> big.addRecords(r.toBuilder().setId("x" + i)));
+    IntStream.range(0, SpendService.MAX_BATCH_RECORDS + 1)
+        .forEach(i -> big.addRecords(r.toBuilder().setId("x" + i)));
 
-    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(big.build()));
+    StatusRuntimeException e =
+        catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(big.build()));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(e.getStatus().getDescription()).isEqualTo("records: 10001 records (expected: at most 10000 per batch)");
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("records: 10001 records (expected: at most 10000 per batch)");
   }
 
   @Test
@@ -183,7 +204,8 @@ class SpendServiceTest {
     var stub = serve(ledger);
     ledger.close();
 
-    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(batch("a", 1)));
+    StatusRuntimeException e =
+        catchThrowableOfType(StatusRuntimeException.class, () -> stub.record(batch("a", 1)));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(e.getStatus().getDescription()).contains("send it again");
@@ -211,7 +233,10 @@ class SpendServiceTest {
     } finally {
       pool.shutdownNow();
     }
-    SpendTotals t = ledger.query(new SpendQuery(TODAY, TODAY, null, null, null, List.of())).get(0).totals();
+    SpendTotals t = ledger
+        .query(new SpendQuery(TODAY, TODAY, null, null, null, List.of()))
+        .get(0)
+        .totals();
     assertThat(t.requests()).isEqualTo(500);
     assertThat(t.costUsd()).isEqualByComparingTo("125");
   }

@@ -14,7 +14,8 @@ class ChangeTest {
 
   @Test
   void putNeedsABody() {
-    assertThatThrownBy(() -> new Change(Change.Op.PUT, "providers", "a", null, OptionalLong.empty()))
+    assertThatThrownBy(
+            () -> new Change(Change.Op.PUT, "providers", "a", null, OptionalLong.empty()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("body: null (expected: a JSON value for PUT; use DELETE to remove a document)");
     assertThatThrownBy(() -> Change.put("providers", "a", NODES.nullNode()))
@@ -24,7 +25,8 @@ class ChangeTest {
 
   @Test
   void deleteTakesNoBody() {
-    assertThatThrownBy(() -> new Change(Change.Op.DELETE, "providers", "a", NODES.objectNode(), OptionalLong.empty()))
+    assertThatThrownBy(() -> new Change(
+            Change.Op.DELETE, "providers", "a", NODES.objectNode(), OptionalLong.empty()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("body: OBJECT (expected: null for DELETE)");
   }
@@ -44,7 +46,8 @@ class ChangeTest {
 
   @Test
   void factoriesSetTheExpectation() {
-    assertThat(Change.create("k", "n", NODES.objectNode()).expectedRevision()).isEqualTo(OptionalLong.of(0));
+    assertThat(Change.create("k", "n", NODES.objectNode()).expectedRevision())
+        .isEqualTo(OptionalLong.of(0));
     assertThat(Change.put("k", "n", NODES.objectNode()).expectedRevision()).isEmpty();
     assertThat(Change.delete("k", "n", 4).expectedRevision()).isEqualTo(OptionalLong.of(4));
   }

@@ -28,7 +28,8 @@ abstract class ConfigStoreContract {
   static final String PROVIDERS = "providers";
   static final String ROUTES = "routes";
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   ConfigStore store;
 
@@ -60,10 +61,11 @@ abstract class ConfigStoreContract {
     StoreState created = store.apply(Change.create(PROVIDERS, "a", body(1)));
 
     assertThat(created.version()).isEqualTo(1);
-    assertThat(created.get(PROVIDERS, "a")).contains(new StoredDocument(PROVIDERS, "a", body(1), 1));
+    assertThat(created.get(PROVIDERS, "a"))
+        .contains(new StoredDocument(PROVIDERS, "a", body(1), 1));
 
-    ConflictException e = catchThrowableOfType(ConflictException.class,
-        () -> store.apply(Change.create(PROVIDERS, "a", body(2))));
+    ConflictException e = catchThrowableOfType(
+        ConflictException.class, () -> store.apply(Change.create(PROVIDERS, "a", body(2))));
     assertThat(e.currentRevision()).isEqualTo(OptionalLong.of(1));
     assertThat(e.kind()).isEqualTo(PROVIDERS);
     assertThat(e.name()).isEqualTo("a");
@@ -84,12 +86,13 @@ abstract class ConfigStoreContract {
     assertThat(updated.get(PROVIDERS, "b").orElseThrow().revision()).isEqualTo(2);
 
     assertThatThrownBy(() -> store.apply(Change.put(PROVIDERS, "a", body(4), 1)))
-        .isInstanceOfSatisfying(ConflictException.class,
+        .isInstanceOfSatisfying(
+            ConflictException.class,
             e -> assertThat(e.currentRevision()).isEqualTo(OptionalLong.of(3)))
         .hasMessage("providers 'a': expected revision 1, but it is at revision 3");
     assertThatThrownBy(() -> store.apply(Change.put(PROVIDERS, "missing", body(5), 2)))
-        .isInstanceOfSatisfying(ConflictException.class,
-            e -> assertThat(e.currentRevision()).isEmpty())
+        .isInstanceOfSatisfying(
+            ConflictException.class, e -> assertThat(e.currentRevision()).isEmpty())
         .hasMessage("providers 'missing': expected revision 2, but it does not exist");
     assertThat(store.state()).isEqualTo(updated);
   }
@@ -99,7 +102,8 @@ abstract class ConfigStoreContract {
     store.apply(Change.create(PROVIDERS, "a", body(1)));
 
     assertThatThrownBy(() -> store.apply(Change.delete(PROVIDERS, "a", 7)))
-        .isInstanceOfSatisfying(ConflictException.class,
+        .isInstanceOfSatisfying(
+            ConflictException.class,
             e -> assertThat(e.currentRevision()).isEqualTo(OptionalLong.of(1)));
     StoreState deleted = store.apply(Change.delete(PROVIDERS, "a", 1));
     assertThat(deleted.version()).isEqualTo(2);
@@ -107,8 +111,8 @@ abstract class ConfigStoreContract {
     assertThat(deleted.byKind()).isEmpty();
 
     assertThatThrownBy(() -> store.apply(Change.delete(PROVIDERS, "a")))
-        .isInstanceOfSatisfying(ConflictException.class,
-            e -> assertThat(e.currentRevision()).isEmpty())
+        .isInstanceOfSatisfying(
+            ConflictException.class, e -> assertThat(e.currentRevision()).isEmpty())
         .hasMessage("providers 'a': expected it to exist (to delete it), but it does not exist");
     assertThat(store.state().version()).isEqualTo(2);
   }
@@ -118,11 +122,13 @@ abstract class ConfigStoreContract {
     store.apply(Change.put(PROVIDERS, "a", body(1)));
     StoreState replaced = store.apply(Change.put(PROVIDERS, "a", body(2)));
 
-    assertThat(replaced.get(PROVIDERS, "a")).contains(new StoredDocument(PROVIDERS, "a", body(2), 2));
+    assertThat(replaced.get(PROVIDERS, "a"))
+        .contains(new StoredDocument(PROVIDERS, "a", body(2), 2));
   }
 
   @Test
-  void twoWritersWithTheSameExpectedRevisionOneWinsAndTheOtherSeesTheWinnersRevision() throws Exception {
+  void twoWritersWithTheSameExpectedRevisionOneWinsAndTheOtherSeesTheWinnersRevision()
+      throws Exception {
     store.apply(Change.create(PROVIDERS, "a", body(0)));
     ExecutorService writers = Executors.newFixedThreadPool(2);
     try {
@@ -149,7 +155,8 @@ abstract class ConfigStoreContract {
         }
         assertThat(wins).hasSize(1);
         assertThat(conflicts).hasSize(1);
-        assertThat(conflicts.get(0).currentRevision()).isEqualTo(OptionalLong.of(wins.get(0).version()));
+        assertThat(conflicts.get(0).currentRevision())
+            .isEqualTo(OptionalLong.of(wins.get(0).version()));
         assertThat(conflicts.get(0)).hasMessageContaining("expected revision " + expected);
         assertThat(store.state()).isEqualTo(wins.get(0));
       }
@@ -167,14 +174,16 @@ abstract class ConfigStoreContract {
 
     assertThat(first.version()).isEqualTo(1);
     assertThat(first.size()).isEqualTo(3);
-    assertThat(first.byKind().values()).allSatisfy(docs ->
-        assertThat(docs.values()).extracting(StoredDocument::revision).containsOnly(1L));
+    assertThat(first.byKind().values())
+        .allSatisfy(docs ->
+            assertThat(docs.values()).extracting(StoredDocument::revision).containsOnly(1L));
 
-    StoreState second =
-        store.applyAll(List.of(Change.put(PROVIDERS, "a", body(4), 1), Change.delete(PROVIDERS, "b", 1)));
+    StoreState second = store.applyAll(
+        List.of(Change.put(PROVIDERS, "a", body(4), 1), Change.delete(PROVIDERS, "b", 1)));
 
     assertThat(second.version()).isEqualTo(2);
-    assertThat(second.list(PROVIDERS)).containsExactly(new StoredDocument(PROVIDERS, "a", body(4), 2));
+    assertThat(second.list(PROVIDERS))
+        .containsExactly(new StoredDocument(PROVIDERS, "a", body(4), 2));
     assertThat(second.get(ROUTES, "r").orElseThrow().revision()).isEqualTo(1);
   }
 
@@ -183,9 +192,9 @@ abstract class ConfigStoreContract {
     StoreState before = store.apply(Change.create(PROVIDERS, "a", body(1)));
 
     assertThatThrownBy(() -> store.applyAll(List.of(
-        Change.create(PROVIDERS, "b", body(2)),
-        Change.put(PROVIDERS, "a", body(3), 99),
-        Change.create(ROUTES, "r", body(4)))))
+            Change.create(PROVIDERS, "b", body(2)),
+            Change.put(PROVIDERS, "a", body(3), 99),
+            Change.create(ROUTES, "r", body(4)))))
         .isInstanceOfSatisfying(ConflictException.class, e -> {
           assertThat(e.name()).isEqualTo("a");
           assertThat(e.currentRevision()).isEqualTo(OptionalLong.of(1));
@@ -197,9 +206,8 @@ abstract class ConfigStoreContract {
 
   @Test
   void applyAllRefusesToChangeOneDocumentTwice() {
-    assertThatThrownBy(() -> store.applyAll(List.of(
-        Change.create(PROVIDERS, "a", body(1)),
-        Change.delete(PROVIDERS, "a"))))
+    assertThatThrownBy(() -> store.applyAll(
+            List.of(Change.create(PROVIDERS, "a", body(1)), Change.delete(PROVIDERS, "a"))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("changes[1]: providers 'a' is changed more than once");
     assertThat(store.state()).isEqualTo(StoreState.EMPTY);
@@ -235,7 +243,8 @@ abstract class ConfigStoreContract {
 
     assertThat(store.state().get(PROVIDERS, "a").orElseThrow().body()).isEqualTo(body(1));
     assertThat(state.get(PROVIDERS, "a").orElseThrow().body()).isEqualTo(body(1));
-    assertThatThrownBy(() -> state.byKind().put(ROUTES, Map.of())).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> state.byKind().put(ROUTES, Map.of()))
+        .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> state.byKind().get(PROVIDERS).remove("a"))
         .isInstanceOf(UnsupportedOperationException.class);
   }
@@ -249,7 +258,9 @@ abstract class ConfigStoreContract {
 
     StoreState state = store.state();
 
-    assertThat(state.list(PROVIDERS)).extracting(StoredDocument::name).containsExactly("a", "b", "c");
+    assertThat(state.list(PROVIDERS))
+        .extracting(StoredDocument::name)
+        .containsExactly("a", "b", "c");
     assertThat(state.list("unknown")).isEmpty();
     assertThat(state.get(ROUTES, "a").orElseThrow().body()).isEqualTo(body(3));
     assertThat(state.get(ROUTES, "b")).isEmpty();

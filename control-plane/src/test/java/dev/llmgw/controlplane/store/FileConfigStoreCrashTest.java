@@ -36,10 +36,12 @@ class FileConfigStoreCrashTest {
    * it lands, to hit different points of a commit.
    */
   private static final int[] COMPACT_AFTER_RECORDS = {20, 1, 20, 1};
+
   private static final int[] ACKS_BEFORE_KILL = {200, 60, 250, 60};
   private static final long[] KILL_DELAY_MICROS = {0, 0, 1500, 1000};
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void everyAcknowledgedWriteSurvivesKillDashNineAndVersionsContinue() throws Exception {
@@ -53,17 +55,22 @@ class FileConfigStoreCrashTest {
       long started = System.nanoTime();
       Path stderr = tmp.resolve("writer-" + round + ".err");
       Process writer = new ProcessBuilder(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx128m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.logFile=System.err",
-          "-cp", System.getProperty("java.class.path"),
-          StoreCrashWriter.class.getName(), dir.toString(), Integer.toString(COMPACT_AFTER_RECORDS[round]))
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-Xmx128m",
+              "-XX:TieredStopAtLevel=1",
+              "-Dorg.slf4j.simpleLogger.logFile=System.err",
+              "-cp",
+              System.getProperty("java.class.path"),
+              StoreCrashWriter.class.getName(),
+              dir.toString(),
+              Integer.toString(COMPACT_AFTER_RECORDS[round]))
           .redirectError(stderr.toFile())
           .start();
       long lastAckedVersion;
       int beforeKill = 0;
       int afterKillOrder = 0;
-      try (BufferedReader out =
-          new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.US_ASCII))) {
+      try (BufferedReader out = new BufferedReader(
+          new InputStreamReader(writer.getInputStream(), StandardCharsets.US_ASCII))) {
         String open = out.readLine();
         if (open == null) {
           fail("the writer exited before opening the store:\n" + Files.readString(stderr));
@@ -84,7 +91,10 @@ class FileConfigStoreCrashTest {
         }
         // SIGKILL, a little later each round to land on different points of a commit or compaction.
         // Through the handle: Process.destroyForcibly() would also close our end of the pipe.
-        killer.schedule(() -> writer.toHandle().destroyForcibly(), KILL_DELAY_MICROS[round], TimeUnit.MICROSECONDS);
+        killer.schedule(
+            () -> writer.toHandle().destroyForcibly(),
+            KILL_DELAY_MICROS[round],
+            TimeUnit.MICROSECONDS);
         // Every line up to the kill was printed after its commit returned: acknowledged too.
         for (String line = out.readLine(); line != null; line = out.readLine()) {
           lastAckedVersion = record(line, lastAckedVersion, acked);
@@ -95,7 +105,8 @@ class FileConfigStoreCrashTest {
       assertThat(writer.exitValue()).as("exit status of a SIGKILLed process").isEqualTo(128 + 9);
       List<String> leftovers;
       try (var files = Files.list(dir)) {
-        leftovers = files.map(f -> f.getFileName().toString())
+        leftovers = files
+            .map(f -> f.getFileName().toString())
             .filter(f -> f.endsWith(FileConfigStore.TMP_SUFFIX))
             .toList();
       }
@@ -104,28 +115,49 @@ class FileConfigStoreCrashTest {
         StoreState state = store.state();
         assertThat(state.version()).isGreaterThanOrEqualTo(lastAckedVersion);
         for (Map.Entry<Long, Long> ack : acked.entrySet()) {
-          StoredDocument doc = state.get(StoreCrashWriter.DOCS, "doc-" + ack.getKey()).orElse(null);
-          assertThat(doc).as("doc-%d, acknowledged at version %d", ack.getKey(), ack.getValue()).isNotNull();
+          StoredDocument doc =
+              state.get(StoreCrashWriter.DOCS, "doc-" + ack.getKey()).orElse(null);
+          assertThat(doc)
+              .as("doc-%d, acknowledged at version %d", ack.getKey(), ack.getValue())
+              .isNotNull();
           assertThat(doc.revision()).isEqualTo(ack.getValue());
-          assertThat(doc.body()).isEqualTo(StoreCodec.normalize(StoreCrashWriter.body(ack.getKey())));
+          assertThat(doc.body())
+              .isEqualTo(StoreCodec.normalize(StoreCrashWriter.body(ack.getKey())));
         }
-        long lastIndex = state.get(StoreCrashWriter.COUNTERS, "last").orElseThrow().body().get("i").asLong();
-        long lastAckedIndex = acked.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+        long lastIndex = state
+            .get(StoreCrashWriter.COUNTERS, "last")
+            .orElseThrow()
+            .body()
+            .get("i")
+            .asLong();
+        long lastAckedIndex =
+            acked.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
         assertThat(lastIndex).isGreaterThanOrEqualTo(lastAckedIndex);
         assertThat(state.list(StoreCrashWriter.DOCS)).hasSize((int) lastIndex + 1);
 
-        StoreState next = store.apply(Change.create("marks", "after-round-" + round, StoreCrashWriter.body(round)));
+        StoreState next = store.apply(
+            Change.create("marks", "after-round-" + round, StoreCrashWriter.body(round)));
         assertThat(next.version()).isEqualTo(state.version() + 1);
         expectedOpenVersion = next.version();
-        summary.add(String.format("round %d (compact after %d): %d ACKs, then %d more after ordering the kill"
+        summary.add(String.format(
+            "round %d (compact after %d): %d ACKs, then %d more after ordering the kill"
                 + " (+%d us); last ACK v%d, reopened at v%d (%d unacknowledged commit(s) survived);"
                 + " compaction files left: %s; %.1f s",
-            round + 1, COMPACT_AFTER_RECORDS[round], beforeKill, afterKillOrder, KILL_DELAY_MICROS[round],
-            lastAckedVersion, state.version(), state.version() - lastAckedVersion, leftovers,
+            round + 1,
+            COMPACT_AFTER_RECORDS[round],
+            beforeKill,
+            afterKillOrder,
+            KILL_DELAY_MICROS[round],
+            lastAckedVersion,
+            state.version(),
+            state.version() - lastAckedVersion,
+            leftovers,
             (System.nanoTime() - started) / 1e9));
       }
       if (round == 0) {
-        assertThat(dir.resolve(FileConfigStore.SNAPSHOT_FILE)).as("compaction ran during the stream").exists();
+        assertThat(dir.resolve(FileConfigStore.SNAPSHOT_FILE))
+            .as("compaction ran during the stream")
+            .exists();
       }
     }
     killer.shutdownNow();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -53,7 +53,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
   @Test
   void committedStateSurvivesReopenWithItsVersionsAndRevisions() throws Exception {
     store.apply(Change.create(PROVIDERS, "a", body(1)));
-    store.applyAll(List.of(Change.create(PROVIDERS, "b", body(2)), Change.create(ROUTES, "r", body(3))));
+    store.applyAll(
+        List.of(Change.create(PROVIDERS, "b", body(2)), Change.create(ROUTES, "r", body(3))));
     store.apply(Change.put(PROVIDERS, "a", body(4), 1));
     StoreState before = store.apply(Change.delete(PROVIDERS, "b", 2));
     store.close();
@@ -61,7 +62,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
     try (FileConfigStore reopened = FileConfigStore.open(dir())) {
       assertThat(reopened.state()).isEqualTo(before);
       assertThat(reopened.state().get(PROVIDERS, "a").orElseThrow().revision()).isEqualTo(3);
-      assertThat(reopened.apply(Change.create(PROVIDERS, "c", body(5))).version()).isEqualTo(before.version() + 1);
+      assertThat(reopened.apply(Change.create(PROVIDERS, "c", body(5))).version())
+          .isEqualTo(before.version() + 1);
     }
     try (FileConfigStore again = FileConfigStore.open(dir())) {
       assertThat(again.state().version()).isEqualTo(before.version() + 1);
@@ -71,7 +73,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
 
   @Test
   void bodiesReadTheSameBeforeAndAfterARestart() throws Exception {
-    ObjectNode typed = JSON.createObjectNode().put("long", 5L).put("float", 0.5f).put("short", (short) 2);
+    ObjectNode typed =
+        JSON.createObjectNode().put("long", 5L).put("float", 0.5f).put("short", (short) 2);
     typed.putArray("list").add(3L).add(new java.math.BigDecimal("0.0000025"));
     StoreState written = store.apply(Change.put(PROVIDERS, "a", typed));
     ((FileConfigStore) store).compact();
@@ -90,7 +93,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
   void compactsPastTheRecordLimitAndReopensFromSnapshotPlusJournal() throws Exception {
     store.close();
     StoreState before;
-    try (FileConfigStore small = FileConfigStore.open(dir(), new FileConfigStore.Compaction(5, Long.MAX_VALUE))) {
+    try (FileConfigStore small =
+        FileConfigStore.open(dir(), new FileConfigStore.Compaction(5, Long.MAX_VALUE))) {
       for (int i = 1; i <= 12; i++) {
         small.apply(Change.put(PROVIDERS, "p" + (i % 4), body(i)));
       }
@@ -98,18 +102,21 @@ class FileConfigStoreTest extends ConfigStoreContract {
     }
 
     assertThat(snapshot()).exists();
-    assertThat(RecordFile.scan(journal(), RecordFile.JOURNAL_MAGIC, Files.readAllBytes(journal())).frames())
+    assertThat(RecordFile.scan(journal(), RecordFile.JOURNAL_MAGIC, Files.readAllBytes(journal()))
+            .frames())
         .hasSize(3); // 13 commits; compacted after the 5th and the 10th
     try (FileConfigStore reopened = FileConfigStore.open(dir())) {
       assertThat(reopened.state()).isEqualTo(before);
-      assertThat(reopened.apply(Change.create(PROVIDERS, "p0", body(0))).version()).isEqualTo(14);
+      assertThat(reopened.apply(Change.create(PROVIDERS, "p0", body(0))).version())
+          .isEqualTo(14);
     }
   }
 
   @Test
   void compactsPastTheByteLimit() throws Exception {
     store.close();
-    try (FileConfigStore small = FileConfigStore.open(dir(), new FileConfigStore.Compaction(1000, 4096))) {
+    try (FileConfigStore small =
+        FileConfigStore.open(dir(), new FileConfigStore.Compaction(1000, 4096))) {
       for (int i = 1; i <= 20; i++) {
         small.apply(Change.put(PROVIDERS, "p" + i, body(i).put("padding", "x".repeat(500))));
       }
@@ -140,7 +147,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
 
     try (FileConfigStore reopened = FileConfigStore.open(dir())) {
       assertThat(reopened.state()).isEqualTo(compacted);
-      assertThat(reopened.apply(Change.create(PROVIDERS, "p11", body(11))).version()).isEqualTo(11);
+      assertThat(reopened.apply(Change.create(PROVIDERS, "p11", body(11))).version())
+          .isEqualTo(11);
     }
     try (FileConfigStore again = FileConfigStore.open(dir())) {
       assertThat(again.state().version()).isEqualTo(11);
@@ -160,7 +168,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
       s.apply(Change.create(PROVIDERS, "p6", body(6)));
       s.compact();
     }
-    Files.copy(staleJournal, journal(), StandardCopyOption.REPLACE_EXISTING); // ends at 5, snapshot at 6
+    Files.copy(
+        staleJournal, journal(), StandardCopyOption.REPLACE_EXISTING); // ends at 5, snapshot at 6
 
     try (FileConfigStore reopened = FileConfigStore.open(dir())) {
       assertThat(reopened.state().version()).isEqualTo(6);
@@ -196,7 +205,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
     return Stream.of(
         Arguments.of("half a record", Arrays.copyOf(nextRecord, nextRecord.length / 2)),
         Arguments.of("part of a record header", Arrays.copyOf(nextRecord, 3)),
-        Arguments.of("a whole record but the last byte", Arrays.copyOf(nextRecord, nextRecord.length - 1)),
+        Arguments.of(
+            "a whole record but the last byte", Arrays.copyOf(nextRecord, nextRecord.length - 1)),
         Arguments.of("a whole record with a bad checksum", badChecksum),
         Arguments.of("random garbage", garbage),
         Arguments.of("zeros, as after a crash that extended the file", new byte[4096]));
@@ -212,7 +222,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
     try (FileConfigStore reopened = FileConfigStore.open(dir())) {
       assertThat(reopened.state()).isEqualTo(before);
       assertThat(Files.size(journal())).isEqualTo(intact);
-      assertThat(reopened.apply(Change.create(PROVIDERS, "p6", body(6))).version()).isEqualTo(6);
+      assertThat(reopened.apply(Change.create(PROVIDERS, "p6", body(6))).version())
+          .isEqualTo(6);
     }
     try (FileConfigStore again = FileConfigStore.open(dir())) {
       assertThat(again.state().version()).isEqualTo(6);
@@ -231,7 +242,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
     assertThatThrownBy(() -> FileConfigStore.open(dir()))
         .isInstanceOf(StoreException.class)
         .hasMessageContaining(journal() + ": damaged record at offset " + second)
-        .hasMessageContaining("followed by a valid record at offset " + recordOffsets(data).get(2))
+        .hasMessageContaining(
+            "followed by a valid record at offset " + recordOffsets(data).get(2))
         .hasMessageContaining("not a torn write");
     assertThat(Files.readAllBytes(journal())).isEqualTo(data);
   }
@@ -308,7 +320,9 @@ class FileConfigStoreTest extends ConfigStoreContract {
       assertThatThrownBy(() -> store.apply(Change.create(PROVIDERS, "b", body(2))))
           .isInstanceOf(StoreException.class)
           .hasMessageContaining("was interrupted; the change was not stored");
-      assertThat(Thread.currentThread().isInterrupted()).as("interrupt status kept").isTrue();
+      assertThat(Thread.currentThread().isInterrupted())
+          .as("interrupt status kept")
+          .isTrue();
     } finally {
       Thread.interrupted();
     }
@@ -328,11 +342,14 @@ class FileConfigStoreTest extends ConfigStoreContract {
     store.apply(Change.create(PROVIDERS, "a", body(1)));
     ((FileConfigStore) store).compact();
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir()))).isEqualTo("rwx------");
-    for (String file : List.of(FileConfigStore.JOURNAL_FILE, FileConfigStore.SNAPSHOT_FILE,
-        FileConfigStore.LOCK_FILE)) {
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file))))
-          .as(file).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir())))
+        .isEqualTo("rwx------");
+    for (String file : List.of(
+        FileConfigStore.JOURNAL_FILE, FileConfigStore.SNAPSHOT_FILE, FileConfigStore.LOCK_FILE)) {
+      assertThat(
+              PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file))))
+          .as(file)
+          .isEqualTo("rw-------");
     }
   }
 
@@ -346,7 +363,8 @@ class FileConfigStoreTest extends ConfigStoreContract {
   private static List<Long> recordOffsets(byte[] journal) throws IOException {
     ByteBuffer in = ByteBuffer.wrap(journal);
     List<Long> offsets = new java.util.ArrayList<>();
-    for (int pos = RecordFile.HEADER_BYTES; pos + RecordFile.FRAME_HEADER_BYTES <= journal.length;
+    for (int pos = RecordFile.HEADER_BYTES;
+        pos + RecordFile.FRAME_HEADER_BYTES <= journal.length;
         pos += RecordFile.FRAME_HEADER_BYTES + in.getInt(pos)) {
       offsets.add((long) pos);
     }

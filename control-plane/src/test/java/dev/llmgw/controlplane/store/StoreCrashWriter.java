@@ -28,7 +28,8 @@ final class StoreCrashWriter {
 
   /** The body written for {@code doc-<i>}; sizes vary so records straddle pages differently. */
   static ObjectNode body(long i) {
-    return JsonNodeFactory.instance.objectNode().put("i", i).put("padding", "x".repeat((int) (20 + (i * 37) % 300)));
+    return JsonNodeFactory.instance.objectNode().put("i", i).put("padding", "x".repeat((int)
+            (20 + (i * 37) % 300)));
   }
 
   public static void main(String[] args) throws Exception {
@@ -39,17 +40,20 @@ final class StoreCrashWriter {
     var compaction = new FileConfigStore.Compaction(compactAfter, Long.MAX_VALUE);
     try (FileConfigStore store = FileConfigStore.open(dir, compaction)) {
       StoreState state = store.state();
-      long i = state.get(COUNTERS, "last").map(d -> d.body().get("i").asLong() + 1).orElse(0L);
+      long i =
+          state.get(COUNTERS, "last").map(d -> d.body().get("i").asLong() + 1).orElse(0L);
       print(out, "OPEN " + state.version());
       while (true) {
         String name = "doc-" + i;
         List<Change> changes = new ArrayList<>();
         changes.add(Change.create(DOCS, name, body(i)));
-        changes.add(Change.put(COUNTERS, "last", JsonNodeFactory.instance.objectNode().put("i", i)));
+        changes.add(
+            Change.put(COUNTERS, "last", JsonNodeFactory.instance.objectNode().put("i", i)));
         var scratch = state.get(SCRATCH, "s");
-        changes.add(scratch.isPresent()
-            ? Change.delete(SCRATCH, "s", scratch.get().revision())
-            : Change.create(SCRATCH, "s", body(i)));
+        changes.add(
+            scratch.isPresent()
+                ? Change.delete(SCRATCH, "s", scratch.get().revision())
+                : Change.create(SCRATCH, "s", body(i)));
         state = store.applyAll(changes);
         print(out, "ACK " + state.version() + " " + name);
         i++;

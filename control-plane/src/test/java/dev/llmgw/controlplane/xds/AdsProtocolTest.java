@@ -36,18 +36,31 @@ import org.junit.jupiter.api.Test;
 class AdsProtocolTest {
 
   private static final Duration WAIT = Duration.ofSeconds(5);
-  private static final Node NODE = Node.newBuilder().setId("ads-test").setCluster("llmgw").build();
+  private static final Node NODE =
+      Node.newBuilder().setId("ads-test").setCluster("llmgw").build();
 
   private ControlPlane controlPlane;
   private ManagedChannel channel;
 
   @BeforeEach
   void start() {
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002", "--store=memory", "--admin-token=test-token"}, Map.of());
-    controlPlane = ControlPlane.start(config,
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), new EnvoyContractCheck());
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.xdsPort()).usePlaintext().build();
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=0",
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--ext-proc=127.0.0.1:9002",
+          "--store=memory",
+          "--admin-token=test-token"
+        },
+        Map.of());
+    controlPlane = ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+        new EnvoyContractCheck());
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.xdsPort())
+        .usePlaintext()
+        .build();
   }
 
   @AfterEach
@@ -64,8 +77,10 @@ class AdsProtocolTest {
       List<Cluster> clusters = unpack(cds, Cluster.class);
       assertThat(SnapshotPublisher.number(cds.getVersionInfo())).isPositive();
       assertThat(cds.getNonce()).isNotEmpty();
-      assertThat(clusters).extracting(Cluster::getName)
-          .containsExactlyInAnyOrder(XdsNames.EXT_PROC_CLUSTER, "llmgw_provider_openai", "llmgw_provider_anthropic");
+      assertThat(clusters)
+          .extracting(Cluster::getName)
+          .containsExactlyInAnyOrder(
+              XdsNames.EXT_PROC_CLUSTER, "llmgw_provider_openai", "llmgw_provider_anthropic");
       ads.ack(cds, List.of());
 
       ads.request(Resources.V3.ENDPOINT_TYPE_URL, List.of(XdsNames.EXT_PROC_CLUSTER), "", "");
@@ -73,23 +88,33 @@ class AdsProtocolTest {
       List<ClusterLoadAssignment> endpoints = unpack(eds, ClusterLoadAssignment.class);
       assertThat(endpoints).singleElement().satisfies(cla -> {
         assertThat(cla.getClusterName()).isEqualTo(XdsNames.EXT_PROC_CLUSTER);
-        assertThat(cla.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress().getPortValue())
+        assertThat(cla.getEndpoints(0)
+                .getLbEndpoints(0)
+                .getEndpoint()
+                .getAddress()
+                .getSocketAddress()
+                .getPortValue())
             .isEqualTo(9002);
       });
       ads.ack(eds, List.of(XdsNames.EXT_PROC_CLUSTER));
 
       ads.request(Resources.V3.LISTENER_TYPE_URL, List.of(), "", "");
       DiscoveryResponse lds = ads.next(Resources.V3.LISTENER_TYPE_URL, WAIT);
-      assertThat(unpack(lds, Listener.class)).extracting(Listener::getName).containsExactly(XdsNames.LISTENER);
+      assertThat(unpack(lds, Listener.class))
+          .extracting(Listener::getName)
+          .containsExactly(XdsNames.LISTENER);
       ads.ack(lds, List.of());
 
       ads.request(Resources.V3.ROUTE_TYPE_URL, List.of(XdsNames.ROUTE_CONFIG), "", "");
       DiscoveryResponse rds = ads.next(Resources.V3.ROUTE_TYPE_URL, WAIT);
-      assertThat(unpack(rds, RouteConfiguration.class)).extracting(RouteConfiguration::getName)
+      assertThat(unpack(rds, RouteConfiguration.class))
+          .extracting(RouteConfiguration::getName)
           .containsExactly(XdsNames.ROUTE_CONFIG);
       ads.ack(rds, List.of(XdsNames.ROUTE_CONFIG));
 
-      assertThat(List.of(cds, eds, lds, rds)).extracting(DiscoveryResponse::getNonce).doesNotHaveDuplicates();
+      assertThat(List.of(cds, eds, lds, rds))
+          .extracting(DiscoveryResponse::getNonce)
+          .doesNotHaveDuplicates();
     }
   }
 
@@ -100,17 +125,28 @@ class AdsProtocolTest {
       DiscoveryResponse first = ads.next(Resources.V3.CLUSTER_TYPE_URL, WAIT);
       ads.ack(first, List.of());
 
-      GatewaySpec current = controlPlane.publisher().lastPublished().orElseThrow().spec();
+      GatewaySpec current =
+          controlPlane.publisher().lastPublished().orElseThrow().spec();
       List<Provider> providers = new ArrayList<>(current.providers());
       providers.add(Provider.fromUrl("mistral", "https://api.mistral.ai", Duration.ofSeconds(5)));
-      String published = controlPlane.publisher().publish(new GatewaySpec(current.listenerPort(), current.extProc(),
-          current.extProcMessageTimeout(), providers, current.defaultProvider(), current.trustedCaFile()));
+      String published = controlPlane
+          .publisher()
+          .publish(new GatewaySpec(
+              current.listenerPort(),
+              current.extProc(),
+              current.extProcMessageTimeout(),
+              providers,
+              current.defaultProvider(),
+              current.trustedCaFile()));
 
       DiscoveryResponse second = ads.next(Resources.V3.CLUSTER_TYPE_URL, WAIT);
       assertThat(second.getVersionInfo()).isEqualTo(published);
-      assertThat(SnapshotPublisher.number(second.getVersionInfo())).isEqualTo(SnapshotPublisher.number(first.getVersionInfo()) + 1);
+      assertThat(SnapshotPublisher.number(second.getVersionInfo()))
+          .isEqualTo(SnapshotPublisher.number(first.getVersionInfo()) + 1);
       assertThat(second.getNonce()).isNotEqualTo(first.getNonce());
-      assertThat(unpack(second, Cluster.class)).extracting(Cluster::getName).contains("llmgw_provider_mistral");
+      assertThat(unpack(second, Cluster.class))
+          .extracting(Cluster::getName)
+          .contains("llmgw_provider_mistral");
       ads.ack(second, List.of());
     }
   }
@@ -122,13 +158,21 @@ class AdsProtocolTest {
       DiscoveryResponse first = ads.next(Resources.V3.CLUSTER_TYPE_URL, WAIT);
       ads.nack(first, List.of(), "", "simulated rejection");
 
-      GatewaySpec current = controlPlane.publisher().lastPublished().orElseThrow().spec();
-      controlPlane.publisher().publish(new GatewaySpec(current.listenerPort(), current.extProc(),
-          current.extProcMessageTimeout(), current.providers().subList(0, 1), current.providers().get(0).name(),
-          current.trustedCaFile()));
+      GatewaySpec current =
+          controlPlane.publisher().lastPublished().orElseThrow().spec();
+      controlPlane
+          .publisher()
+          .publish(new GatewaySpec(
+              current.listenerPort(),
+              current.extProc(),
+              current.extProcMessageTimeout(),
+              current.providers().subList(0, 1),
+              current.providers().get(0).name(),
+              current.trustedCaFile()));
 
       // java-control-plane answers a NACK by re-sending the version it holds (the client asked for
-      // "" again); a resend of the rejected version may therefore come first. Version 2 must follow.
+      // "" again); a resend of the rejected version may therefore come first. Version 2 must
+      // follow.
       DiscoveryResponse second = ads.next(Resources.V3.CLUSTER_TYPE_URL, WAIT);
       int resends = 0;
       while (second.getVersionInfo().equals(first.getVersionInfo()) && resends++ < 3) {
@@ -136,14 +180,18 @@ class AdsProtocolTest {
         ads.nack(second, List.of(), "", "simulated rejection");
         second = ads.next(Resources.V3.CLUSTER_TYPE_URL, WAIT);
       }
-      assertThat(SnapshotPublisher.number(second.getVersionInfo())).isGreaterThan(SnapshotPublisher.number(first.getVersionInfo()));
-      assertThat(unpack(second, Cluster.class)).extracting(Cluster::getName)
-          .containsExactlyInAnyOrder(XdsNames.EXT_PROC_CLUSTER, XdsNames.providerCluster(current.providers().get(0).name()));
+      assertThat(SnapshotPublisher.number(second.getVersionInfo()))
+          .isGreaterThan(SnapshotPublisher.number(first.getVersionInfo()));
+      assertThat(unpack(second, Cluster.class))
+          .extracting(Cluster::getName)
+          .containsExactlyInAnyOrder(
+              XdsNames.EXT_PROC_CLUSTER,
+              XdsNames.providerCluster(current.providers().get(0).name()));
     }
   }
 
-  private static <T extends com.google.protobuf.Message> List<T> unpack(DiscoveryResponse response, Class<T> type)
-      throws InvalidProtocolBufferException {
+  private static <T extends com.google.protobuf.Message> List<T> unpack(
+      DiscoveryResponse response, Class<T> type) throws InvalidProtocolBufferException {
     List<T> out = new ArrayList<>();
     for (Any any : response.getResourcesList()) {
       out.add(any.unpack(type));

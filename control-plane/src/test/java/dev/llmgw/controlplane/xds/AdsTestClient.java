@@ -26,22 +26,23 @@ final class AdsTestClient implements AutoCloseable {
 
   AdsTestClient(ManagedChannel channel, Node node) {
     this.node = node;
-    this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
-      @Override
-      public void onNext(DiscoveryResponse value) {
-        inbox.add(value);
-      }
+    this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .streamAggregatedResources(new StreamObserver<>() {
+          @Override
+          public void onNext(DiscoveryResponse value) {
+            inbox.add(value);
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        inbox.add(t);
-      }
+          @Override
+          public void onError(Throwable t) {
+            inbox.add(t);
+          }
 
-      @Override
-      public void onCompleted() {
-        inbox.add(new IllegalStateException("server completed the ADS stream"));
-      }
-    });
+          @Override
+          public void onCompleted() {
+            inbox.add(new IllegalStateException("server completed the ADS stream"));
+          }
+        });
   }
 
   /** First request for a type, or an ACK when {@code version} and {@code nonce} come from a response. */
@@ -72,12 +73,15 @@ final class AdsTestClient implements AutoCloseable {
   }
 
   /** The next responses, one of each of {@code typeUrls} in whatever order the server sends them. */
-  java.util.Map<String, DiscoveryResponse> nextOfEach(Duration timeout, String... typeUrls) throws InterruptedException {
+  java.util.Map<String, DiscoveryResponse> nextOfEach(Duration timeout, String... typeUrls)
+      throws InterruptedException {
     java.util.Map<String, DiscoveryResponse> got = new java.util.HashMap<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (got.size() < typeUrls.length) {
       Object item = inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      assertThat(item).as("responses of %s within %s (got %s)", List.of(typeUrls), timeout, got.keySet()).isNotNull();
+      assertThat(item)
+          .as("responses of %s within %s (got %s)", List.of(typeUrls), timeout, got.keySet())
+          .isNotNull();
       if (item instanceof Throwable t) {
         throw new AssertionError("ADS stream failed", t);
       }

@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
 /** Each resource factory on its own: what Envoy will be told, field by field that matters. */
 class ResourceFactoriesTest {
 
-  private static final Provider OPENAI = Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5));
-  private static final Provider LOCAL = Provider.fromUrl("local", "http://127.0.0.1:8081", Duration.ofSeconds(2));
+  private static final Provider OPENAI =
+      Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5));
+  private static final Provider LOCAL =
+      Provider.fromUrl("local", "http://127.0.0.1:8081", Duration.ofSeconds(2));
 
   @Test
   void tlsProviderClusterUsesSniAndSanOfTheProviderHost() throws Exception {
@@ -30,13 +32,22 @@ class ResourceFactoriesTest {
     assertThat(cluster.getName()).isEqualTo("llmgw_provider_openai");
     assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.LOGICAL_DNS);
     assertThat(cluster.getConnectTimeout().getSeconds()).isEqualTo(5);
-    assertThat(cluster.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
-        .getSocketAddress().getPortValue()).isEqualTo(443);
-    UpstreamTlsContext tls = cluster.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+    assertThat(cluster
+            .getLoadAssignment()
+            .getEndpoints(0)
+            .getLbEndpoints(0)
+            .getEndpoint()
+            .getAddress()
+            .getSocketAddress()
+            .getPortValue())
+        .isEqualTo(443);
+    UpstreamTlsContext tls =
+        cluster.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
     assertThat(tls.getSni()).isEqualTo("api.openai.com");
     assertThat(tls.getCommonTlsContext().getValidationContext().getTrustedCa().getFilename())
         .isEqualTo("/etc/ssl/certs/ca-certificates.crt");
-    HttpProtocolOptions options = cluster.getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+    HttpProtocolOptions options = cluster
+        .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
         .unpack(HttpProtocolOptions.class);
     assertThat(options.getUpstreamHttpProtocolOptions().getAutoSni()).isTrue();
     assertThat(options.getUpstreamHttpProtocolOptions().getAutoSanValidation()).isTrue();
@@ -44,8 +55,8 @@ class ResourceFactoriesTest {
 
   @Test
   void activeHealthChecksUseTheProviderHostAndCountAnyAnswerBelow500AsUp() {
-    Provider checked = OPENAI.withHealthCheck(new dev.llmgw.controlplane.model.HealthCheck("/v1/models",
-        Duration.ofSeconds(15), Duration.ofSeconds(3), 3, 2));
+    Provider checked = OPENAI.withHealthCheck(new dev.llmgw.controlplane.model.HealthCheck(
+        "/v1/models", Duration.ofSeconds(15), Duration.ofSeconds(3), 3, 2));
     Cluster cluster = ClusterFactory.provider(checked, "/etc/ssl/certs/ca-certificates.crt");
 
     assertThat(ClusterFactory.provider(OPENAI, "/ca").getHealthChecksList()).isEmpty();
@@ -59,31 +70,49 @@ class ResourceFactoriesTest {
       assertThat(h.getHttpHealthCheck().getExpectedStatuses(0).getStart()).isEqualTo(200);
       assertThat(h.getHttpHealthCheck().getExpectedStatuses(0).getEnd()).isEqualTo(500);
     });
-    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(cluster)).isEmpty();
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(cluster))
+        .isEmpty();
   }
 
   @Test
   void gatewayHeadersNeverReachAProviderButTheCallersAuthorizationDoes() {
-    io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes = RouteFactory.routes(List.of(OPENAI), "openai", List.of(),
-        java.util.Set.of("x-tenant-id", "authorization"));
+    io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes = RouteFactory.routes(
+        List.of(OPENAI), "openai", List.of(), java.util.Set.of("x-tenant-id", "authorization"));
     assertThat(routes.getVirtualHosts(0).getRequestHeadersToRemoveList())
-        .contains("x-llmgw-route", "x-llmgw-api-key", "x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-tenant-id")
+        .contains(
+            "x-llmgw-route",
+            "x-llmgw-api-key",
+            "x-llmgw-tenant",
+            "x-llmgw-application",
+            "x-llmgw-user",
+            "x-tenant-id")
         .doesNotContain("authorization");
-    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(routes)).isEmpty();
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(routes))
+        .isEmpty();
   }
 
   @Test
   void aNamedRouteCanAlsoMatchOnPathPrefixAndTheResolvedTenant() {
-    dev.llmgw.controlplane.model.Route chat = new dev.llmgw.controlplane.model.Route("chat",
-        List.of(new dev.llmgw.controlplane.model.Route.Target("openai", 1, 0)), null, Duration.ofSeconds(60), null,
+    dev.llmgw.controlplane.model.Route chat = new dev.llmgw.controlplane.model.Route(
+        "chat",
+        List.of(new dev.llmgw.controlplane.model.Route.Target("openai", 1, 0)),
+        null,
+        Duration.ofSeconds(60),
+        null,
         new dev.llmgw.controlplane.model.Route.Match("/v1/chat/", "acme"));
-    io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes = RouteFactory.routes(List.of(OPENAI), "openai", List.of(chat));
-    io.envoyproxy.envoy.config.route.v3.RouteMatch match = routes.getVirtualHosts(0).getRoutes(0).getMatch();
+    io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes =
+        RouteFactory.routes(List.of(OPENAI), "openai", List.of(chat));
+    io.envoyproxy.envoy.config.route.v3.RouteMatch match =
+        routes.getVirtualHosts(0).getRoutes(0).getMatch();
     assertThat(match.getPrefix()).isEqualTo("/v1/chat/");
-    assertThat(match.getHeadersList()).extracting(h -> h.getName() + "=" + h.getStringMatch().getExact())
+    assertThat(match.getHeadersList())
+        .extracting(h -> h.getName() + "=" + h.getStringMatch().getExact())
         .containsExactly("x-llmgw-route=chat", "x-llmgw-tenant=acme");
-    assertThat(routes.getVirtualHosts(0).getRoutes(1).getName()).as("the provider route still follows").isEqualTo("provider_openai");
-    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(routes)).isEmpty();
+    assertThat(routes.getVirtualHosts(0).getRoutes(1).getName())
+        .as("the provider route still follows")
+        .isEqualTo("provider_openai");
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(routes))
+        .isEmpty();
   }
 
   @Test
@@ -91,7 +120,8 @@ class ResourceFactoriesTest {
     Cluster cluster = ClusterFactory.provider(LOCAL, "/unused");
 
     assertThat(cluster.hasTransportSocket()).isFalse();
-    HttpProtocolOptions options = cluster.getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+    HttpProtocolOptions options = cluster
+        .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
         .unpack(HttpProtocolOptions.class);
     assertThat(options.hasUpstreamHttpProtocolOptions()).isFalse();
     assertThat(options.getExplicitHttpConfig().hasHttpProtocolOptions()).isTrue();
@@ -105,8 +135,12 @@ class ResourceFactoriesTest {
     assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
     assertThat(cluster.getEdsClusterConfig().getEdsConfig().hasAds()).isTrue();
     assertThat(cluster.getConnectTimeout().getNanos()).isEqualTo(250_000_000);
-    assertThat(cluster.getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
-        .unpack(HttpProtocolOptions.class).getExplicitHttpConfig().hasHttp2ProtocolOptions()).isTrue();
+    assertThat(cluster
+            .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+            .unpack(HttpProtocolOptions.class)
+            .getExplicitHttpConfig()
+            .hasHttp2ProtocolOptions())
+        .isTrue();
   }
 
   @Test
@@ -114,22 +148,34 @@ class ResourceFactoriesTest {
     Listener listener = ListenerFactory.ingress(10000, Duration.ofMillis(800));
 
     assertThat(listener.getAddress().getSocketAddress().getPortValue()).isEqualTo(10000);
-    HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+    HttpConnectionManager hcm = listener
+        .getFilterChains(0)
+        .getFilters(0)
+        .getTypedConfig()
+        .unpack(HttpConnectionManager.class);
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsNames.ROUTE_CONFIG);
     assertThat(hcm.getRds().getConfigSource().hasAds()).isTrue();
-    assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName)
-        .containsExactly("envoy.filters.http.ext_proc", "llmgw.ext_proc.fail_open", "envoy.filters.http.router");
-    ExternalProcessor extProc = hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class);
-    assertThat(extProc.getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo(XdsNames.EXT_PROC_CLUSTER);
+    assertThat(hcm.getHttpFiltersList())
+        .extracting(HttpFilter::getName)
+        .containsExactly(
+            "envoy.filters.http.ext_proc", "llmgw.ext_proc.fail_open", "envoy.filters.http.router");
+    ExternalProcessor extProc =
+        hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class);
+    assertThat(extProc.getGrpcService().getEnvoyGrpc().getClusterName())
+        .isEqualTo(XdsNames.EXT_PROC_CLUSTER);
     assertThat(extProc.getFailureModeAllow()).isFalse();
     assertThat(extProc.getAllowModeOverride()).isTrue();
     assertThat(extProc.getMessageTimeout().getNanos()).isEqualTo(800_000_000);
-    assertThat(extProc.getProcessingMode().getRequestHeaderMode()).isEqualTo(ProcessingMode.HeaderSendMode.SEND);
-    assertThat(extProc.getProcessingMode().getRequestBodyMode()).isEqualTo(ProcessingMode.BodySendMode.NONE);
+    assertThat(extProc.getProcessingMode().getRequestHeaderMode())
+        .isEqualTo(ProcessingMode.HeaderSendMode.SEND);
+    assertThat(extProc.getProcessingMode().getRequestBodyMode())
+        .isEqualTo(ProcessingMode.BodySendMode.NONE);
     assertThat(extProc.getMetadataOptions().getReceivingNamespaces().getUntypedList())
         .containsExactly(XdsNames.METADATA_NAMESPACE);
-    assertThat(hcm.getAccessLogList()).singleElement().satisfies(log ->
-        assertThat(log.getTypedConfig().toString()).contains("%DYNAMIC_METADATA(llmgw)%"));
+    assertThat(hcm.getAccessLogList())
+        .singleElement()
+        .satisfies(log ->
+            assertThat(log.getTypedConfig().toString()).contains("%DYNAMIC_METADATA(llmgw)%"));
   }
 
   @Test
@@ -139,11 +185,13 @@ class ResourceFactoriesTest {
     List<Route> routes = config.getVirtualHosts(0).getRoutesList();
     assertThat(routes).hasSize(3);
     assertThat(routes.get(0).getMatch().getHeaders(0).getName()).isEqualTo(XdsNames.ROUTE_HEADER);
-    assertThat(routes.get(0).getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("openai");
+    assertThat(routes.get(0).getMatch().getHeaders(0).getStringMatch().getExact())
+        .isEqualTo("openai");
     assertThat(routes.get(0).getRoute().getCluster()).isEqualTo("llmgw_provider_openai");
     assertThat(routes.get(0).getRoute().getAutoHostRewrite().getValue()).isTrue();
     assertThat(routes.get(2).getMatch().getHeadersList()).isEmpty();
     assertThat(routes.get(2).getRoute().getCluster()).isEqualTo("llmgw_provider_local");
-    assertThat(routes.get(2).getRoute().getTimeout().getSeconds()).isEqualTo(RouteFactory.DEFAULT_ROUTE_TIMEOUT_SECONDS);
+    assertThat(routes.get(2).getRoute().getTimeout().getSeconds())
+        .isEqualTo(RouteFactory.DEFAULT_ROUTE_TIMEOUT_SECONDS);
   }
 }

@@ -31,17 +31,30 @@ class RestToAdsPropagationTest {
 
   private static final Duration ONE_SECOND = Duration.ofSeconds(1);
 
-  @TempDir Path dataDir;
+  @TempDir
+  Path dataDir;
 
   @Test
   void eachKindOfRestChangeReachesAnAdsSubscriberWithinOneSecond() throws Exception {
-    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[] {
-        "--xds-port=0", "--admin-port=0", "--bind-host=127.0.0.1", "--ext-proc=127.0.0.1:9002",
-        "--data-dir=" + dataDir, "--admin-token=t"}, Map.of());
-    try (ControlPlane cp = ControlPlane.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-port=0",
+          "--admin-port=0",
+          "--bind-host=127.0.0.1",
+          "--ext-proc=127.0.0.1:9002",
+          "--data-dir=" + dataDir,
+          "--admin-token=t"
+        },
+        Map.of());
+    try (ControlPlane cp = ControlPlane.start(
+        config,
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
         new EnvoyContractCheck())) {
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort()).usePlaintext().build();
-      try (AdsTestClient ads = new AdsTestClient(channel, Node.newBuilder().setId("p").setCluster("llmgw").build())) {
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort())
+          .usePlaintext()
+          .build();
+      try (AdsTestClient ads = new AdsTestClient(
+          channel, Node.newBuilder().setId("p").setCluster("llmgw").build())) {
         ads.request(Resources.V3.CLUSTER_TYPE_URL, List.of(), "", "");
         DiscoveryResponse cds = ads.next(Resources.V3.CLUSTER_TYPE_URL, Duration.ofSeconds(5));
         ads.ack(cds, List.of());
@@ -52,26 +65,34 @@ class RestToAdsPropagationTest {
         // A new provider: a new cluster.
         long start = System.nanoTime();
         put(cp, "/v1/providers/mistral", "{\"base_url\":\"https://api.mistral.ai\"}");
-        Map<String, DiscoveryResponse> first = ads.nextOfEach(ONE_SECOND, Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL);
+        Map<String, DiscoveryResponse> first =
+            ads.nextOfEach(ONE_SECOND, Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ONE_SECOND);
         DiscoveryResponse cds2 = first.get(Resources.V3.CLUSTER_TYPE_URL);
         assertThat(names(cds2)).contains("llmgw_provider_mistral");
-        assertThat(SnapshotPublisher.number(cds2.getVersionInfo())).isGreaterThan(SnapshotPublisher.number(cds.getVersionInfo()));
+        assertThat(SnapshotPublisher.number(cds2.getVersionInfo()))
+            .isGreaterThan(SnapshotPublisher.number(cds.getVersionInfo()));
         ads.ack(cds2, List.of());
         // The route configuration gained the provider's implicit route too.
         DiscoveryResponse rds2 = first.get(Resources.V3.ROUTE_TYPE_URL);
-        assertThat(rds2.getResources(0).unpack(RouteConfiguration.class).toString()).contains("provider_mistral");
+        assertThat(rds2.getResources(0).unpack(RouteConfiguration.class).toString())
+            .contains("provider_mistral");
         ads.ack(rds2, List.of(XdsNames.ROUTE_CONFIG));
 
         // A failover route: a new aggregate cluster and a new route.
         start = System.nanoTime();
-        put(cp, "/v1/routes/chat", "{\"targets\":[{\"provider\":\"openai\",\"priority\":0},{\"provider\":\"mistral\",\"priority\":1}]}");
-        Map<String, DiscoveryResponse> second = ads.nextOfEach(ONE_SECOND, Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL);
+        put(
+            cp,
+            "/v1/routes/chat",
+            "{\"targets\":[{\"provider\":\"openai\",\"priority\":0},{\"provider\":\"mistral\",\"priority\":1}]}");
+        Map<String, DiscoveryResponse> second =
+            ads.nextOfEach(ONE_SECOND, Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ONE_SECOND);
         DiscoveryResponse cds3 = second.get(Resources.V3.CLUSTER_TYPE_URL);
         assertThat(names(cds3)).contains("llmgw_failover_chat");
         DiscoveryResponse rds3 = second.get(Resources.V3.ROUTE_TYPE_URL);
-        assertThat(rds3.getResources(0).unpack(RouteConfiguration.class).toString()).contains("route_chat");
+        assertThat(rds3.getResources(0).unpack(RouteConfiguration.class).toString())
+            .contains("route_chat");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -87,8 +108,13 @@ class RestToAdsPropagationTest {
   }
 
   private static void put(ControlPlane cp, String path, String body) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + path))
-        .PUT(HttpRequest.BodyPublishers.ofString(body)).header("Authorization", "Bearer t").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + path))
+                .PUT(HttpRequest.BodyPublishers.ofString(body))
+                .header("Authorization", "Bearer t")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
   }
 }

@@ -28,23 +28,45 @@ import org.junit.jupiter.api.Test;
 /** Weighted splits, failover chains, retries and credentials, as Envoy will receive them. */
 class RoutingTranslationTest {
 
-  private static final Provider OPENAI = Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5),
+  private static final Provider OPENAI = Provider.fromUrl(
+      "openai",
+      "https://api.openai.com",
+      Duration.ofSeconds(5),
       new Credential("Authorization", "Bearer sk-test-secret"));
-  private static final Provider AZURE = Provider.fromUrl("azure", "https://example.openai.azure.com", Duration.ofSeconds(5),
+  private static final Provider AZURE = Provider.fromUrl(
+      "azure",
+      "https://example.openai.azure.com",
+      Duration.ofSeconds(5),
       new Credential("api-key", "azure-secret"));
-  private static final Provider BACKUP = Provider.fromUrl("backup", "http://10.0.0.9:8080", Duration.ofSeconds(1));
-  private static final Route.Retry RETRY = new Route.Retry(2, Duration.ofSeconds(30), Duration.ofMillis(250), 25.0);
+  private static final Provider BACKUP =
+      Provider.fromUrl("backup", "http://10.0.0.9:8080", Duration.ofSeconds(1));
+  private static final Route.Retry RETRY =
+      new Route.Retry(2, Duration.ofSeconds(30), Duration.ofMillis(250), 25.0);
 
-  private static final Route SPLIT = new Route("chat-split",
-      List.of(new Target("openai", 80, 0), new Target("azure", 20, 0)), RETRY, Duration.ZERO, Duration.ofSeconds(60));
-  private static final Route FAILOVER = new Route("chat-failover",
-      List.of(new Target("backup", 1, 2), new Target("openai", 1, 0), new Target("azure", 1, 1)), RETRY,
-      Duration.ofSeconds(120), null);
-  private static final Route SINGLE = new Route("embed", List.of(new Target("openai", 1, 0)), null, Duration.ofSeconds(30), null);
+  private static final Route SPLIT = new Route(
+      "chat-split",
+      List.of(new Target("openai", 80, 0), new Target("azure", 20, 0)),
+      RETRY,
+      Duration.ZERO,
+      Duration.ofSeconds(60));
+  private static final Route FAILOVER = new Route(
+      "chat-failover",
+      List.of(new Target("backup", 1, 2), new Target("openai", 1, 0), new Target("azure", 1, 1)),
+      RETRY,
+      Duration.ofSeconds(120),
+      null);
+  private static final Route SINGLE =
+      new Route("embed", List.of(new Target("openai", 1, 0)), null, Duration.ofSeconds(30), null);
 
   static GatewaySpec spec() {
-    return new GatewaySpec(10000, List.of(new Endpoint("127.0.0.1", 9002)), Duration.ofSeconds(1),
-        List.of(OPENAI, AZURE, BACKUP), "openai", "/etc/ssl/certs/ca-certificates.crt", List.of(SPLIT, FAILOVER, SINGLE));
+    return new GatewaySpec(
+        10000,
+        List.of(new Endpoint("127.0.0.1", 9002)),
+        Duration.ofSeconds(1),
+        List.of(OPENAI, AZURE, BACKUP),
+        "openai",
+        "/etc/ssl/certs/ca-certificates.crt",
+        List.of(SPLIT, FAILOVER, SINGLE));
   }
 
   @Test
@@ -54,38 +76,56 @@ class RoutingTranslationTest {
     assertThat(action.getWeightedClusters().getClustersList())
         .extracting(c -> c.getName() + "=" + c.getWeight().getValue())
         .containsExactly("llmgw_provider_openai=80", "llmgw_provider_azure=20");
-    assertThat(action.getTimeout().getSeconds()).as("0 disables the timeout for long streams").isZero();
+    assertThat(action.getTimeout().getSeconds())
+        .as("0 disables the timeout for long streams")
+        .isZero();
     assertThat(action.getIdleTimeout().getSeconds()).isEqualTo(60);
-    assertThat(action.getRetryPolicy().getRetryOn()).isEqualTo("retriable-status-codes,5xx,reset,connect-failure");
+    assertThat(action.getRetryPolicy().getRetryOn())
+        .isEqualTo("retriable-status-codes,5xx,reset,connect-failure");
     assertThat(action.getRetryPolicy().getRetriableStatusCodesList()).containsExactly(429);
     assertThat(action.getRetryPolicy().getNumRetries().getValue()).isEqualTo(2);
-    assertThat(action.getRetryPolicy().getRetryHostPredicate(0).getName()).isEqualTo("envoy.retry_host_predicates.previous_hosts");
+    assertThat(action.getRetryPolicy().getRetryHostPredicate(0).getName())
+        .isEqualTo("envoy.retry_host_predicates.previous_hosts");
     assertThat(action.getRetryPolicy().hasRetryPriority()).isFalse();
-    assertThat(action.getRetryPolicy().getRetryBackOff().getMaxInterval().getNanos()).isEqualTo(500_000_000);
+    assertThat(action.getRetryPolicy().getRetryBackOff().getMaxInterval().getNanos())
+        .isEqualTo(500_000_000);
   }
 
   @Test
-  void failoverBecomesAnAggregateClusterInPriorityOrderAndRetriesMoveToTheNextPriority() throws Exception {
+  void failoverBecomesAnAggregateClusterInPriorityOrderAndRetriesMoveToTheNextPriority()
+      throws Exception {
     Snapshot snapshot = SnapshotFactory.snapshot(spec(), "7");
     Cluster aggregate = snapshot.clusters().resources().get("llmgw_failover_chat-failover");
 
     assertThat(aggregate.getClusterType().getName()).isEqualTo("envoy.clusters.aggregate");
     assertThat(aggregate.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
-    assertThat(aggregate.getClusterType().getTypedConfig().unpack(ClusterConfig.class).getClustersList())
+    assertThat(aggregate
+            .getClusterType()
+            .getTypedConfig()
+            .unpack(ClusterConfig.class)
+            .getClustersList())
         .containsExactly("llmgw_provider_openai", "llmgw_provider_azure", "llmgw_provider_backup");
     RouteAction action = RouteFactory.action(FAILOVER);
     assertThat(action.getCluster()).isEqualTo("llmgw_failover_chat-failover");
-    assertThat(action.getRetryPolicy().getRetryPriority().getName()).isEqualTo("envoy.retry_priorities.previous_priorities");
+    assertThat(action.getRetryPolicy().getRetryPriority().getName())
+        .isEqualTo("envoy.retry_priorities.previous_priorities");
   }
 
   @Test
   void providerClustersEjectFailingHostsAndBoundRetries() {
-    Cluster openai = SnapshotFactory.snapshot(spec(), "1").clusters().resources().get("llmgw_provider_openai");
+    Cluster openai =
+        SnapshotFactory.snapshot(spec(), "1").clusters().resources().get("llmgw_provider_openai");
 
     assertThat(openai.getOutlierDetection().getConsecutive5Xx().getValue()).isEqualTo(5);
     assertThat(openai.getOutlierDetection().getMaxEjectionPercent().getValue()).isEqualTo(100);
-    assertThat(openai.getCircuitBreakers().getThresholds(0).getRetryBudget().getBudgetPercent().getValue())
-        .as("the largest budget of the routes using it").isEqualTo(25.0);
+    assertThat(openai
+            .getCircuitBreakers()
+            .getThresholds(0)
+            .getRetryBudget()
+            .getBudgetPercent()
+            .getValue())
+        .as("the largest budget of the routes using it")
+        .isEqualTo(25.0);
   }
 
   @Test
@@ -93,35 +133,62 @@ class RoutingTranslationTest {
     Snapshot snapshot = SnapshotFactory.snapshot(spec(), "1");
 
     Secret secret = snapshot.secrets().resources().get("llmgw_credential_openai");
-    assertThat(secret.getGenericSecret().getSecret().getInlineString()).isEqualTo("Bearer sk-test-secret");
-    assertThat(snapshot.secrets().resources()).containsOnlyKeys("llmgw_credential_openai", "llmgw_credential_azure");
-    HttpProtocolOptions options = snapshot.clusters().resources().get("llmgw_provider_azure")
-        .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY).unpack(HttpProtocolOptions.class);
-    assertThat(options.getHttpFiltersList()).extracting(f -> f.getName())
-        .containsExactly("envoy.filters.http.header_mutation", "envoy.filters.http.credential_injector",
+    assertThat(secret.getGenericSecret().getSecret().getInlineString())
+        .isEqualTo("Bearer sk-test-secret");
+    assertThat(snapshot.secrets().resources())
+        .containsOnlyKeys("llmgw_credential_openai", "llmgw_credential_azure");
+    HttpProtocolOptions options = snapshot
+        .clusters()
+        .resources()
+        .get("llmgw_provider_azure")
+        .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+        .unpack(HttpProtocolOptions.class);
+    assertThat(options.getHttpFiltersList())
+        .extracting(f -> f.getName())
+        .containsExactly(
+            "envoy.filters.http.header_mutation",
+            "envoy.filters.http.credential_injector",
             "envoy.filters.http.upstream_codec");
     // The caller's keys go first, in every header LLM APIs use, so only the configured one arrives.
-    HeaderMutation remover = options.getHttpFilters(0).getTypedConfig().unpack(HeaderMutation.class);
-    assertThat(remover.getMutations().getRequestMutationsList()).extracting(m -> m.getRemove())
+    HeaderMutation remover =
+        options.getHttpFilters(0).getTypedConfig().unpack(HeaderMutation.class);
+    assertThat(remover.getMutations().getRequestMutationsList())
+        .extracting(m -> m.getRemove())
         .containsExactly("authorization", "x-api-key", "api-key", "x-goog-api-key");
-    CredentialInjector injector = options.getHttpFilters(1).getTypedConfig().unpack(CredentialInjector.class);
+    CredentialInjector injector =
+        options.getHttpFilters(1).getTypedConfig().unpack(CredentialInjector.class);
     assertThat(injector.getOverwrite()).isTrue();
     Generic generic = injector.getCredential().getTypedConfig().unpack(Generic.class);
     assertThat(generic.getHeader()).isEqualTo("api-key");
     assertThat(generic.getCredential().getName()).isEqualTo("llmgw_credential_azure");
     RouteConfiguration routes = snapshot.routes().resources().get(XdsNames.ROUTE_CONFIG);
     assertThat(routes.toString()).doesNotContain("sk-test-secret").doesNotContain("azure-secret");
-    assertThat(SnapshotFactory.snapshot(spec(), "1").clusters().resources().get("llmgw_provider_backup")
-        .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY).unpack(HttpProtocolOptions.class)
-        .getHttpFiltersCount()).as("no credential, no upstream filters").isZero();
+    assertThat(SnapshotFactory.snapshot(spec(), "1")
+            .clusters()
+            .resources()
+            .get("llmgw_provider_backup")
+            .getTypedExtensionProtocolOptionsOrThrow(ClusterFactory.HTTP_PROTOCOL_OPTIONS_KEY)
+            .unpack(HttpProtocolOptions.class)
+            .getHttpFiltersCount())
+        .as("no credential, no upstream filters")
+        .isZero();
   }
 
   @Test
   void namedRoutesComeBeforeProviderRoutesAndTheDefault() {
-    RouteConfiguration config = RouteFactory.routes(spec().providers(), "openai", spec().routes());
+    RouteConfiguration config =
+        RouteFactory.routes(spec().providers(), "openai", spec().routes());
 
-    assertThat(config.getVirtualHosts(0).getRoutesList()).extracting(r -> r.getName()).containsExactly(
-        "route_chat-split", "route_chat-failover", "route_embed", "provider_openai", "provider_azure", "provider_backup", "default");
+    assertThat(config.getVirtualHosts(0).getRoutesList())
+        .extracting(r -> r.getName())
+        .containsExactly(
+            "route_chat-split",
+            "route_chat-failover",
+            "route_embed",
+            "provider_openai",
+            "provider_azure",
+            "provider_backup",
+            "default");
   }
 
   @Test
@@ -134,14 +201,32 @@ class RoutingTranslationTest {
 
   @Test
   void invalidRoutesAreRejectedNamingTheField() {
-    assertThatThrownBy(() -> new Route("mixed", List.of(new Target("openai", 1, 0), new Target("azure", 1, 0),
-        new Target("backup", 1, 1)), null, Duration.ZERO, null))
+    assertThatThrownBy(() -> new Route(
+            "mixed",
+            List.of(
+                new Target("openai", 1, 0), new Target("azure", 1, 0), new Target("backup", 1, 1)),
+            null,
+            Duration.ZERO,
+            null))
         .hasMessageContaining("mixes a weighted split with failover");
-    assertThatThrownBy(() -> new GatewaySpec(10000, List.of(new Endpoint("127.0.0.1", 9002)), Duration.ofSeconds(1),
-        List.of(OPENAI), "openai", "/ca", List.of(new Route("x", List.of(new Target("nope", 1, 0)), null, Duration.ZERO, null))))
+    assertThatThrownBy(() -> new GatewaySpec(
+            10000,
+            List.of(new Endpoint("127.0.0.1", 9002)),
+            Duration.ofSeconds(1),
+            List.of(OPENAI),
+            "openai",
+            "/ca",
+            List.of(new Route("x", List.of(new Target("nope", 1, 0)), null, Duration.ZERO, null))))
         .hasMessageContaining("routes['x'].targets: unknown provider 'nope'");
-    assertThatThrownBy(() -> new GatewaySpec(10000, List.of(new Endpoint("127.0.0.1", 9002)), Duration.ofSeconds(1),
-        List.of(OPENAI), "openai", "/ca", List.of(new Route("openai", List.of(new Target("openai", 1, 0)), null, Duration.ZERO, null))))
+    assertThatThrownBy(() -> new GatewaySpec(
+            10000,
+            List.of(new Endpoint("127.0.0.1", 9002)),
+            Duration.ofSeconds(1),
+            List.of(OPENAI),
+            "openai",
+            "/ca",
+            List.of(new Route(
+                "openai", List.of(new Target("openai", 1, 0)), null, Duration.ZERO, null))))
         .hasMessageContaining("implicit route of provider 'openai'");
     assertThat(new Credential("Authorization", "Bearer x").toString()).doesNotContain("Bearer x");
   }

@@ -25,13 +25,19 @@ class SnapshotContractTest {
   private static final EnvoyValidator VALIDATOR = new EnvoyValidator();
 
   static GatewaySpec spec(List<Provider> providers, String defaultProvider, String ca) {
-    return new GatewaySpec(10000, List.of(new Endpoint("127.0.0.1", 9002), new Endpoint("10.0.0.7", 9002)),
-        Duration.ofMillis(500), providers, defaultProvider, ca);
+    return new GatewaySpec(
+        10000,
+        List.of(new Endpoint("127.0.0.1", 9002), new Endpoint("10.0.0.7", 9002)),
+        Duration.ofMillis(500),
+        providers,
+        defaultProvider,
+        ca);
   }
 
   static List<GatewaySpec> specs() {
     Provider openai = Provider.fromUrl("openai", "https://api.openai.com", Duration.ofSeconds(5));
-    Provider anthropic = Provider.fromUrl("anthropic", "https://api.anthropic.com", Duration.ofSeconds(5));
+    Provider anthropic =
+        Provider.fromUrl("anthropic", "https://api.anthropic.com", Duration.ofSeconds(5));
     Provider local = Provider.fromUrl("local", "http://127.0.0.1:8081", Duration.ofMillis(300));
     return List.of(
         spec(List.of(openai), "openai", "/etc/ssl/certs/ca-certificates.crt"),
@@ -54,7 +60,9 @@ class SnapshotContractTest {
   @Test
   void everySnapshotIsWhole() {
     for (GatewaySpec spec : specs()) {
-      assertThat(CrossReferenceChecker.standalone().check(SnapshotFactory.snapshot(spec, "1"))).as("problems for %s", spec).isEmpty();
+      assertThat(CrossReferenceChecker.standalone().check(SnapshotFactory.snapshot(spec, "1")))
+          .as("problems for %s", spec)
+          .isEmpty();
     }
   }
 
@@ -62,14 +70,24 @@ class SnapshotContractTest {
   void aViolationHiddenInsideAnAnyIsCaught() throws Exception {
     Snapshot good = SnapshotFactory.snapshot(specs().get(0), "1");
     Listener listener = good.listeners().resources().values().iterator().next();
-    HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+    HttpConnectionManager hcm = listener
+        .getFilterChains(0)
+        .getFilters(0)
+        .getTypedConfig()
+        .unpack(HttpConnectionManager.class);
     Listener broken = listener.toBuilder()
-        .setFilterChains(0, listener.getFilterChains(0).toBuilder()
-            .setFilters(0, listener.getFilterChains(0).getFilters(0).toBuilder()
-                .setTypedConfig(Any.pack(hcm.toBuilder().setStatPrefix("").build()))))
+        .setFilterChains(
+            0,
+            listener.getFilterChains(0).toBuilder()
+                .setFilters(
+                    0,
+                    listener.getFilterChains(0).getFilters(0).toBuilder()
+                        .setTypedConfig(
+                            Any.pack(hcm.toBuilder().setStatPrefix("").build()))))
         .build();
 
-    assertThat(VALIDATOR.validate(broken)).singleElement()
+    assertThat(VALIDATOR.validate(broken))
+        .singleElement()
         .satisfies(v -> assertThat(v.toString()).contains("llmgw_ingress").contains("stat_prefix"));
   }
 
@@ -88,9 +106,13 @@ class SnapshotContractTest {
         .hasMessageContaining("trusted_ca")
         .hasMessageContaining("filename");
 
-    assertThat(cache.getSnapshot(SnapshotPublisher.DEFAULT_GROUP).clusters().version()).isEqualTo(first);
-    assertThat(publisher.lastPublished()).hasValueSatisfying(p -> assertThat(p.spec()).isEqualTo(good));
-    assertThat(SnapshotPublisher.number(publisher.publish(good))).as("versions continue after a refusal").isEqualTo(2);
+    assertThat(cache.getSnapshot(SnapshotPublisher.DEFAULT_GROUP).clusters().version())
+        .isEqualTo(first);
+    assertThat(publisher.lastPublished())
+        .hasValueSatisfying(p -> assertThat(p.spec()).isEqualTo(good));
+    assertThat(SnapshotPublisher.number(publisher.publish(good)))
+        .as("versions continue after a refusal")
+        .isEqualTo(2);
   }
 
   @Test
@@ -98,8 +120,13 @@ class SnapshotContractTest {
     Snapshot good = SnapshotFactory.snapshot(specs().get(0), "1");
     List<Cluster> withoutExtProc = new ArrayList<>(good.clusters().resources().values());
     withoutExtProc.removeIf(c -> c.getName().equals(XdsNames.EXT_PROC_CLUSTER));
-    Snapshot broken = Snapshot.create(withoutExtProc, good.endpoints().resources().values(),
-        good.listeners().resources().values(), good.routes().resources().values(), List.of(), "2");
+    Snapshot broken = Snapshot.create(
+        withoutExtProc,
+        good.endpoints().resources().values(),
+        good.listeners().resources().values(),
+        good.routes().resources().values(),
+        List.of(),
+        "2");
 
     assertThatThrownBy(() -> new EnvoyContractCheck().check(broken))
         .isInstanceOf(SnapshotPublisher.InvalidSnapshotException.class)

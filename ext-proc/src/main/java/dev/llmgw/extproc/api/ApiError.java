@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * @param code a stable machine-readable code (OpenAI's {@code code}), or null
  * @param message what was wrong and what was expected; never contains secrets or user content
  */
-public record ApiError(int status, Kind kind, @Nullable String param, @Nullable String code, String message) {
+public record ApiError(
+    int status, Kind kind, @Nullable String param, @Nullable String code, String message) {
 
   /** Error categories with their OpenAI and Anthropic type names. */
   public enum Kind {

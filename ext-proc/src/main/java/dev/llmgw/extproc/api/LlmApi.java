@@ -12,7 +12,10 @@ public enum LlmApi {
   ANTHROPIC_MESSAGES("/v1/messages", Provider.ANTHROPIC);
 
   /** Whose error shape and conventions an API follows. */
-  public enum Provider { OPENAI, ANTHROPIC }
+  public enum Provider {
+    OPENAI,
+    ANTHROPIC
+  }
 
   private final String path;
   private final Provider provider;

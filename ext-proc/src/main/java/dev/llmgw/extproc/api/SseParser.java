@@ -147,7 +147,8 @@ public final class SseParser {
     }
     int length = end - start;
     if ((long) eventBytes + length > maxEventBytes) {
-      throw new SseException("server-sent event larger than " + maxEventBytes + " bytes (expected: events separated by a blank line)");
+      throw new SseException("server-sent event larger than " + maxEventBytes
+          + " bytes (expected: events separated by a blank line)");
     }
     eventBytes += length;
     line.write(bytes, start, length);
@@ -193,7 +194,10 @@ public final class SseParser {
     }
     int colon = text.indexOf(':');
     String field = colon < 0 ? text : text.substring(0, colon);
-    String value = colon < 0 ? "" : text.substring(colon + (colon + 1 < text.length() && text.charAt(colon + 1) == ' ' ? 2 : 1));
+    String value = colon < 0
+        ? ""
+        : text.substring(
+            colon + (colon + 1 < text.length() && text.charAt(colon + 1) == ' ' ? 2 : 1));
     switch (field) {
       case "data" -> {
         if (hasData) {
@@ -208,7 +212,7 @@ public final class SseParser {
           id = value;
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 

@@ -16,7 +16,8 @@ import java.math.BigDecimal;
  * @param priceVersion the {@link PriceCatalog#version()} of the rates used
  * @param breakdown tokens and dollars by kind
  */
-public record Cost(String model, BigDecimal usd, boolean estimated, String priceVersion, Breakdown breakdown)
+public record Cost(
+    String model, BigDecimal usd, boolean estimated, String priceVersion, Breakdown breakdown)
     implements CostResult {
 
   /** Decimal places of every amount. */
@@ -28,8 +29,8 @@ public record Cost(String model, BigDecimal usd, boolean estimated, String price
     requireNonNull(priceVersion, "priceVersion");
     requireNonNull(breakdown, "breakdown");
     if (usd.compareTo(breakdown.totalUsd()) != 0) {
-      throw new IllegalArgumentException("usd: " + usd.toPlainString() + " (expected: the breakdown's total "
-          + breakdown.totalUsd().toPlainString() + ")");
+      throw new IllegalArgumentException("usd: " + usd.toPlainString()
+          + " (expected: the breakdown's total " + breakdown.totalUsd().toPlainString() + ")");
     }
   }
 
@@ -68,9 +69,14 @@ public record Cost(String model, BigDecimal usd, boolean estimated, String price
       requireNonNull(cacheWriteUsd, "cacheWriteUsd");
       requireNonNull(outputUsd, "outputUsd");
       requireNonNull(reasoningUsd, "reasoningUsd");
-      if (inputTokens < 0 || cachedInputTokens < 0 || cacheWriteTokens < 0 || outputTokens < 0 || reasoningTokens < 0) {
-        throw new IllegalArgumentException("token counts: " + inputTokens + ", " + cachedInputTokens + ", "
-            + cacheWriteTokens + ", " + outputTokens + ", " + reasoningTokens + " (expected: all >= 0)");
+      if (inputTokens < 0
+          || cachedInputTokens < 0
+          || cacheWriteTokens < 0
+          || outputTokens < 0
+          || reasoningTokens < 0) {
+        throw new IllegalArgumentException(
+            "token counts: " + inputTokens + ", " + cachedInputTokens + ", " + cacheWriteTokens
+                + ", " + outputTokens + ", " + reasoningTokens + " (expected: all >= 0)");
       }
     }
 

@@ -46,18 +46,21 @@ public final class CostCalculator {
     requireNonNull(report, "report");
     ProviderUsage usage = report.reported();
     if (usage == null && report.responseStatus() >= 400) {
-      return new Unpriced(Unpriced.Reason.UPSTREAM_ERROR, "upstream answered " + report.responseStatus()
-          + " without a usage report: not priced");
+      return new Unpriced(
+          Unpriced.Reason.UPSTREAM_ERROR,
+          "upstream answered " + report.responseStatus() + " without a usage report: not priced");
     }
     Optional<ModelPrice> found = catalog.find(report.model());
     if (found.isEmpty()) {
-      return new Unpriced(Unpriced.Reason.UNKNOWN_MODEL, "no price for model '" + report.model()
-          + "' in price catalog " + catalog.version());
+      return new Unpriced(
+          Unpriced.Reason.UNKNOWN_MODEL,
+          "no price for model '" + report.model() + "' in price catalog " + catalog.version());
     }
     ModelPrice price = found.get();
     int prompt = report.promptTokens();
     if (prompt < 0) {
-      return new Unpriced(Unpriced.Reason.NO_PROMPT_COUNT, "prompt tokens of '" + report.model() + "' unknown");
+      return new Unpriced(
+          Unpriced.Reason.NO_PROMPT_COUNT, "prompt tokens of '" + report.model() + "' unknown");
     }
 
     int cached = 0;
@@ -83,15 +86,26 @@ public final class CostCalculator {
 
     Rates rates = Rates.of(price, prompt);
     if ((output > 0 && rates.output == null) || (reasoning > 0 && rates.reasoning == null)) {
-      return new Unpriced(Unpriced.Reason.NO_OUTPUT_PRICE, "model '" + price.model() + "' has no output price in "
-          + catalog.version() + ", but the exchange has " + (output + reasoning) + " output tokens");
+      return new Unpriced(
+          Unpriced.Reason.NO_OUTPUT_PRICE,
+          "model '" + price.model() + "' has no output price in " + catalog.version()
+              + ", but the exchange has " + (output + reasoning) + " output tokens");
     }
     boolean estimated = report.promptSource() != TokenReport.Source.PROVIDER
         || completionSource != TokenReport.Source.PROVIDER;
-    Cost.Breakdown breakdown = new Cost.Breakdown(uncached, cached, written, output, reasoning,
-        usd(uncached, rates.input), usd(cached, rates.cachedInput),
-        usd(written - writtenForAnHour, rates.cacheWrite).add(usd(writtenForAnHour, rates.cacheWrite1h)),
-        usd(output, rates.output), usd(reasoning, rates.reasoning), rates.longContext);
+    Cost.Breakdown breakdown = new Cost.Breakdown(
+        uncached,
+        cached,
+        written,
+        output,
+        reasoning,
+        usd(uncached, rates.input),
+        usd(cached, rates.cachedInput),
+        usd(written - writtenForAnHour, rates.cacheWrite)
+            .add(usd(writtenForAnHour, rates.cacheWrite1h)),
+        usd(output, rates.output),
+        usd(reasoning, rates.reasoning),
+        rates.longContext);
     return new Cost(price.model(), breakdown.totalUsd(), estimated, catalog.version(), breakdown);
   }
 
@@ -104,27 +118,61 @@ public final class CostCalculator {
       return BigDecimal.ZERO.setScale(Cost.USD_SCALE);
     }
     // Exact: rates have at most 6 decimals, so the product moved 6 places has at most 12.
-    return ratePerMillion.multiply(BigDecimal.valueOf(tokens)).movePointLeft(6).setScale(Cost.USD_SCALE);
+    return ratePerMillion
+        .multiply(BigDecimal.valueOf(tokens))
+        .movePointLeft(6)
+        .setScale(Cost.USD_SCALE);
   }
 
   /** The rates one exchange is billed at, fallbacks applied; {@code output}/{@code reasoning} may be null. */
-  private record Rates(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWrite, BigDecimal cacheWrite1h,
-      @Nullable BigDecimal output, @Nullable BigDecimal reasoning, boolean longContext) {
+  private record Rates(
+      BigDecimal input,
+      BigDecimal cachedInput,
+      BigDecimal cacheWrite,
+      BigDecimal cacheWrite1h,
+      @Nullable BigDecimal output,
+      @Nullable BigDecimal reasoning,
+      boolean longContext) {
 
     static Rates of(ModelPrice p, int promptTokens) {
       ModelPrice.LongContext lc = p.longContext();
       if (lc != null && promptTokens > lc.abovePromptTokens()) {
-        return filled(lc.input(), lc.cachedInput(), lc.cacheWrite(), lc.cacheWrite1h(), lc.output(), lc.reasoning(), true);
+        return filled(
+            lc.input(),
+            lc.cachedInput(),
+            lc.cacheWrite(),
+            lc.cacheWrite1h(),
+            lc.output(),
+            lc.reasoning(),
+            true);
       }
-      return filled(p.input(), p.cachedInput(), p.cacheWrite(), p.cacheWrite1h(), p.output(), p.reasoning(), false);
+      return filled(
+          p.input(),
+          p.cachedInput(),
+          p.cacheWrite(),
+          p.cacheWrite1h(),
+          p.output(),
+          p.reasoning(),
+          false);
     }
 
-    private static Rates filled(BigDecimal input, @Nullable BigDecimal cachedInput, @Nullable BigDecimal cacheWrite,
-        @Nullable BigDecimal cacheWrite1h, @Nullable BigDecimal output, @Nullable BigDecimal reasoning,
+    private static Rates filled(
+        BigDecimal input,
+        @Nullable BigDecimal cachedInput,
+        @Nullable BigDecimal cacheWrite,
+        @Nullable BigDecimal cacheWrite1h,
+        @Nullable BigDecimal output,
+        @Nullable BigDecimal reasoning,
         boolean longContext) {
       BigDecimal write = cacheWrite != null ? cacheWrite : input;
-      return new Rates(input, cachedInput != null ? cachedInput : input, write, cacheWrite1h != null ? cacheWrite1h : write,
-          output, reasoning != null ? reasoning : output, longContext);
+      return new Rates(
+          input,
+          cachedInput != null ? cachedInput : input,
+          write,
+          cacheWrite1h != null ? cacheWrite1h : write,
+          output,
+          reasoning != null ? reasoning : output,
+          longContext);
     }
   }
 }

@@ -48,6 +48,7 @@ public final class CostMetrics {
   public static final String OTHER_TENANT = "other";
   /** Provider tag when the caller knows none. */
   public static final String UNKNOWN_PROVIDER = "unknown";
+
   public static final int DEFAULT_MAX_TENANTS = 1000;
 
   private final MeterRegistry registry;
@@ -79,12 +80,18 @@ public final class CostMetrics {
     String t = tenantTag(tenant);
     String p = providerTag(provider);
     String estimated = Boolean.toString(cost.estimated());
-    counters.computeIfAbsent(COST_USD + '\0' + t + '\0' + cost.model() + '\0' + p + '\0' + estimated,
-        k -> Counter.builder(COST_USD)
-            .description("US dollars spent, at the price catalog's rates; estimated=true where the gateway's token counts stood in for the provider's usage")
-            .baseUnit("usd")
-            .tag(TAG_TENANT, t).tag(TAG_MODEL, cost.model()).tag(TAG_PROVIDER, p).tag(TAG_ESTIMATED, estimated)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            COST_USD + '\0' + t + '\0' + cost.model() + '\0' + p + '\0' + estimated,
+            k -> Counter.builder(COST_USD)
+                .description(
+                    "US dollars spent, at the price catalog's rates; estimated=true where the gateway's token counts stood in for the provider's usage")
+                .baseUnit("usd")
+                .tag(TAG_TENANT, t)
+                .tag(TAG_MODEL, cost.model())
+                .tag(TAG_PROVIDER, p)
+                .tag(TAG_ESTIMATED, estimated)
+                .register(registry))
         .increment(cost.usd().doubleValue());
     Cost.Breakdown b = cost.breakdown();
     tokens(t, cost.model(), p, "input", b.inputTokens());
@@ -98,11 +105,15 @@ public final class CostMetrics {
   public void unpriced(@Nullable String provider, Unpriced.Reason reason) {
     requireNonNull(reason, "reason");
     String p = providerTag(provider);
-    counters.computeIfAbsent(UNPRICED + '\0' + p + '\0' + reason.tag(),
-        k -> Counter.builder(UNPRICED)
-            .description("Exchanges without a cost: unknown model, upstream error without usage, or no output price")
-            .tag(TAG_PROVIDER, p).tag(TAG_REASON, reason.tag())
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            UNPRICED + '\0' + p + '\0' + reason.tag(),
+            k -> Counter.builder(UNPRICED)
+                .description(
+                    "Exchanges without a cost: unknown model, upstream error without usage, or no output price")
+                .tag(TAG_PROVIDER, p)
+                .tag(TAG_REASON, reason.tag())
+                .register(registry))
         .increment();
   }
 
@@ -110,11 +121,16 @@ public final class CostMetrics {
     if (tokens <= 0) {
       return;
     }
-    counters.computeIfAbsent(TOKENS_BILLED + '\0' + tenant + '\0' + model + '\0' + provider + '\0' + kind,
-        k -> Counter.builder(TOKENS_BILLED)
-            .description("Tokens priced by cost accounting, by how they are billed")
-            .tag(TAG_TENANT, tenant).tag(TAG_MODEL, model).tag(TAG_PROVIDER, provider).tag(TAG_KIND, kind)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            TOKENS_BILLED + '\0' + tenant + '\0' + model + '\0' + provider + '\0' + kind,
+            k -> Counter.builder(TOKENS_BILLED)
+                .description("Tokens priced by cost accounting, by how they are billed")
+                .tag(TAG_TENANT, tenant)
+                .tag(TAG_MODEL, model)
+                .tag(TAG_PROVIDER, provider)
+                .tag(TAG_KIND, kind)
+                .register(registry))
         .increment(tokens);
   }
 

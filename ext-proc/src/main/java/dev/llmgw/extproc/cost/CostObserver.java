@@ -33,14 +33,27 @@ final class CostObserver implements ExchangeListener.Observer {
     if (counted == null) {
       return;
     }
-    int output = counted.requestedOutputTokens() > 0 ? counted.requestedOutputTokens() : owner.defaultOutputEstimate();
-    TokenReport expected = new TokenReport(counted.model(), counted.tokenizer(), counted.promptTokensCounted(),
-        counted.countExact(), counted.requestedOutputTokens(), null, output, 200, false);
+    int output = counted.requestedOutputTokens() > 0
+        ? counted.requestedOutputTokens()
+        : owner.defaultOutputEstimate();
+    TokenReport expected = new TokenReport(
+        counted.model(),
+        counted.tokenizer(),
+        counted.promptTokensCounted(),
+        counted.countExact(),
+        counted.requestedOutputTokens(),
+        null,
+        output,
+        200,
+        false);
     CostResult estimate = calculator.cost(expected);
     int expectedTokens = counted.promptTokensCounted() + output;
-    context.attach(CostEstimate.class, estimate.cost()
-        .map(c -> new CostEstimate(expectedTokens, c.usd(), true))
-        .orElseGet(() -> new CostEstimate(expectedTokens, BigDecimal.ZERO, false)));
+    context.attach(
+        CostEstimate.class,
+        estimate
+            .cost()
+            .map(c -> new CostEstimate(expectedTokens, c.usd(), true))
+            .orElseGet(() -> new CostEstimate(expectedTokens, BigDecimal.ZERO, false)));
   }
 
   @Override

@@ -29,7 +29,7 @@ public final class CostTagging implements ExchangeListener {
      */
     void record(StreamContext context, TokenReport report, Cost cost, @Nullable String servedModel);
 
-    SpendSink NONE = (context, report, cost, servedModel) -> { };
+    SpendSink NONE = (context, report, cost, servedModel) -> {};
   }
 
   private final Function<StreamContext, PriceCatalog> catalogs;
@@ -68,7 +68,8 @@ public final class CostTagging implements ExchangeListener {
   /** Options of {@link CostTagging}. */
   public static final class Builder {
     private final MeterRegistry registry;
-    private Function<StreamContext, PriceCatalog> catalogs = context -> context.policy().prices();
+    private Function<StreamContext, PriceCatalog> catalogs =
+        context -> context.policy().prices();
     private SpendSink sink = SpendSink.NONE;
     private int defaultOutputEstimate = DEFAULT_OUTPUT_ESTIMATE;
 
@@ -89,7 +90,8 @@ public final class CostTagging implements ExchangeListener {
 
     public Builder defaultOutputEstimate(int tokens) {
       if (tokens < 0) {
-        throw new IllegalArgumentException("defaultOutputEstimate: " + tokens + " (expected: >= 0)");
+        throw new IllegalArgumentException(
+            "defaultOutputEstimate: " + tokens + " (expected: >= 0)");
       }
       this.defaultOutputEstimate = tokens;
       return this;

@@ -53,7 +53,9 @@ public record ModelPrice(
       throw new IllegalArgumentException("model: '' (expected: a model name such as 'gpt-4o')");
     }
     if (source.isBlank()) {
-      throw new IllegalArgumentException(model + ".source: '' (expected: where the prices come from, such as the provider's pricing page URL)");
+      throw new IllegalArgumentException(
+          model
+              + ".source: '' (expected: where the prices come from, such as the provider's pricing page URL)");
     }
     checkRate(requireNonNull(input, model + ".input"), model + ".input");
     checkOptionalRate(cachedInput, model + ".cached_input");
@@ -79,7 +81,8 @@ public record ModelPrice(
 
     public LongContext {
       if (abovePromptTokens <= 0) {
-        throw new IllegalArgumentException("long_context.above_prompt_tokens: " + abovePromptTokens + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "long_context.above_prompt_tokens: " + abovePromptTokens + " (expected: > 0)");
       }
       checkRate(requireNonNull(input, "long_context.input"), "long_context.input");
       checkOptionalRate(cachedInput, "long_context.cached_input");
@@ -98,10 +101,12 @@ public record ModelPrice(
 
   static void checkRate(BigDecimal rate, String field) {
     if (rate.signum() < 0) {
-      throw new IllegalArgumentException(field + ": " + rate.toPlainString() + " (expected: >= 0 US dollars per million tokens)");
+      throw new IllegalArgumentException(
+          field + ": " + rate.toPlainString() + " (expected: >= 0 US dollars per million tokens)");
     }
     if (rate.stripTrailingZeros().scale() > MAX_DECIMALS) {
-      throw new IllegalArgumentException(field + ": " + rate.toPlainString() + " (expected: at most " + MAX_DECIMALS + " decimal places)");
+      throw new IllegalArgumentException(field + ": " + rate.toPlainString()
+          + " (expected: at most " + MAX_DECIMALS + " decimal places)");
     }
   }
 }

@@ -45,19 +45,36 @@ public final class PriceCatalog {
    * {@code -2024-08-06}, {@code -20250929}, {@code -0613}, {@code -latest} at the end of a name: the
    * snapshot rule of {@code tokens.ModelCatalog#find}, so both catalogs resolve a name alike.
    */
-  private static final Pattern SNAPSHOT = Pattern.compile("-(?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{4}|latest)$");
+  private static final Pattern SNAPSHOT =
+      Pattern.compile("-(?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{4}|latest)$");
   /** Decimals are read from the scalar's text (never through a double); duplicate keys are errors. */
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
+
   private static final List<String> TOP_KEYS = List.of("version", "models");
-  private static final List<String> RATE_KEYS = List.of("input", "cached_input", "cache_write", "output", "reasoning",
-      "cache_write_1h");
-  private static final List<String> MODEL_KEYS = List.of("input", "cached_input", "cache_write", "cache_write_1h", "output",
-      "reasoning", "long_context", "source", "as_of", "note");
-  private static final List<String> LONG_CONTEXT_KEYS = List.of("above_prompt_tokens", "input", "cached_input",
-      "cache_write", "cache_write_1h", "output", "reasoning");
+  private static final List<String> RATE_KEYS =
+      List.of("input", "cached_input", "cache_write", "output", "reasoning", "cache_write_1h");
+  private static final List<String> MODEL_KEYS = List.of(
+      "input",
+      "cached_input",
+      "cache_write",
+      "cache_write_1h",
+      "output",
+      "reasoning",
+      "long_context",
+      "source",
+      "as_of",
+      "note");
+  private static final List<String> LONG_CONTEXT_KEYS = List.of(
+      "above_prompt_tokens",
+      "input",
+      "cached_input",
+      "cache_write",
+      "cache_write_1h",
+      "output",
+      "reasoning");
   private static final String DECIMAL_EXPECTED =
       "expected: a decimal number >= 0 of US dollars per million tokens, such as \"2.50\"";
 
@@ -65,7 +82,8 @@ public final class PriceCatalog {
 
   private final String version;
   private final Map<String, ModelPrice> prices;
-  private final ConcurrentHashMap<String, Optional<ModelPrice>> resolved = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Optional<ModelPrice>> resolved =
+      new ConcurrentHashMap<>();
 
   private PriceCatalog(String version, Map<String, ModelPrice> prices) {
     this.version = version;
@@ -78,7 +96,8 @@ public final class PriceCatalog {
     if (c == null) {
       try (InputStream in = PriceCatalog.class.getResourceAsStream(BUILT_IN_RESOURCE)) {
         if (in == null) {
-          throw new IllegalStateException("price catalog resource " + BUILT_IN_RESOURCE + " is missing from the classpath");
+          throw new IllegalStateException(
+              "price catalog resource " + BUILT_IN_RESOURCE + " is missing from the classpath");
         }
         c = parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "prices.yaml");
       } catch (IOException e) {
@@ -179,14 +198,16 @@ public final class PriceCatalog {
     Map<String, ModelPrice> prices = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = models.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      prices.put(e.getKey(), modelPrice(e.getKey(), e.getValue(), sourceName + ": models." + e.getKey()));
+      prices.put(
+          e.getKey(), modelPrice(e.getKey(), e.getValue(), sourceName + ": models." + e.getKey()));
     }
     return new PriceCatalog(versionNode.asText(), prices);
   }
 
   private static ModelPrice modelPrice(String name, JsonNode m, String where) {
     if (!m.isObject()) {
-      throw new IllegalArgumentException(where + ": " + describe(m) + " (expected: a mapping with keys " + MODEL_KEYS + ")");
+      throw new IllegalArgumentException(
+          where + ": " + describe(m) + " (expected: a mapping with keys " + MODEL_KEYS + ")");
     }
     checkKeys(m, MODEL_KEYS, where);
     ModelPrice.LongContext longContext = null;
@@ -194,7 +215,8 @@ public final class PriceCatalog {
     if (!lc.isMissingNode()) {
       String lcWhere = where + ".long_context";
       if (!lc.isObject()) {
-        throw new IllegalArgumentException(lcWhere + ": " + describe(lc) + " (expected: a mapping with keys " + LONG_CONTEXT_KEYS + ")");
+        throw new IllegalArgumentException(lcWhere + ": " + describe(lc)
+            + " (expected: a mapping with keys " + LONG_CONTEXT_KEYS + ")");
       }
       checkKeys(lc, LONG_CONTEXT_KEYS, lcWhere);
       JsonNode above = lc.path("above_prompt_tokens");
@@ -206,14 +228,18 @@ public final class PriceCatalog {
       longContext = new ModelPrice.LongContext(above.asInt(), r[0], r[1], r[2], r[5], r[3], r[4]);
     }
     BigDecimal[] r = rates(m, where);
-    String source = text(m.path("source"), where + ".source",
+    String source = text(
+        m.path("source"),
+        where + ".source",
         "expected: where the prices come from, such as the provider's pricing page URL");
     LocalDate asOf = date(m.path("as_of"), where + ".as_of");
     JsonNode note = m.path("note");
     if (!note.isMissingNode() && !note.isTextual()) {
-      throw new IllegalArgumentException(where + ".note: " + describe(note) + " (expected: a string)");
+      throw new IllegalArgumentException(
+          where + ".note: " + describe(note) + " (expected: a string)");
     }
-    return new ModelPrice(name, r[0], r[1], r[2], r[5], r[3], r[4], longContext, source, asOf, note.asText(""));
+    return new ModelPrice(
+        name, r[0], r[1], r[2], r[5], r[3], r[4], longContext, source, asOf, note.asText(""));
   }
 
   /** input, cached_input, cache_write, output, reasoning, cache_write_1h; input required. */
@@ -224,7 +250,8 @@ public final class PriceCatalog {
       JsonNode v = node.path(key);
       if (v.isMissingNode()) {
         if (i == 0) {
-          throw new IllegalArgumentException(where + "." + key + ": missing (" + DECIMAL_EXPECTED + ")");
+          throw new IllegalArgumentException(
+              where + "." + key + ": missing (" + DECIMAL_EXPECTED + ")");
         }
         continue;
       }
@@ -240,12 +267,14 @@ public final class PriceCatalog {
       try {
         d = new BigDecimal(v.asText().trim());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(where + ": '" + v.asText() + "' (" + DECIMAL_EXPECTED + ")");
+        throw new IllegalArgumentException(
+            where + ": '" + v.asText() + "' (" + DECIMAL_EXPECTED + ")");
       }
     } else if (v.isBigDecimal() || v.isIntegralNumber()) {
       d = v.decimalValue();
     } else {
-      throw new IllegalArgumentException(where + ": " + describe(v) + " (" + DECIMAL_EXPECTED + ")");
+      throw new IllegalArgumentException(
+          where + ": " + describe(v) + " (" + DECIMAL_EXPECTED + ")");
     }
     ModelPrice.checkRate(d, where);
     return d;
@@ -272,7 +301,8 @@ public final class PriceCatalog {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!allowed.contains(k)) {
-        throw new IllegalArgumentException(where + ": unknown field '" + k + "' (expected one of " + allowed + ")");
+        throw new IllegalArgumentException(
+            where + ": unknown field '" + k + "' (expected one of " + allowed + ")");
       }
     }
   }

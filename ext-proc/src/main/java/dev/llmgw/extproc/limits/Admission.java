@@ -28,7 +28,12 @@ public final class Admission {
   private final long estimatedMicros;
   private final AtomicBoolean settled = new AtomicBoolean();
 
-  private Admission(@Nullable Rejection rejection, @Nullable String downgradeTo, List<Hold> holds, int estimatedTokens, long estimatedMicros) {
+  private Admission(
+      @Nullable Rejection rejection,
+      @Nullable String downgradeTo,
+      List<Hold> holds,
+      int estimatedTokens,
+      long estimatedMicros) {
     this.rejection = rejection;
     this.downgradeTo = downgradeTo;
     this.holds = holds;
@@ -45,7 +50,8 @@ public final class Admission {
     return new Admission(requireNonNull(rejection, "rejection"), null, List.of(), 0, 0);
   }
 
-  static Admission admitted(List<Hold> holds, @Nullable String downgradeTo, int estimatedTokens, long estimatedMicros) {
+  static Admission admitted(
+      List<Hold> holds, @Nullable String downgradeTo, int estimatedTokens, long estimatedMicros) {
     return new Admission(null, downgradeTo, List.copyOf(holds), estimatedTokens, estimatedMicros);
   }
 
@@ -84,8 +90,10 @@ public final class Admission {
   @Override
   public String toString() {
     if (rejection != null) {
-      return "Admission[rejected " + rejection.kind() + " " + rejection.scopeKind().describe(rejection.scopeId()) + "]";
+      return "Admission[rejected " + rejection.kind() + " "
+          + rejection.scopeKind().describe(rejection.scopeId()) + "]";
     }
-    return "Admission[admitted, " + holds.size() + " holds" + (downgradeTo == null ? "" : ", downgrade to " + downgradeTo) + "]";
+    return "Admission[admitted, " + holds.size() + " holds"
+        + (downgradeTo == null ? "" : ", downgrade to " + downgradeTo) + "]";
   }
 }

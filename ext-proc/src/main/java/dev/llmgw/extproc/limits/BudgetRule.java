@@ -22,7 +22,12 @@ import org.jspecify.annotations.Nullable;
  *     model instead of being refused, and its spend is still counted
  */
 public record BudgetRule(
-    ScopeKind scope, String id, Period period, BigDecimal limitUsd, List<BigDecimal> alertThresholds, @Nullable String downgradeTo) {
+    ScopeKind scope,
+    String id,
+    Period period,
+    BigDecimal limitUsd,
+    List<BigDecimal> alertThresholds,
+    @Nullable String downgradeTo) {
 
   /** The id that makes a rule apply to every API key or tenant, each with its own budget. */
   public static final String EVERY = "*";
@@ -32,9 +37,12 @@ public record BudgetRule(
     requireNonNull(period, "period");
     id = LimitsConfig.requireId(id);
     requireNonNull(limitUsd, "limit_usd");
-    if (limitUsd.signum() < 0 || limitUsd.compareTo(Usd.MAX) > 0 || limitUsd.stripTrailingZeros().scale() > Usd.MICROS_SCALE) {
-      throw new IllegalArgumentException("limit_usd: " + limitUsd.toPlainString()
-          + " (expected: a dollar amount >= 0 and <= " + Usd.MAX + " with at most 6 decimal places)");
+    if (limitUsd.signum() < 0
+        || limitUsd.compareTo(Usd.MAX) > 0
+        || limitUsd.stripTrailingZeros().scale() > Usd.MICROS_SCALE) {
+      throw new IllegalArgumentException(
+          "limit_usd: " + limitUsd.toPlainString() + " (expected: a dollar amount >= 0 and <= "
+              + Usd.MAX + " with at most 6 decimal places)");
     }
     requireNonNull(alertThresholds, "alert_thresholds");
     List<BigDecimal> sorted = new ArrayList<>(alertThresholds.size());
@@ -45,14 +53,16 @@ public record BudgetRule(
             + " (expected: fractions of the limit > 0 and <= 10, e.g. 0.8)");
       }
       if (sorted.stream().anyMatch(s -> s.compareTo(t) == 0)) {
-        throw new IllegalArgumentException("alert_thresholds: " + t.toPlainString() + " appears twice (expected: distinct values)");
+        throw new IllegalArgumentException("alert_thresholds: " + t.toPlainString()
+            + " appears twice (expected: distinct values)");
       }
       sorted.add(t);
     }
     sorted.sort(null);
     alertThresholds = List.copyOf(sorted);
     if (downgradeTo != null && downgradeTo.isBlank()) {
-      throw new IllegalArgumentException("downgrade_to: '" + downgradeTo + "' (expected: a model name, or no downgrade_to)");
+      throw new IllegalArgumentException(
+          "downgrade_to: '" + downgradeTo + "' (expected: a model name, or no downgrade_to)");
     }
   }
 

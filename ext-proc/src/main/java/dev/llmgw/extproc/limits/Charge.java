@@ -10,7 +10,8 @@ package dev.llmgw.extproc.limits;
  * @param enforced false for a downgrade budget: added even when over, so the caller can downgrade
  * @param ttlMillis period counters: how long the counter must live from now (period end plus grace)
  */
-record Charge(String key, boolean windowed, long limit, long amount, boolean enforced, long ttlMillis) {
+record Charge(
+    String key, boolean windowed, long limit, long amount, boolean enforced, long ttlMillis) {
 
   /** The rate-limit window, in one-second buckets. */
   static final int WINDOW_SECONDS = 60;

@@ -11,7 +11,8 @@ import java.util.List;
  * @param thresholdMicros settled spend at which each alert fires, rounded up to the micro-dollar
  * @param thresholdTags the thresholds as metric tag values ("0.8", "1")
  */
-record CompiledBudget(BudgetRule rule, long limitMicros, long[] thresholdMicros, String[] thresholdTags) {
+record CompiledBudget(
+    BudgetRule rule, long limitMicros, long[] thresholdMicros, String[] thresholdTags) {
 
   static CompiledBudget of(BudgetRule rule) {
     long limit = Usd.exactMicros(rule.limitUsd());
@@ -19,7 +20,10 @@ record CompiledBudget(BudgetRule rule, long limitMicros, long[] thresholdMicros,
     long[] micros = new long[thresholds.size()];
     String[] tags = new String[thresholds.size()];
     for (int i = 0; i < micros.length; i++) {
-      micros[i] = BigDecimal.valueOf(limit).multiply(thresholds.get(i)).setScale(0, RoundingMode.CEILING).longValueExact();
+      micros[i] = BigDecimal.valueOf(limit)
+          .multiply(thresholds.get(i))
+          .setScale(0, RoundingMode.CEILING)
+          .longValueExact();
       tags[i] = thresholds.get(i).stripTrailingZeros().toPlainString();
     }
     return new CompiledBudget(rule, limit, micros, tags);

@@ -18,10 +18,21 @@ import org.jspecify.annotations.Nullable;
  * @param budget the budget's rule with its precomputed numbers, or null for rate counters
  * @param periodStart the budget period's first day, or null for rate counters
  */
-record Hold(Counter counter, String key, long reserved, long second, ScopeKind scope, String scopeId,
-    @Nullable CompiledBudget budget, @Nullable LocalDate periodStart) {
+record Hold(
+    Counter counter,
+    String key,
+    long reserved,
+    long second,
+    ScopeKind scope,
+    String scopeId,
+    @Nullable CompiledBudget budget,
+    @Nullable LocalDate periodStart) {
 
-  enum Counter { BUDGET, TOKENS, REQUESTS }
+  enum Counter {
+    BUDGET,
+    TOKENS,
+    REQUESTS
+  }
 
   /** The budget of a {@link Counter#BUDGET} hold (never called on a rate hold). */
   CompiledBudget budgetOfBudgetHold() {

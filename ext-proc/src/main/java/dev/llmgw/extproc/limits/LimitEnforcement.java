@@ -57,7 +57,12 @@ public final class LimitEnforcement implements ExchangeListener {
     if (limits != null && limits.config() == config) {
       return limits;
     }
-    Limits built = Limits.builder().store(store).clock(clock).meterRegistry(registry).config(config).build();
+    Limits built = Limits.builder()
+        .store(store)
+        .clock(clock)
+        .meterRegistry(registry)
+        .config(config)
+        .build();
     current.set(built);
     return built;
   }
@@ -82,8 +87,13 @@ public final class LimitEnforcement implements ExchangeListener {
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
       ModelTarget target = context.target();
-      Admission admitted = limits.admit(new LimitRequest(context.identity().apiKeyId(), context.identity().tenant(),
-          model == null ? "" : model, tokens, usd, target == null ? null : target.provider()));
+      Admission admitted = limits.admit(new LimitRequest(
+          context.identity().apiKeyId(),
+          context.identity().tenant(),
+          model == null ? "" : model,
+          tokens,
+          usd,
+          target == null ? null : target.provider()));
       admission = admitted;
       Rejection r = admitted.rejection().orElse(null);
       if (r != null) {
@@ -99,12 +109,21 @@ public final class LimitEnforcement implements ExchangeListener {
      */
     private void downgrade(String model) {
       ModelTarget current = context.target();
-      ModelTarget to = context.policy().resolve(context.identity().tenant(), model)
+      ModelTarget to = context
+          .policy()
+          .resolve(context.identity().tenant(), model)
           .orElseGet(() -> current == null ? null : new ModelTarget(current.provider(), model));
       if (to == null) {
-        throw new RejectException(new ApiError(429, ApiError.Kind.RATE_LIMIT, null, "budget_exceeded",
-            "The budget is spent and its cheaper model '" + model + "' has no route for this request (expected: "
-                + "a model name the gateway's policy lists)"), 60);
+        throw new RejectException(
+            new ApiError(
+                429,
+                ApiError.Kind.RATE_LIMIT,
+                null,
+                "budget_exceeded",
+                "The budget is spent and its cheaper model '" + model
+                    + "' has no route for this request (expected: "
+                    + "a model name the gateway's policy lists)"),
+            60);
       }
       context.retarget(to);
     }

@@ -17,18 +17,29 @@ import org.jspecify.annotations.Nullable;
  * @param estimatedCostUsd the cost those tokens would have; reserved against budgets
  * @param route nullable; the route (provider or named route) the request goes to
  */
-public record LimitRequest(@Nullable String apiKeyId, @Nullable String tenant, String model, int estimatedTokens,
-    BigDecimal estimatedCostUsd, @Nullable String route) {
+public record LimitRequest(
+    @Nullable String apiKeyId,
+    @Nullable String tenant,
+    String model,
+    int estimatedTokens,
+    BigDecimal estimatedCostUsd,
+    @Nullable String route) {
 
   /** A request without a route: only API key and tenant limits apply. */
-  public LimitRequest(@Nullable String apiKeyId, @Nullable String tenant, String model, int estimatedTokens, BigDecimal estimatedCostUsd) {
+  public LimitRequest(
+      @Nullable String apiKeyId,
+      @Nullable String tenant,
+      String model,
+      int estimatedTokens,
+      BigDecimal estimatedCostUsd) {
     this(apiKeyId, tenant, model, estimatedTokens, estimatedCostUsd, null);
   }
 
   public LimitRequest {
     requireNonNull(model, "model");
     if (estimatedTokens < 0) {
-      throw new IllegalArgumentException("estimatedTokens: " + estimatedTokens + " (expected: >= 0)");
+      throw new IllegalArgumentException(
+          "estimatedTokens: " + estimatedTokens + " (expected: >= 0)");
     }
     Usd.requireAmount("estimatedCostUsd", estimatedCostUsd);
   }

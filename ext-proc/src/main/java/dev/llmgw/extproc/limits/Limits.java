@@ -36,6 +36,7 @@ public final class Limits {
   static final Duration PERIOD_GRACE = Duration.ofDays(1);
   /** What a fail-closed refusal tells the client to wait. */
   static final Duration UNAVAILABLE_RETRY = Duration.ofSeconds(1);
+
   private static final long STORE_ERROR_LOG_INTERVAL_MILLIS = 10_000;
   private static final Period[] PERIODS = Period.values();
   private static final Logger log = LoggerFactory.getLogger(Limits.class);
@@ -44,7 +45,8 @@ public final class Limits {
   private final Clock clock;
   private final LimitsMetrics metrics;
   private final LimitsConfig config;
-  private final Map<ScopeKind, Map<Period, Map<String, CompiledBudget>>> budgets = new EnumMap<>(ScopeKind.class);
+  private final Map<ScopeKind, Map<Period, Map<String, CompiledBudget>>> budgets =
+      new EnumMap<>(ScopeKind.class);
   private final Map<ScopeKind, Map<String, RateRule>> rates = new EnumMap<>(ScopeKind.class);
   private final AtomicLong nextStoreErrorLog = new AtomicLong(Long.MIN_VALUE);
 
@@ -54,7 +56,8 @@ public final class Limits {
     this.metrics = new LimitsMetrics(requireNonNull(builder.registry, "meterRegistry"));
     this.config = requireNonNull(builder.config, "config");
     for (BudgetRule rule : config.budgets()) {
-      budgets.computeIfAbsent(rule.scope(), s -> new EnumMap<>(Period.class))
+      budgets
+          .computeIfAbsent(rule.scope(), s -> new EnumMap<>(Period.class))
           .computeIfAbsent(rule.period(), p -> new HashMap<>())
           .put(rule.id(), CompiledBudget.of(rule));
     }
@@ -88,7 +91,8 @@ public final class Limits {
     addBudgets(ScopeKind.API_KEY, request.apiKeyId(), now, costMicros, holds, charges);
     addBudgets(ScopeKind.TENANT, request.tenant(), now, costMicros, holds, charges);
     addBudgets(ScopeKind.ROUTE, request.route(), now, costMicros, holds, charges);
-    addRates(ScopeKind.API_KEY, request.apiKeyId(), second, request.estimatedTokens(), holds, charges);
+    addRates(
+        ScopeKind.API_KEY, request.apiKeyId(), second, request.estimatedTokens(), holds, charges);
     addRates(ScopeKind.TENANT, request.tenant(), second, request.estimatedTokens(), holds, charges);
     addRates(ScopeKind.ROUTE, request.route(), second, request.estimatedTokens(), holds, charges);
     if (charges.isEmpty()) {
@@ -151,28 +155,48 @@ public final class Limits {
     }
   }
 
-  private void addBudgets(ScopeKind scope, @Nullable String id, Instant now, long costMicros, List<Hold> holds, List<Charge> charges) {
+  private void addBudgets(
+      ScopeKind scope,
+      @Nullable String id,
+      Instant now,
+      long costMicros,
+      List<Hold> holds,
+      List<Charge> charges) {
     Map<Period, Map<String, CompiledBudget>> byPeriod = budgets.get(scope);
     if (id == null || byPeriod == null) {
       return;
     }
     for (Period period : PERIODS) {
       Map<String, CompiledBudget> byId = byPeriod.get(period);
-      CompiledBudget budget = byId == null ? null : byId.getOrDefault(id, byId.get(BudgetRule.EVERY));
+      CompiledBudget budget =
+          byId == null ? null : byId.getOrDefault(id, byId.get(BudgetRule.EVERY));
       if (budget == null) {
         continue;
       }
       LocalDate start = period.startDate(now);
       String key = Keys.budget(scope, period, start, id);
-      holds.add(new Hold(Counter.BUDGET, key, costMicros, now.getEpochSecond(), scope, id, budget, start));
-      charges.add(new Charge(key, false, budget.limitMicros(), costMicros, budget.rule().downgradeTo() == null,
+      holds.add(new Hold(
+          Counter.BUDGET, key, costMicros, now.getEpochSecond(), scope, id, budget, start));
+      charges.add(new Charge(
+          key,
+          false,
+          budget.limitMicros(),
+          costMicros,
+          budget.rule().downgradeTo() == null,
           ttlMillis(now, period, start)));
     }
   }
 
-  private void addRates(ScopeKind scope, @Nullable String id, long second, int tokens, List<Hold> holds, List<Charge> charges) {
+  private void addRates(
+      ScopeKind scope,
+      @Nullable String id,
+      long second,
+      int tokens,
+      List<Hold> holds,
+      List<Charge> charges) {
     Map<String, RateRule> byId = rates.get(scope);
-    RateRule rule = id == null || byId == null ? null : byId.getOrDefault(id, byId.get(BudgetRule.EVERY));
+    RateRule rule =
+        id == null || byId == null ? null : byId.getOrDefault(id, byId.get(BudgetRule.EVERY));
     if (id == null || rule == null) {
       return;
     }
@@ -192,7 +216,8 @@ public final class Limits {
     return Duration.between(now, period.end(start).plus(PERIOD_GRACE)).toMillis();
   }
 
-  private static Rejection rejection(Hold hold, Charge charge, Reservation reservation, Instant now) {
+  private static Rejection rejection(
+      Hold hold, Charge charge, Reservation reservation, Instant now) {
     long limit = charge.limit();
     long amount = charge.amount();
     long remaining = Math.max(0, limit - reservation.used()[reservation.failed()]);
@@ -201,28 +226,54 @@ public final class Limits {
       Period period = hold.budgetOfBudgetHold().rule().period();
       Instant resetAt = period.end(hold.periodStartOfBudgetHold());
       String message = amount > limit
-          ? "Budget exceeded: this request is estimated at " + Usd.format(amount) + ", more than the whole "
-              + period.configName() + " budget of " + Usd.format(limit) + " of " + who + ". The budget resets at " + resetAt + "."
-          : "Budget exceeded: " + who + " has " + Usd.format(remaining) + " left of its " + period.configName() + " budget of "
-              + Usd.format(limit) + ", and this request is estimated at " + Usd.format(amount) + ". The budget resets at "
+          ? "Budget exceeded: this request is estimated at " + Usd.format(amount)
+              + ", more than the whole " + period.configName() + " budget of " + Usd.format(limit)
+              + " of " + who + ". The budget resets at " + resetAt + "."
+          : "Budget exceeded: " + who + " has " + Usd.format(remaining) + " left of its "
+              + period.configName() + " budget of "
+              + Usd.format(limit) + ", and this request is estimated at " + Usd.format(amount)
+              + ". The budget resets at "
               + resetAt + ".";
-      return new Rejection(Rejection.Kind.BUDGET, hold.scope(), hold.scopeId(), Usd.fromMicros(limit),
-          Usd.fromMicros(remaining), resetAt, until(now, resetAt), message);
+      return new Rejection(
+          Rejection.Kind.BUDGET,
+          hold.scope(),
+          hold.scopeId(),
+          Usd.fromMicros(limit),
+          Usd.fromMicros(remaining),
+          resetAt,
+          until(now, resetAt),
+          message);
     }
     Instant resetAt = Instant.ofEpochSecond(reservation.retrySecond());
     Duration retryAfter = until(now, resetAt);
-    String retry = "Retry in " + Math.max(1, retryAfter.toSeconds() + (retryAfter.toNanosPart() > 0 ? 1 : 0)) + " s.";
+    String retry = "Retry in "
+        + Math.max(1, retryAfter.toSeconds() + (retryAfter.toNanosPart() > 0 ? 1 : 0)) + " s.";
     if (hold.counter() == Counter.TOKENS) {
       String message = amount > limit
-          ? "Rate limit: this request needs an estimated " + amount + " tokens, but " + who + " may use at most " + limit
+          ? "Rate limit: this request needs an estimated " + amount + " tokens, but " + who
+              + " may use at most " + limit
               + " tokens per minute. Reduce the prompt or the maximum output tokens."
           : "Rate limit: " + who + " may use " + limit + " tokens per minute; " + remaining
               + " are left and this request needs an estimated " + amount + ". " + retry;
-      return new Rejection(Rejection.Kind.TOKENS_PER_MINUTE, hold.scope(), hold.scopeId(), BigDecimal.valueOf(limit),
-          BigDecimal.valueOf(remaining), resetAt, retryAfter, message);
+      return new Rejection(
+          Rejection.Kind.TOKENS_PER_MINUTE,
+          hold.scope(),
+          hold.scopeId(),
+          BigDecimal.valueOf(limit),
+          BigDecimal.valueOf(remaining),
+          resetAt,
+          retryAfter,
+          message);
     }
-    return new Rejection(Rejection.Kind.REQUESTS_PER_MINUTE, hold.scope(), hold.scopeId(), BigDecimal.valueOf(limit),
-        BigDecimal.valueOf(remaining), resetAt, retryAfter, "Rate limit: " + who + " may send " + limit + " requests per minute. " + retry);
+    return new Rejection(
+        Rejection.Kind.REQUESTS_PER_MINUTE,
+        hold.scope(),
+        hold.scopeId(),
+        BigDecimal.valueOf(limit),
+        BigDecimal.valueOf(remaining),
+        resetAt,
+        retryAfter,
+        "Rate limit: " + who + " may send " + limit + " requests per minute. " + retry);
   }
 
   private static Duration until(Instant now, Instant then) {
@@ -230,15 +281,25 @@ public final class Limits {
   }
 
   /** Fail closed if any applicable limit says so; otherwise admit with nothing reserved. */
-  private Admission storeUnavailable(LimitRequest request, List<Hold> holds, long costMicros, Instant now, RuntimeException e) {
+  private Admission storeUnavailable(
+      LimitRequest request, List<Hold> holds, long costMicros, Instant now, RuntimeException e) {
     metrics.storeError("reserve");
     logStoreError("reserve", e, now);
     for (Hold hold : holds) {
-      StoreFailureMode mode = hold.counter() == Counter.BUDGET ? config.budgetStoreFailure() : config.rateStoreFailure();
+      StoreFailureMode mode = hold.counter() == Counter.BUDGET
+          ? config.budgetStoreFailure()
+          : config.rateStoreFailure();
       if (mode == StoreFailureMode.FAIL_CLOSED) {
-        Rejection rejection = new Rejection(Rejection.Kind.LIMITS_UNAVAILABLE, hold.scope(), hold.scopeId(),
-            BigDecimal.ZERO, BigDecimal.ZERO, now.plus(UNAVAILABLE_RETRY), UNAVAILABLE_RETRY,
-            "The limits of " + hold.scope().describe(hold.scopeId()) + " cannot be checked right now, and requests are not "
+        Rejection rejection = new Rejection(
+            Rejection.Kind.LIMITS_UNAVAILABLE,
+            hold.scope(),
+            hold.scopeId(),
+            BigDecimal.ZERO,
+            BigDecimal.ZERO,
+            now.plus(UNAVAILABLE_RETRY),
+            UNAVAILABLE_RETRY,
+            "The limits of " + hold.scope().describe(hold.scopeId())
+                + " cannot be checked right now, and requests are not "
                 + "forwarded unchecked. Retry in " + UNAVAILABLE_RETRY.toSeconds() + " s.");
         metrics.rejection(rejection.kind(), rejection.scopeKind());
         return Admission.rejected(rejection);
@@ -257,11 +318,23 @@ public final class Limits {
     List<Hold> settled = new ArrayList<>(holds.size());
     for (Hold h : holds) {
       Settlement s = switch (h.counter()) {
-        case BUDGET -> h.reserved() == 0 && costMicros == 0 ? null
-            : new Settlement(h.key(), false, h.reserved(), costMicros, h.second(),
-                ttlMillis(now, h.budgetOfBudgetHold().rule().period(), h.periodStartOfBudgetHold()));
-        case TOKENS -> h.reserved() == tokens ? null : new Settlement(h.key(), true, h.reserved(), tokens, h.second(), 0);
-        case REQUESTS -> h.reserved() == 1 ? null : new Settlement(h.key(), true, h.reserved(), 1, h.second(), 0);
+        case BUDGET ->
+          h.reserved() == 0 && costMicros == 0
+              ? null
+              : new Settlement(
+                  h.key(),
+                  false,
+                  h.reserved(),
+                  costMicros,
+                  h.second(),
+                  ttlMillis(
+                      now, h.budgetOfBudgetHold().rule().period(), h.periodStartOfBudgetHold()));
+        case TOKENS ->
+          h.reserved() == tokens
+              ? null
+              : new Settlement(h.key(), true, h.reserved(), tokens, h.second(), 0);
+        case REQUESTS ->
+          h.reserved() == 1 ? null : new Settlement(h.key(), true, h.reserved(), 1, h.second(), 0);
       };
       if (s != null) {
         settlements.add(s);
@@ -297,10 +370,20 @@ public final class Limits {
     for (int k = 0; k < at.length; k++) {
       if (before < at[k] && at[k] <= after) {
         metrics.alert(hold.scope(), budget.thresholdTags()[k]);
-        log.warn("budget alert: {} crossed {}% of its {} budget: {} spent of {} in the period starting {}",
+        log.warn(
+            "budget alert: {} crossed {}% of its {} budget: {} spent of {} in the period starting {}",
             hold.scope().describe(hold.scopeId()),
-            budget.rule().alertThresholds().get(k).movePointRight(2).stripTrailingZeros().toPlainString(),
-            budget.rule().period().configName(), Usd.format(after), Usd.format(budget.limitMicros()), hold.periodStart());
+            budget
+                .rule()
+                .alertThresholds()
+                .get(k)
+                .movePointRight(2)
+                .stripTrailingZeros()
+                .toPlainString(),
+            budget.rule().period().configName(),
+            Usd.format(after),
+            Usd.format(budget.limitMicros()),
+            hold.periodStart());
       }
     }
   }
@@ -310,9 +393,14 @@ public final class Limits {
     long t = now.toEpochMilli();
     long next = nextStoreErrorLog.get();
     if (t >= next && nextStoreErrorLog.compareAndSet(next, t + STORE_ERROR_LOG_INTERVAL_MILLIS)) {
-      log.warn("limit store failed to {}: {}; budgets {}, rate limits {} (every failure counts in {}; this line at most every {} s)",
-          operation, e.toString(), config.budgetStoreFailure().configName(), config.rateStoreFailure().configName(),
-          LimitsMetrics.STORE_ERRORS, STORE_ERROR_LOG_INTERVAL_MILLIS / 1000);
+      log.warn(
+          "limit store failed to {}: {}; budgets {}, rate limits {} (every failure counts in {}; this line at most every {} s)",
+          operation,
+          e.toString(),
+          config.budgetStoreFailure().configName(),
+          config.rateStoreFailure().configName(),
+          LimitsMetrics.STORE_ERRORS,
+          STORE_ERROR_LOG_INTERVAL_MILLIS / 1000);
     }
   }
 

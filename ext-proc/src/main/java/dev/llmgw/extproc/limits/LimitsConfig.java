@@ -34,7 +34,10 @@ import org.jspecify.annotations.Nullable;
  *     because providers enforce their own rate limits and an outage should not stop traffic
  */
 public record LimitsConfig(
-    List<BudgetRule> budgets, List<RateRule> rates, StoreFailureMode budgetStoreFailure, StoreFailureMode rateStoreFailure) {
+    List<BudgetRule> budgets,
+    List<RateRule> rates,
+    StoreFailureMode budgetStoreFailure,
+    StoreFailureMode rateStoreFailure) {
 
   /** No limits at all. */
   public static final LimitsConfig NONE = new LimitsConfig(List.of(), List.of());
@@ -48,16 +51,18 @@ public record LimitsConfig(
     for (int i = 0; i < budgets.size(); i++) {
       BudgetRule b = budgets.get(i);
       if (!seen.add(b.scope() + "\0" + b.id() + "\0" + b.period())) {
-        throw new IllegalArgumentException("budgets[" + i + "]: a second " + b.period().configName() + " budget for "
-            + b.scope().configName() + " '" + b.id() + "' (expected: one budget per scope, id and period)");
+        throw new IllegalArgumentException("budgets[" + i + "]: a second "
+            + b.period().configName() + " budget for " + b.scope().configName() + " '" + b.id()
+            + "' (expected: one budget per scope, id and period)");
       }
     }
     seen.clear();
     for (int i = 0; i < rates.size(); i++) {
       RateRule r = rates.get(i);
       if (!seen.add(r.scope() + "\0" + r.id())) {
-        throw new IllegalArgumentException("rates[" + i + "]: a second rate limit for " + r.scope().configName() + " '" + r.id()
-            + "' (expected: one rate rule per scope and id; set tokens_per_minute and requests_per_minute in the same rule)");
+        throw new IllegalArgumentException(
+            "rates[" + i + "]: a second rate limit for " + r.scope().configName() + " '" + r.id()
+                + "' (expected: one rate rule per scope and id; set tokens_per_minute and requests_per_minute in the same rule)");
       }
     }
   }
@@ -108,7 +113,8 @@ public record LimitsConfig(
 
   private static BudgetRule budget(String where, Object value) {
     Map<String, Object> m = object(where, value);
-    requireKeys(where, m, Set.of("scope", "id", "period", "limit_usd", "alert_thresholds", "downgrade_to"));
+    requireKeys(
+        where, m, Set.of("scope", "id", "period", "limit_usd", "alert_thresholds", "downgrade_to"));
     ScopeKind scope = ScopeKind.parse(where + ".scope", required(where, m, "scope"));
     String id = string(where + ".id", required(where, m, "id"));
     Period period = Period.parse(where + ".period", required(where, m, "period"));
@@ -131,8 +137,12 @@ public record LimitsConfig(
     requireKeys(where, m, Set.of("scope", "id", "tokens_per_minute", "requests_per_minute"));
     ScopeKind scope = ScopeKind.parse(where + ".scope", required(where, m, "scope"));
     String id = string(where + ".id", required(where, m, "id"));
-    long tokens = m.get("tokens_per_minute") == null ? 0 : whole(where + ".tokens_per_minute", m.get("tokens_per_minute"));
-    long requests = m.get("requests_per_minute") == null ? 0 : whole(where + ".requests_per_minute", m.get("requests_per_minute"));
+    long tokens = m.get("tokens_per_minute") == null
+        ? 0
+        : whole(where + ".tokens_per_minute", m.get("tokens_per_minute"));
+    long requests = m.get("requests_per_minute") == null
+        ? 0
+        : whole(where + ".requests_per_minute", m.get("requests_per_minute"));
     try {
       return new RateRule(scope, id, tokens, requests);
     } catch (IllegalArgumentException e) {
@@ -143,7 +153,8 @@ public record LimitsConfig(
   static String requireId(String id) {
     requireNonNull(id, "id");
     if (id.isBlank()) {
-      throw new IllegalArgumentException("id: '" + id + "' (expected: an API key fingerprint, a tenant name, or \"*\" for every one)");
+      throw new IllegalArgumentException("id: '" + id
+          + "' (expected: an API key fingerprint, a tenant name, or \"*\" for every one)");
     }
     return id;
   }
@@ -151,8 +162,8 @@ public record LimitsConfig(
   private static void requireKeys(String where, Map<String, Object> m, Set<String> known) {
     for (String key : m.keySet()) {
       if (!known.contains(key)) {
-        throw new IllegalArgumentException(where + ": unknown field '" + key + "' (expected one of: "
-            + known.stream().sorted().toList() + ")");
+        throw new IllegalArgumentException(where + ": unknown field '" + key
+            + "' (expected one of: " + known.stream().sorted().toList() + ")");
       }
     }
   }
@@ -201,7 +212,10 @@ public record LimitsConfig(
       if (value instanceof BigDecimal d) {
         return d;
       }
-      if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      if (value instanceof Integer
+          || value instanceof Long
+          || value instanceof Short
+          || value instanceof Byte) {
         return BigDecimal.valueOf(((Number) value).longValue());
       }
       if (value instanceof BigInteger i) {
@@ -219,11 +233,15 @@ public record LimitsConfig(
     } catch (NumberFormatException e) {
       // fall through to the message below
     }
-    throw new IllegalArgumentException(where + ": " + value + " (expected: a decimal number, e.g. 12.50 or \"12.50\")");
+    throw new IllegalArgumentException(
+        where + ": " + value + " (expected: a decimal number, e.g. 12.50 or \"12.50\")");
   }
 
   private static long whole(String where, Object value) {
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+    if (value instanceof Integer
+        || value instanceof Long
+        || value instanceof Short
+        || value instanceof Byte) {
       return ((Number) value).longValue();
     }
     if (value instanceof BigInteger i && i.bitLength() < 63) {

@@ -36,38 +36,52 @@ public final class LimitsMetrics {
   }
 
   void rejection(Rejection.Kind kind, ScopeKind scope) {
-    counters.computeIfAbsent(REJECTIONS + '\0' + kind + '\0' + scope,
-        k -> Counter.builder(REJECTIONS)
-            .description("Requests refused by a budget or rate limit, or because limits could not be checked")
-            .tag(TAG_KIND, kind.tag()).tag(TAG_SCOPE_KIND, scope.configName())
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            REJECTIONS + '\0' + kind + '\0' + scope,
+            k -> Counter.builder(REJECTIONS)
+                .description(
+                    "Requests refused by a budget or rate limit, or because limits could not be checked")
+                .tag(TAG_KIND, kind.tag())
+                .tag(TAG_SCOPE_KIND, scope.configName())
+                .register(registry))
         .increment();
   }
 
   void downgrade(ScopeKind scope) {
-    counters.computeIfAbsent(DOWNGRADES + '\0' + scope,
-        k -> Counter.builder(DOWNGRADES)
-            .description("Requests admitted with a budget's cheaper model because the budget is used up")
-            .tag(TAG_SCOPE_KIND, scope.configName())
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            DOWNGRADES + '\0' + scope,
+            k -> Counter.builder(DOWNGRADES)
+                .description(
+                    "Requests admitted with a budget's cheaper model because the budget is used up")
+                .tag(TAG_SCOPE_KIND, scope.configName())
+                .register(registry))
         .increment();
   }
 
   void storeError(String operation) {
-    counters.computeIfAbsent(STORE_ERRORS + '\0' + operation,
-        k -> Counter.builder(STORE_ERRORS)
-            .description("Limit store operations that failed; admission then follows on_store_error")
-            .tag(TAG_OPERATION, operation)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            STORE_ERRORS + '\0' + operation,
+            k -> Counter.builder(STORE_ERRORS)
+                .description(
+                    "Limit store operations that failed; admission then follows on_store_error")
+                .tag(TAG_OPERATION, operation)
+                .register(registry))
         .increment();
   }
 
   void alert(ScopeKind scope, String threshold) {
-    counters.computeIfAbsent(BUDGET_ALERTS + '\0' + scope + '\0' + threshold,
-        k -> Counter.builder(BUDGET_ALERTS)
-            .description("Budget alert thresholds crossed by settled spend, once per scope and period")
-            .tag(TAG_SCOPE_KIND, scope.configName()).tag(TAG_THRESHOLD, threshold)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            BUDGET_ALERTS + '\0' + scope + '\0' + threshold,
+            k -> Counter.builder(BUDGET_ALERTS)
+                .description(
+                    "Budget alert thresholds crossed by settled spend, once per scope and period")
+                .tag(TAG_SCOPE_KIND, scope.configName())
+                .tag(TAG_THRESHOLD, threshold)
+                .register(registry))
         .increment();
   }
 }

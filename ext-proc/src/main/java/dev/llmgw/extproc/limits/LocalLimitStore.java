@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  */
 public final class LocalLimitStore implements LimitStore {
 
-  private static final long WINDOW_IDLE_NANOS = TimeUnit.SECONDS.toNanos(2L * Charge.WINDOW_SECONDS);
+  private static final long WINDOW_IDLE_NANOS =
+      TimeUnit.SECONDS.toNanos(2L * Charge.WINDOW_SECONDS);
 
   private final Cache<String, Counter> counters;
 
@@ -38,12 +39,14 @@ public final class LocalLimitStore implements LimitStore {
           }
 
           @Override
-          public long expireAfterUpdate(String key, Counter counter, long currentTime, long currentDuration) {
+          public long expireAfterUpdate(
+              String key, Counter counter, long currentTime, long currentDuration) {
             return currentDuration;
           }
 
           @Override
-          public long expireAfterRead(String key, Counter counter, long currentTime, long currentDuration) {
+          public long expireAfterRead(
+              String key, Counter counter, long currentTime, long currentDuration) {
             return counter instanceof Window ? WINDOW_IDLE_NANOS : currentDuration;
           }
         })
@@ -60,12 +63,14 @@ public final class LocalLimitStore implements LimitStore {
     int n = charges.size();
     Counter[] touched = new Counter[n];
     for (int i = 0; i < n; i++) {
-      touched[i] = counter(charges.get(i).key(), charges.get(i).windowed(), charges.get(i).ttlMillis());
+      touched[i] = counter(
+          charges.get(i).key(), charges.get(i).windowed(), charges.get(i).ttlMillis());
     }
     return locked(touched, keyOrder(charges), 0, () -> reserveLocked(charges, touched, nowSecond));
   }
 
-  private static Reservation reserveLocked(List<Charge> charges, Counter[] touched, long nowSecond) {
+  private static Reservation reserveLocked(
+      List<Charge> charges, Counter[] touched, long nowSecond) {
     int n = charges.size();
     long[] used = new long[n];
     for (int i = 0; i < n; i++) {
@@ -118,10 +123,11 @@ public final class LocalLimitStore implements LimitStore {
   }
 
   private Counter counter(String key, boolean windowed, long ttlMillis) {
-    Counter c = counters.get(key, k -> windowed ? new Window() : new Budget(TimeUnit.MILLISECONDS.toNanos(ttlMillis)));
+    Counter c = counters.get(
+        key, k -> windowed ? new Window() : new Budget(TimeUnit.MILLISECONDS.toNanos(ttlMillis)));
     if (c instanceof Window != windowed) {
-      throw new IllegalStateException("counter " + key + " is a " + (windowed ? "budget" : "window") + " (expected: a "
-          + (windowed ? "window" : "budget") + ")");
+      throw new IllegalStateException("counter " + key + " is a " + (windowed ? "budget" : "window")
+          + " (expected: a " + (windowed ? "window" : "budget") + ")");
     }
     return c;
   }

@@ -21,13 +21,16 @@ public record RateRule(ScopeKind scope, String id, long tokensPerMinute, long re
     requireNonNull(scope, "scope");
     id = LimitsConfig.requireId(id);
     if (tokensPerMinute < 0 || tokensPerMinute > MAX) {
-      throw new IllegalArgumentException("tokens_per_minute: " + tokensPerMinute + " (expected: 0 (no limit) to " + MAX + ")");
+      throw new IllegalArgumentException(
+          "tokens_per_minute: " + tokensPerMinute + " (expected: 0 (no limit) to " + MAX + ")");
     }
     if (requestsPerMinute < 0 || requestsPerMinute > MAX) {
-      throw new IllegalArgumentException("requests_per_minute: " + requestsPerMinute + " (expected: 0 (no limit) to " + MAX + ")");
+      throw new IllegalArgumentException(
+          "requests_per_minute: " + requestsPerMinute + " (expected: 0 (no limit) to " + MAX + ")");
     }
     if (tokensPerMinute == 0 && requestsPerMinute == 0) {
-      throw new IllegalArgumentException("tokens_per_minute and requests_per_minute: both 0 (expected: at least one > 0)");
+      throw new IllegalArgumentException(
+          "tokens_per_minute and requests_per_minute: both 0 (expected: at least one > 0)");
     }
   }
 }

@@ -79,15 +79,20 @@ public final class RedisLimitStore implements LimitStore {
   public RedisLimitStore(UnifiedJedis redis, String keyPrefix, CircuitBreakerConfig breakerConfig) {
     this.redis = requireNonNull(redis, "redis");
     this.prefix = requireNonNull(keyPrefix, "keyPrefix");
-    this.breaker = CircuitBreaker.of("redis-limits", requireNonNull(breakerConfig, "breakerConfig"));
+    this.breaker =
+        CircuitBreaker.of("redis-limits", requireNonNull(breakerConfig, "breakerConfig"));
     breaker.getEventPublisher().onStateTransition(event -> {
       switch (event.getStateTransition().getToState()) {
-        case OPEN -> log.warn("Redis limit store: {} of the last operations failed; for the next {} s operations fail at once "
-                + "and the limits' failure modes apply (circuit open)", describeFailures(),
-            breakerConfig.getWaitIntervalFunctionInOpenState().apply(1) / 1000.0);
+        case OPEN ->
+          log.warn(
+              "Redis limit store: {} of the last operations failed; for the next {} s operations fail at once "
+                  + "and the limits' failure modes apply (circuit open)",
+              describeFailures(),
+              breakerConfig.getWaitIntervalFunctionInOpenState().apply(1) / 1000.0);
         case HALF_OPEN -> log.info("Redis limit store: trying Redis again (circuit half open)");
         case CLOSED -> log.info("Redis limit store: Redis answers again (circuit closed)");
-        default -> log.info("Redis limit store: circuit {}", event.getStateTransition().getToState());
+        default ->
+          log.info("Redis limit store: circuit {}", event.getStateTransition().getToState());
       }
     });
   }
@@ -104,7 +109,10 @@ public final class RedisLimitStore implements LimitStore {
       throw new IllegalArgumentException("openFor: " + openFor + " (expected: > 0)");
     }
     return CircuitBreakerConfig.custom()
-        .slidingWindow(BREAKER_WINDOW, BREAKER_MINIMUM_CALLS, CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindow(
+            BREAKER_WINDOW,
+            BREAKER_MINIMUM_CALLS,
+            CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
         .failureRateThreshold(BREAKER_FAILURE_PERCENT)
         .waitDurationInOpenState(openFor)
         .permittedNumberOfCallsInHalfOpenState(BREAKER_TRIAL_CALLS)
@@ -123,7 +131,8 @@ public final class RedisLimitStore implements LimitStore {
           case HALF_OPEN -> 2;
           default -> -1;
         })
-        .description("The Redis limit store's circuit breaker: 0 closed, 1 open (operations fail at once), 2 half open")
+        .description(
+            "The Redis limit store's circuit breaker: 0 closed, 1 open (operations fail at once), 2 half open")
         .register(registry);
     Counter shortCircuited = Counter.builder(CIRCUIT_SHORT_CIRCUITED)
         .description("Limit store operations failed at once because the circuit breaker was open")
@@ -139,7 +148,8 @@ public final class RedisLimitStore implements LimitStore {
 
   private String describeFailures() {
     CircuitBreaker.Metrics m = breaker.getMetrics();
-    return m.getNumberOfFailedCalls() + " of " + (m.getNumberOfFailedCalls() + m.getNumberOfSuccessfulCalls());
+    return m.getNumberOfFailedCalls() + " of "
+        + (m.getNumberOfFailedCalls() + m.getNumberOfSuccessfulCalls());
   }
 
   /**
@@ -147,12 +157,18 @@ public final class RedisLimitStore implements LimitStore {
    * bounds connecting, each command and waiting for a free connection: a slow Redis must fail (and
    * apply the configured failure mode) rather than hold up requests.
    */
-  public static RedisLimitStore connect(String host, int port, Duration timeout, int maxConnections) {
-    return connect(host, port, timeout, maxConnections, breakerConfig(Clock.systemUTC(), DEFAULT_OPEN_FOR));
+  public static RedisLimitStore connect(
+      String host, int port, Duration timeout, int maxConnections) {
+    return connect(
+        host, port, timeout, maxConnections, breakerConfig(Clock.systemUTC(), DEFAULT_OPEN_FOR));
   }
 
   /** As {@link #connect(String, int, Duration, int)}, with the given circuit breaker settings. */
-  public static RedisLimitStore connect(String host, int port, Duration timeout, int maxConnections,
+  public static RedisLimitStore connect(
+      String host,
+      int port,
+      Duration timeout,
+      int maxConnections,
       CircuitBreakerConfig breakerConfig) {
     requireNonNull(host, "host");
     requireNonNull(timeout, "timeout");
@@ -250,6 +266,7 @@ public final class RedisLimitStore implements LimitStore {
     if (reply instanceof List<?> list) {
       return list;
     }
-    throw new IllegalStateException("limits script answered " + reply + " (expected: a list of integers)");
+    throw new IllegalStateException(
+        "limits script answered " + reply + " (expected: a list of integers)");
   }
 }

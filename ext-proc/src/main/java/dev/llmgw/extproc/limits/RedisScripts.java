@@ -144,7 +144,9 @@ final class RedisScripts {
 
     private static String sha1(String text) {
       try {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+            .formatHex(
+                MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException("SHA-1 is required by every Java platform", e);
       }

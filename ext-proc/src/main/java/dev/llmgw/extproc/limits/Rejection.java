@@ -23,8 +23,14 @@ import java.time.Instant;
  * @param message for the client
  */
 public record Rejection(
-    Kind kind, ScopeKind scopeKind, String scopeId, BigDecimal limit, BigDecimal remaining,
-    Instant resetAt, Duration retryAfter, String message) {
+    Kind kind,
+    ScopeKind scopeKind,
+    String scopeId,
+    BigDecimal limit,
+    BigDecimal remaining,
+    Instant resetAt,
+    Duration retryAfter,
+    String message) {
 
   /** Which limit refused a request. */
   public enum Kind {

@@ -34,6 +34,7 @@ public enum ScopeKind {
         }
       }
     }
-    throw new IllegalArgumentException(field + ": " + value + " (expected: api_key, tenant or route)");
+    throw new IllegalArgumentException(
+        field + ": " + value + " (expected: api_key, tenant or route)");
   }
 }

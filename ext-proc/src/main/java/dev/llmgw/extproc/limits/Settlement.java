@@ -11,4 +11,5 @@ package dev.llmgw.extproc.limits;
  * @param ttlMillis period counters: how long the counter must still live; {@code <= 0} means its
  *     period is long over and the settlement is dropped
  */
-record Settlement(String key, boolean windowed, long reserved, long actual, long second, long ttlMillis) {}
+record Settlement(
+    String key, boolean windowed, long reserved, long actual, long second, long ttlMillis) {}

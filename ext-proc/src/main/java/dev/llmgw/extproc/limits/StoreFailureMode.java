@@ -27,6 +27,7 @@ public enum StoreFailureMode {
         }
       }
     }
-    throw new IllegalArgumentException(field + ": " + value + " (expected: fail_open or fail_closed)");
+    throw new IllegalArgumentException(
+        field + ": " + value + " (expected: fail_open or fail_closed)");
   }
 }

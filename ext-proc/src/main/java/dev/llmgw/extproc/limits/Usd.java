@@ -33,7 +33,8 @@ final class Usd {
   /** For messages: {@code $12.50}, {@code $0.000001}; at least two decimals, at most six. */
   static String format(long micros) {
     BigDecimal usd = fromMicros(micros).stripTrailingZeros();
-    return "$" + (usd.scale() < 2 ? usd.setScale(2, RoundingMode.UNNECESSARY) : usd).toPlainString();
+    return "$"
+        + (usd.scale() < 2 ? usd.setScale(2, RoundingMode.UNNECESSARY) : usd).toPlainString();
   }
 
   /** Checks an amount a caller passes in: not null, not negative, not absurd. */
@@ -42,7 +43,8 @@ final class Usd {
       throw new NullPointerException(field);
     }
     if (usd.signum() < 0 || usd.compareTo(MAX) > 0) {
-      throw new IllegalArgumentException(field + ": " + usd.toPlainString() + " (expected: >= 0 and <= " + MAX + ")");
+      throw new IllegalArgumentException(
+          field + ": " + usd.toPlainString() + " (expected: >= 0 and <= " + MAX + ")");
     }
     return usd;
   }

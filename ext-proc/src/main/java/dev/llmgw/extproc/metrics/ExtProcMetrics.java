@@ -39,10 +39,15 @@ public final class ExtProcMetrics {
 
   /** Time ext-proc spent answering one message of {@code phase}. */
   public void phase(String phase, Duration took) {
-    timers.computeIfAbsent(phase, p -> Timer.builder(PHASE_TIME).tag(TAG_PHASE, p)
-        .description("Time ext-proc spends on one ext_proc message, by phase")
-        .publishPercentileHistogram()
-        .register(registry)).record(took);
+    timers
+        .computeIfAbsent(
+            phase,
+            p -> Timer.builder(PHASE_TIME)
+                .tag(TAG_PHASE, p)
+                .description("Time ext-proc spends on one ext_proc message, by phase")
+                .publishPercentileHistogram()
+                .register(registry))
+        .record(took);
   }
 
   /** An error, by kind: the client's (bad_json, unknown_model, ...) or internal. */
@@ -55,6 +60,7 @@ public final class ExtProcMetrics {
   }
 
   private Counter counter(String name, String tag, String value) {
-    return counters.computeIfAbsent(name + '\0' + value, k -> Counter.builder(name).tag(tag, value).register(registry));
+    return counters.computeIfAbsent(
+        name + '\0' + value, k -> Counter.builder(name).tag(tag, value).register(registry));
   }
 }

@@ -22,17 +22,22 @@ public final class MetricsEndpoint implements AutoCloseable {
     try {
       server = HttpServer.create(new InetSocketAddress(port), 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("ext-proc could not bind its metrics port " + port + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "ext-proc could not bind its metrics port " + port + ": " + e.getMessage(), e);
     }
     server.createContext("/metrics", exchange -> {
       byte[] body;
       int status;
-      if ("GET".equals(exchange.getRequestMethod()) && "/metrics".equals(exchange.getRequestURI().getPath())) {
+      if ("GET".equals(exchange.getRequestMethod())
+          && "/metrics".equals(exchange.getRequestURI().getPath())) {
         body = registry.scrape().getBytes(StandardCharsets.UTF_8);
         status = 200;
-        exchange.getResponseHeaders().add("content-type", "text/plain; version=0.0.4; charset=utf-8");
+        exchange
+            .getResponseHeaders()
+            .add("content-type", "text/plain; version=0.0.4; charset=utf-8");
       } else {
-        body = "{\"error\":{\"message\":\"expected: GET /metrics\",\"type\":\"not_found\"}}".getBytes(StandardCharsets.UTF_8);
+        body = "{\"error\":{\"message\":\"expected: GET /metrics\",\"type\":\"not_found\"}}"
+            .getBytes(StandardCharsets.UTF_8);
         status = 404;
         exchange.getResponseHeaders().add("content-type", "application/json");
       }

@@ -27,7 +27,8 @@ final class Deltas {
    * @param synthetic builds a minimal event carrying other text on the same channel, for releasing
    *     held-back text when the channel ends
    */
-  record Delta(String channel, ObjectNode owner, String field, boolean jsonFragment, Synthetic synthetic) {
+  record Delta(
+      String channel, ObjectNode owner, String field, boolean jsonFragment, Synthetic synthetic) {
     String text() {
       return owner.get(field).textValue();
     }
@@ -53,18 +54,27 @@ final class Deltas {
           int index = choice.path("index").asInt();
           if (choice.get("delta") instanceof ObjectNode delta) {
             if (delta.path("content").isTextual()) {
-              out.add(new Delta("content/" + index, delta, "content", false,
+              out.add(new Delta(
+                  "content/" + index,
+                  delta,
+                  "content",
+                  false,
                   text -> chatChunk(root, index, NODES.objectNode().put("content", text))));
             }
             for (JsonNode call : array(delta.get("tool_calls"))) {
-              if (call.get("function") instanceof ObjectNode fn && fn.path("arguments").isTextual()) {
+              if (call.get("function") instanceof ObjectNode fn
+                  && fn.path("arguments").isTextual()) {
                 int callIndex = call.path("index").asInt();
-                out.add(new Delta("tool/" + index + "/" + callIndex, fn, "arguments", true, text -> {
-                  ObjectNode d = NODES.objectNode();
-                  d.putArray("tool_calls").addObject().put("index", callIndex)
-                      .putObject("function").put("arguments", text);
-                  return chatChunk(root, index, d);
-                }));
+                out.add(
+                    new Delta("tool/" + index + "/" + callIndex, fn, "arguments", true, text -> {
+                      ObjectNode d = NODES.objectNode();
+                      d.putArray("tool_calls")
+                          .addObject()
+                          .put("index", callIndex)
+                          .putObject("function")
+                          .put("arguments", text);
+                      return chatChunk(root, index, d);
+                    }));
               }
             }
           }
@@ -87,7 +97,8 @@ final class Deltas {
         }
       }
       case ANTHROPIC_MESSAGES -> {
-        if ("content_block_delta".equals(root.path("type").asText()) && root.get("delta") instanceof ObjectNode delta) {
+        if ("content_block_delta".equals(root.path("type").asText())
+            && root.get("delta") instanceof ObjectNode delta) {
           int index = root.path("index").asInt();
           String type = delta.path("type").asText();
           String field = switch (type) {
@@ -97,20 +108,25 @@ final class Deltas {
             default -> null;
           };
           if (field != null && delta.path(field).isTextual()) {
-            out.add(new Delta("block/" + index, delta, field, field.equals("partial_json"), text -> {
-              ObjectNode event = NODES.objectNode().put("type", "content_block_delta").put("index", index);
-              event.putObject("delta").put("type", type).put(field, text);
-              return event;
-            }));
+            out.add(new Delta(
+                "block/" + index, delta, field, field.equals("partial_json"), text -> {
+                  ObjectNode event =
+                      NODES.objectNode().put("type", "content_block_delta").put("index", index);
+                  event.putObject("delta").put("type", type).put(field, text);
+                  return event;
+                }));
           }
         }
       }
       case OPENAI_RESPONSES -> {
         String type = root.path("type").asText();
         boolean arguments = type.equals("response.function_call_arguments.delta");
-        if ((arguments || type.equals("response.output_text.delta") || type.equals("response.refusal.delta"))
+        if ((arguments
+                || type.equals("response.output_text.delta")
+                || type.equals("response.refusal.delta"))
             && root.path("delta").isTextual()) {
-          String channel = type + "/" + root.path("output_index").asInt() + "/" + root.path("content_index").asInt();
+          String channel = type + "/" + root.path("output_index").asInt() + "/"
+              + root.path("content_index").asInt();
           out.add(new Delta(channel, root, "delta", arguments, text -> {
             ObjectNode copy = root.deepCopy();
             copy.put("delta", text);
@@ -121,7 +137,7 @@ final class Deltas {
           }));
         }
       }
-      case OPENAI_EMBEDDINGS -> { }
+      case OPENAI_EMBEDDINGS -> {}
     }
     return out;
   }

@@ -32,8 +32,12 @@ final class EmailDetector {
       a++;
     }
     char before = Chars.at(s, a - 1);
-    if (a == at || a == floor && floor > 0 || (Character.isLetterOrDigit(before) && !Chars.isCjk(before)) || userInfo(s, a)) {
-      return -1; // half an address ("müller@..." has a non-ASCII local part) or "https://user:password@host"
+    if (a == at
+        || a == floor && floor > 0
+        || (Character.isLetterOrDigit(before) && !Chars.isCjk(before))
+        || userInfo(s, a)) {
+      return -1; // half an address ("müller@..." has a non-ASCII local part) or
+      // "https://user:password@host"
     }
     int n = s.length();
     int domain = at + (encoded ? 3 : 1);
@@ -47,7 +51,9 @@ final class EmailDetector {
     }
     int end = valid(s, a, at, domain, b);
     if (end < 0 && ascii > 0) {
-      end = valid(s, a, at, domain, ascii); // "taro@example.jpまで": the Japanese text is not part of the domain
+      end = valid(
+          s, a, at, domain,
+          ascii); // "taro@example.jpまで": the Japanese text is not part of the domain
     }
     if (end < 0) {
       return -1;

@@ -11,7 +11,8 @@ public record Finding(EntityType type, int start, int end) {
   public Finding {
     requireNonNull(type, "type");
     if (start < 0 || end <= start) {
-      throw new IllegalArgumentException("span: [" + start + ", " + end + ") (expected: 0 <= start < end)");
+      throw new IllegalArgumentException(
+          "span: [" + start + ", " + end + ") (expected: 0 <= start < end)");
     }
   }
 }

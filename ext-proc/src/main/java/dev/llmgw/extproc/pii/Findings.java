@@ -20,11 +20,14 @@ final class Findings {
 
   /** libphonenumber calls allowed per scan: a base, plus one per this many characters. */
   static final int PHONE_CHECKS_BASE = 64;
+
   static final int CHARS_PER_PHONE_CHECK = 1024;
 
-  private static final Comparator<Finding> PREFERRED = Comparator
-      .comparingInt((Finding f) -> f.end() - f.start()).reversed()
-      .thenComparing(Comparator.comparingInt((Finding f) -> specificity(f.type())).reversed())
+  private static final Comparator<Finding> PREFERRED = Comparator.comparingInt(
+          (Finding f) -> f.end() - f.start())
+      .reversed()
+      .thenComparing(
+          Comparator.comparingInt((Finding f) -> specificity(f.type())).reversed())
       .thenComparingInt(Finding::start);
 
   private @Nullable ArrayList<Finding> candidates;

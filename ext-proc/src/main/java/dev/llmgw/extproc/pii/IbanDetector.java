@@ -26,15 +26,19 @@ final class IbanDetector {
    */
   static int at(String s, int i, Findings out) {
     int start = i - 2;
-    if (start < 0 || !Chars.isLetter(s.charAt(start)) || !Chars.isLetter(s.charAt(start + 1))
-        || Chars.isWordAt(s, start - 1) || !Chars.isDigit(Chars.at(s, i + 1))) {
+    if (start < 0
+        || !Chars.isLetter(s.charAt(start))
+        || !Chars.isLetter(s.charAt(start + 1))
+        || Chars.isWordAt(s, start - 1)
+        || !Chars.isDigit(Chars.at(s, i + 1))) {
       return -1;
     }
     boolean upper = Chars.isUpper(s.charAt(start));
     if (upper != Chars.isUpper(s.charAt(start + 1))) {
       return -1; // "De12": a word, not a country code
     }
-    IBANValidator.Validator validator = VALIDATOR.getValidator(s.substring(start, i).toUpperCase(Locale.ROOT));
+    IBANValidator.Validator validator =
+        VALIDATOR.getValidator(s.substring(start, i).toUpperCase(Locale.ROOT));
     if (validator == null) {
       return -1;
     }
@@ -51,7 +55,9 @@ final class IbanDetector {
         }
         iban.append(c);
         j++;
-      } else if (c == ' ' && iban.length() % 4 == 0 && (spaced || iban.length() == 4)
+      } else if (c == ' '
+          && iban.length() % 4 == 0
+          && (spaced || iban.length() == 4)
           && Chars.isAlnum(Chars.at(s, j + 1))) {
         spaced = true;
         j++;

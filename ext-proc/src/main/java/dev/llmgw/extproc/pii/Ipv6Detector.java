@@ -41,7 +41,10 @@ final class Ipv6Detector {
     while (b > i + 1 && s.charAt(b - 1) == '.') {
       b--; // sentence end
     }
-    if (Chars.isWordAt(s, a - 1) || Chars.at(s, a - 1) == '.' || Chars.isWordAt(s, b) || b - a < 3) {
+    if (Chars.isWordAt(s, a - 1)
+        || Chars.at(s, a - 1) == '.'
+        || Chars.isWordAt(s, b)
+        || b - a < 3) {
       return i + 1;
     }
     int colons = 0;
@@ -63,9 +66,13 @@ final class Ipv6Detector {
         inGroup = true;
       }
     }
-    // full (seven colons), compressed ("::") or full with an IPv4 tail (six colons); "3:42:17" is none
+    // full (seven colons), compressed ("::") or full with an IPv4 tail (six colons); "3:42:17" is
+    // none
     boolean shaped = compressed || colons == 7 || (colons == 6 && dot);
-    if (shaped && groups >= 2 && digit && InetAddressValidator.getInstance().isValidInet6Address(s.substring(a, b))) {
+    if (shaped
+        && groups >= 2
+        && digit
+        && InetAddressValidator.getInstance().isValidInet6Address(s.substring(a, b))) {
       out.add(EntityType.IP_ADDRESS, a, b);
       return b;
     }

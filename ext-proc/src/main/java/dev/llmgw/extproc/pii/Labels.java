@@ -21,36 +21,193 @@ final class Labels {
    */
   private static final Set<String> IDENTIFIER_WORDS = Set.of(
       // English
-      "order", "orders", "invoice", "inv", "ref", "reference", "ticket", "case", "tracking", "shipment", "parcel",
-      "awb", "sku", "ean", "gtin", "upc", "isbn", "issn", "serial", "sn", "build", "version", "ver", "release",
-      "commit", "sha", "hash", "rev", "revision", "transaction", "txn", "confirmation", "booking", "reservation",
-      "policy", "claim", "customer", "account", "acct", "po", "part", "model", "item", "batch", "lot", "job",
-      "request", "req", "incident", "issue", "uid", "pid", "port", "doi", "patent", "receipt", "voucher",
-      "coupon", "barcode", "product", "asset", "container", "trace", "span", "timestamp", "epoch", "zip",
-      "postcode", "postal", "tax", "vat", "tin", "iban", "bic", "swift", "routing", "aba", "range", "ports",
-      "imei", "npi", "pin", "otp", "population",
+      "order",
+      "orders",
+      "invoice",
+      "inv",
+      "ref",
+      "reference",
+      "ticket",
+      "case",
+      "tracking",
+      "shipment",
+      "parcel",
+      "awb",
+      "sku",
+      "ean",
+      "gtin",
+      "upc",
+      "isbn",
+      "issn",
+      "serial",
+      "sn",
+      "build",
+      "version",
+      "ver",
+      "release",
+      "commit",
+      "sha",
+      "hash",
+      "rev",
+      "revision",
+      "transaction",
+      "txn",
+      "confirmation",
+      "booking",
+      "reservation",
+      "policy",
+      "claim",
+      "customer",
+      "account",
+      "acct",
+      "po",
+      "part",
+      "model",
+      "item",
+      "batch",
+      "lot",
+      "job",
+      "request",
+      "req",
+      "incident",
+      "issue",
+      "uid",
+      "pid",
+      "port",
+      "doi",
+      "patent",
+      "receipt",
+      "voucher",
+      "coupon",
+      "barcode",
+      "product",
+      "asset",
+      "container",
+      "trace",
+      "span",
+      "timestamp",
+      "epoch",
+      "zip",
+      "postcode",
+      "postal",
+      "tax",
+      "vat",
+      "tin",
+      "iban",
+      "bic",
+      "swift",
+      "routing",
+      "aba",
+      "range",
+      "ports",
+      "imei",
+      "npi",
+      "pin",
+      "otp",
+      "population",
       // German
-      "bestellung", "bestellnummer", "bestellnr", "rechnung", "rechnungsnummer", "rechnungsnr", "auftrag",
-      "auftragsnummer", "kundennummer", "kundennr", "sendungsnummer", "artikelnummer", "artikel", "seriennummer",
-      "vorgang", "vorgangsnummer", "buchung", "buchungsnummer", "vertragsnummer", "aktenzeichen", "kennung",
-      "lieferschein", "steuernummer", "plz", "postleitzahl", "konto", "kontonummer",
+      "bestellung",
+      "bestellnummer",
+      "bestellnr",
+      "rechnung",
+      "rechnungsnummer",
+      "rechnungsnr",
+      "auftrag",
+      "auftragsnummer",
+      "kundennummer",
+      "kundennr",
+      "sendungsnummer",
+      "artikelnummer",
+      "artikel",
+      "seriennummer",
+      "vorgang",
+      "vorgangsnummer",
+      "buchung",
+      "buchungsnummer",
+      "vertragsnummer",
+      "aktenzeichen",
+      "kennung",
+      "lieferschein",
+      "steuernummer",
+      "plz",
+      "postleitzahl",
+      "konto",
+      "kontonummer",
       // French
-      "commande", "facture", "référence", "réf", "dossier", "colis", "suivi", "article", "reçu",
+      "commande",
+      "facture",
+      "référence",
+      "réf",
+      "dossier",
+      "colis",
+      "suivi",
+      "article",
+      "reçu",
       // Spanish / Portuguese / Italian
-      "pedido", "factura", "referencia", "envío", "envio", "seguimiento", "expediente", "fatura", "encomenda",
-      "ordine", "fattura", "riferimento", "spedizione", "recibo",
+      "pedido",
+      "factura",
+      "referencia",
+      "envío",
+      "envio",
+      "seguimiento",
+      "expediente",
+      "fatura",
+      "encomenda",
+      "ordine",
+      "fattura",
+      "riferimento",
+      "spedizione",
+      "recibo",
       // Hindi
-      "ऑर्डर", "चालान", "बिल");
+      "ऑर्डर",
+      "चालान",
+      "बिल");
 
   /** Words that say the number after them is a phone number; they win over identifier words further back. */
   static final Set<String> PHONE_WORDS = Set.of(
-      "phone", "tel", "telephone", "mobile", "cell", "fax", "call", "whatsapp", "contact", "hotline", "dial",
-      "telefon", "telefonnummer", "handy", "mobil", "rufnummer", "anrufen", "téléphone", "tél", "portable",
-      "appelez", "teléfono", "telefono", "móvil", "movil", "celular", "telefone", "llame", "ligue", "cellulare",
-      "फ़ोन", "फोन", "मोबाइल", "sms", "text", "ring", "tlf", "ph", "mob");
+      "phone",
+      "tel",
+      "telephone",
+      "mobile",
+      "cell",
+      "fax",
+      "call",
+      "whatsapp",
+      "contact",
+      "hotline",
+      "dial",
+      "telefon",
+      "telefonnummer",
+      "handy",
+      "mobil",
+      "rufnummer",
+      "anrufen",
+      "téléphone",
+      "tél",
+      "portable",
+      "appelez",
+      "teléfono",
+      "telefono",
+      "móvil",
+      "movil",
+      "celular",
+      "telefone",
+      "llame",
+      "ligue",
+      "cellulare",
+      "फ़ोन",
+      "फोन",
+      "मोबाइल",
+      "sms",
+      "text",
+      "ring",
+      "tlf",
+      "ph",
+      "mob");
 
   /** Japanese and Chinese phone labels, matched as substrings. */
-  private static final List<String> CJK_PHONE_LABELS = List.of("電話", "携帯", "TEL", "Tel", "电话", "手机", "연락처", "전화");
+  private static final List<String> CJK_PHONE_LABELS =
+      List.of("電話", "携帯", "TEL", "Tel", "电话", "手机", "연락처", "전화");
 
   /** Japanese and Chinese labels, matched as substrings because those scripts do not separate words. */
   private static final List<String> CJK_IDENTIFIER_LABELS = List.of(
@@ -61,28 +218,107 @@ final class Labels {
    * often precede addresses ("node", "host", "update") are deliberately absent.
    */
   private static final Set<String> VERSION_WORDS = Set.of(
-      "version", "versions", "ver", "v", "release", "build", "firmware", "fw", "sdk", "rev", "revision", "patch",
-      "section", "chapter", "clause", "figure", "versión", "versione", "abschnitt", "kapitel", "paket", "package",
-      "library", "lib", "jdk", "kernel", "ios", "android", "windows", "chrome", "firefox", "schema", "protocol",
-      "spec", "oid", "upgrade", "upgraded", "downgrade", "bump", "bumped");
+      "version",
+      "versions",
+      "ver",
+      "v",
+      "release",
+      "build",
+      "firmware",
+      "fw",
+      "sdk",
+      "rev",
+      "revision",
+      "patch",
+      "section",
+      "chapter",
+      "clause",
+      "figure",
+      "versión",
+      "versione",
+      "abschnitt",
+      "kapitel",
+      "paket",
+      "package",
+      "library",
+      "lib",
+      "jdk",
+      "kernel",
+      "ios",
+      "android",
+      "windows",
+      "chrome",
+      "firefox",
+      "schema",
+      "protocol",
+      "spec",
+      "oid",
+      "upgrade",
+      "upgraded",
+      "downgrade",
+      "bump",
+      "bumped");
 
   /** Abbreviations that end in a dot without ending the sentence ("Order No. 123", "Tel. 030 ..."). */
   private static final Set<String> ABBREVIATIONS = Set.of(
-      "no", "nr", "tel", "ref", "inv", "réf", "tél", "art", "kd", "kdnr", "bestellnr", "rechnungsnr", "kundennr",
-      "num", "núm", "n", "nº", "ca", "mob", "ph", "fax", "txn", "req", "v", "ver", "sec", "ss", "soc");
+      "no",
+      "nr",
+      "tel",
+      "ref",
+      "inv",
+      "réf",
+      "tél",
+      "art",
+      "kd",
+      "kdnr",
+      "bestellnr",
+      "rechnungsnr",
+      "kundennr",
+      "num",
+      "núm",
+      "n",
+      "nº",
+      "ca",
+      "mob",
+      "ph",
+      "fax",
+      "txn",
+      "req",
+      "v",
+      "ver",
+      "sec",
+      "ss",
+      "soc");
 
   /** Filler between a label and its value: "order no. 123", "numéro de commande". */
   private static final Set<String> FILLER = Set.of(
-      "no", "nr", "number", "num", "nummer", "numéro", "número", "numero", "n", "nº", "de", "du", "of", "the",
-      "your", "my", "our", "is", "ist", "est", "es", "id");
+      "no", "nr", "number", "num", "nummer", "numéro", "número", "numero", "n", "nº", "de", "du",
+      "of", "the", "your", "my", "our", "is", "ist", "est", "es", "id");
 
   /** Words that say the number after them is a card number. */
   static final Set<String> CARD_WORDS = Set.of(
-      "card", "credit", "debit", "visa", "mastercard", "amex", "cc", "pan", "karte", "kreditkarte",
-      "kreditkartennummer", "kartennummer", "carte", "cb", "tarjeta", "carta", "cartão", "cartao");
+      "card",
+      "credit",
+      "debit",
+      "visa",
+      "mastercard",
+      "amex",
+      "cc",
+      "pan",
+      "karte",
+      "kreditkarte",
+      "kreditkartennummer",
+      "kartennummer",
+      "carte",
+      "cb",
+      "tarjeta",
+      "carta",
+      "cartão",
+      "cartao");
 
   /** Words that say the number after them is a US Social Security number. */
-  static final Set<String> SSN_WORDS = Set.of("ssn", "social", "security", "sozialversicherungsnummer", "seguro");
+  static final Set<String> SSN_WORDS =
+      Set.of("ssn", "social", "security", "sozialversicherungsnummer", "seguro");
 
   private Labels() {}
 
@@ -143,8 +379,11 @@ final class Labels {
   /** Whether the text before {@code start} names a US Social Security number. */
   static boolean ssnContextBefore(String s, int start) {
     String window = s.substring(Math.max(0, start - WINDOW), start).toLowerCase(Locale.ROOT);
-    if (window.contains("social security") || window.contains("soc. sec") || window.contains("soc sec")
-        || window.contains("seguro social") || window.contains("社会保障番号")) {
+    if (window.contains("social security")
+        || window.contains("soc. sec")
+        || window.contains("soc sec")
+        || window.contains("seguro social")
+        || window.contains("社会保障番号")) {
       return true;
     }
     int at = window.indexOf("ssn");
@@ -191,7 +430,9 @@ final class Labels {
         i--;
       }
       String word = s.substring(i + 1, end).toLowerCase(Locale.ROOT);
-      boolean dotAfter = end < start && s.charAt(end) == '.' && end + 1 < s.length()
+      boolean dotAfter = end < start
+          && s.charAt(end) == '.'
+          && end + 1 < s.length()
           && Character.isWhitespace(s.charAt(end + 1));
       if (dotAfter && !ABBREVIATIONS.contains(word)) {
         return words; // "... your order. 020 7946 0958": the previous sentence is not a label

@@ -64,8 +64,18 @@ final class NumberDetector {
   }
 
   private static boolean isSeparator(char c) {
-    return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '\u00A0'
-        || (c >= '\u2010' && c <= '\u2015') || c == '\u3000' || c == '\uFF0D' || c == '（' || c == '）';
+    return c == ' '
+        || c == '-'
+        || c == '.'
+        || c == '/'
+        || c == '('
+        || c == ')'
+        || c == '\u00A0'
+        || (c >= '\u2010' && c <= '\u2015')
+        || c == '\u3000'
+        || c == '\uFF0D'
+        || c == '（'
+        || c == '）';
   }
 
   private void analyse(String s, int first, int end, int digits, Findings out) {
@@ -111,7 +121,8 @@ final class NumberDetector {
     if (Chars.isWord(after)) {
       return true;
     }
-    if ((after == '-' || after == '.' || after == '_' || after == '/') && Chars.isLetter(Chars.at(s, end + 1))) {
+    if ((after == '-' || after == '.' || after == '_' || after == '/')
+        && Chars.isLetter(Chars.at(s, end + 1))) {
       return true;
     }
     char before = Chars.at(s, start - 1);
@@ -151,7 +162,8 @@ final class NumberDetector {
         return false;
       }
     }
-    return InetAddressValidator.getInstance().isValidInet4Address(s.substring(g.start[x], g.end[y]));
+    return InetAddressValidator.getInstance()
+        .isValidInet4Address(s.substring(g.start[x], g.end[y]));
   }
 
   // ---------------------------------------------------------------- US SSN
@@ -165,19 +177,27 @@ final class NumberDetector {
       if (g.length(x) != 3 || g.length(x + 1) != 2 || g.length(x + 2) != 4) {
         continue;
       }
-      boolean dashed = g.separatorIs(x, '-') && g.separatorIs(x + 1, '-')
+      boolean dashed = g.separatorIs(x, '-')
+          && g.separatorIs(x + 1, '-')
           && (x == 0 || !g.separatorContains(x - 1, '-'))
           && (x + 2 == g.count - 1 || !g.separatorContains(x + 2, '-'));
-      boolean spaced = g.separatorIs(x, ' ') && g.separatorIs(x + 1, ' ') && x == 0 && g.count == 3
+      boolean spaced = g.separatorIs(x, ' ')
+          && g.separatorIs(x + 1, ' ')
+          && x == 0
+          && g.count == 3
           && clusterStart == g.start[0];
-      if ((dashed || spaced) && issuable(s, g.start[x], g.start[x + 1], g.start[x + 2])
+      if ((dashed || spaced)
+          && issuable(s, g.start[x], g.start[x + 1], g.start[x + 2])
           && !Labels.identifierBefore(s, g.start[x], Labels.SSN_WORDS)) {
         out.add(EntityType.US_SSN, g.start[x], g.end[x + 2]);
         return;
       }
     }
-    if (g.count == 1 && digits == 9 && clusterStart == g.start[0]
-        && issuable(s, g.start[0], g.start[0] + 3, g.start[0] + 5) && Labels.ssnContextBefore(s, g.start[0])) {
+    if (g.count == 1
+        && digits == 9
+        && clusterStart == g.start[0]
+        && issuable(s, g.start[0], g.start[0] + 3, g.start[0] + 5)
+        && Labels.ssnContextBefore(s, g.start[0])) {
       out.add(EntityType.US_SSN, g.start[0], g.end[0]);
     }
   }
@@ -214,7 +234,8 @@ final class NumberDetector {
       int best = -1;
       int len = g.length(x);
       if (len >= 13 && len <= 19) {
-        boolean alone = (x == 0 || !g.separatorIsTight(x - 1)) && (x == g.count - 1 || !g.separatorIsTight(x));
+        boolean alone =
+            (x == 0 || !g.separatorIsTight(x - 1)) && (x == g.count - 1 || !g.separatorIsTight(x));
         if (alone && validCard(s.substring(g.start[x], g.end[x]))) {
           best = x;
         }
@@ -228,14 +249,19 @@ final class NumberDetector {
               break;
             }
             boolean bounded = sep == ' '
-                || (x == 0 || !g.separatorContains(x - 1, '-')) && (y == g.count - 1 || !g.separatorContains(y, '-'));
-            if (number.length() >= 13 && bounded && shaped(g, x, y) && validCard(number.toString())) {
+                || (x == 0 || !g.separatorContains(x - 1, '-'))
+                    && (y == g.count - 1 || !g.separatorContains(y, '-'));
+            if (number.length() >= 13
+                && bounded
+                && shaped(g, x, y)
+                && validCard(number.toString())) {
               best = y;
             }
           }
         }
       }
-      if (best >= 0 && !Labels.identifierBefore(s, x == 0 ? clusterStart : g.start[x], Labels.CARD_WORDS)) {
+      if (best >= 0
+          && !Labels.identifierBefore(s, x == 0 ? clusterStart : g.start[x], Labels.CARD_WORDS)) {
         out.add(EntityType.CREDIT_CARD, g.start[x], g.end[best]);
         x = best + 1;
       } else {
@@ -306,7 +332,14 @@ final class NumberDetector {
    * is far more often an order id or a timestamp than a phone number).
    */
   private static void phone(
-      PhoneDetector phones, String s, Groups g, int start, int end, int digits, int foundBefore, Findings out) {
+      PhoneDetector phones,
+      String s,
+      Groups g,
+      int start,
+      int end,
+      int digits,
+      int foundBefore,
+      Findings out) {
     if (digits > MAX_PHONE_DIGITS || out.size() > foundBefore) {
       return; // a card, SSN or IP address explains this cluster
     }
@@ -314,7 +347,11 @@ final class NumberDetector {
     if (g.allSeparatorsAre('.') && !g.allLengthsBetween(international ? 1 : 0, 2, 4)) {
       return; // "10.0.19045.3803", "3.14159265": versions and decimals, not "415.555.0132"
     }
-    if (g.count == 3 && g.length(0) == 3 && g.length(1) == 2 && g.length(2) == 4 && !international) {
+    if (g.count == 3
+        && g.length(0) == 3
+        && g.length(1) == 2
+        && g.length(2) == 4
+        && !international) {
       return; // SSN-shaped, even when not issuable
     }
     if (!international && g.count >= 6 && g.allLengthsBetween(0, 1, 2)) {
@@ -335,17 +372,29 @@ final class NumberDetector {
   /** Whether three groups read as a date: 2024-05-01, 2024/5/1, 01.05.2024, 05/01/2024. */
   private static boolean containsDate(String s, Groups g) {
     for (int x = 0; x + 2 < g.count; x++) {
-      if (g.separatorLength(x) != 1 || g.separatorLength(x + 1) != 1 || s.charAt(g.end[x]) != s.charAt(g.end[x + 1])
+      if (g.separatorLength(x) != 1
+          || g.separatorLength(x + 1) != 1
+          || s.charAt(g.end[x]) != s.charAt(g.end[x + 1])
           || "-./".indexOf(s.charAt(g.end[x])) < 0) {
         continue;
       }
       int a = g.length(x);
       int b = g.length(x + 1);
       int c = g.length(x + 2);
-      if (a == 4 && isYear(s, g.start[x]) && b <= 2 && c <= 2 && value(s, g, x + 1) <= 12 && value(s, g, x + 2) <= 31) {
+      if (a == 4
+          && isYear(s, g.start[x])
+          && b <= 2
+          && c <= 2
+          && value(s, g, x + 1) <= 12
+          && value(s, g, x + 2) <= 31) {
         return true;
       }
-      if (c == 4 && isYear(s, g.start[x + 2]) && a <= 2 && b <= 2 && value(s, g, x) <= 31 && value(s, g, x + 1) <= 31
+      if (c == 4
+          && isYear(s, g.start[x + 2])
+          && a <= 2
+          && b <= 2
+          && value(s, g, x) <= 31
+          && value(s, g, x + 1) <= 31
           && (value(s, g, x) <= 12 || value(s, g, x + 1) <= 12)) {
         return true;
       }
@@ -354,7 +403,8 @@ final class NumberDetector {
   }
 
   private static boolean isYear(String s, int at) {
-    return (s.charAt(at) == '1' && s.charAt(at + 1) == '9') || (s.charAt(at) == '2' && s.charAt(at + 1) == '0');
+    return (s.charAt(at) == '1' && s.charAt(at + 1) == '9')
+        || (s.charAt(at) == '2' && s.charAt(at + 1) == '0');
   }
 
   private static int value(String s, Groups g, int x) {

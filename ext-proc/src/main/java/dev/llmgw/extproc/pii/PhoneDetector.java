@@ -34,7 +34,8 @@ final class PhoneDetector {
     for (String code : regionCodes) {
       int countryCode = util.getCountryCodeForRegion(code);
       if (countryCode == 0) {
-        throw new IllegalArgumentException("phone region: " + code + " (expected: an ISO 3166 region libphonenumber knows)");
+        throw new IllegalArgumentException(
+            "phone region: " + code + " (expected: an ISO 3166 region libphonenumber knows)");
       }
       list.add(new Region(code, countryCode == 1, nationalLengths(countryCode)));
     }
@@ -76,7 +77,8 @@ final class PhoneDetector {
   private Set<Integer> nationalLengths(int countryCode) {
     Set<Integer> lengths = new HashSet<>();
     for (int length = 2; length <= 17; length++) {
-      PhoneNumber probe = new PhoneNumber().setCountryCode(countryCode).setNationalNumber((long) Math.pow(10, length - 1));
+      PhoneNumber probe = new PhoneNumber().setCountryCode(countryCode).setNationalNumber((long)
+          Math.pow(10, length - 1));
       if (util.isPossibleNumberWithReason(probe) == PhoneNumberUtil.ValidationResult.IS_POSSIBLE) {
         lengths.add(length);
       }
@@ -95,7 +97,8 @@ final class PhoneDetector {
       return true;
     }
     boolean complete = false;
-    for (PhoneNumberMatch m : util.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, MAX_TRIES)) {
+    for (PhoneNumberMatch m :
+        util.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, MAX_TRIES)) {
       out.add(EntityType.PHONE, offset + m.start(), offset + m.end());
       complete |= m.start() == 0 && m.end() == window.length();
     }

@@ -19,23 +19,33 @@ final class PiiMetrics {
   PiiMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.restored = Counter.builder(RESTORED)
-        .description("Placeholders put back into responses").register(registry);
+        .description("Placeholders put back into responses")
+        .register(registry);
   }
 
   void detected(EntityType type, PiiPolicy.Action action, int count) {
-    Counter.builder(ENTITIES).description("Personal data found in requests, by type and what was done with it")
-        .tag("type", type.tag()).tag("action", action.name().toLowerCase(Locale.ROOT))
-        .register(registry).increment(count);
+    Counter.builder(ENTITIES)
+        .description("Personal data found in requests, by type and what was done with it")
+        .tag("type", type.tag())
+        .tag("action", action.name().toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment(count);
   }
 
   void blocked(String reason) {
-    Counter.builder(BLOCKED).description("Requests refused by the PII policy")
-        .tag("reason", reason).register(registry).increment();
+    Counter.builder(BLOCKED)
+        .description("Requests refused by the PII policy")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
   }
 
   void detectionFailed(PiiPolicy.OnError onError) {
-    Counter.builder(DETECTION_FAILURES).description("Requests whose PII detection failed, by what happened to them")
-        .tag("outcome", onError == PiiPolicy.OnError.BLOCK ? "blocked" : "forwarded").register(registry).increment();
+    Counter.builder(DETECTION_FAILURES)
+        .description("Requests whose PII detection failed, by what happened to them")
+        .tag("outcome", onError == PiiPolicy.OnError.BLOCK ? "blocked" : "forwarded")
+        .register(registry)
+        .increment();
   }
 
   void restored(int count) {
@@ -45,8 +55,11 @@ final class PiiMetrics {
   }
 
   void responseFound(EntityType type, PiiPolicy.ResponseScan mode, int count) {
-    Counter.builder(RESPONSE_ENTITIES).description("Personal data found in model output, by type")
-        .tag("type", type.tag()).tag("action", mode.name().toLowerCase(Locale.ROOT))
-        .register(registry).increment(count);
+    Counter.builder(RESPONSE_ENTITIES)
+        .description("Personal data found in model output, by type")
+        .tag("type", type.tag())
+        .tag("action", mode.name().toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment(count);
   }
 }

@@ -94,10 +94,13 @@ final class PiiObserver implements ExchangeListener.Observer {
       owner.metrics().blocked("policy");
       vault.clear();
       String names = blocked.stream().map(EntityType::tag).collect(Collectors.joining(", "));
-      throw new RejectException(new ApiError(policy.blockStatus(),
-          policy.blockStatus() == 403 ? ApiError.Kind.PERMISSION : ApiError.Kind.INVALID_REQUEST, null, "pii_blocked",
-          "The request contains personal data this gateway's policy does not allow to be sent: " + names
-              + " (expected: a request without them)"));
+      throw new RejectException(new ApiError(
+          policy.blockStatus(),
+          policy.blockStatus() == 403 ? ApiError.Kind.PERMISSION : ApiError.Kind.INVALID_REQUEST,
+          null,
+          "pii_blocked",
+          "The request contains personal data this gateway's policy does not allow to be sent: "
+              + names + " (expected: a request without them)"));
     }
     if (!changed[0]) {
       return body;
@@ -147,14 +150,20 @@ final class PiiObserver implements ExchangeListener.Observer {
   private byte[] detectionFailed(byte[] body, Throwable e) {
     owner.metrics().detectionFailed(policy.onError());
     // The exception's class only: messages of detectors may quote the text.
-    log.warn("PII detection failed ({}); policy says {}", e.getClass().getName(),
+    log.warn(
+        "PII detection failed ({}); policy says {}",
+        e.getClass().getName(),
         policy.onError() == PiiPolicy.OnError.BLOCK ? "block the request" : "forward it unmasked");
     if (policy.onError() == PiiPolicy.OnError.ALLOW) {
       vault = Vault.empty();
       return body;
     }
     owner.metrics().blocked("detection_failed");
-    throw new RejectException(new ApiError(503, ApiError.Kind.GATEWAY, null, "pii_detection_failed",
+    throw new RejectException(new ApiError(
+        503,
+        ApiError.Kind.GATEWAY,
+        null,
+        "pii_detection_failed",
         "The gateway could not check this request for personal data, so it was not sent (expected: retry later; "
             + "the policy forwards nothing unchecked)"));
   }
@@ -162,19 +171,22 @@ final class PiiObserver implements ExchangeListener.Observer {
   @Override
   public @Nullable ResponseRewriter responseRewriter() {
     boolean restoring = policy.restore() && !vault.isEmpty();
-    boolean masking = policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream();
+    boolean masking =
+        policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream();
     if (!restoring && !masking) {
       return null;
     }
-    ResponseRestorer created = new ResponseRestorer(api, policy.restore() ? vault : Vault.empty(),
-        masking ? this::maskResponseText : null);
+    ResponseRestorer created = new ResponseRestorer(
+        api, policy.restore() ? vault : Vault.empty(), masking ? this::maskResponseText : null);
     restorer = created;
     return created;
   }
 
   @Override
   public void onResponseEvent(SseEvent event) {
-    if (policy.responseScan() == PiiPolicy.ResponseScan.OFF || event.isDone() || responseChars >= MAX_SCANNED_RESPONSE_CHARS) {
+    if (policy.responseScan() == PiiPolicy.ResponseScan.OFF
+        || event.isDone()
+        || responseChars >= MAX_SCANNED_RESPONSE_CHARS) {
       return;
     }
     JsonNode data;
@@ -208,7 +220,9 @@ final class PiiObserver implements ExchangeListener.Observer {
     }
     if (node.isTextual()) {
       responseChars += node.textValue().length();
-      responseText.computeIfAbsent("body/" + responseText.size(), k -> new StringBuilder()).append(node.textValue());
+      responseText
+          .computeIfAbsent("body/" + responseText.size(), k -> new StringBuilder())
+          .append(node.textValue());
     } else {
       for (JsonNode child : node) {
         collectStrings(child);
@@ -277,11 +291,17 @@ final class PiiObserver implements ExchangeListener.Observer {
       tags.put("pii_restored", restorer.restored());
     }
     if (responseFound != null) {
-      PiiPolicy.ResponseScan mode = policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream()
-          ? PiiPolicy.ResponseScan.MASK : PiiPolicy.ResponseScan.FLAG;
+      PiiPolicy.ResponseScan mode =
+          policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream()
+              ? PiiPolicy.ResponseScan.MASK
+              : PiiPolicy.ResponseScan.FLAG;
       responseFound.forEach((type, n) -> owner.metrics().responseFound(type, mode, n));
-      tags.put("pii_response_found", responseFound.values().stream().mapToInt(Integer::intValue).sum());
-      tags.put("pii_response_types", responseFound.keySet().stream().map(EntityType::tag).collect(Collectors.joining(",")));
+      tags.put(
+          "pii_response_found",
+          responseFound.values().stream().mapToInt(Integer::intValue).sum());
+      tags.put(
+          "pii_response_types",
+          responseFound.keySet().stream().map(EntityType::tag).collect(Collectors.joining(",")));
       tags.put("pii_response_action", mode.name().toLowerCase(Locale.ROOT));
     }
     return tags;

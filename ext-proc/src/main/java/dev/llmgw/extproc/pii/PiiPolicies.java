@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  * @param routes policy by route (provider) name
  * @param tenants policy by tenant
  */
-public record PiiPolicies(@Nullable PiiPolicy defaults, Map<String, PiiPolicy> routes, Map<String, PiiPolicy> tenants) {
+public record PiiPolicies(
+    @Nullable PiiPolicy defaults, Map<String, PiiPolicy> routes, Map<String, PiiPolicy> tenants) {
 
   /** No PII handling anywhere. */
   public static final PiiPolicies NONE = new PiiPolicies(null, Map.of(), Map.of());

@@ -20,7 +20,11 @@ import java.util.Set;
  * @param blockStatus HTTP status of a blocked request: 400 or 403
  */
 public record PiiPolicy(
-    Map<EntityType, Action> actions, boolean restore, OnError onError, ResponseScan responseScan, int blockStatus) {
+    Map<EntityType, Action> actions,
+    boolean restore,
+    OnError onError,
+    ResponseScan responseScan,
+    int blockStatus) {
 
   /** What happens to a detected value in the request. */
   public enum Action {
@@ -37,7 +41,10 @@ public record PiiPolicy(
   }
 
   /** Handling of a request whose detection failed. */
-  public enum OnError { BLOCK, ALLOW }
+  public enum OnError {
+    BLOCK,
+    ALLOW
+  }
 
   /** Scanning of the model's output. */
   public enum ResponseScan {

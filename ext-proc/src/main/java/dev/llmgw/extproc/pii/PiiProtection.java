@@ -35,7 +35,8 @@ public final class PiiProtection implements ExchangeListener {
     java.util.List<Finding> scan(CharSequence text);
   }
 
-  private PiiProtection(MeterRegistry registry, Function<Set<EntityType>, TextScanner> scanners, byte[] hashKey) {
+  private PiiProtection(
+      MeterRegistry registry, Function<Set<EntityType>, TextScanner> scanners, byte[] hashKey) {
     this.metrics = new PiiMetrics(registry);
     this.scanners = scanners;
     this.hashKey = hashKey.clone();
@@ -52,7 +53,9 @@ public final class PiiProtection implements ExchangeListener {
   }
 
   /** A listener with its own scanners, for tests (for example one that fails). */
-  public static PiiProtection withScanners(MeterRegistry registry, byte @Nullable [] hashKey,
+  public static PiiProtection withScanners(
+      MeterRegistry registry,
+      byte @Nullable [] hashKey,
       Function<Set<EntityType>, TextScanner> scanners) {
     requireNonNull(registry, "registry");
     requireNonNull(scanners, "scanners");
@@ -62,7 +65,8 @@ public final class PiiProtection implements ExchangeListener {
       new SecureRandom().nextBytes(key);
     }
     if (key.length < 16) {
-      throw new IllegalArgumentException("hashKey: " + key.length + " bytes (expected: at least 16)");
+      throw new IllegalArgumentException(
+          "hashKey: " + key.length + " bytes (expected: at least 16)");
     }
     return new PiiProtection(registry, scanners, key);
   }
@@ -86,7 +90,11 @@ public final class PiiProtection implements ExchangeListener {
   private static @Nullable PiiPolicy policyFor(StreamContext context) {
     ModelTarget target = context.target();
     String route = target == null ? null : target.provider();
-    return context.policy().pii().forExchange(context.identity().tenant(), route).orElse(null);
+    return context
+        .policy()
+        .pii()
+        .forExchange(context.identity().tenant(), route)
+        .orElse(null);
   }
 
   TextScanner scanner(Set<EntityType> types) {

@@ -20,6 +20,7 @@ public final class PiiScanner {
 
   /** Character classes of the scan loop (ASCII only; see {@link #classes}). */
   private static final byte OTHER = 0;
+
   private static final byte WORD = 1;
   private static final byte DIGIT = 2;
   private static final byte AT = 3;
@@ -27,11 +28,13 @@ public final class PiiScanner {
   private static final byte COLON = 5;
   private static final byte DASH = 6;
 
-  private static final PiiScanner STANDARD = new PiiScanner(EnumSet.allOf(EntityType.class), PhoneDetector.DEFAULT);
+  private static final PiiScanner STANDARD =
+      new PiiScanner(EnumSet.allOf(EntityType.class), PhoneDetector.DEFAULT);
 
   private final Set<EntityType> types;
   /** What each ASCII character means to the scan loop, given the enabled types. */
   private final byte[] classes = new byte[128];
+
   private final @Nullable NumberDetector numbers;
   private final boolean iban;
   private final boolean phone;
@@ -45,7 +48,9 @@ public final class PiiScanner {
     boolean ip = types.contains(EntityType.IP_ADDRESS);
     boolean ssn = types.contains(EntityType.US_SSN);
     boolean card = types.contains(EntityType.CREDIT_CARD);
-    this.numbers = ip || ssn || card || phone ? new NumberDetector(ip, ssn, card, phone ? phones : null) : null;
+    this.numbers = ip || ssn || card || phone
+        ? new NumberDetector(ip, ssn, card, phone ? phones : null)
+        : null;
     for (char c = 0; c < 128; c++) {
       if (Chars.isWord(c)) {
         classes[c] = Chars.isDigit(c) && numbers != null ? DIGIT : WORD;
@@ -94,7 +99,9 @@ public final class PiiScanner {
       char c = s.charAt(i);
       if (c >= 128) {
         // phone implies numbers != null
-        i = c >= '\uFF10' && c <= '\uFF19' && phone && numbers != null ? numbers.scan(s, i, out) + 1 : i + 1;
+        i = c >= '\uFF10' && c <= '\uFF19' && phone && numbers != null
+            ? numbers.scan(s, i, out) + 1
+            : i + 1;
         continue;
       }
       byte k = classes[c];
@@ -126,7 +133,10 @@ public final class PiiScanner {
         return end;
       }
     }
-    if (iban && Chars.isDigit(Chars.at(s, start + 2)) && Chars.isLetter(s.charAt(start)) && Chars.isLetter(Chars.at(s, start + 1))) {
+    if (iban
+        && Chars.isDigit(Chars.at(s, start + 2))
+        && Chars.isLetter(s.charAt(start))
+        && Chars.isLetter(Chars.at(s, start + 1))) {
       return IbanDetector.at(s, start + 2, out);
     }
     return -1;
@@ -144,7 +154,9 @@ public final class PiiScanner {
         return Math.max(i + 1, EmailDetector.at(s, i, false, out));
       }
       case PERCENT -> {
-        return s.startsWith("40", i + 1) ? Math.max(i + 1, EmailDetector.at(s, i, true, out)) : i + 1;
+        return s.startsWith("40", i + 1)
+            ? Math.max(i + 1, EmailDetector.at(s, i, true, out))
+            : i + 1;
       }
       case COLON -> {
         return Ipv6Detector.trigger(s, i) ? Math.max(i + 1, Ipv6Detector.at(s, i, out)) : i + 1;

@@ -42,6 +42,7 @@ final class ResponseRestorer implements ResponseRewriter {
     final TextRestorer restorer;
     /** The latest event of the channel: the name and shape of what releasing held text writes. */
     String eventName;
+
     Deltas.Synthetic synthetic;
 
     Channel(TextRestorer restorer, String eventName, Deltas.Synthetic synthetic) {
@@ -85,8 +86,10 @@ final class ResponseRestorer implements ResponseRewriter {
       changed = restoreStrings(data, null);
     }
     for (Deltas.Delta delta : deltas) {
-      Channel channel = channels.computeIfAbsent(delta.channel(),
-          k -> new Channel(new TextRestorer(vault, delta.jsonFragment()), event.event(), delta.synthetic()));
+      Channel channel = channels.computeIfAbsent(
+          delta.channel(),
+          k -> new Channel(
+              new TextRestorer(vault, delta.jsonFragment()), event.event(), delta.synthetic()));
       channel.eventName = event.event();
       channel.synthetic = delta.synthetic();
       String text = delta.text();

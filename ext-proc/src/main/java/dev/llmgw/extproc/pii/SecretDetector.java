@@ -15,8 +15,17 @@ final class SecretDetector {
    * many SDK configs call it just "secret_key"; any 40-character key under that name is a secret).
    */
   private static final String[] AWS_SECRET_LABELS = {
-      "aws_secret_access_key", "aws-secret-access-key", "aws secret access key", "aws_secret_key",
-      "secret_access_key", "secretaccesskey", "secret access key", "secret_key", "secret-key", "secretkey"};
+    "aws_secret_access_key",
+    "aws-secret-access-key",
+    "aws secret access key",
+    "aws_secret_key",
+    "secret_access_key",
+    "secretaccesskey",
+    "secret access key",
+    "secret_key",
+    "secret-key",
+    "secretkey"
+  };
 
   private static final String[] GITHUB_PREFIXES = {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"};
   private static final String[] STRIPE_PREFIXES = {"sk_live_", "rk_live_", "pk_live_"};
@@ -31,8 +40,9 @@ final class SecretDetector {
 
   static {
     for (String prefix : new String[] {
-        "AK", "AS", "AI", "AW", "Aw", "aw", "aW", "gh", "gi", "xo", "sk", "rk", "pk", "ey", "se", "sE", "Se", "SE",
-        "be", "bE", "Be", "BE"}) {
+      "AK", "AS", "AI", "AW", "Aw", "aw", "aW", "gh", "gi", "xo", "sk", "rk", "pk", "ey", "se",
+      "sE", "Se", "SE", "be", "bE", "Be", "BE"
+    }) {
       int key = prefix.charAt(0) << 7 | prefix.charAt(1);
       PREFIXES[key >>> 6] |= 1L << key;
     }
@@ -56,20 +66,25 @@ final class SecretDetector {
     char c = s.charAt(i);
     char next = Chars.at(s, i + 1);
     return switch (c) {
-      case 'A' -> next == 'K' || next == 'S' ? awsAccessKeyId(s, i, out)
-          : next == 'I' ? gcpApiKey(s, i, out)
-          : next == 'W' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out)
-          : -1;
+      case 'A' ->
+        next == 'K' || next == 'S'
+            ? awsAccessKeyId(s, i, out)
+            : next == 'I'
+                ? gcpApiKey(s, i, out)
+                : next == 'W' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out) : -1;
       case 'a' -> next == 'w' && (Chars.at(s, i + 2) | 0x20) == 's' ? awsSecretKey(s, i, out) : -1;
       case 'g' -> next == 'h' || next == 'i' ? github(s, i, out) : -1;
       case 'x' -> next == 'o' ? slack(s, i, out) : -1;
-      case 's' -> next == 'k' ? (Chars.at(s, i + 2) == '-' ? openAiOrAnthropic(s, i, out) : stripe(s, i, out))
-          : next == 'e' && Chars.at(s, i + 2) == 'c' ? awsSecretKey(s, i, out)
-          : -1;
-      case 'S' -> (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'c' ? awsSecretKey(s, i, out) : -1;
+      case 's' ->
+        next == 'k'
+            ? (Chars.at(s, i + 2) == '-' ? openAiOrAnthropic(s, i, out) : stripe(s, i, out))
+            : next == 'e' && Chars.at(s, i + 2) == 'c' ? awsSecretKey(s, i, out) : -1;
+      case 'S' ->
+        (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'c' ? awsSecretKey(s, i, out) : -1;
       case 'r', 'p' -> next == 'k' ? stripe(s, i, out) : -1;
       case 'e' -> next == 'y' ? jwt(s, i, out) : -1;
-      case 'B', 'b' -> (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'a' ? bearer(s, i, out) : -1;
+      case 'B', 'b' ->
+        (next | 0x20) == 'e' && (Chars.at(s, i + 2) | 0x20) == 'a' ? bearer(s, i, out) : -1;
       case '-' -> next == '-' ? pemPrivateKey(s, i, out) : -1;
       default -> -1;
     };
@@ -151,7 +166,9 @@ final class SecretDetector {
 
   /** Slack tokens: xoxb-, xoxa-, xoxp-, xoxr-, xoxs- and at least 10 characters with a digit. */
   private static int slack(String s, int i, Findings out) {
-    if (!s.startsWith("xox", i) || "baprs".indexOf(Chars.at(s, i + 3)) < 0 || Chars.at(s, i + 4) != '-') {
+    if (!s.startsWith("xox", i)
+        || "baprs".indexOf(Chars.at(s, i + 3)) < 0
+        || Chars.at(s, i + 4) != '-') {
       return -1;
     }
     int end = run(s, i + 5, Kind.ALNUM_DASH);
@@ -260,7 +277,9 @@ final class SecretDetector {
     }
     int labelStart = i + 11;
     int labelEnd = labelStart;
-    while (labelEnd < s.length() && labelEnd - labelStart <= 40 && !s.startsWith("-----", labelEnd)) {
+    while (labelEnd < s.length()
+        && labelEnd - labelStart <= 40
+        && !s.startsWith("-----", labelEnd)) {
       labelEnd++;
     }
     if (!s.startsWith("-----", labelEnd)) {
@@ -272,7 +291,8 @@ final class SecretDetector {
     }
     int bodyStart = labelEnd + 5;
     String footer = "-----END " + label + "-----";
-    int footerAt = s.substring(bodyStart, Math.min(s.length(), bodyStart + MAX_PEM)).indexOf(footer);
+    int footerAt =
+        s.substring(bodyStart, Math.min(s.length(), bodyStart + MAX_PEM)).indexOf(footer);
     int end;
     if (footerAt >= 0) {
       end = bodyStart + footerAt + footer.length();
@@ -288,7 +308,12 @@ final class SecretDetector {
   private static final int MAX_PEM = 16 * 1024;
 
   private static boolean isPemBody(char c) {
-    return Chars.isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '\\' || Character.isWhitespace(c);
+    return Chars.isAlnum(c)
+        || c == '+'
+        || c == '/'
+        || c == '='
+        || c == '\\'
+        || Character.isWhitespace(c);
   }
 
   /**
@@ -337,7 +362,14 @@ final class SecretDetector {
     return false;
   }
 
-  private enum Kind { ALNUM, ALNUM_DASH, WORD, BASE64URL, BASE64, TOKEN68 }
+  private enum Kind {
+    ALNUM,
+    ALNUM_DASH,
+    WORD,
+    BASE64URL,
+    BASE64,
+    TOKEN68
+  }
 
   /** The end of the run of {@code kind} characters starting at {@code from}. */
   private static int run(String s, int from, Kind kind) {
@@ -356,7 +388,8 @@ final class SecretDetector {
       case WORD -> Chars.isWord(c);
       case BASE64URL -> Chars.isBase64Url(c);
       case BASE64 -> Chars.isAlnum(c) || c == '+' || c == '/';
-      case TOKEN68 -> Chars.isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+      case TOKEN68 ->
+        Chars.isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
     };
   }
 }

@@ -19,6 +19,7 @@ final class Vault {
 
   /** Placeholder-shaped text ({@code <WORD_n>}) the client's request already contains. */
   private final Set<String> taken;
+
   private final Map<String, String> placeholderByValue = new HashMap<>();
   private final Map<String, String> valueByPlaceholder = new HashMap<>();
   private final EnumMap<EntityType, Integer> counters = new EnumMap<>(EntityType.class);
@@ -45,7 +46,10 @@ final class Vault {
         continue;
       }
       int j = i + 1;
-      while (j < body.length && ((body[j] >= 'A' && body[j] <= 'Z') || body[j] == '_' || (body[j] >= '0' && body[j] <= '9'))) {
+      while (j < body.length
+          && ((body[j] >= 'A' && body[j] <= 'Z')
+              || body[j] == '_'
+              || (body[j] >= '0' && body[j] <= '9'))) {
         j++;
       }
       if (j < body.length && body[j] == '>' && j > i + 1) {
@@ -75,7 +79,8 @@ final class Vault {
   }
 
   /** The original value of {@code placeholder}, or null when it is not one of this exchange's. */
-  @Nullable String original(String placeholder) {
+  @Nullable
+  String original(String placeholder) {
     return valueByPlaceholder.get(placeholder);
   }
 

@@ -21,10 +21,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ControlPlaneChannel {
 
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-  private ControlPlaneChannel() {
-  }
+  private ControlPlaneChannel() {}
 
   /**
    * A plaintext channel to {@code target} ({@code host:port}), carrying the token in {@code tokenFile}
@@ -49,7 +49,8 @@ public final class ControlPlaneChannel {
     try {
       token = Files.readString(file, StandardCharsets.US_ASCII).strip();
     } catch (IOException e) {
-      throw new UncheckedIOException("control-plane-token-file: cannot read " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "control-plane-token-file: cannot read " + file + ": " + e.getMessage(), e);
     }
     if (token.isEmpty() || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
       throw new IllegalArgumentException("control-plane-token-file " + file + ": "

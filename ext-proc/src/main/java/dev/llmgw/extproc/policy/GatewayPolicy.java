@@ -45,15 +45,21 @@ public record GatewayPolicy(
     Map<String, KeyIdentity> keys) {
 
   /** Handling of a model the policy does not list. */
-  public enum UnknownModel { REJECT, PASS_THROUGH }
+  public enum UnknownModel {
+    REJECT,
+    PASS_THROUGH
+  }
 
   /** Internal failure handling: answer 502, or let the request go on unprocessed. */
-  public enum FailureMode { FAIL_CLOSED, FAIL_OPEN }
+  public enum FailureMode {
+    FAIL_CLOSED,
+    FAIL_OPEN
+  }
 
   /** Header names (lower case) that carry identity; null for one that is not used. */
   public record IdentityHeaders(String tenant, String application, String user, String apiKey) {
-    public static final IdentityHeaders DEFAULT =
-        new IdentityHeaders("x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key");
+    public static final IdentityHeaders DEFAULT = new IdentityHeaders(
+        "x-llmgw-tenant", "x-llmgw-application", "x-llmgw-user", "x-llmgw-api-key");
   }
 
   /**
@@ -77,24 +83,38 @@ public record GatewayPolicy(
     keys = Map.copyOf(requireNonNull(keys, "keys"));
     keys.keySet().forEach(k -> {
       if (!k.matches("key_[0-9a-f]{12}")) {
-        throw new IllegalArgumentException("keys: '" + k + "' (expected: an API key fingerprint, key_ and 12 hex digits)");
+        throw new IllegalArgumentException(
+            "keys: '" + k + "' (expected: an API key fingerprint, key_ and 12 hex digits)");
       }
     });
     models = Map.copyOf(requireNonNull(models, "models"));
     tenantModels = tenantModels.entrySet().stream()
-        .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
+        .collect(java.util.stream.Collectors.toUnmodifiableMap(
+            Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
     routeFailureModes = Map.copyOf(requireNonNull(routeFailureModes, "routeFailureModes"));
     if (maxRequestBodyBytes <= 0 || maxRequestBodyBytes > MAX_REQUEST_BODY_BYTES) {
       throw new IllegalArgumentException("maxRequestBodyBytes: " + maxRequestBodyBytes
-          + " (expected: > 0 and <= " + MAX_REQUEST_BODY_BYTES + ", the limit Envoy's buffer and ext-proc's gRPC server are sized for)");
+          + " (expected: > 0 and <= " + MAX_REQUEST_BODY_BYTES
+          + ", the limit Envoy's buffer and ext-proc's gRPC server are sized for)");
     }
   }
 
   /** A policy with no models that passes every model through: what ext-proc runs before any policy arrives. */
   public static GatewayPolicy passThrough() {
-    return new GatewayPolicy("builtin-pass-through", DEFAULT_MAX_REQUEST_BODY_BYTES, IdentityHeaders.DEFAULT,
-        Map.of(), Map.of(), UnknownModel.PASS_THROUGH, FailureMode.FAIL_CLOSED, Map.of(), false, PiiPolicies.NONE,
-        LimitsConfig.NONE, PriceCatalog.builtIn(), Map.of());
+    return new GatewayPolicy(
+        "builtin-pass-through",
+        DEFAULT_MAX_REQUEST_BODY_BYTES,
+        IdentityHeaders.DEFAULT,
+        Map.of(),
+        Map.of(),
+        UnknownModel.PASS_THROUGH,
+        FailureMode.FAIL_CLOSED,
+        Map.of(),
+        false,
+        PiiPolicies.NONE,
+        LimitsConfig.NONE,
+        PriceCatalog.builtIn(),
+        Map.of());
   }
 
   /** Resolves a client model name, tenant entries first. */

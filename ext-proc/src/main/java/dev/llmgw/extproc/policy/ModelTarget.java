@@ -14,7 +14,8 @@ public record ModelTarget(String provider, String model) {
     requireNonNull(provider, "provider");
     requireNonNull(model, "model");
     if (provider.isBlank()) {
-      throw new IllegalArgumentException("provider: '' (expected: a provider name such as 'openai')");
+      throw new IllegalArgumentException(
+          "provider: '' (expected: a provider name such as 'openai')");
     }
     if (model.isBlank()) {
       throw new IllegalArgumentException("model: '' (expected: the provider's model name)");

@@ -2,6 +2,8 @@ package dev.llmgw.extproc.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.llmgw.extproc.cost.PriceCatalog;
+import dev.llmgw.extproc.limits.LimitsConfig;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.pii.EntityType;
 import dev.llmgw.extproc.pii.PiiPolicies;
@@ -17,8 +19,6 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import dev.llmgw.extproc.cost.PriceCatalog;
-import dev.llmgw.extproc.limits.LimitsConfig;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -50,7 +50,11 @@ public final class PolicyFeedClient implements AutoCloseable {
   private volatile String appliedVersion = "";
   private Duration backoff = MIN_BACKOFF;
 
-  public PolicyFeedClient(Channel channel, PolicyStore store, ExtProcMetrics metrics, ScheduledExecutorService scheduler,
+  public PolicyFeedClient(
+      Channel channel,
+      PolicyStore store,
+      ExtProcMetrics metrics,
+      ScheduledExecutorService scheduler,
       String nodeId) {
     this.stub = PolicyServiceGrpc.newStub(requireNonNull(channel, "channel"));
     this.store = requireNonNull(store, "store");
@@ -64,7 +68,11 @@ public final class PolicyFeedClient implements AutoCloseable {
     if (closed) {
       return;
     }
-    stub.watchPolicy(WatchPolicyRequest.newBuilder().setNodeId(nodeId).setKnownVersion(appliedVersion).build(),
+    stub.watchPolicy(
+        WatchPolicyRequest.newBuilder()
+            .setNodeId(nodeId)
+            .setKnownVersion(appliedVersion)
+            .build(),
         new StreamObserver<>() {
           @Override
           public void onNext(Policy policy) {
@@ -95,11 +103,17 @@ public final class PolicyFeedClient implements AutoCloseable {
       store.replace(converted);
       appliedVersion = policy.getVersion();
       metrics.policyLoad(true);
-      log.info("policy version {} applied from the control plane ({} models)", policy.getVersion(), converted.models().size());
+      log.info(
+          "policy version {} applied from the control plane ({} models)",
+          policy.getVersion(),
+          converted.models().size());
     } catch (IllegalArgumentException | NullPointerException e) {
       metrics.policyLoad(false);
-      log.error("rejected policy version {} from the control plane: {}; keeping policy version {}",
-          policy.getVersion(), e.getMessage(), store.current().version());
+      log.error(
+          "rejected policy version {} from the control plane: {}; keeping policy version {}",
+          policy.getVersion(),
+          e.getMessage(),
+          store.current().version());
     }
   }
 
@@ -108,8 +122,10 @@ public final class PolicyFeedClient implements AutoCloseable {
       return;
     }
     Duration wait = backoff;
-    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-    log.warn("{}; keeping policy version {}; retrying in {}", why, store.current().version(), wait);
+    backoff =
+        backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    log.warn(
+        "{}; keeping policy version {}; retrying in {}", why, store.current().version(), wait);
     scheduler.schedule(this::start, wait.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -118,37 +134,48 @@ public final class PolicyFeedClient implements AutoCloseable {
     GatewayPolicy.IdentityHeaders d = GatewayPolicy.IdentityHeaders.DEFAULT;
     IdentityHeaders h = p.getIdentityHeaders();
     GatewayPolicy.IdentityHeaders identity = new GatewayPolicy.IdentityHeaders(
-        or(h.getTenant(), d.tenant()), or(h.getApplication(), d.application()), or(h.getUser(), d.user()), or(h.getApiKey(), d.apiKey()));
+        or(h.getTenant(), d.tenant()),
+        or(h.getApplication(), d.application()),
+        or(h.getUser(), d.user()),
+        or(h.getApiKey(), d.apiKey()));
     Map<String, ModelTarget> models = new HashMap<>();
     p.getModelsMap().forEach((k, v) -> models.put(k, new ModelTarget(v.getRoute(), v.getModel())));
     Map<String, Map<String, ModelTarget>> tenants = new HashMap<>();
     p.getTenantModelsMap().forEach((tenant, m) -> {
       Map<String, ModelTarget> forTenant = new HashMap<>();
-      m.getModelsMap().forEach((k, v) -> forTenant.put(k, new ModelTarget(v.getRoute(), v.getModel())));
+      m.getModelsMap()
+          .forEach((k, v) -> forTenant.put(k, new ModelTarget(v.getRoute(), v.getModel())));
       tenants.put(tenant, forTenant);
     });
     Map<String, GatewayPolicy.FailureMode> routeModes = new HashMap<>();
     p.getRouteFailureModesMap().forEach((route, mode) -> routeModes.put(route, failureMode(mode)));
     return new GatewayPolicy(
         p.getVersion().isEmpty() ? "feed" : "feed-" + p.getVersion(),
-        p.getMaxRequestBodyBytes() == 0 ? GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES : p.getMaxRequestBodyBytes(),
+        p.getMaxRequestBodyBytes() == 0
+            ? GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES
+            : p.getMaxRequestBodyBytes(),
         identity,
         models,
         tenants,
-        p.getUnknownModel() == UnknownModel.PASS_THROUGH ? GatewayPolicy.UnknownModel.PASS_THROUGH : GatewayPolicy.UnknownModel.REJECT,
+        p.getUnknownModel() == UnknownModel.PASS_THROUGH
+            ? GatewayPolicy.UnknownModel.PASS_THROUGH
+            : GatewayPolicy.UnknownModel.REJECT,
         failureMode(p.getFailureMode()),
         routeModes,
         p.getIncludeStreamUsage(),
         piiPolicies(p),
         p.hasLimits() ? limits(p.getLimits()) : LimitsConfig.NONE,
-        p.hasPrices() && p.getPrices().getModelsCount() > 0 ? PriceCatalog.builtIn().overriddenBy(prices(p.getPrices()))
+        p.hasPrices() && p.getPrices().getModelsCount() > 0
+            ? PriceCatalog.builtIn().overriddenBy(prices(p.getPrices()))
             : PriceCatalog.builtIn(),
         keys(p));
   }
 
   private static Map<String, KeyIdentity> keys(Policy p) {
     Map<String, KeyIdentity> keys = new HashMap<>();
-    p.getKeysMap().forEach((fingerprint, k) -> keys.put(fingerprint, new KeyIdentity(k.getTenant(), k.getApplication(), k.getUser())));
+    p.getKeysMap()
+        .forEach((fingerprint, k) ->
+            keys.put(fingerprint, new KeyIdentity(k.getTenant(), k.getApplication(), k.getUser())));
     return keys;
   }
 
@@ -159,11 +186,13 @@ public final class PolicyFeedClient implements AutoCloseable {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("scope", scope(b.getScope()));
       m.put("id", b.getId());
-      m.put("period", switch (b.getPeriod()) {
-        case BUDGET_PERIOD_DAILY -> "daily";
-        case BUDGET_PERIOD_MONTHLY -> "monthly";
-        default -> "unspecified";
-      });
+      m.put(
+          "period",
+          switch (b.getPeriod()) {
+            case BUDGET_PERIOD_DAILY -> "daily";
+            case BUDGET_PERIOD_MONTHLY -> "monthly";
+            default -> "unspecified";
+          });
       m.put("limit_usd", b.getLimitUsd());
       m.put("alert_thresholds", List.copyOf(b.getAlertThresholdsList()));
       if (!b.getDowngradeTo().isEmpty()) {
@@ -211,7 +240,8 @@ public final class PolicyFeedClient implements AutoCloseable {
 
   /** The feed's prices as a catalog document, so they are validated as the built-in file is. */
   private static PriceCatalog prices(dev.llmgw.proto.policy.v1.PriceList list) {
-    com.fasterxml.jackson.databind.node.ObjectNode doc = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    com.fasterxml.jackson.databind.node.ObjectNode doc =
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
     doc.put("version", list.getVersion().isEmpty() ? "control-plane" : list.getVersion());
     com.fasterxml.jackson.databind.node.ObjectNode models = doc.putObject("models");
     list.getModelsMap().forEach((model, price) -> {
@@ -229,7 +259,8 @@ public final class PolicyFeedClient implements AutoCloseable {
     return PriceCatalog.parse(doc.toString(), "control plane prices");
   }
 
-  private static void putIfSet(com.fasterxml.jackson.databind.node.ObjectNode node, String field, String value) {
+  private static void putIfSet(
+      com.fasterxml.jackson.databind.node.ObjectNode node, String field, String value) {
     if (!value.isEmpty()) {
       node.put(field, value);
     }
@@ -237,23 +268,29 @@ public final class PolicyFeedClient implements AutoCloseable {
 
   private static PiiPolicies piiPolicies(Policy p) {
     Map<String, PiiPolicy> routes = new HashMap<>();
-    p.getRoutePiiMap().forEach((route, policy) -> routes.put(route, piiPolicy(policy, "route_pii." + route)));
+    p.getRoutePiiMap()
+        .forEach((route, policy) -> routes.put(route, piiPolicy(policy, "route_pii." + route)));
     Map<String, PiiPolicy> tenants = new HashMap<>();
-    p.getTenantPiiMap().forEach((tenant, policy) -> tenants.put(tenant, piiPolicy(policy, "tenant_pii." + tenant)));
-    return new PiiPolicies(p.hasPiiDefault() ? piiPolicy(p.getPiiDefault(), "pii_default") : null, routes, tenants);
+    p.getTenantPiiMap()
+        .forEach(
+            (tenant, policy) -> tenants.put(tenant, piiPolicy(policy, "tenant_pii." + tenant)));
+    return new PiiPolicies(
+        p.hasPiiDefault() ? piiPolicy(p.getPiiDefault(), "pii_default") : null, routes, tenants);
   }
 
   private static PiiPolicy piiPolicy(dev.llmgw.proto.policy.v1.PiiPolicy p, String where) {
     Map<EntityType, PiiPolicy.Action> actions = new EnumMap<>(EntityType.class);
     p.getEntitiesMap().forEach((tag, action) -> {
       try {
-        actions.put(EntityType.fromTag(tag), switch (action) {
-          case PII_MASK -> PiiPolicy.Action.MASK;
-          case PII_REDACT -> PiiPolicy.Action.REDACT;
-          case PII_HASH -> PiiPolicy.Action.HASH;
-          case PII_BLOCK -> PiiPolicy.Action.BLOCK;
-          default -> PiiPolicy.Action.ALLOW;
-        });
+        actions.put(
+            EntityType.fromTag(tag),
+            switch (action) {
+              case PII_MASK -> PiiPolicy.Action.MASK;
+              case PII_REDACT -> PiiPolicy.Action.REDACT;
+              case PII_HASH -> PiiPolicy.Action.HASH;
+              case PII_BLOCK -> PiiPolicy.Action.BLOCK;
+              default -> PiiPolicy.Action.ALLOW;
+            });
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(where + ".entities: " + e.getMessage(), e);
       }
@@ -264,16 +301,23 @@ public final class PolicyFeedClient implements AutoCloseable {
       default -> PiiPolicy.ResponseScan.OFF;
     };
     try {
-      return new PiiPolicy(actions, !p.hasRestore() || p.getRestore(),
-          p.getOnError() == PiiOnError.PII_ON_ERROR_ALLOW ? PiiPolicy.OnError.ALLOW : PiiPolicy.OnError.BLOCK,
-          scan, p.getBlockStatus() == 0 ? 400 : p.getBlockStatus());
+      return new PiiPolicy(
+          actions,
+          !p.hasRestore() || p.getRestore(),
+          p.getOnError() == PiiOnError.PII_ON_ERROR_ALLOW
+              ? PiiPolicy.OnError.ALLOW
+              : PiiPolicy.OnError.BLOCK,
+          scan,
+          p.getBlockStatus() == 0 ? 400 : p.getBlockStatus());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
     }
   }
 
   private static GatewayPolicy.FailureMode failureMode(FailureMode mode) {
-    return mode == FailureMode.FAIL_OPEN ? GatewayPolicy.FailureMode.FAIL_OPEN : GatewayPolicy.FailureMode.FAIL_CLOSED;
+    return mode == FailureMode.FAIL_OPEN
+        ? GatewayPolicy.FailureMode.FAIL_OPEN
+        : GatewayPolicy.FailureMode.FAIL_CLOSED;
   }
 
   private static String or(String value, String fallback) {

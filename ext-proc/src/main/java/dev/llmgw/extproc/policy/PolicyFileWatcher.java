@@ -46,8 +46,8 @@ public final class PolicyFileWatcher implements AutoCloseable {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      String msg = "policy file " + file + " unreadable (" + e.getMessage() + "); keeping policy version "
-          + store.current().version();
+      String msg = "policy file " + file + " unreadable (" + e.getMessage()
+          + "); keeping policy version " + store.current().version();
       log.warn(msg);
       metrics.policyLoad(false);
       return new LoadResult(false, msg);
@@ -60,10 +60,15 @@ public final class PolicyFileWatcher implements AutoCloseable {
       GatewayPolicy policy = PolicyLoader.parse(text, file.toString());
       store.replace(policy);
       metrics.policyLoad(true);
-      log.info("policy version {} loaded from {} ({} models)", policy.version(), file, policy.models().size());
+      log.info(
+          "policy version {} loaded from {} ({} models)",
+          policy.version(),
+          file,
+          policy.models().size());
       return new LoadResult(true, "applied version " + policy.version());
     } catch (PolicyLoader.InvalidPolicyException e) {
-      String msg = "rejected policy: " + e.getMessage() + "; keeping policy version " + store.current().version();
+      String msg = "rejected policy: " + e.getMessage() + "; keeping policy version "
+          + store.current().version();
       log.error(msg);
       metrics.policyLoad(false);
       return new LoadResult(false, msg);
@@ -72,7 +77,8 @@ public final class PolicyFileWatcher implements AutoCloseable {
 
   /** Checks the file every {@code interval} on {@code scheduler}. */
   public synchronized void start(ScheduledExecutorService scheduler, Duration interval) {
-    task = scheduler.scheduleWithFixedDelay(this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    task = scheduler.scheduleWithFixedDelay(
+        this::reload, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override

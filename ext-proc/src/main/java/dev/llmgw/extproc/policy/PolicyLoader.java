@@ -81,16 +81,22 @@ public final class PolicyLoader {
     try {
       file = YAML.readValue(text, PolicyFile.class);
     } catch (UnrecognizedPropertyException e) {
-      throw new InvalidPolicyException(source + ": unknown field '" + e.getPropertyName() + "' at " + path(e)
-          + " (expected one of: " + e.getKnownPropertyIds() + ")", e);
+      throw new InvalidPolicyException(
+          source + ": unknown field '" + e.getPropertyName() + "' at " + path(e)
+              + " (expected one of: " + e.getKnownPropertyIds() + ")",
+          e);
     } catch (InvalidFormatException e) {
-      throw new InvalidPolicyException(source + ": " + path(e) + ": '" + e.getValue() + "' is not valid (expected: "
-          + expected(e.getTargetType()) + ")", e);
+      throw new InvalidPolicyException(
+          source + ": " + path(e) + ": '" + e.getValue() + "' is not valid (expected: "
+              + expected(e.getTargetType()) + ")",
+          e);
     } catch (JsonProcessingException e) {
-      throw new InvalidPolicyException(source + ": " + e.getOriginalMessage() + " at " + path(e), e);
+      throw new InvalidPolicyException(
+          source + ": " + e.getOriginalMessage() + " at " + path(e), e);
     }
     if (file == null) {
-      throw new InvalidPolicyException(source + ": empty policy (expected: a YAML or JSON object)", null);
+      throw new InvalidPolicyException(
+          source + ": empty policy (expected: a YAML or JSON object)", null);
     }
     try {
       return file.toPolicy();
@@ -100,17 +106,21 @@ public final class PolicyLoader {
   }
 
   private static String path(JsonProcessingException e) {
-    if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
+    if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m
+        && !m.getPath().isEmpty()) {
       return m.getPath().stream()
           .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
           .collect(Collectors.joining("."));
     }
-    return e.getLocation() == null ? "(unknown position)" : "line " + e.getLocation().getLineNr();
+    return e.getLocation() == null
+        ? "(unknown position)"
+        : "line " + e.getLocation().getLineNr();
   }
 
   private static String expected(Class<?> type) {
     if (type.isEnum()) {
-      return java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.toString().toLowerCase(java.util.Locale.ROOT))
+      return java.util.Arrays.stream(type.getEnumConstants())
+          .map(c -> c.toString().toLowerCase(java.util.Locale.ROOT))
           .collect(Collectors.joining(" or "));
     }
     return type.getSimpleName().toLowerCase(java.util.Locale.ROOT);
@@ -134,18 +144,24 @@ public final class PolicyLoader {
 
     GatewayPolicy toPolicy() {
       GatewayPolicy.IdentityHeaders d = GatewayPolicy.IdentityHeaders.DEFAULT;
-      GatewayPolicy.IdentityHeaders identity = identityHeaders == null ? d : new GatewayPolicy.IdentityHeaders(
-          lower(identityHeaders.tenant(), d.tenant()), lower(identityHeaders.application(), d.application()),
-          lower(identityHeaders.user(), d.user()), lower(identityHeaders.apiKey(), d.apiKey()));
+      GatewayPolicy.IdentityHeaders identity = identityHeaders == null
+          ? d
+          : new GatewayPolicy.IdentityHeaders(
+              lower(identityHeaders.tenant(), d.tenant()),
+                  lower(identityHeaders.application(), d.application()),
+              lower(identityHeaders.user(), d.user()), lower(identityHeaders.apiKey(), d.apiKey()));
       if (models != null) {
         models.forEach((k, v) -> requireTarget("models." + k, v));
       }
       if (tenantModels != null) {
-        tenantModels.forEach((t, m) -> m.forEach((k, v) -> requireTarget("tenant_models." + t + "." + k, v)));
+        tenantModels.forEach(
+            (t, m) -> m.forEach((k, v) -> requireTarget("tenant_models." + t + "." + k, v)));
       }
       return new GatewayPolicy(
           version == null ? "unversioned" : version,
-          maxRequestBodyBytes == null ? GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES : maxRequestBodyBytes,
+          maxRequestBodyBytes == null
+              ? GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES
+              : maxRequestBodyBytes,
           identity,
           models == null ? Map.of() : models,
           tenantModels == null ? Map.of() : tenantModels,
@@ -155,14 +171,17 @@ public final class PolicyLoader {
           includeStreamUsage != null && includeStreamUsage,
           pii == null ? PiiPolicies.NONE : pii.toPolicies(),
           limits == null ? LimitsConfig.NONE : limits,
-          prices == null || prices.isNull() ? PriceCatalog.builtIn()
-              : PriceCatalog.builtIn().overriddenBy(PriceCatalog.parse(prices.toString(), "prices")),
+          prices == null || prices.isNull()
+              ? PriceCatalog.builtIn()
+              : PriceCatalog.builtIn()
+                  .overriddenBy(PriceCatalog.parse(prices.toString(), "prices")),
           keys == null ? Map.of() : keys);
     }
 
     private static void requireTarget(String where, ModelTarget target) {
       if (target == null) {
-        throw new IllegalArgumentException(where + ": null (expected: {provider: ..., model: ...})");
+        throw new IllegalArgumentException(
+            where + ": null (expected: {provider: ..., model: ...})");
       }
     }
 
@@ -173,7 +192,9 @@ public final class PolicyLoader {
 
   record IdentityFile(String tenant, String application, String user, String apiKey) {}
 
-  record PiiFile(@JsonProperty("default") PiiPolicyFile defaults, Map<String, PiiPolicyFile> routes,
+  record PiiFile(
+      @JsonProperty("default") PiiPolicyFile defaults,
+      Map<String, PiiPolicyFile> routes,
       Map<String, PiiPolicyFile> tenants) {
 
     PiiPolicies toPolicies() {
@@ -197,8 +218,12 @@ public final class PolicyLoader {
     }
   }
 
-  record PiiPolicyFile(Map<String, PiiPolicy.Action> entities, Boolean restore, PiiPolicy.OnError onError,
-      PiiPolicy.ResponseScan response, Integer blockStatus) {
+  record PiiPolicyFile(
+      Map<String, PiiPolicy.Action> entities,
+      Boolean restore,
+      PiiPolicy.OnError onError,
+      PiiPolicy.ResponseScan response,
+      Integer blockStatus) {
 
     PiiPolicy toPolicy(String where) {
       Map<EntityType, PiiPolicy.Action> actions = new java.util.EnumMap<>(EntityType.class);
@@ -218,7 +243,9 @@ public final class PolicyLoader {
         });
       }
       try {
-        return new PiiPolicy(actions, restore == null || restore,
+        return new PiiPolicy(
+            actions,
+            restore == null || restore,
             onError == null ? PiiPolicy.OnError.BLOCK : onError,
             response == null ? PiiPolicy.ResponseScan.OFF : response,
             blockStatus == null ? 400 : blockStatus);

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class BodyRewriter {
 
-  private static final byte[] INCLUDE_USAGE = ",\"stream_options\":{\"include_usage\":true}".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] INCLUDE_USAGE =
+      ",\"stream_options\":{\"include_usage\":true}".getBytes(StandardCharsets.US_ASCII);
 
   private BodyRewriter() {}
 
@@ -20,7 +21,11 @@ public final class BodyRewriter {
    * @param newModel replacement for the model value, or null to keep it
    * @param addIncludeUsage append {@code "stream_options":{"include_usage":true}} (only when the body has no stream_options)
    */
-  public static byte[] rewrite(byte[] body, RequestBodyInspector.Facts facts, @Nullable String newModel, boolean addIncludeUsage) {
+  public static byte[] rewrite(
+      byte[] body,
+      RequestBodyInspector.Facts facts,
+      @Nullable String newModel,
+      boolean addIncludeUsage) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 64);
     int pos = 0;
     if (newModel != null) {
@@ -33,7 +38,8 @@ public final class BodyRewriter {
     }
     if (addIncludeUsage) {
       if (facts.hasStreamOptions()) {
-        throw new IllegalArgumentException("addIncludeUsage with existing stream_options (expected: a body without stream_options)");
+        throw new IllegalArgumentException(
+            "addIncludeUsage with existing stream_options (expected: a body without stream_options)");
       }
       out.write(body, pos, facts.closingBraceOffset() - pos);
       out.write(INCLUDE_USAGE, 0, INCLUDE_USAGE.length);

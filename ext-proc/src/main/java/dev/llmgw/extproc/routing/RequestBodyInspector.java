@@ -51,11 +51,17 @@ public final class RequestBodyInspector {
   public static Facts inspect(byte[] body) throws BadBodyException {
     requireUtf8(body);
     if (body.length == 0) {
-      throw bad(null, "empty_body", "request body is empty (expected: a JSON object with a \"model\" field)");
+      throw bad(
+          null,
+          "empty_body",
+          "request body is empty (expected: a JSON object with a \"model\" field)");
     }
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw bad(null, "invalid_json", "request body is JSON but not an object (expected: a JSON object with a \"model\" field)");
+        throw bad(
+            null,
+            "invalid_json",
+            "request body is JSON but not an object (expected: a JSON object with a \"model\" field)");
       }
       String model = null;
       int modelStart = -1;
@@ -69,7 +75,10 @@ public final class RequestBodyInspector {
         switch (name) {
           case "model" -> {
             if (value != JsonToken.VALUE_STRING) {
-              throw bad("model", "invalid_model", "\"model\" is " + describe(value) + " (expected: a non-empty string)");
+              throw bad(
+                  "model",
+                  "invalid_model",
+                  "\"model\" is " + describe(value) + " (expected: a non-empty string)");
             }
             modelStart = (int) p.currentTokenLocation().getByteOffset();
             model = p.getText();
@@ -79,7 +88,10 @@ public final class RequestBodyInspector {
             if (value == JsonToken.VALUE_TRUE || value == JsonToken.VALUE_FALSE) {
               stream = value == JsonToken.VALUE_TRUE;
             } else if (value != JsonToken.VALUE_NULL) {
-              throw bad("stream", "invalid_stream", "\"stream\" is " + describe(value) + " (expected: true or false)");
+              throw bad(
+                  "stream",
+                  "invalid_stream",
+                  "\"stream\" is " + describe(value) + " (expected: true or false)");
             }
             p.skipChildren();
           }
@@ -95,33 +107,50 @@ public final class RequestBodyInspector {
       }
       int closing = (int) p.currentTokenLocation().getByteOffset();
       if (p.nextToken() != null) {
-        throw bad(null, "invalid_json", "request body has content after the JSON object (expected: exactly one JSON object)");
+        throw bad(
+            null,
+            "invalid_json",
+            "request body has content after the JSON object (expected: exactly one JSON object)");
       }
       if (model == null) {
-        throw bad("model", "missing_model", "request body has no \"model\" field (expected: a non-empty string naming the model)");
+        throw bad(
+            "model",
+            "missing_model",
+            "request body has no \"model\" field (expected: a non-empty string naming the model)");
       }
       if (model.isBlank()) {
-        throw bad("model", "invalid_model", "\"model\" is empty (expected: a non-empty string naming the model)");
+        throw bad(
+            "model",
+            "invalid_model",
+            "\"model\" is empty (expected: a non-empty string naming the model)");
       }
       return new Facts(model, modelStart, modelEnd, stream, hasStreamOptions, closing);
     } catch (JsonParseException e) {
-      throw bad(null, "invalid_json", "request body is not valid JSON: " + e.getOriginalMessage()
-          + " at byte " + e.getLocation().getByteOffset() + " (expected: a JSON object)");
+      throw bad(
+          null,
+          "invalid_json",
+          "request body is not valid JSON: " + e.getOriginalMessage() + " at byte "
+              + e.getLocation().getByteOffset() + " (expected: a JSON object)");
     } catch (IOException e) {
-      throw bad(null, "invalid_json", "request body could not be read as JSON (expected: a JSON object)");
+      throw bad(
+          null, "invalid_json", "request body could not be read as JSON (expected: a JSON object)");
     }
   }
 
   private static void requireUtf8(byte[] body) throws BadBodyException {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+    CharsetDecoder decoder = StandardCharsets.UTF_8
+        .newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(body);
     try {
       decoder.decode(in);
     } catch (CharacterCodingException e) {
-      throw bad(null, "invalid_utf8", "request body is not valid UTF-8 near byte " + in.position()
-          + " (expected: JSON encoded as UTF-8)");
+      throw bad(
+          null,
+          "invalid_utf8",
+          "request body is not valid UTF-8 near byte " + in.position()
+              + " (expected: JSON encoded as UTF-8)");
     }
   }
 
@@ -138,6 +167,7 @@ public final class RequestBodyInspector {
   }
 
   private static BadBodyException bad(@Nullable String param, String code, String message) {
-    return new BadBodyException(new ApiError(400, ApiError.Kind.INVALID_REQUEST, param, code, message));
+    return new BadBodyException(
+        new ApiError(400, ApiError.Kind.INVALID_REQUEST, param, code, message));
   }
 }

@@ -6,10 +6,10 @@ import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyStore;
 import io.grpc.Server;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -40,18 +40,27 @@ public final class ExtProcServer implements AutoCloseable {
 
   /** A server with the built-in pass-through policy, no listeners and private metrics: for tests and tools. */
   public static ExtProcServer start(ServerBuilder<?> builder, Duration shutdownGrace) {
-    return start(builder, shutdownGrace, new PolicyStore(GatewayPolicy.passThrough()), List.of(),
+    return start(
+        builder,
+        shutdownGrace,
+        new PolicyStore(GatewayPolicy.passThrough()),
+        List.of(),
         new ExtProcMetrics(new SimpleMeterRegistry()));
   }
 
   /** Builds and starts the server; it reports SERVING once it accepts streams. */
-  public static ExtProcServer start(ServerBuilder<?> builder, Duration shutdownGrace, PolicyStore policies,
-      List<ExchangeListener> listeners, ExtProcMetrics metrics) {
+  public static ExtProcServer start(
+      ServerBuilder<?> builder,
+      Duration shutdownGrace,
+      PolicyStore policies,
+      List<ExchangeListener> listeners,
+      ExtProcMetrics metrics) {
     requireNonNull(builder, "builder");
     requireNonNull(shutdownGrace, "shutdownGrace");
     HealthStatusManager health = new HealthStatusManager();
     Server server = builder
-        // A buffered request body arrives as one message; room for the largest a policy allows, plus framing.
+        // A buffered request body arrives as one message; room for the largest a policy allows,
+        // plus framing.
         .maxInboundMessageSize(MAX_GRPC_MESSAGE_BYTES)
         .addService(new ExternalProcessorService(policies, listeners, metrics))
         .addService(health.getHealthService())

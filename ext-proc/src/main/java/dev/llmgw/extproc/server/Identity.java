@@ -16,14 +16,18 @@ import org.jspecify.annotations.Nullable;
  * @param apiKeyId fingerprint of the API key ({@code key_} + 12 hex digits), or null
  */
 public record Identity(
-    @Nullable String tenant, @Nullable String application, @Nullable String user, @Nullable String apiKeyId) {
+    @Nullable String tenant,
+    @Nullable String application,
+    @Nullable String user,
+    @Nullable String apiKeyId) {
 
   public static final Identity ANONYMOUS = new Identity(null, null, null, null);
 
   /** The fingerprint under which an API key is attributed. */
   public static String fingerprint(String apiKey) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(apiKey.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(apiKey.getBytes(StandardCharsets.UTF_8));
       return "key_" + HexFormat.of().formatHex(digest, 0, 6);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);

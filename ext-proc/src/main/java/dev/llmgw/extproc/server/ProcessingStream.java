@@ -59,6 +59,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   static final String TENANT_HEADER = "x-llmgw-tenant";
   /** Dynamic-metadata namespace the access log and later filters read. */
   static final String METADATA_NAMESPACE = "llmgw";
+
   static final int MAX_SSE_EVENT_BYTES = 1 << 20;
   static final int MAX_RESPONSE_INSPECT_BYTES = 8 << 20;
 
@@ -74,7 +75,10 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private @Nullable ResponseRewriter rewriter;
   private boolean ended;
 
-  ProcessingStream(StreamObserver<ProcessingResponse> out, GatewayPolicy policy, List<ExchangeListener> listeners,
+  ProcessingStream(
+      StreamObserver<ProcessingResponse> out,
+      GatewayPolicy policy,
+      List<ExchangeListener> listeners,
       ExtProcMetrics metrics) {
     this.out = out;
     this.context = new StreamContext(policy);
@@ -92,7 +96,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         case REQUEST_BODY -> onRequestBody(request.getRequestBody());
         case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
         case RESPONSE_BODY -> onResponseBody(request.getResponseBody());
-        case REQUEST_TRAILERS, RESPONSE_TRAILERS -> ExternalProcessorService.continueResponse(request);
+        case REQUEST_TRAILERS, RESPONSE_TRAILERS ->
+          ExternalProcessorService.continueResponse(request);
         case REQUEST_NOT_SET -> null;
       };
     } catch (RuntimeException e) {
@@ -102,8 +107,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     if (response == null) {
       metrics.error("protocol");
       out.onError(io.grpc.Status.INVALID_ARGUMENT
-          .withDescription("ProcessingRequest has no phase set (expected one of request_headers, request_body, "
-              + "request_trailers, response_headers, response_body, response_trailers)")
+          .withDescription(
+              "ProcessingRequest has no phase set (expected one of request_headers, request_body, "
+                  + "request_trailers, response_headers, response_body, response_trailers)")
           .asRuntimeException());
       end();
       return;
@@ -157,7 +163,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     CommonResponse.Builder common = CommonResponse.newBuilder();
     if (clientRouteHeader) {
       // Clients never choose the route themselves; only the policy does.
-      common.setHeaderMutation(HeaderMutation.newBuilder().addRemoveHeaders(ROUTE_HEADER)).setClearRouteCache(true);
+      common
+          .setHeaderMutation(HeaderMutation.newBuilder().addRemoveHeaders(ROUTE_HEADER))
+          .setClearRouteCache(true);
     }
     LlmApi api = LlmApi.detect(method, path).orElse(null);
     if (api == null) {
@@ -172,13 +180,15 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     String keyId = apiKey == null ? null : Identity.fingerprint(apiKey);
     KeyIdentity registered = keyId == null ? null : context.policy().keys().get(keyId);
     if (registered != null) {
-      // A registered key says whom it belongs to; headers only fill what the registration leaves open.
+      // A registered key says whom it belongs to; headers only fill what the registration leaves
+      // open.
       tenant = registered.tenant() != null ? registered.tenant() : tenant;
       application = registered.application() != null ? registered.application() : application;
       user = registered.user() != null ? registered.user() : user;
     }
     context.identity(new Identity(tenant, application, user, keyId));
-    // Routes may match on the tenant: give them the one resolved here, never a value the client chose.
+    // Routes may match on the tenant: give them the one resolved here, never a value the client
+    // chose.
     if (tenant != null) {
       common.getHeaderMutationBuilder().addSetHeaders(Responses.setHeader(TENANT_HEADER, tenant));
     } else {
@@ -186,12 +196,20 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
     common.setClearRouteCache(true);
     if (contentType == null || !isJson(contentType)) {
-      return reject(new ApiError(415, ApiError.Kind.INVALID_REQUEST, null, "unsupported_content_type",
+      return reject(new ApiError(
+          415,
+          ApiError.Kind.INVALID_REQUEST,
+          null,
+          "unsupported_content_type",
           "content-type is " + (contentType == null ? "missing" : "'" + contentType + "'")
               + " (expected: application/json)"));
     }
     if (headers.getEndOfStream() || contentLength == 0) {
-      return reject(new ApiError(400, ApiError.Kind.INVALID_REQUEST, null, "empty_body",
+      return reject(new ApiError(
+          400,
+          ApiError.Kind.INVALID_REQUEST,
+          null,
+          "empty_body",
           "request has no body (expected: a JSON object with a \"model\" field)"));
     }
     int limit = context.policy().maxRequestBodyBytes();
@@ -206,10 +224,13 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
 
   private ProcessingResponse onRequestBody(HttpBody body) {
     if (context.api() == null) {
-      return ProcessingResponse.newBuilder().setRequestBody(BodyResponse.getDefaultInstance()).build();
+      return ProcessingResponse.newBuilder()
+          .setRequestBody(BodyResponse.getDefaultInstance())
+          .build();
     }
     if (!body.getEndOfStream()) {
-      throw new IllegalStateException("request body arrived in parts (expected: BUFFERED mode, one message with end_of_stream)");
+      throw new IllegalStateException(
+          "request body arrived in parts (expected: BUFFERED mode, one message with end_of_stream)");
     }
     GatewayPolicy policy = context.policy();
     int limit = policy.maxRequestBodyBytes();
@@ -223,17 +244,27 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     } catch (RequestBodyInspector.BadBodyException e) {
       return reject(e.error());
     }
-    ModelTarget target = policy.resolve(context.identity().tenant(), facts.model()).orElse(null);
+    ModelTarget target =
+        policy.resolve(context.identity().tenant(), facts.model()).orElse(null);
     if (target == null && policy.unknownModel() == GatewayPolicy.UnknownModel.REJECT) {
-      return reject(new ApiError(404, ApiError.Kind.NOT_FOUND, "model", "model_not_found",
-          "The model '" + facts.model() + "' is not available through this gateway (expected one of: "
+      return reject(new ApiError(
+          404,
+          ApiError.Kind.NOT_FOUND,
+          "model",
+          "model_not_found",
+          "The model '" + facts.model()
+              + "' is not available through this gateway (expected one of: "
               + String.join(", ", policy.allowedModels(context.identity().tenant())) + ")"));
     }
     boolean streaming = Boolean.TRUE.equals(facts.stream());
     context.request(facts.model(), target, streaming);
-    String newModel = target != null && !target.model().equals(facts.model()) ? target.model() : null;
-    boolean addUsage = policy.includeStreamUsage() && streaming && !facts.hasStreamOptions()
-        && (context.api() == LlmApi.OPENAI_CHAT_COMPLETIONS || context.api() == LlmApi.OPENAI_COMPLETIONS);
+    String newModel =
+        target != null && !target.model().equals(facts.model()) ? target.model() : null;
+    boolean addUsage = policy.includeStreamUsage()
+        && streaming
+        && !facts.hasStreamOptions()
+        && (context.api() == LlmApi.OPENAI_CHAT_COMPLETIONS
+            || context.api() == LlmApi.OPENAI_COMPLETIONS);
 
     byte[] forwarded = bytes;
     if (newModel != null || addUsage) {
@@ -261,7 +292,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     HeaderMutation.Builder headers = HeaderMutation.newBuilder();
     if (forwarded != bytes) {
       common.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(forwarded)));
-      headers.addSetHeaders(Responses.setHeader("content-length", Integer.toString(forwarded.length)));
+      headers.addSetHeaders(
+          Responses.setHeader("content-length", Integer.toString(forwarded.length)));
     }
     if (context.target() != null) {
       headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, context.target().provider()));
@@ -288,7 +320,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
     boolean eventStream = contentType.startsWith("text/event-stream");
     context.response(status, eventStream);
-    ProcessingResponse.Builder response = ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance());
+    ProcessingResponse.Builder response =
+        ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance());
     if (context.api() != null && !headers.getEndOfStream()) {
       rewriter = firstRewriter();
     }
@@ -296,10 +329,13 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       // The rewritten body has another length than the provider's: without content-length Envoy
       // sends it chunked (HTTP/1.1) or framed (HTTP/2). With it, Envoy resets the downstream
       // stream when the lengths disagree, and the client gets a 500 instead of the answer.
-      response.setResponseHeaders(HeadersResponse.newBuilder().setResponse(CommonResponse.newBuilder()
-          .setHeaderMutation(HeaderMutation.newBuilder().addRemoveHeaders("content-length"))));
+      response.setResponseHeaders(HeadersResponse.newBuilder()
+          .setResponse(CommonResponse.newBuilder()
+              .setHeaderMutation(HeaderMutation.newBuilder().addRemoveHeaders("content-length"))));
     }
-    if (context.api() != null && !headers.getEndOfStream() && (rewriter != null || wantsResponseBody())) {
+    if (context.api() != null
+        && !headers.getEndOfStream()
+        && (rewriter != null || wantsResponseBody())) {
       if (eventStream) {
         sse = new SseParser(MAX_SSE_EVENT_BYTES);
       } else {
@@ -319,13 +355,17 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     ProcessingResponse.Builder answer = ProcessingResponse.newBuilder();
     // A chunk the rewriter left exactly as it was goes on without a mutation, so Envoy does not
     // replace it with a copy of itself (most chunks of a stream whose answer holds no placeholder).
-    if (replacement == null || body.getBody().equals(UnsafeByteOperations.unsafeWrap(replacement))) {
+    if (replacement == null
+        || body.getBody().equals(UnsafeByteOperations.unsafeWrap(replacement))) {
       answer.setResponseBody(BodyResponse.getDefaultInstance());
     } else {
       BodyMutation.Builder mutation = replacement.length == 0
           ? BodyMutation.newBuilder().setClearBody(true)
-          : BodyMutation.newBuilder().setBody(UnsafeByteOperations.unsafeWrap(replacement)); // a fresh array, never written again
-      answer.setResponseBody(BodyResponse.newBuilder().setResponse(CommonResponse.newBuilder().setBodyMutation(mutation)));
+          : BodyMutation.newBuilder()
+              .setBody(UnsafeByteOperations.unsafeWrap(
+                  replacement)); // a fresh array, never written again
+      answer.setResponseBody(BodyResponse.newBuilder()
+          .setResponse(CommonResponse.newBuilder().setBodyMutation(mutation)));
     }
     if (body.getEndOfStream() && !observers.isEmpty()) {
       Struct.Builder tags = Struct.newBuilder();
@@ -334,7 +374,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       }
       if (tags.getFieldsCount() > 0) {
         answer.setDynamicMetadata(Struct.newBuilder()
-            .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build()));
+            .putFields(
+                METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build()));
       }
     }
     return answer.build();
@@ -344,9 +385,11 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private byte[] retargeted(byte[] forwarded) {
     try {
       ModelTarget target = requireNonNull(context.target(), "target (expected: set by retarget)");
-      return BodyRewriter.rewrite(forwarded, RequestBodyInspector.inspect(forwarded), target.model(), false);
+      return BodyRewriter.rewrite(
+          forwarded, RequestBodyInspector.inspect(forwarded), target.model(), false);
     } catch (RequestBodyInspector.BadBodyException e) {
-      throw new IllegalStateException("a listener's rewrite left a body that cannot be retargeted: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "a listener's rewrite left a body that cannot be retargeted: " + e.getMessage(), e);
     }
   }
 
@@ -404,8 +447,11 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         return out.toByteArray();
       } catch (RuntimeException e) {
         // Stop rewriting; hand over what is held so no byte the provider sent is lost.
-        metrics.error(e instanceof SseParser.SseException ? "sse_event_too_large" : "response_rewrite");
-        log.warn("stopped rewriting an SSE response ({}); the rest goes through unchanged", e.getClass().getSimpleName());
+        metrics.error(
+            e instanceof SseParser.SseException ? "sse_event_too_large" : "response_rewrite");
+        log.warn(
+            "stopped rewriting an SSE response ({}); the rest goes through unchanged",
+            e.getClass().getSimpleName());
         rewriter = null;
         try {
           out.writeBytes(active.finish());
@@ -423,7 +469,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
     if (responseBody.size() + body.getBody().size() > MAX_RESPONSE_INSPECT_BYTES) {
       metrics.error("response_too_large_to_inspect");
-      log.warn("response body over {} bytes; it goes to the client unchanged", MAX_RESPONSE_INSPECT_BYTES);
+      log.warn(
+          "response body over {} bytes; it goes to the client unchanged",
+          MAX_RESPONSE_INSPECT_BYTES);
       out.writeBytes(responseBody.toByteArray());
       out.writeBytes(body.getBody().toByteArray());
       responseBody = null;
@@ -441,7 +489,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       return active.body(whole);
     } catch (RuntimeException e) {
       metrics.error("response_rewrite");
-      log.warn("could not rewrite a response body ({}); it goes to the client unchanged", e.getClass().getSimpleName());
+      log.warn(
+          "could not rewrite a response body ({}); it goes to the client unchanged",
+          e.getClass().getSimpleName());
       return whole;
     } finally {
       rewriter = null;
@@ -464,17 +514,26 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     return null;
   }
 
-  private @Nullable ProcessingResponse onInternalFailure(ProcessingRequest request, RuntimeException e) {
+  private @Nullable ProcessingResponse onInternalFailure(
+      ProcessingRequest request, RuntimeException e) {
     metrics.error("internal");
     String ref = UUID.randomUUID().toString();
-    boolean requestPhase = request.hasRequestHeaders() || request.hasRequestBody() || request.hasRequestTrailers();
+    boolean requestPhase =
+        request.hasRequestHeaders() || request.hasRequestBody() || request.hasRequestTrailers();
     ModelTarget target = context.target();
     String route = target == null ? null : target.provider();
     GatewayPolicy.FailureMode mode = context.policy().failureModeFor(route);
     log.error("internal failure in {} (ref {}, failure mode {})", phaseName(request), ref, mode, e);
     if (requestPhase && mode == GatewayPolicy.FailureMode.FAIL_CLOSED) {
-      return Responses.immediate(new ApiError(502, ApiError.Kind.GATEWAY, null, "gateway_internal_error",
-          "The gateway failed while processing this request and did not forward it (reference " + ref + ")"), shape());
+      return Responses.immediate(
+          new ApiError(
+              502,
+              ApiError.Kind.GATEWAY,
+              null,
+              "gateway_internal_error",
+              "The gateway failed while processing this request and did not forward it (reference "
+                  + ref + ")"),
+          shape());
     }
     return ExternalProcessorService.continueResponse(request);
   }
@@ -537,7 +596,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     for (Map.Entry<String, Object> e : entries.entrySet()) {
       Object v = e.getValue();
       if (v instanceof Number n) {
-        b.putFields(e.getKey(), Value.newBuilder().setNumberValue(n.doubleValue()).build());
+        b.putFields(
+            e.getKey(), Value.newBuilder().setNumberValue(n.doubleValue()).build());
       } else if (v instanceof Boolean flag) {
         b.putFields(e.getKey(), Value.newBuilder().setBoolValue(flag).build());
       } else if (v != null) {
@@ -565,13 +625,18 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   }
 
   private static ApiError tooLarge(long size, int limit) {
-    return new ApiError(413, ApiError.Kind.REQUEST_TOO_LARGE, null, "request_too_large",
+    return new ApiError(
+        413,
+        ApiError.Kind.REQUEST_TOO_LARGE,
+        null,
+        "request_too_large",
         "request body is " + size + " bytes (expected: at most " + limit + " bytes)");
   }
 
   private static boolean isJson(String contentType) {
     String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    return base.equals("application/json") || (base.startsWith("application/") && base.endsWith("+json"));
+    return base.equals("application/json")
+        || (base.startsWith("application/") && base.endsWith("+json"));
   }
 
   /**

@@ -39,13 +39,13 @@ final class Responses {
       .build();
 
   /** Processing mode once response headers say the body should be watched chunk by chunk. */
-  static final ProcessingMode STREAMED_RESPONSE = LLM_REQUEST.toBuilder()
-      .setResponseBodyMode(BodySendMode.STREAMED)
-      .build();
+  static final ProcessingMode STREAMED_RESPONSE =
+      LLM_REQUEST.toBuilder().setResponseBodyMode(BodySendMode.STREAMED).build();
 
   static HeaderValueOption setHeader(String name, String value) {
     return HeaderValueOption.newBuilder()
-        .setHeader(HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFromUtf8(value)))
+        .setHeader(
+            HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFromUtf8(value)))
         .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
         .build();
   }
@@ -56,11 +56,16 @@ final class Responses {
   }
 
   /** An error answer with a {@code retry-after} header when {@code retryAfterSeconds >= 0}. */
-  static ProcessingResponse immediate(ApiError error, LlmApi.Provider shape, long retryAfterSeconds) {
+  static ProcessingResponse immediate(
+      ApiError error, LlmApi.Provider shape, long retryAfterSeconds) {
     byte[] body = error.body(shape);
     HeaderMutation.Builder headers = HeaderMutation.newBuilder()
         .addSetHeaders(setHeader("content-type", "application/json"))
-        .addSetHeaders(setHeader("x-llmgw-error", error.code() == null ? error.kind().name().toLowerCase(java.util.Locale.ROOT) : error.code()));
+        .addSetHeaders(setHeader(
+            "x-llmgw-error",
+            error.code() == null
+                ? error.kind().name().toLowerCase(java.util.Locale.ROOT)
+                : error.code()));
     if (retryAfterSeconds >= 0) {
       headers.addSetHeaders(setHeader("retry-after", Long.toString(retryAfterSeconds)));
     }
@@ -76,7 +81,8 @@ final class Responses {
   private static StatusCode statusCode(int status) {
     StatusCode code = StatusCode.forNumber(status);
     if (code == null) {
-      throw new IllegalArgumentException("status: " + status + " (expected: a status Envoy's StatusCode enum names)");
+      throw new IllegalArgumentException(
+          "status: " + status + " (expected: a status Envoy's StatusCode enum names)");
     }
     return code;
   }

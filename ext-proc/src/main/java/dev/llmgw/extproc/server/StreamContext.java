@@ -74,7 +74,8 @@ public final class StreamContext {
    */
   public void retarget(ModelTarget newTarget) {
     if (requestDecided) {
-      throw new IllegalStateException("retarget: the request was already forwarded (expected: during onRequestBody)");
+      throw new IllegalStateException(
+          "retarget: the request was already forwarded (expected: during onRequestBody)");
     }
     if (retargetedFrom == null) {
       retargetedFrom = target;

@@ -63,15 +63,25 @@ public final class SpendMetrics {
 
   SpendMetrics(MeterRegistry registry) {
     this.registry = registry;
-    queued = Counter.builder(QUEUED).description("Spend records queued for the spool").register(registry);
-    shipped = Counter.builder(SHIPPED).description("Spend records the control plane acknowledged").register(registry);
+    queued = Counter.builder(QUEUED)
+        .description("Spend records queued for the spool")
+        .register(registry);
+    shipped = Counter.builder(SHIPPED)
+        .description("Spend records the control plane acknowledged")
+        .register(registry);
     duplicates = Counter.builder(DUPLICATES)
-        .description("Shipped spend records the control plane already had (re-sends)").register(registry);
+        .description("Shipped spend records the control plane already had (re-sends)")
+        .register(registry);
     rejected = Counter.builder(REJECTED)
-        .description("Spend records the control plane refused as invalid; dropped").register(registry);
+        .description("Spend records the control plane refused as invalid; dropped")
+        .register(registry);
     for (DropReason r : DropReason.values()) {
-      dropped.put(r, Counter.builder(DROPPED).tag(TAG_REASON, r.tag())
-          .description("Spend records lost before reaching the spool").register(registry));
+      dropped.put(
+          r,
+          Counter.builder(DROPPED)
+              .tag(TAG_REASON, r.tag())
+              .description("Spend records lost before reaching the spool")
+              .register(registry));
     }
     // A reporter started again in the same process (tests) takes over the gauge of the one before.
     Gauge previous = registry.find(SPOOLED).gauge();
@@ -79,7 +89,8 @@ public final class SpendMetrics {
       registry.remove(previous);
     }
     Gauge.builder(SPOOLED, spooled, AtomicLong::get)
-        .description("Spend records spooled locally, not yet acknowledged by the control plane").register(registry);
+        .description("Spend records spooled locally, not yet acknowledged by the control plane")
+        .register(registry);
   }
 
   void dropped(DropReason reason, int records) {
@@ -88,7 +99,13 @@ public final class SpendMetrics {
 
   /** Only the reporter's thread calls this, so the lazily filled map needs no lock. */
   void shipFailure(Status.Code code) {
-    failures.computeIfAbsent(code, c -> Counter.builder(SHIP_FAILURES).tag(TAG_CODE, c.name())
-        .description("Failed calls shipping spend to the control plane; retried").register(registry)).increment();
+    failures
+        .computeIfAbsent(
+            code,
+            c -> Counter.builder(SHIP_FAILURES)
+                .tag(TAG_CODE, c.name())
+                .description("Failed calls shipping spend to the control plane; retried")
+                .register(registry))
+        .increment();
   }
 }

@@ -49,6 +49,7 @@ public final class SpendReporter implements AutoCloseable {
 
   /** Most records written to the spool with one fsync. */
   static final int SPOOL_WRITE_RECORDS = 1000;
+
   private static final long LOG_INTERVAL_MILLIS = 60_000;
   private static final Object CLOSE = new Object();
 
@@ -63,8 +64,15 @@ public final class SpendReporter implements AutoCloseable {
    * @param compactSpoolBytes the acknowledged part of the spool is dropped once it is this large
    * @param reporterId sent with every batch, for the control plane's logs and journal
    */
-  public record Settings(int queueCapacity, int maxBatch, Duration deadline, Duration minBackoff, Duration maxBackoff,
-      long maxSpoolBytes, long compactSpoolBytes, String reporterId) {
+  public record Settings(
+      int queueCapacity,
+      int maxBatch,
+      Duration deadline,
+      Duration minBackoff,
+      Duration maxBackoff,
+      long maxSpoolBytes,
+      long compactSpoolBytes,
+      String reporterId) {
 
     public Settings {
       positive("queueCapacity", queueCapacity);
@@ -74,7 +82,8 @@ public final class SpendReporter implements AutoCloseable {
       positive("deadline", deadline.toMillis());
       positive("minBackoff", minBackoff.toMillis());
       if (maxBackoff.compareTo(minBackoff) < 0) {
-        throw new IllegalArgumentException("maxBackoff: " + maxBackoff + " (expected: >= minBackoff, " + minBackoff + ")");
+        throw new IllegalArgumentException(
+            "maxBackoff: " + maxBackoff + " (expected: >= minBackoff, " + minBackoff + ")");
       }
       positive("maxSpoolBytes", maxSpoolBytes);
       positive("compactSpoolBytes", compactSpoolBytes);
@@ -87,9 +96,17 @@ public final class SpendReporter implements AutoCloseable {
      */
     public static Settings defaults() {
       String host = System.getenv().getOrDefault("HOSTNAME", "");
-      String id = "ext-proc-" + (host.isEmpty() ? "" : host + "-") + ProcessHandle.current().pid();
-      return new Settings(10_000, 500, Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(30),
-          512L * 1024 * 1024, 4L * 1024 * 1024, id);
+      String id = "ext-proc-" + (host.isEmpty() ? "" : host + "-")
+          + ProcessHandle.current().pid();
+      return new Settings(
+          10_000,
+          500,
+          Duration.ofSeconds(10),
+          Duration.ofMillis(500),
+          Duration.ofSeconds(30),
+          512L * 1024 * 1024,
+          4L * 1024 * 1024,
+          id);
     }
 
     private static void positive(String name, long value) {
@@ -100,7 +117,10 @@ public final class SpendReporter implements AutoCloseable {
   }
 
   /** A call to the control plane that ended: its ack, or why not. */
-  private record Completed(SpendSpool.Chunk chunk, @Nullable SpendAck ack, @Nullable Throwable error) {}
+  private record Completed(
+      SpendSpool.Chunk chunk,
+      @Nullable SpendAck ack,
+      @Nullable Throwable error) {}
 
   private final SpendServiceGrpc.SpendServiceStub stub;
   private final SpendSpool spool;
@@ -133,11 +153,17 @@ public final class SpendReporter implements AutoCloseable {
     this(channel, spoolDir, registry, clock, Settings.defaults());
   }
 
-  public SpendReporter(Channel channel, Path spoolDir, MeterRegistry registry, Clock clock, Settings settings) {
+  public SpendReporter(
+      Channel channel, Path spoolDir, MeterRegistry registry, Clock clock, Settings settings) {
     this(channel, spoolDir, registry, clock, settings, r -> new Thread(r, "spend-reporter"));
   }
 
-  SpendReporter(Channel channel, Path spoolDir, MeterRegistry registry, Clock clock, Settings settings,
+  SpendReporter(
+      Channel channel,
+      Path spoolDir,
+      MeterRegistry registry,
+      Clock clock,
+      Settings settings,
       ThreadFactory threads) {
     requireNonNull(channel, "channel");
     requireNonNull(spoolDir, "spoolDir");
@@ -150,9 +176,11 @@ public final class SpendReporter implements AutoCloseable {
     this.lastDropLog = new AtomicLong(clock.millis() - LOG_INTERVAL_MILLIS);
     this.backoff = settings.minBackoff();
     try {
-      this.spool = SpendSpool.open(spoolDir, settings.maxSpoolBytes(), settings.compactSpoolBytes());
+      this.spool =
+          SpendSpool.open(spoolDir, settings.maxSpoolBytes(), settings.compactSpoolBytes());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the spend spool in " + spoolDir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot open the spend spool in " + spoolDir + ": " + e.getMessage(), e);
     }
     metrics.spooled.set(spool.pending());
     this.retryAtNanos = System.nanoTime();
@@ -250,7 +278,9 @@ public final class SpendReporter implements AutoCloseable {
         Object first = inbox.poll(waitNanos(closing), TimeUnit.NANOSECONDS);
         List<SpendRecord> records = new ArrayList<>();
         List<Completed> completed = new ArrayList<>(1);
-        for (Object event = first; event != null; event = records.size() < SPOOL_WRITE_RECORDS ? inbox.poll() : null) {
+        for (Object event = first;
+            event != null;
+            event = records.size() < SPOOL_WRITE_RECORDS ? inbox.poll() : null) {
           if (event instanceof SpendRecord r) {
             records.add(r);
             capacity.release();
@@ -269,7 +299,9 @@ public final class SpendReporter implements AutoCloseable {
     } catch (InterruptedException e) {
       log.warn("the spend reporter was interrupted; unacknowledged records stay in the spool");
     } catch (RuntimeException | Error e) {
-      log.error("the spend reporter stopped on an unexpected error; records are no longer spooled or shipped", e);
+      log.error(
+          "the spend reporter stopped on an unexpected error; records are no longer spooled or shipped",
+          e);
     } finally {
       spool.close();
     }
@@ -318,26 +350,33 @@ public final class SpendReporter implements AutoCloseable {
       failed(Status.Code.DATA_LOSS);
       return;
     }
-    SpendBatch batch = SpendBatch.newBuilder().addAllRecords(chunk.records()).setReporterId(settings.reporterId()).build();
+    SpendBatch batch = SpendBatch.newBuilder()
+        .addAllRecords(chunk.records())
+        .setReporterId(settings.reporterId())
+        .build();
     shipping = true;
-    stub.withDeadlineAfter(settings.deadline().toNanos(), TimeUnit.NANOSECONDS).record(batch, new StreamObserver<>() {
-      private @Nullable SpendAck ack;
+    stub.withDeadlineAfter(settings.deadline().toNanos(), TimeUnit.NANOSECONDS)
+        .record(batch, new StreamObserver<>() {
+          private @Nullable SpendAck ack;
 
-      @Override
-      public void onNext(SpendAck value) {
-        ack = value;
-      }
+          @Override
+          public void onNext(SpendAck value) {
+            ack = value;
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        inbox.offer(new Completed(chunk, null, t));
-      }
+          @Override
+          public void onError(Throwable t) {
+            inbox.offer(new Completed(chunk, null, t));
+          }
 
-      @Override
-      public void onCompleted() {
-        inbox.offer(new Completed(chunk, ack, ack == null ? Status.INTERNAL.withDescription("no ack").asException() : null));
-      }
-    });
+          @Override
+          public void onCompleted() {
+            inbox.offer(new Completed(
+                chunk,
+                ack,
+                ack == null ? Status.INTERNAL.withDescription("no ack").asException() : null));
+          }
+        });
   }
 
   private void onCompleted(Completed c) {
@@ -346,10 +385,13 @@ public final class SpendReporter implements AutoCloseable {
     if (c.error() == null) {
       spool.ack(c.chunk().end(), n);
       metrics.shipped.increment(n);
-      metrics.duplicates.increment(requireNonNull(c.ack(), "ack (expected: with no error)").getDuplicates());
+      metrics.duplicates.increment(
+          requireNonNull(c.ack(), "ack (expected: with no error)").getDuplicates());
       metrics.spooled.set(spool.pending());
       if (failures > 0) {
-        log.info("the control plane takes spend again after {} failed calls; {} records still spooled", failures,
+        log.info(
+            "the control plane takes spend again after {} failed calls; {} records still spooled",
+            failures,
             spool.pending());
       }
       failures = 0;
@@ -361,11 +403,16 @@ public final class SpendReporter implements AutoCloseable {
     if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
       if (n > 1) {
         singlesUntil = c.chunk().end();
-        log.warn("the control plane refused a batch of {} spend records ({}); sending them one by one to find the"
-            + " invalid ones", n, status.getDescription());
+        log.warn(
+            "the control plane refused a batch of {} spend records ({}); sending them one by one to find the"
+                + " invalid ones",
+            n,
+            status.getDescription());
         return;
       }
-      log.warn("the control plane refused spend record {} ({}); dropping it", c.chunk().records().get(0).getId(),
+      log.warn(
+          "the control plane refused spend record {} ({}); dropping it",
+          c.chunk().records().get(0).getId(),
           status.getDescription());
       spool.ack(c.chunk().end(), 1);
       metrics.rejected.increment();
@@ -376,8 +423,13 @@ public final class SpendReporter implements AutoCloseable {
     long now = clock.millis();
     if (failures == 1 || now - lastFailureLog >= LOG_INTERVAL_MILLIS) {
       lastFailureLog = now;
-      log.warn("cannot ship spend to the control plane ({}: {}); {} records spooled, retrying with backoff ({} failed"
-          + " calls so far)", status.getCode(), status.getDescription(), spool.pending(), failures);
+      log.warn(
+          "cannot ship spend to the control plane ({}: {}); {} records spooled, retrying with backoff ({} failed"
+              + " calls so far)",
+          status.getCode(),
+          status.getDescription(),
+          spool.pending(),
+          failures);
     }
   }
 
@@ -397,7 +449,11 @@ public final class SpendReporter implements AutoCloseable {
     long now = clock.millis();
     long last = lastDropLog.get();
     if (now - last >= LOG_INTERVAL_MILLIS && lastDropLog.compareAndSet(last, now)) {
-      log.warn("dropped spend records ({}); {} dropped since start. See {}.", reason.tag(), total, SpendMetrics.DROPPED);
+      log.warn(
+          "dropped spend records ({}); {} dropped since start. See {}.",
+          reason.tag(),
+          total,
+          SpendMetrics.DROPPED);
     }
   }
 }

@@ -50,7 +50,8 @@ final class SpendSpool implements AutoCloseable {
   static final String ACKED_FILE = "spend-spool.acked";
   static final String LOCK_FILE = "spend-spool.lock";
   static final String TMP_SUFFIX = ".tmp";
-  static final int MAGIC = ByteBuffer.wrap("LGSP".getBytes(StandardCharsets.US_ASCII)).getInt();
+  static final int MAGIC =
+      ByteBuffer.wrap("LGSP".getBytes(StandardCharsets.US_ASCII)).getInt();
   static final int FORMAT = 1;
   static final int HEADER_BYTES = 16;
   static final int FRAME_HEADER_BYTES = 8;
@@ -71,15 +72,23 @@ final class SpendSpool implements AutoCloseable {
   private final FileChannel lockChannel;
   private final FileLock lock;
 
-  @SuppressWarnings("NullAway.Init") // set by recover(), which open() calls right after the constructor
+  @SuppressWarnings(
+      "NullAway.Init") // set by recover(), which open() calls right after the constructor
   private FileChannel spool;
+
   private long generation;
   private long size;
   private long acked;
   private long pending;
   private boolean closed;
 
-  private SpendSpool(Path dir, Path key, long maxBytes, long compactBytes, FileChannel lockChannel, FileLock lock) {
+  private SpendSpool(
+      Path dir,
+      Path key,
+      long maxBytes,
+      long compactBytes,
+      FileChannel lockChannel,
+      FileLock lock) {
     this.dir = dir;
     this.key = key;
     this.spoolPath = dir.resolve(SPOOL_FILE);
@@ -104,13 +113,15 @@ final class SpendSpool implements AutoCloseable {
     Files.createDirectories(dir);
     Path key = dir.toRealPath();
     if (!OPEN_IN_THIS_PROCESS.add(key)) {
-      throw new IOException("the spend spool in " + dir + " is already open in this process (expected: one "
-          + "SpendReporter per spool directory)");
+      throw new IOException(
+          "the spend spool in " + dir + " is already open in this process (expected: one "
+              + "SpendReporter per spool directory)");
     }
     FileChannel lockChannel = null;
     SpendSpool spool = null;
     try {
-      lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      lockChannel = FileChannel.open(
+          dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = lockChannel.tryLock();
@@ -118,7 +129,8 @@ final class SpendSpool implements AutoCloseable {
         lock = null;
       }
       if (lock == null) {
-        throw new IOException("the spend spool in " + dir + " is in use by another process (expected: one ext-proc per"
+        throw new IOException("the spend spool in " + dir
+            + " is in use by another process (expected: one ext-proc per"
             + " spool directory; give each instance its own)");
       }
       spool = new SpendSpool(dir, key, maxBytes, compactBytes, lockChannel, lock);
@@ -190,7 +202,8 @@ final class SpendSpool implements AutoCloseable {
 
   /** Up to {@code max} records from the first one not acknowledged. */
   Chunk read(int max) throws IOException {
-    List<SpendRecord> records = new ArrayList<>(Math.min(max, (int) Math.min(pending, Integer.MAX_VALUE)));
+    List<SpendRecord> records =
+        new ArrayList<>(Math.min(max, (int) Math.min(pending, Integer.MAX_VALUE)));
     long pos = acked;
     ByteBuffer header = ByteBuffer.allocate(FRAME_HEADER_BYTES);
     while (records.size() < max && pos < size) {
@@ -213,7 +226,8 @@ final class SpendSpool implements AutoCloseable {
    */
   void ack(long end, int records) {
     if (end < acked || end > size) {
-      throw new IllegalArgumentException("end: " + end + " (expected: " + acked + ".." + size + ")");
+      throw new IllegalArgumentException(
+          "end: " + end + " (expected: " + acked + ".." + size + ")");
     }
     acked = end;
     pending -= records;
@@ -222,7 +236,10 @@ final class SpendSpool implements AutoCloseable {
         compact();
         return;
       } catch (IOException e) {
-        log.warn("dropping the acknowledged part of {} failed ({}); it keeps growing until the next try", spoolPath, e.toString());
+        log.warn(
+            "dropping the acknowledged part of {} failed ({}); it keeps growing until the next try",
+            spoolPath,
+            e.toString());
       }
     }
     writeAckedQuietly();
@@ -248,13 +265,18 @@ final class SpendSpool implements AutoCloseable {
   private void compact() throws IOException {
     long rest = size - acked;
     Path tmp = dir.resolve(SPOOL_FILE + TMP_SUFFIX);
-    FileChannel fresh = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel fresh = FileChannel.open(
+        tmp,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
     try {
       writeFully(fresh, header(generation + 1), 0);
       long copied = 0;
       while (copied < rest) {
-        copied += spool.transferTo(acked + copied, rest - copied, fresh.position(HEADER_BYTES + copied));
+        copied +=
+            spool.transferTo(acked + copied, rest - copied, fresh.position(HEADER_BYTES + copied));
       }
       fresh.force(true);
       move(tmp, spoolPath);
@@ -263,7 +285,8 @@ final class SpendSpool implements AutoCloseable {
       Files.deleteIfExists(tmp);
       throw e;
     }
-    // From here on the new file is the spool. Its name must be durable before anything is appended to it.
+    // From here on the new file is the spool. Its name must be durable before anything is appended
+    // to it.
     closeQuietly(spool);
     spool = fresh;
     generation++;
@@ -271,7 +294,11 @@ final class SpendSpool implements AutoCloseable {
     acked = HEADER_BYTES;
     forceDirectory();
     writeAckedQuietly();
-    log.debug("dropped the acknowledged part of {}: generation {}, {} bytes left", spoolPath, generation, rest);
+    log.debug(
+        "dropped the acknowledged part of {}: generation {}, {} bytes left",
+        spoolPath,
+        generation,
+        rest);
   }
 
   private void recover() throws IOException {
@@ -284,13 +311,19 @@ final class SpendSpool implements AutoCloseable {
     spool = FileChannel.open(spoolPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
     size = spool.size();
     ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
-    if (size < HEADER_BYTES || readFully(spool, header, 0) < HEADER_BYTES || header.getInt(0) != MAGIC
+    if (size < HEADER_BYTES
+        || readFully(spool, header, 0) < HEADER_BYTES
+        || header.getInt(0) != MAGIC
         || header.getInt(4) != FORMAT) {
       closeQuietly(spool);
       Path aside = dir.resolve(SPOOL_FILE + ".damaged-" + System.currentTimeMillis());
       Files.move(spoolPath, aside);
-      log.error("{} is not a spend spool of format {}; moved it to {} and started a new one. The records in it are not"
-          + " sent to the control plane.", spoolPath, FORMAT, aside);
+      log.error(
+          "{} is not a spend spool of format {}; moved it to {} and started a new one. The records in it are not"
+              + " sent to the control plane.",
+          spoolPath,
+          FORMAT,
+          aside);
       createSpool();
       return;
     }
@@ -324,13 +357,20 @@ final class SpendSpool implements AutoCloseable {
       acked = claimed;
       pending = framesAfterClaimed;
     } else {
-      log.info("{} does not describe this spool (generation {}); sending all {} spooled records again (the ledger counts"
-          + " each once)", ackedPath, generation, frames);
+      log.info(
+          "{} does not describe this spool (generation {}); sending all {} spooled records again (the ledger counts"
+              + " each once)",
+          ackedPath,
+          generation,
+          frames);
       acked = HEADER_BYTES;
       pending = frames;
       writeAckedQuietly();
     }
-    log.info("opened the spend spool {}: {} records not yet acknowledged by the control plane", spoolPath, pending);
+    log.info(
+        "opened the spend spool {}: {} records not yet acknowledged by the control plane",
+        spoolPath,
+        pending);
   }
 
   /**
@@ -347,12 +387,17 @@ final class SpendSpool implements AutoCloseable {
       torn = nextValidFrame(rest.array(), 1) < 0;
     }
     if (torn) {
-      log.warn("{}: cut off {} bytes of an incomplete last batch at offset {}", spoolPath, tail, pos);
+      log.warn(
+          "{}: cut off {} bytes of an incomplete last batch at offset {}", spoolPath, tail, pos);
     } else {
       Path aside = dir.resolve(SPOOL_FILE + ".damaged-" + System.currentTimeMillis());
       Files.copy(spoolPath, aside);
-      log.error("{}: damaged record at offset {} followed by {} more bytes; kept the records before it and copied the"
-          + " whole file to {}. The records after the damage are not sent to the control plane.", spoolPath, pos, tail,
+      log.error(
+          "{}: damaged record at offset {} followed by {} more bytes; kept the records before it and copied the"
+              + " whole file to {}. The records after the damage are not sent to the control plane.",
+          spoolPath,
+          pos,
+          tail,
           aside);
     }
     spool.truncate(pos);
@@ -366,7 +411,8 @@ final class SpendSpool implements AutoCloseable {
       if (!Files.exists(ackedPath)) {
         return -1;
       }
-      String[] parts = Files.readString(ackedPath, StandardCharsets.US_ASCII).strip().split(" ");
+      String[] parts =
+          Files.readString(ackedPath, StandardCharsets.US_ASCII).strip().split(" ");
       if (parts.length == 2 && Long.parseLong(parts[0]) == generation) {
         return Long.parseLong(parts[1]);
       }
@@ -383,8 +429,12 @@ final class SpendSpool implements AutoCloseable {
   private void createSpool() throws IOException {
     long gen = new SecureRandom().nextLong() & Long.MAX_VALUE;
     Path tmp = dir.resolve(SPOOL_FILE + TMP_SUFFIX);
-    FileChannel fresh = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel fresh = FileChannel.open(
+        tmp,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
     try {
       writeFully(fresh, header(gen), 0);
       fresh.force(true);
@@ -408,7 +458,9 @@ final class SpendSpool implements AutoCloseable {
       Files.writeString(tmp, generation + " " + acked + "\n", StandardCharsets.US_ASCII);
       move(tmp, ackedPath);
     } catch (IOException e) {
-      log.warn("cannot record the acknowledged offset in {} ({}); a restart sends those records again", ackedPath,
+      log.warn(
+          "cannot record the acknowledged offset in {} ({}); a restart sends those records again",
+          ackedPath,
           e.toString());
     }
   }
@@ -422,7 +474,11 @@ final class SpendSpool implements AutoCloseable {
   }
 
   private static ByteBuffer header(long generation) {
-    return ByteBuffer.allocate(HEADER_BYTES).putInt(MAGIC).putInt(FORMAT).putLong(generation).flip();
+    return ByteBuffer.allocate(HEADER_BYTES)
+        .putInt(MAGIC)
+        .putInt(FORMAT)
+        .putLong(generation)
+        .flip();
   }
 
   /** Reads one frame from {@code in}; its payload length if it is valid, else -1. */
@@ -447,7 +503,9 @@ final class SpendSpool implements AutoCloseable {
     }
     ByteBuffer in = ByteBuffer.wrap(data);
     int length = in.getInt(pos);
-    if (length < 1 || length > MAX_RECORD_BYTES || length > data.length - pos - FRAME_HEADER_BYTES) {
+    if (length < 1
+        || length > MAX_RECORD_BYTES
+        || length > data.length - pos - FRAME_HEADER_BYTES) {
       return -1;
     }
     return valid(data, pos + FRAME_HEADER_BYTES, length, in.getInt(pos + 4)) ? length : -1;
@@ -484,19 +542,23 @@ final class SpendSpool implements AutoCloseable {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("the file system of " + to.getParent() + " cannot rename atomically (expected: a local"
-          + " POSIX file system)", e);
+      throw new IOException(
+          "the file system of " + to.getParent() + " cannot rename atomically (expected: a local"
+              + " POSIX file system)",
+          e);
     }
   }
 
-  private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+  private static void writeFully(FileChannel channel, ByteBuffer buffer, long position)
+      throws IOException {
     long written = 0;
     while (buffer.hasRemaining()) {
       written += channel.write(buffer, position + written);
     }
   }
 
-  private static int readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+  private static int readFully(FileChannel channel, ByteBuffer buffer, long position)
+      throws IOException {
     int read = 0;
     while (buffer.hasRemaining()) {
       int n = channel.read(buffer, position + read);

@@ -14,7 +14,6 @@ final class AnthropicPrompt {
 
   private AnthropicPrompt() {}
 
-
   static PromptCount count(JsonParser p, Tally t, ModelSpec spec) throws IOException {
     OutputBudget output = new OutputBudget();
     JsonNode toolChoice = null;
@@ -72,7 +71,10 @@ final class AnthropicPrompt {
     }
     if (tools) {
       String choice = toolChoice == null ? "auto" : toolChoice.path("type").asText("auto");
-      t.fixed(choice.equals("any") || choice.equals("tool") ? spec.toolPromptAny() : spec.toolPromptAuto());
+      t.fixed(
+          choice.equals("any") || choice.equals("tool")
+              ? spec.toolPromptAny()
+              : spec.toolPromptAuto());
     }
     return output.count(t, -1);
   }
@@ -94,7 +96,7 @@ final class AnthropicPrompt {
           t.text(block.path("input").toString());
         }
         case "tool_result" -> anthropicBlocks(block.path("content"), t);
-        default -> { } // image, document, redacted_thinking: not estimated
+        default -> {} // image, document, redacted_thinking: not estimated
       }
     }
   }

@@ -19,24 +19,36 @@ final class ContextLimits {
   private ContextLimits() {}
 
   /** The error to answer with, or null when the request fits (or nothing certain is known). */
-  static @Nullable ApiError check(LlmApi api, ModelSpec spec, PromptCount count, double estimateMargin) {
+  static @Nullable ApiError check(
+      LlmApi api, ModelSpec spec, PromptCount count, double estimateMargin) {
     if (!spec.listed()) {
       return null;
     }
-    String how = count.tokenizer().isEstimate() ? "estimated" : "counted by the gateway with " + count.tokenizer().tag();
+    String how = count.tokenizer().isEstimate()
+        ? "estimated"
+        : "counted by the gateway with " + count.tokenizer().tag();
     if (api == LlmApi.OPENAI_EMBEDDINGS) {
       int largest = certain(count.largestInputTokens(), count.tokenizer(), estimateMargin);
       if (spec.contextWindow() > 0 && largest > spec.contextWindow()) {
-        return new ApiError(400, ApiError.Kind.INVALID_REQUEST, "input", CONTEXT_LENGTH_EXCEEDED,
-            spec.name() + " accepts at most " + spec.contextWindow() + " tokens per input, but one input has "
-                + largest + " tokens (" + how + "). Split or shorten that input.");
+        return new ApiError(
+            400,
+            ApiError.Kind.INVALID_REQUEST,
+            "input",
+            CONTEXT_LENGTH_EXCEEDED,
+            spec.name() + " accepts at most " + spec.contextWindow()
+                + " tokens per input, but one input has " + largest + " tokens (" + how
+                + "). Split or shorten that input.");
       }
       return null;
     }
     int output = count.maxOutputTokens();
     String field = count.maxOutputField();
     if (output > 0 && spec.maxOutput() > 0 && output > spec.maxOutput()) {
-      return new ApiError(400, ApiError.Kind.INVALID_REQUEST, field, MAX_TOKENS_TOO_LARGE,
+      return new ApiError(
+          400,
+          ApiError.Kind.INVALID_REQUEST,
+          field,
+          MAX_TOKENS_TOO_LARGE,
           field + " is " + output + ", but " + spec.name() + " produces at most " + spec.maxOutput()
               + " output tokens (expected: " + field + " <= " + spec.maxOutput() + ")");
     }
@@ -49,14 +61,20 @@ final class ContextLimits {
       return null;
     }
     String promptPart = count.tokenizer().isEstimate()
-        ? "at least " + prompt + " prompt tokens (estimated at " + count.tokens() + "; the model's tokenizer is not public, so "
-            + Math.round(estimateMargin * 100) + "% is taken off before refusing)"
+        ? "at least " + prompt + " prompt tokens (estimated at " + count.tokens()
+            + "; the model's tokenizer is not public, so " + Math.round(estimateMargin * 100)
+            + "% is taken off before refusing)"
         : (count.exact() ? "" : "at least ") + prompt + " prompt tokens (" + how + ")";
     String outputPart = output > 0 ? " + " + output + " " + field : "";
     String reduce = output > 0 ? "Reduce the prompt or " + field + "." : "Reduce the prompt.";
-    return new ApiError(400, ApiError.Kind.INVALID_REQUEST, promptField(api), CONTEXT_LENGTH_EXCEEDED,
-        spec.name() + "'s maximum context length is " + spec.contextWindow() + " tokens, but this request needs "
-            + needed + ": " + promptPart + outputPart + ". " + reduce);
+    return new ApiError(
+        400,
+        ApiError.Kind.INVALID_REQUEST,
+        promptField(api),
+        CONTEXT_LENGTH_EXCEEDED,
+        spec.name() + "'s maximum context length is " + spec.contextWindow()
+            + " tokens, but this request needs " + needed + ": " + promptPart + outputPart + ". "
+            + reduce);
   }
 
   private static String promptField(LlmApi api) {

@@ -38,11 +38,19 @@ public final class ModelCatalog {
   static final int MAX_CACHED = 1024;
 
   /** {@code -2024-08-06}, {@code -20250929}, {@code -0613}, {@code -latest} at the end of a model name. */
-  private static final Pattern SNAPSHOT = Pattern.compile("-(?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{4}|latest)$");
+  private static final Pattern SNAPSHOT =
+      Pattern.compile("-(?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{4}|latest)$");
+
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP_KEYS = Set.of("as_of", "estimate", "tokenizers", "models");
-  private static final Set<String> MODEL_KEYS = Set.of("tokenizer", "context_window", "max_output", "reasoning",
-      "tool_prompt_tokens", "source", "note");
+  private static final Set<String> MODEL_KEYS = Set.of(
+      "tokenizer",
+      "context_window",
+      "max_output",
+      "reasoning",
+      "tool_prompt_tokens",
+      "source",
+      "note");
 
   private static volatile @Nullable ModelCatalog builtIn;
 
@@ -53,11 +61,16 @@ public final class ModelCatalog {
   private final String asOf;
   private final ConcurrentHashMap<String, ModelSpec> resolved = new ConcurrentHashMap<>();
 
-  private ModelCatalog(Map<String, ModelSpec> models, Map<String, Tokenizer> tokenizerByModel,
-      Map<String, Tokenizer> tokenizerByPrefix, double estimateRejectMargin, String asOf) {
+  private ModelCatalog(
+      Map<String, ModelSpec> models,
+      Map<String, Tokenizer> tokenizerByModel,
+      Map<String, Tokenizer> tokenizerByPrefix,
+      double estimateRejectMargin,
+      String asOf) {
     this.models = Map.copyOf(models);
     this.tokenizerByModel = Map.copyOf(tokenizerByModel);
-    this.tokenizerByPrefix = Collections.unmodifiableMap(new LinkedHashMap<>(tokenizerByPrefix)); // order matters
+    this.tokenizerByPrefix =
+        Collections.unmodifiableMap(new LinkedHashMap<>(tokenizerByPrefix)); // order matters
     this.estimateRejectMargin = estimateRejectMargin;
     this.asOf = asOf;
   }
@@ -68,7 +81,8 @@ public final class ModelCatalog {
     if (c == null) {
       try (InputStream in = ModelCatalog.class.getResourceAsStream(BUILT_IN_RESOURCE)) {
         if (in == null) {
-          throw new IllegalStateException("model catalog resource " + BUILT_IN_RESOURCE + " is missing from the classpath");
+          throw new IllegalStateException(
+              "model catalog resource " + BUILT_IN_RESOURCE + " is missing from the classpath");
         }
         c = parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUILT_IN_RESOURCE, null);
       } catch (IOException e) {
@@ -90,20 +104,24 @@ public final class ModelCatalog {
   }
 
   /** Parses a catalog document (YAML or JSON); {@code base} supplies what the document does not set. */
-  public static ModelCatalog parse(String document, String sourceName, @Nullable ModelCatalog base) {
+  public static ModelCatalog parse(
+      String document, String sourceName, @Nullable ModelCatalog base) {
     requireNonNull(document, "document");
     JsonNode root;
     try {
       root = YAML.readTree(document);
     } catch (IOException e) {
-      throw new IllegalArgumentException(sourceName + ": not valid YAML/JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          sourceName + ": not valid YAML/JSON: " + e.getMessage(), e);
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(sourceName + ": expected a mapping with keys " + TOP_KEYS);
     }
     checkKeys(root, TOP_KEYS, sourceName);
-    Map<String, Tokenizer> byModel = new LinkedHashMap<>(base == null ? Map.of() : base.tokenizerByModel);
-    Map<String, Tokenizer> byPrefix = new LinkedHashMap<>(base == null ? Map.of() : base.tokenizerByPrefix);
+    Map<String, Tokenizer> byModel =
+        new LinkedHashMap<>(base == null ? Map.of() : base.tokenizerByModel);
+    Map<String, Tokenizer> byPrefix =
+        new LinkedHashMap<>(base == null ? Map.of() : base.tokenizerByPrefix);
     JsonNode tokenizers = root.path("tokenizers");
     if (!tokenizers.isMissingNode()) {
       checkKeys(tokenizers, Set.of("source", "models", "prefixes"), sourceName + ": tokenizers");
@@ -117,7 +135,8 @@ public final class ModelCatalog {
       JsonNode m = estimate.path("reject_margin");
       if (!m.isMissingNode()) {
         if (!m.isNumber() || m.asDouble() < 0 || m.asDouble() >= 1) {
-          throw new IllegalArgumentException(sourceName + ": estimate.reject_margin: " + m + " (expected: a number in [0, 1))");
+          throw new IllegalArgumentException(
+              sourceName + ": estimate.reject_margin: " + m + " (expected: a number in [0, 1))");
         }
         margin = m.asDouble();
       }
@@ -125,7 +144,8 @@ public final class ModelCatalog {
     Map<String, ModelSpec> models = new LinkedHashMap<>(base == null ? Map.of() : base.models);
     JsonNode list = root.path("models");
     if (!list.isMissingNode() && !list.isObject()) {
-      throw new IllegalArgumentException(sourceName + ": models: expected a mapping of model name to limits");
+      throw new IllegalArgumentException(
+          sourceName + ": models: expected a mapping of model name to limits");
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = list.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -136,21 +156,24 @@ public final class ModelCatalog {
         throw new IllegalArgumentException(where + ": expected a mapping with keys " + MODEL_KEYS);
       }
       checkKeys(m, MODEL_KEYS, where);
-      Tokenizer tokenizer = m.has("tokenizer") ? tokenizer(m.get("tokenizer"), where + ".tokenizer")
+      Tokenizer tokenizer = m.has("tokenizer")
+          ? tokenizer(m.get("tokenizer"), where + ".tokenizer")
           : mapped(name, byModel, byPrefix);
       if (tokenizer == null) {
-        throw new IllegalArgumentException(where + ": no tokenizer given and none mapped by tokenizers.models/prefixes"
-            + " (expected: tokenizer: o200k_base, cl100k_base or estimate)");
+        throw new IllegalArgumentException(
+            where + ": no tokenizer given and none mapped by tokenizers.models/prefixes"
+                + " (expected: tokenizer: o200k_base, cl100k_base or estimate)");
       }
       int window = nonNegativeInt(m.path("context_window"), where + ".context_window", true);
       int maxOutput = nonNegativeInt(m.path("max_output"), where + ".max_output", true);
       if (window > 0 && maxOutput > window) {
-        throw new IllegalArgumentException(where + ": max_output " + maxOutput + " exceeds context_window " + window
-            + " (expected: max_output <= context_window)");
+        throw new IllegalArgumentException(where + ": max_output " + maxOutput
+            + " exceeds context_window " + window + " (expected: max_output <= context_window)");
       }
       JsonNode reasoningNode = m.path("reasoning");
       if (!reasoningNode.isMissingNode() && !reasoningNode.isBoolean()) {
-        throw new IllegalArgumentException(where + ".reasoning: " + reasoningNode + " (expected: true or false)");
+        throw new IllegalArgumentException(
+            where + ".reasoning: " + reasoningNode + " (expected: true or false)");
       }
       int auto = 0;
       int any = 0;
@@ -160,7 +183,18 @@ public final class ModelCatalog {
         auto = nonNegativeInt(tools.path("auto"), where + ".tool_prompt_tokens.auto", false);
         any = nonNegativeInt(tools.path("any"), where + ".tool_prompt_tokens.any", false);
       }
-      models.put(name, new ModelSpec(name, tokenizer, true, window, maxOutput, reasoningNode.asBoolean(false), auto, any, true));
+      models.put(
+          name,
+          new ModelSpec(
+              name,
+              tokenizer,
+              true,
+              window,
+              maxOutput,
+              reasoningNode.asBoolean(false),
+              auto,
+              any,
+              true));
     }
     String asOf = root.path("as_of").asText(base == null ? "" : base.asOf);
     return new ModelCatalog(models, byModel, byPrefix, margin, asOf);
@@ -222,13 +256,15 @@ public final class ModelCatalog {
     if (mapped != null) {
       return ModelSpec.unlisted(model, mapped, true);
     }
-    if (provider == LlmApi.Provider.ANTHROPIC || model.toLowerCase(Locale.ROOT).startsWith("claude")) {
+    if (provider == LlmApi.Provider.ANTHROPIC
+        || model.toLowerCase(Locale.ROOT).startsWith("claude")) {
       return ModelSpec.unlisted(model, Tokenizer.ESTIMATE, true);
     }
     return ModelSpec.unlisted(model, Tokenizer.O200K_BASE, false);
   }
 
-  private static @Nullable Tokenizer mapped(String model, Map<String, Tokenizer> byModel, Map<String, Tokenizer> byPrefix) {
+  private static @Nullable Tokenizer mapped(
+      String model, Map<String, Tokenizer> byModel, Map<String, Tokenizer> byPrefix) {
     Tokenizer t = byModel.get(model);
     if (t != null) {
       return t;
@@ -255,7 +291,8 @@ public final class ModelCatalog {
       return;
     }
     if (!node.isObject()) {
-      throw new IllegalArgumentException(where + ": expected a mapping of name to o200k_base or cl100k_base");
+      throw new IllegalArgumentException(
+          where + ": expected a mapping of name to o200k_base or cl100k_base");
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -269,13 +306,15 @@ public final class ModelCatalog {
         return t;
       }
     }
-    throw new IllegalArgumentException(where + ": '" + node.asText() + "' (expected: o200k_base, cl100k_base or estimate)");
+    throw new IllegalArgumentException(
+        where + ": '" + node.asText() + "' (expected: o200k_base, cl100k_base or estimate)");
   }
 
   private static int nonNegativeInt(JsonNode node, String where, boolean required) {
     if (node.isMissingNode()) {
       if (required) {
-        throw new IllegalArgumentException(where + ": missing (expected: a whole number >= 0, 0 for unknown)");
+        throw new IllegalArgumentException(
+            where + ": missing (expected: a whole number >= 0, 0 for unknown)");
       }
       return 0;
     }
@@ -292,7 +331,8 @@ public final class ModelCatalog {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!allowed.contains(k)) {
-        throw new IllegalArgumentException(where + ": unknown key '" + k + "' (expected one of " + allowed + ")");
+        throw new IllegalArgumentException(
+            where + ": unknown key '" + k + "' (expected one of " + allowed + ")");
       }
     }
   }

@@ -33,13 +33,16 @@ public record ModelSpec(
     requireNonNull(name, "name");
     requireNonNull(tokenizer, "tokenizer");
     if (contextWindow < 0) {
-      throw new IllegalArgumentException("contextWindow: " + contextWindow + " (expected: >= 0, 0 for unknown)");
+      throw new IllegalArgumentException(
+          "contextWindow: " + contextWindow + " (expected: >= 0, 0 for unknown)");
     }
     if (maxOutput < 0) {
-      throw new IllegalArgumentException("maxOutput: " + maxOutput + " (expected: >= 0, 0 for unknown)");
+      throw new IllegalArgumentException(
+          "maxOutput: " + maxOutput + " (expected: >= 0, 0 for unknown)");
     }
     if (toolPromptAuto < 0 || toolPromptAny < 0) {
-      throw new IllegalArgumentException("toolPrompt: " + toolPromptAuto + "/" + toolPromptAny + " (expected: >= 0)");
+      throw new IllegalArgumentException(
+          "toolPrompt: " + toolPromptAuto + "/" + toolPromptAny + " (expected: >= 0)");
     }
   }
 

@@ -44,8 +44,8 @@ final class OpenAiChatPrompt {
   static final int FUNCTION_CALL_NONE = 1;
   /** {@code function_call: {"name": ...}} adds the name + 4. */
   static final int FUNCTION_CALL_NAMED = 4;
-  private OpenAiChatPrompt() {}
 
+  private OpenAiChatPrompt() {}
 
   static PromptCount chat(JsonParser p, Tally t) throws IOException {
     Chat chat = new Chat(t);
@@ -89,7 +89,10 @@ final class OpenAiChatPrompt {
   /** Chat messages as the cookbook and hmarr count them; the first system message waits for the tools. */
   private static final class Chat {
     final Tally t;
-    @Nullable String firstSystem;
+
+    @Nullable
+    String firstSystem;
+
     boolean firstSystemSeen;
     boolean anySystem;
 
@@ -205,14 +208,16 @@ final class OpenAiChatPrompt {
    * Collects function definitions: legacy {@code functions} entries as they are, {@code tools}
    * entries of type function by their {@code function} object (chat) or flat (Responses API).
    */
-  private static void addFunctions(@Nullable JsonNode list, boolean tools, List<JsonNode> into, Tally t) {
+  private static void addFunctions(
+      @Nullable JsonNode list, boolean tools, List<JsonNode> into, Tally t) {
     if (list == null || !list.isArray()) {
       return;
     }
     for (JsonNode entry : list) {
       if (!tools) {
         into.add(entry);
-      } else if ("function".equals(entry.path("type").asText()) && entry.path("function").isObject()) {
+      } else if ("function".equals(entry.path("type").asText())
+          && entry.path("function").isObject()) {
         into.add(entry.get("function"));
       } else if ("function".equals(entry.path("type").asText()) && entry.has("name")) {
         into.add(entry);
@@ -229,7 +234,7 @@ final class OpenAiChatPrompt {
     }
     if (choice.isTextual()) {
       switch (choice.asText()) {
-        case "auto" -> { }
+        case "auto" -> {}
         case "none" -> {
           t.fixed(FUNCTION_CALL_NONE);
           if (toolChoice) {
@@ -264,7 +269,6 @@ final class OpenAiChatPrompt {
       t.inexact();
     }
   }
-
 
   /**
    * The Responses API: instructions as a system message, input as messages, function tools rendered
@@ -311,7 +315,8 @@ final class OpenAiChatPrompt {
             t.text(text.path("format").path("schema").toString());
           }
         }
-        default -> p.skipChildren(); // previous_response_id, conversation, prompt: server-side, uncounted
+        default ->
+          p.skipChildren(); // previous_response_id, conversation, prompt: server-side, uncounted
       }
     }
     List<JsonNode> definitions = new ArrayList<>();
@@ -342,7 +347,9 @@ final class OpenAiChatPrompt {
         } else if (content.isArray()) {
           for (JsonNode part : content) {
             String partType = part.path("type").asText("");
-            if (partType.equals("input_text") || partType.equals("output_text") || partType.equals("text")) {
+            if (partType.equals("input_text")
+                || partType.equals("output_text")
+                || partType.equals("text")) {
               t.text(part.path("text").asText(""));
             } else if (partType.equals("refusal")) {
               t.text(part.path("refusal").asText(""));
@@ -362,7 +369,7 @@ final class OpenAiChatPrompt {
         JsonNode out = item.path("output");
         t.text(out.isTextual() ? out.asText() : out.toString());
       }
-      default -> { } // reasoning, item_reference, built-in tool calls: not counted
+      default -> {} // reasoning, item_reference, built-in tool calls: not counted
     }
     return false;
   }

@@ -9,7 +9,10 @@ import org.jspecify.annotations.Nullable;
 /** The output budget a request asks for; the first "preferred" field wins over "fallback" ones. */
 final class OutputBudget {
   int tokens = -1;
-  @Nullable String field;
+
+  @Nullable
+  String field;
+
   boolean preferredSeen;
 
   void preferred(JsonParser p, String name) throws IOException {

@@ -1,6 +1,7 @@
 package dev.llmgw.extproc.tokens;
 
 import static java.util.Objects.requireNonNull;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,7 +18,12 @@ import org.jspecify.annotations.Nullable;
  * @param largestInputTokens for embeddings, the tokens of the largest single input; -1 otherwise
  */
 public record PromptCount(
-    int tokens, Tokenizer tokenizer, boolean exact, int maxOutputTokens, @Nullable String maxOutputField, int largestInputTokens) {
+    int tokens,
+    Tokenizer tokenizer,
+    boolean exact,
+    int maxOutputTokens,
+    @Nullable String maxOutputField,
+    int largestInputTokens) {
 
   public PromptCount {
     requireNonNull(tokenizer, "tokenizer");

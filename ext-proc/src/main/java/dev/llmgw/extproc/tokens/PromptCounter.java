@@ -29,7 +29,9 @@ final class PromptCounter {
    * and the count marked inexact.
    */
   static PromptCount count(LlmApi api, byte[] body, ModelSpec spec) {
-    boolean exactRules = spec.tokenizerCertain() && api != LlmApi.OPENAI_RESPONSES && api != LlmApi.ANTHROPIC_MESSAGES;
+    boolean exactRules = spec.tokenizerCertain()
+        && api != LlmApi.OPENAI_RESPONSES
+        && api != LlmApi.ANTHROPIC_MESSAGES;
     Tally tally = new Tally(spec.tokenizer(), exactRules);
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -49,7 +51,6 @@ final class PromptCounter {
       return new PromptCount(tally.total(), spec.tokenizer(), false, -1, null, -1);
     }
   }
-
 
   private static PromptCount completions(JsonParser p, Tally t) throws IOException {
     OutputBudget output = new OutputBudget();

@@ -19,13 +19,30 @@ package dev.llmgw.extproc.tokens;
  *     ({@code completion_tokens_details.reasoning_tokens} / {@code output_tokens_details.reasoning_tokens})
  */
 public record ProviderUsage(
-    int promptTokens, int completionTokens, int totalTokens, int cachedTokens, int cacheCreationTokens, int reasoningTokens,
+    int promptTokens,
+    int completionTokens,
+    int totalTokens,
+    int cachedTokens,
+    int cacheCreationTokens,
+    int reasoningTokens,
     int cacheCreation1hTokens) {
 
   /** Usage without a split of cache writes by lifetime. */
-  public ProviderUsage(int promptTokens, int completionTokens, int totalTokens, int cachedTokens, int cacheCreationTokens,
+  public ProviderUsage(
+      int promptTokens,
+      int completionTokens,
+      int totalTokens,
+      int cachedTokens,
+      int cacheCreationTokens,
       int reasoningTokens) {
-    this(promptTokens, completionTokens, totalTokens, cachedTokens, cacheCreationTokens, reasoningTokens, -1);
+    this(
+        promptTokens,
+        completionTokens,
+        totalTokens,
+        cachedTokens,
+        cacheCreationTokens,
+        reasoningTokens,
+        -1);
   }
 
   /** Input tokens billed at the full rate: prompt minus cache reads and cache writes; -1 when the prompt is unknown. */

@@ -37,7 +37,9 @@ final class Tally {
     if (text == null || text.isEmpty()) {
       return 0;
     }
-    return tokenizer.isEstimate() ? Tokenizer.estimate(text.codePointCount(0, text.length())) : tokenizer.count(text);
+    return tokenizer.isEstimate()
+        ? Tokenizer.estimate(text.codePointCount(0, text.length()))
+        : tokenizer.count(text);
   }
 
   /** Format tokens a published rule adds (may be negative: the rules subtract overlaps). */

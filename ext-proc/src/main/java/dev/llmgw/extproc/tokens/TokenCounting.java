@@ -66,7 +66,10 @@ public final class TokenCounting implements ExchangeListener {
    */
   public PromptCount countPrompt(LlmApi api, String model, byte[] body) {
     requireNonNull(api, "api");
-    return PromptCounter.count(api, requireNonNull(body, "body"), catalog.resolve(requireNonNull(model, "model"), api.provider()));
+    return PromptCounter.count(
+        api,
+        requireNonNull(body, "body"),
+        catalog.resolve(requireNonNull(model, "model"), api.provider()));
   }
 
   @Override

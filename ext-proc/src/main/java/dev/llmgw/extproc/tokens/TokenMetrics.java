@@ -39,16 +39,19 @@ public final class TokenMetrics {
   public static final String TAG_METHOD = "method";
   /** {@code true} or {@code false}: whether the count should equal the provider's. */
   public static final String TAG_EXACT = "exact";
+
   public static final String TAG_PART = "part";
   /** {@code over}, {@code under} or {@code match}. */
   public static final String TAG_DIRECTION = "direction";
+
   public static final String TAG_TYPE = "type";
 
   public static final String UNLISTED_MODEL = "unlisted";
 
   /** Bucket boundaries OpenTelemetry's GenAI conventions give {@code gen_ai.client.token.usage}. */
   private static final double[] OTEL_TOKEN_BUCKETS = {
-      1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864
+  };
 
   private final MeterRegistry registry;
   private final ConcurrentMap<String, DistributionSummary> summaries = new ConcurrentHashMap<>();
@@ -60,61 +63,99 @@ public final class TokenMetrics {
 
   /** One exchange's input or output tokens ({@code type} "input"/"output"), with where the number came from. */
   void usage(String provider, String model, String type, String source, int tokens) {
-    summaries.computeIfAbsent(TOKEN_USAGE + '\0' + provider + '\0' + model + '\0' + type + '\0' + source,
-        k -> DistributionSummary.builder(TOKEN_USAGE)
-            .description("Tokens used per exchange; source says whether the provider reported them or the gateway counted them")
-            .serviceLevelObjectives(OTEL_TOKEN_BUCKETS)
-            .tag(TAG_PROVIDER, provider).tag(TAG_REQUEST_MODEL, model).tag(TAG_TOKEN_TYPE, type).tag(TAG_SOURCE, source)
-            .register(registry))
+    summaries
+        .computeIfAbsent(
+            TOKEN_USAGE + '\0' + provider + '\0' + model + '\0' + type + '\0' + source,
+            k -> DistributionSummary.builder(TOKEN_USAGE)
+                .description(
+                    "Tokens used per exchange; source says whether the provider reported them or the gateway counted them")
+                .serviceLevelObjectives(OTEL_TOKEN_BUCKETS)
+                .tag(TAG_PROVIDER, provider)
+                .tag(TAG_REQUEST_MODEL, model)
+                .tag(TAG_TOKEN_TYPE, type)
+                .tag(TAG_SOURCE, source)
+                .register(registry))
         .record(tokens);
   }
 
   void detail(String model, String type, int tokens) {
-    counters.computeIfAbsent(TOKEN_DETAIL + '\0' + model + '\0' + type,
-        k -> Counter.builder(TOKEN_DETAIL)
-            .description("Provider-reported token details: cached_input, cache_creation_input, reasoning")
-            .tag(TAG_MODEL, model).tag(TAG_TYPE, type)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            TOKEN_DETAIL + '\0' + model + '\0' + type,
+            k -> Counter.builder(TOKEN_DETAIL)
+                .description(
+                    "Provider-reported token details: cached_input, cache_creation_input, reasoning")
+                .tag(TAG_MODEL, model)
+                .tag(TAG_TYPE, type)
+                .register(registry))
         .increment(tokens);
   }
 
   void promptCounted(String model, String method, boolean exact, int tokens) {
-    summaries.computeIfAbsent(PROMPT_COUNTED + '\0' + model + '\0' + method + '\0' + exact,
-        k -> DistributionSummary.builder(PROMPT_COUNTED)
-            .description("Prompt tokens counted by the gateway before forwarding; exact=false marks estimates and lower bounds")
-            .tag(TAG_MODEL, model).tag(TAG_METHOD, method).tag(TAG_EXACT, Boolean.toString(exact))
-            .register(registry))
+    summaries
+        .computeIfAbsent(
+            PROMPT_COUNTED + '\0' + model + '\0' + method + '\0' + exact,
+            k -> DistributionSummary.builder(PROMPT_COUNTED)
+                .description(
+                    "Prompt tokens counted by the gateway before forwarding; exact=false marks estimates and lower bounds")
+                .tag(TAG_MODEL, model)
+                .tag(TAG_METHOD, method)
+                .tag(TAG_EXACT, Boolean.toString(exact))
+                .register(registry))
         .record(tokens);
   }
 
   /** Records |counted − reported| for {@code part} ("prompt"/"completion"). */
-  void countError(String model, String part, String method, boolean exact, int counted, int reported) {
+  void countError(
+      String model, String part, String method, boolean exact, int counted, int reported) {
     int diff = counted - reported;
     String direction = diff > 0 ? "over" : diff < 0 ? "under" : "match";
-    summaries.computeIfAbsent(COUNT_ERROR + '\0' + model + '\0' + part + '\0' + method + '\0' + exact + '\0' + direction,
-        k -> DistributionSummary.builder(COUNT_ERROR)
-            .description("Absolute difference between the gateway's token count and the provider's report")
-            .tag(TAG_MODEL, model).tag(TAG_PART, part).tag(TAG_METHOD, method)
-            .tag(TAG_EXACT, Boolean.toString(exact)).tag(TAG_DIRECTION, direction)
-            .register(registry))
+    summaries
+        .computeIfAbsent(
+            COUNT_ERROR
+                + '\0'
+                + model
+                + '\0'
+                + part
+                + '\0'
+                + method
+                + '\0'
+                + exact
+                + '\0'
+                + direction,
+            k -> DistributionSummary.builder(COUNT_ERROR)
+                .description(
+                    "Absolute difference between the gateway's token count and the provider's report")
+                .tag(TAG_MODEL, model)
+                .tag(TAG_PART, part)
+                .tag(TAG_METHOD, method)
+                .tag(TAG_EXACT, Boolean.toString(exact))
+                .tag(TAG_DIRECTION, direction)
+                .register(registry))
         .record(Math.abs((double) diff));
   }
 
   void countFailure(String model) {
-    counters.computeIfAbsent(COUNT_FAILURES + '\0' + model,
-        k -> Counter.builder(COUNT_FAILURES)
-            .description("Prompts the gateway failed to count; the request was forwarded without counting or limits")
-            .tag(TAG_MODEL, model)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            COUNT_FAILURES + '\0' + model,
+            k -> Counter.builder(COUNT_FAILURES)
+                .description(
+                    "Prompts the gateway failed to count; the request was forwarded without counting or limits")
+                .tag(TAG_MODEL, model)
+                .register(registry))
         .increment();
   }
 
   void usageMissing(String model) {
-    counters.computeIfAbsent(USAGE_MISSING + '\0' + model,
-        k -> Counter.builder(USAGE_MISSING)
-            .description("Successful responses without a provider usage report; the gateway's count was used")
-            .tag(TAG_MODEL, model)
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            USAGE_MISSING + '\0' + model,
+            k -> Counter.builder(USAGE_MISSING)
+                .description(
+                    "Successful responses without a provider usage report; the gateway's count was used")
+                .tag(TAG_MODEL, model)
+                .register(registry))
         .increment();
   }
 }

@@ -56,12 +56,19 @@ public final class TokenObserver implements ExchangeListener.Observer {
     } catch (RuntimeException e) {
       // A counting bug must not take traffic down: the exchange goes on uncounted and unchecked.
       owner.metrics().countFailure(modelTag);
-      log.warn("could not count the prompt of a {} request for {}; forwarding it unchecked", api, modelTag, e);
+      log.warn(
+          "could not count the prompt of a {} request for {}; forwarding it unchecked",
+          api,
+          modelTag,
+          e);
       return;
     }
-    owner.metrics().promptCounted(modelTag, prompt.tokenizer().tag(), prompt.exact(), prompt.tokens());
+    owner
+        .metrics()
+        .promptCounted(modelTag, prompt.tokenizer().tag(), prompt.exact(), prompt.tokens());
     if (owner.enforceLimits()) {
-      ApiError error = ContextLimits.check(api, spec, prompt, owner.catalog().estimateRejectMargin());
+      ApiError error =
+          ContextLimits.check(api, spec, prompt, owner.catalog().estimateRejectMargin());
       if (error != null) {
         rejected = true;
         throw new RejectException(error);
@@ -154,12 +161,23 @@ public final class TokenObserver implements ExchangeListener.Observer {
     if (prompt == null) {
       return null;
     }
-    return new TokenReport(spec.name(), prompt.tokenizer(), prompt.tokens(), prompt.exact(), prompt.maxOutputTokens(),
-        reader == null ? null : reader.usage(), -1, context.responseStatus(), false);
+    return new TokenReport(
+        spec.name(),
+        prompt.tokenizer(),
+        prompt.tokens(),
+        prompt.exact(),
+        prompt.maxOutputTokens(),
+        reader == null ? null : reader.usage(),
+        -1,
+        context.responseStatus(),
+        false);
   }
 
   private boolean watching() {
-    return reading && reader != null && context.responseStatus() >= 200 && context.responseStatus() <= 299;
+    return reading
+        && reader != null
+        && context.responseStatus() >= 200
+        && context.responseStatus() <= 299;
   }
 
   private void stopReading(RuntimeException e) {
@@ -173,7 +191,8 @@ public final class TokenObserver implements ExchangeListener.Observer {
     String model = target != null ? target.model() : context.requestedModel();
     resolvedFor = model == null ? "" : model;
     spec = owner.catalog().resolve(resolvedFor, api.provider());
-    modelTag = spec.listed() ? spec.name() : target != null ? target.model() : TokenMetrics.UNLISTED_MODEL;
+    modelTag =
+        spec.listed() ? spec.name() : target != null ? target.model() : TokenMetrics.UNLISTED_MODEL;
   }
 
   /** Builds the final report once, records the metrics and hands it to the sink. */
@@ -184,7 +203,8 @@ public final class TokenObserver implements ExchangeListener.Observer {
     }
     ModelTarget target = context.target();
     if (target != null && !target.model().equals(resolvedFor)) {
-      // A budget downgraded the exchange after it was counted: report (and price) the model it went to.
+      // A budget downgraded the exchange after it was counted: report (and price) the model it went
+      // to.
       resolveModel();
     }
     int status = context.responseStatus();
@@ -192,8 +212,16 @@ public final class TokenObserver implements ExchangeListener.Observer {
     UsageReader reader = this.reader;
     ProviderUsage usage = ok && reader != null ? reader.usage() : null;
     int counted = ok && reader != null ? reader.completionCounted() : -1;
-    TokenReport report = new TokenReport(spec.name(), prompt.tokenizer(), prompt.tokens(), prompt.exact(),
-        prompt.maxOutputTokens(), usage, counted, status, complete);
+    TokenReport report = new TokenReport(
+        spec.name(),
+        prompt.tokenizer(),
+        prompt.tokens(),
+        prompt.exact(),
+        prompt.maxOutputTokens(),
+        usage,
+        counted,
+        status,
+        complete);
     finished = report;
     if (ok) {
       record(report);
@@ -225,10 +253,24 @@ public final class TokenObserver implements ExchangeListener.Observer {
     }
     String method = r.tokenizer().tag();
     if (usage.promptTokens() >= 0) {
-      metrics.countError(modelTag, "prompt", method, r.countExact(), r.promptTokensCounted(), usage.promptTokens());
+      metrics.countError(
+          modelTag,
+          "prompt",
+          method,
+          r.countExact(),
+          r.promptTokensCounted(),
+          usage.promptTokens());
     }
-    if (usage.completionTokens() >= 0 && r.completionTokensCounted() >= 0 && context.api() != LlmApi.OPENAI_EMBEDDINGS) {
-      metrics.countError(modelTag, "completion", method, false, r.completionTokensCounted(), usage.completionTokens());
+    if (usage.completionTokens() >= 0
+        && r.completionTokensCounted() >= 0
+        && context.api() != LlmApi.OPENAI_EMBEDDINGS) {
+      metrics.countError(
+          modelTag,
+          "completion",
+          method,
+          false,
+          r.completionTokensCounted(),
+          usage.completionTokens());
     }
   }
 

@@ -57,7 +57,9 @@ public record TokenReport(
 
   /** Prompt tokens: the provider's when reported, else the gateway's count. */
   public int promptTokens() {
-    return reported != null && reported.promptTokens() >= 0 ? reported.promptTokens() : promptTokensCounted;
+    return reported != null && reported.promptTokens() >= 0
+        ? reported.promptTokens()
+        : promptTokensCounted;
   }
 
   public Source promptSource() {
@@ -87,7 +89,9 @@ public record TokenReport(
 
   /** Prompt plus completion as known (the provider's total when it reported one). */
   public int totalTokens() {
-    if (reported != null && reported.totalTokens() >= 0 && promptSource() == Source.PROVIDER
+    if (reported != null
+        && reported.totalTokens() >= 0
+        && promptSource() == Source.PROVIDER
         && completionSource() == Source.PROVIDER) {
       return reported.totalTokens();
     }

@@ -51,7 +51,8 @@ final class UsageReader {
   }
 
   /** The provider's usage so far, or null when it reported none. */
-  @Nullable ProviderUsage usage() {
+  @Nullable
+  ProviderUsage usage() {
     if (!reported) {
       return null;
     }
@@ -77,12 +78,16 @@ final class UsageReader {
   }
 
   /** The model the provider says served the request (often a dated snapshot), or null when not seen. */
-  @Nullable String servedModel() {
+  @Nullable
+  String servedModel() {
     return servedModel;
   }
 
   private void servedModel(JsonNode model) {
-    if (servedModel == null && model != null && model.isTextual() && !model.textValue().isEmpty()) {
+    if (servedModel == null
+        && model != null
+        && model.isTextual()
+        && !model.textValue().isEmpty()) {
       servedModel = model.textValue();
     }
   }
@@ -99,11 +104,12 @@ final class UsageReader {
     } catch (IOException e) {
       return;
     }
-    servedModel(switch (api) {
-      case OPENAI_RESPONSES -> node.path("response").get("model");
-      case ANTHROPIC_MESSAGES -> node.path("message").get("model");
-      default -> node.get("model");
-    });
+    servedModel(
+        switch (api) {
+          case OPENAI_RESPONSES -> node.path("response").get("model");
+          case ANTHROPIC_MESSAGES -> node.path("message").get("model");
+          default -> node.get("model");
+        });
     switch (api) {
       case OPENAI_CHAT_COMPLETIONS, OPENAI_COMPLETIONS -> openAiChunk(node);
       case OPENAI_RESPONSES -> responsesEvent(node);
@@ -194,7 +200,10 @@ final class UsageReader {
           i = Math.min(i + 1, SLOTS_PER_POSITION - 4);
         }
       }
-      case OPENAI_COMPLETIONS -> tally.add(element.path("index").asLong(position) * SLOTS_PER_POSITION, element.path("text").asText(""));
+      case OPENAI_COMPLETIONS ->
+        tally.add(
+            element.path("index").asLong(position) * SLOTS_PER_POSITION,
+            element.path("text").asText(""));
       case OPENAI_RESPONSES -> {
         long base = position * SLOTS_PER_POSITION;
         if (element.path("type").asText("").equals("function_call")) {
@@ -207,7 +216,7 @@ final class UsageReader {
         }
       }
       case ANTHROPIC_MESSAGES -> anthropicBlock(position * SLOTS_PER_POSITION, element);
-      case OPENAI_EMBEDDINGS -> { }
+      case OPENAI_EMBEDDINGS -> {}
     }
   }
 
@@ -239,15 +248,17 @@ final class UsageReader {
     switch (type) {
       case "response.output_text.delta" -> tally.add(base, text(event.get("delta")));
       case "response.refusal.delta" -> tally.add(base + 1, text(event.get("delta")));
-      case "response.function_call_arguments.delta" -> tally.add(base + 3, text(event.get("delta")));
+      case "response.function_call_arguments.delta" ->
+        tally.add(base + 3, text(event.get("delta")));
       case "response.output_item.added" -> {
         JsonNode item = event.path("item");
         if (item.path("type").asText("").equals("function_call")) {
           tally.addWhole(text(item.get("name")));
         }
       }
-      case "response.completed", "response.incomplete", "response.failed" -> openAiUsage(event.path("response").get("usage"));
-      default -> { }
+      case "response.completed", "response.incomplete", "response.failed" ->
+        openAiUsage(event.path("response").get("usage"));
+      default -> {}
     }
   }
 
@@ -298,10 +309,10 @@ final class UsageReader {
           case "text_delta" -> tally.add(base, text(delta.get("text")));
           case "input_json_delta" -> tally.add(base + 3, text(delta.get("partial_json")));
           case "thinking_delta" -> tally.add(base + 2, text(delta.get("thinking")));
-          default -> { }
+          default -> {}
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 
@@ -313,7 +324,7 @@ final class UsageReader {
         tally.addWhole(block.path("name").asText(""));
         tally.add(base + 3, block.path("input").toString());
       }
-      default -> { }
+      default -> {}
     }
   }
 
@@ -327,7 +338,8 @@ final class UsageReader {
     int read = firstInt(usage, "cache_read_input_tokens", null);
     int created = firstInt(usage, "cache_creation_input_tokens", null);
     JsonNode split = usage.get("cache_creation");
-    int created1h = split != null && split.isObject() ? firstInt(split, "ephemeral_1h_input_tokens", null) : -1;
+    int created1h =
+        split != null && split.isObject() ? firstInt(split, "ephemeral_1h_input_tokens", null) : -1;
     if (in < 0 && out < 0 && read < 0 && created < 0 && created1h < 0) {
       return;
     }

@@ -8,7 +8,8 @@ class LlmApiTest {
 
   @Test
   void detectsEachSupportedApiByPath() {
-    assertThat(LlmApi.detect("POST", "/v1/chat/completions")).contains(LlmApi.OPENAI_CHAT_COMPLETIONS);
+    assertThat(LlmApi.detect("POST", "/v1/chat/completions"))
+        .contains(LlmApi.OPENAI_CHAT_COMPLETIONS);
     assertThat(LlmApi.detect("POST", "/v1/completions")).contains(LlmApi.OPENAI_COMPLETIONS);
     assertThat(LlmApi.detect("POST", "/v1/embeddings")).contains(LlmApi.OPENAI_EMBEDDINGS);
     assertThat(LlmApi.detect("POST", "/v1/responses")).contains(LlmApi.OPENAI_RESPONSES);
@@ -18,7 +19,8 @@ class LlmApiTest {
 
   @Test
   void toleratesQueryStringAndTrailingSlash() {
-    assertThat(LlmApi.detect("POST", "/v1/chat/completions?api-version=2024-10-21")).contains(LlmApi.OPENAI_CHAT_COMPLETIONS);
+    assertThat(LlmApi.detect("POST", "/v1/chat/completions?api-version=2024-10-21"))
+        .contains(LlmApi.OPENAI_CHAT_COMPLETIONS);
     assertThat(LlmApi.detect("POST", "/v1/messages/")).contains(LlmApi.ANTHROPIC_MESSAGES);
   }
 

@@ -29,9 +29,16 @@ class SseParserTest {
   void parsesRecordedAnthropicStreamWithCrLfEventNamesAndComments() throws IOException {
     List<SseEvent> events = parseWhole(recorded("anthropic-messages-stream.sse"));
 
-    assertThat(events).extracting(SseEvent::event).containsExactly(
-        "message_start", "ping", "content_block_start", "content_block_delta", "content_block_stop",
-        "message_delta", "message_stop");
+    assertThat(events)
+        .extracting(SseEvent::event)
+        .containsExactly(
+            "message_start",
+            "ping",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop");
     assertThat(events.get(3).data()).contains("Hallo 😀");
   }
 
@@ -72,7 +79,8 @@ class SseParserTest {
   @Test
   void handlesAllThreeLineEndingsAndMultiLineData() {
     SseParser parser = new SseParser(1024);
-    List<SseEvent> events = parser.feed(ByteString.copyFromUtf8("data: a\rdata:b\n\nevent: x\r\ndata: c\r\r"));
+    List<SseEvent> events =
+        parser.feed(ByteString.copyFromUtf8("data: a\rdata:b\n\nevent: x\r\ndata: c\r\r"));
 
     assertThat(events).containsExactly(new SseEvent("", "a\nb", ""), new SseEvent("x", "c", ""));
   }
@@ -97,7 +105,8 @@ class SseParserTest {
     SseParser parser = new SseParser(16);
     assertThat(parser.feed(ByteString.copyFromUtf8("data: 01234"))).isEmpty();
     assertThat(parser.feed(ByteString.copyFromUtf8("56789\r\n\r\n")))
-        .as("16 bytes of fields: at the limit").containsExactly(new SseEvent("", "0123456789", ""));
+        .as("16 bytes of fields: at the limit")
+        .containsExactly(new SseEvent("", "0123456789", ""));
     assertThat(parser.feed(ByteString.copyFromUtf8("data: 01234"))).isEmpty();
     assertThatThrownBy(() -> parser.feed(ByteString.copyFromUtf8("\ndata: 5\n")))
         .isInstanceOf(SseParser.SseException.class)
@@ -108,19 +117,31 @@ class SseParserTest {
   void chunksLargerThanTheReusedBufferAndSmallerOnesAfterThemGiveTheSameEventsAndBytes() {
     StringBuilder wire = new StringBuilder();
     for (int i = 0; wire.length() <= 2 * SseParser.MAX_SCRATCH_BYTES; i++) {
-      wire.append("event: e").append(i).append("\r\ndata: ").append("x".repeat(i % 700)).append(i).append("\n\n");
+      wire.append("event: e")
+          .append(i)
+          .append("\r\ndata: ")
+          .append("x".repeat(i % 700))
+          .append(i)
+          .append("\n\n");
     }
     byte[] bytes = wire.toString().getBytes(StandardCharsets.UTF_8);
     List<SseEvent> expected = parseWhole(ByteString.copyFrom(bytes));
     assertThat(expected).hasSizeGreaterThan(300);
     // One chunk over the limit, then chunks that grow the reused buffer, then one that fits it.
-    int[] cuts = {0, SseParser.MAX_SCRATCH_BYTES + 7, SseParser.MAX_SCRATCH_BYTES + 107, SseParser.MAX_SCRATCH_BYTES + 4203,
-        bytes.length - 5, bytes.length};
+    int[] cuts = {
+      0,
+      SseParser.MAX_SCRATCH_BYTES + 7,
+      SseParser.MAX_SCRATCH_BYTES + 107,
+      SseParser.MAX_SCRATCH_BYTES + 4203,
+      bytes.length - 5,
+      bytes.length
+    };
     SseParser parser = new SseParser(1 << 16);
     java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
     List<SseEvent> events = new java.util.ArrayList<>();
     for (int c = 1; c < cuts.length; c++) {
-      for (SseParser.Segment s : parser.feedSegments(ByteString.copyFrom(bytes, cuts[c - 1], cuts[c] - cuts[c - 1]))) {
+      for (SseParser.Segment s :
+          parser.feedSegments(ByteString.copyFrom(bytes, cuts[c - 1], cuts[c] - cuts[c - 1]))) {
         raw.writeBytes(s.raw());
         if (s.event() != null) {
           events.add(s.event());
@@ -152,7 +173,8 @@ class SseParserTest {
         SseParser parser = new SseParser(1 << 16);
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         List<SseEvent> events = new java.util.ArrayList<>();
-        for (ByteString chunk : List.of(ByteString.copyFrom(wire, 0, cut), ByteString.copyFrom(wire, cut, wire.length - cut))) {
+        for (ByteString chunk : List.of(
+            ByteString.copyFrom(wire, 0, cut), ByteString.copyFrom(wire, cut, wire.length - cut))) {
           for (SseParser.Segment s : parser.feedSegments(chunk)) {
             bytes.writeBytes(s.raw());
             if (s.event() != null) {

@@ -148,96 +148,164 @@ public class ExchangeBenchmark {
       default -> throw new IllegalArgumentException("policy: " + policy + " (expected: on or off)");
     };
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    GatewayPolicy gatewayPolicy = on ? PolicyLoader.parse(POLICY_ON, "ExchangeBenchmark") : GatewayPolicy.passThrough();
+    GatewayPolicy gatewayPolicy =
+        on ? PolicyLoader.parse(POLICY_ON, "ExchangeBenchmark") : GatewayPolicy.passThrough();
     Clock clock = Clock.systemUTC();
     // As ExtProcMain wires them, without a control plane: no PII hash key file, spend not reported.
-    List<ExchangeListener> listeners = List.of(PiiProtection.listener(registry, null), TokenCounting.listener(registry),
-        CostTagging.builder(registry).sink(SpendRecords.sink(SpendReporter.disabled(), clock)).build(),
+    List<ExchangeListener> listeners = List.of(
+        PiiProtection.listener(registry, null),
+        TokenCounting.listener(registry),
+        CostTagging.builder(registry)
+            .sink(SpendRecords.sink(SpendReporter.disabled(), clock))
+            .build(),
         new LimitEnforcement(LocalLimitStore.create(), clock, registry));
     String name = InProcessServerBuilder.generateName();
-    gateway = ExtProcServer.start(serverBuilder(name), Duration.ofSeconds(1), new PolicyStore(gatewayPolicy), listeners,
+    gateway = ExtProcServer.start(
+        serverBuilder(name),
+        Duration.ofSeconds(1),
+        new PolicyStore(gatewayPolicy),
+        listeners,
         new ExtProcMetrics(registry));
     gatewayChannel = channel(name, gateway.port());
     String continueName = InProcessServerBuilder.generateName();
-    continueServer = serverBuilder(continueName).addService(new ContinueProcessor()).build().start();
+    continueServer =
+        serverBuilder(continueName).addService(new ContinueProcessor()).build().start();
     continueChannel = channel(continueName, continueServer.getPort());
 
     DownstreamRequest request = BenchExchanges.request(kind, on ? kind.alias : kind.model);
-    String served = kind == Kind.ANTHROPIC_SSE ? "claude-sonnet-4-5-20250929" : "gpt-4o-mini-2024-07-18";
+    String served =
+        kind == Kind.ANTHROPIC_SSE ? "claude-sonnet-4-5-20250929" : "gpt-4o-mini-2024-07-18";
     Upstream provider = BenchExchanges.provider(kind, served);
-    ExchangeResult result = EnvoyExtProcDriver.builder(gatewayChannel).filterConfig(GatewayFilterConfig.EXT_PROC).build()
+    ExchangeResult result = EnvoyExtProcDriver.builder(gatewayChannel)
+        .filterConfig(GatewayFilterConfig.EXT_PROC)
+        .build()
         .exchange(request, provider);
     check(kind, on, request, provider, result);
 
     List<ProcessingRequest> script = result.requestsToProcessor();
     List<ProcessingResponse> replayed = ProcessReplay.record(gatewayChannel, script);
     if (!replayed.equals(result.responsesFromProcessor())) {
-      throw new IllegalStateException("replaying the driver's messages got other answers than the driver did:\n"
-          + replayed + "\n(expected)\n" + result.responsesFromProcessor());
+      throw new IllegalStateException(
+          "replaying the driver's messages got other answers than the driver did:\n" + replayed
+              + "\n(expected)\n" + result.responsesFromProcessor());
     }
     gatewayReplay = new ProcessReplay(gatewayChannel, script, result.responsesFromProcessor());
-    baselineReplay = new ProcessReplay(continueChannel, script, ProcessReplay.record(continueChannel, script));
+    baselineReplay =
+        new ProcessReplay(continueChannel, script, ProcessReplay.record(continueChannel, script));
     long sent = script.stream().mapToLong(ProcessingRequest::getSerializedSize).sum();
-    long answered = replayed.stream().mapToLong(ProcessingResponse::getSerializedSize).sum();
-    System.out.printf("%n%s, policy %s: request body %,d bytes, response body %,d bytes in %d chunks; "
+    long answered =
+        replayed.stream().mapToLong(ProcessingResponse::getSerializedSize).sum();
+    System.out.printf(
+        "%n%s, policy %s: request body %,d bytes, response body %,d bytes in %d chunks; "
             + "%d messages to ext-proc (%,d bytes), answers %,d bytes; cost_usd %s%n",
-        exchange, policy, request.body().size(), result.clientResponse().body().size(),
-        result.sent(ProcessingRequest.RequestCase.RESPONSE_BODY).size(), script.size(), sent, answered,
+        exchange,
+        policy,
+        request.body().size(),
+        result.clientResponse().body().size(),
+        result.sent(ProcessingRequest.RequestCase.RESPONSE_BODY).size(),
+        script.size(),
+        sent,
+        answered,
         GatewayExchange.metadata(result).get("cost_usd").getStringValue());
   }
 
   /** What the gateway should have done to this exchange; throws (failing the setup) when it did not. */
-  private static void check(Kind kind, boolean on, DownstreamRequest request, Upstream provider, ExchangeResult r) throws IOException {
-    expect(r.clientResponse().status() == 200, "client status " + r.clientResponse().status() + ", notes " + r.notes(), "200");
+  private static void check(
+      Kind kind, boolean on, DownstreamRequest request, Upstream provider, ExchangeResult r)
+      throws IOException {
+    expect(
+        r.clientResponse().status() == 200,
+        "client status " + r.clientResponse().status() + ", notes " + r.notes(),
+        "200");
     UpstreamRequest up = r.upstream();
     String upstreamBody = up.bodyUtf8();
     String clientBody = r.clientResponse().bodyUtf8();
     Map<String, Value> meta = GatewayExchange.metadata(r);
-    expect(BenchExchanges.answerText(kind, clientBody).equals(BenchExchanges.expectedAnswer(kind)),
-        "the client read: " + BenchExchanges.answerText(kind, clientBody), "the model's answer with the original values");
-    expect(meta.get("completion_tokens") != null && meta.get("completion_tokens").getNumberValue()
-        == BenchExchanges.COMPLETION_TOKENS, "metadata " + meta, "completion_tokens from the provider's usage");
-    expect(meta.get("cost_estimated") != null && !meta.get("cost_estimated").getBoolValue(), "metadata " + meta,
+    expect(
+        BenchExchanges.answerText(kind, clientBody).equals(BenchExchanges.expectedAnswer(kind)),
+        "the client read: " + BenchExchanges.answerText(kind, clientBody),
+        "the model's answer with the original values");
+    expect(
+        meta.get("completion_tokens") != null
+            && meta.get("completion_tokens").getNumberValue() == BenchExchanges.COMPLETION_TOKENS,
+        "metadata " + meta,
+        "completion_tokens from the provider's usage");
+    expect(
+        meta.get("cost_estimated") != null && !meta.get("cost_estimated").getBoolValue(),
+        "metadata " + meta,
         "cost_estimated: false");
     BigDecimal in;
     BigDecimal out;
     if (on) {
       JsonNode sent = JSON.readTree(upstreamBody);
-      expect(sent.path("model").asText().equals(kind.model), "upstream model " + sent.path("model"), kind.model);
-      expect(up.headers().get("x-llmgw-route").orElse("").equals(kind == Kind.ANTHROPIC_SSE ? "anthropic" : "openai"),
-          "route header " + up.headers().get("x-llmgw-route"), "the alias's provider");
-      expect(!upstreamBody.contains(BenchExchanges.EMAIL) && !upstreamBody.contains(BenchExchanges.PHONE)
+      expect(
+          sent.path("model").asText().equals(kind.model),
+          "upstream model " + sent.path("model"),
+          kind.model);
+      expect(
+          up.headers()
+              .get("x-llmgw-route")
+              .orElse("")
+              .equals(kind == Kind.ANTHROPIC_SSE ? "anthropic" : "openai"),
+          "route header " + up.headers().get("x-llmgw-route"),
+          "the alias's provider");
+      expect(
+          !upstreamBody.contains(BenchExchanges.EMAIL)
+              && !upstreamBody.contains(BenchExchanges.PHONE)
               && upstreamBody.contains(BenchExchanges.EMAIL_PLACEHOLDER)
               && upstreamBody.contains(BenchExchanges.PHONE_PLACEHOLDER),
-          "upstream body " + upstreamBody, "e-mail and phone masked with placeholders");
-      expect(up.headers().get("content-length").orElse("")
-          .equals(Integer.toString(up.body().size())), "content-length " + up.headers().get("content-length"),
+          "upstream body " + upstreamBody,
+          "e-mail and phone masked with placeholders");
+      expect(
+          up.headers()
+              .get("content-length")
+              .orElse("")
+              .equals(Integer.toString(up.body().size())),
+          "content-length " + up.headers().get("content-length"),
           "the masked body's length");
-      expect(!clientBody.contains("<EMAIL_") && !clientBody.contains("<PHONE_"), "client body " + clientBody,
+      expect(
+          !clientBody.contains("<EMAIL_") && !clientBody.contains("<PHONE_"),
+          "client body " + clientBody,
           "no placeholder left");
-      expect(number(meta, "pii_found") == 3 && number(meta, "pii_restored") >= 2, "metadata " + meta,
+      expect(
+          number(meta, "pii_found") == 3 && number(meta, "pii_restored") >= 2,
+          "metadata " + meta,
           "pii_found 3 (e-mail twice, phone once), pii_restored at least 2");
       expect(meta.containsKey("limits_checked"), "metadata " + meta, "limits_checked");
-      expect(meta.get("price_version").getStringValue().endsWith("+bench-prices"), "metadata " + meta,
+      expect(
+          meta.get("price_version").getStringValue().endsWith("+bench-prices"),
+          "metadata " + meta,
           "the policy's prices");
       in = new BigDecimal(kind == Kind.ANTHROPIC_SSE ? "2.00" : "0.10");
       out = new BigDecimal(kind == Kind.ANTHROPIC_SSE ? "10.00" : "0.40");
     } else {
-      expect(up.body().equals(request.body()), "upstream body " + upstreamBody, "the client's body unchanged");
+      expect(
+          up.body().equals(request.body()),
+          "upstream body " + upstreamBody,
+          "the client's body unchanged");
       ByteString provided = ByteString.EMPTY;
       for (ByteString chunk : provider.respond(up).chunks()) {
         provided = provided.concat(chunk);
       }
-      expect(r.clientResponse().body().equals(provided), "client body " + clientBody, "the provider's body unchanged");
-      expect(!meta.containsKey("pii_found") && !meta.containsKey("limits_checked"), "metadata " + meta,
+      expect(
+          r.clientResponse().body().equals(provided),
+          "client body " + clientBody,
+          "the provider's body unchanged");
+      expect(
+          !meta.containsKey("pii_found") && !meta.containsKey("limits_checked"),
+          "metadata " + meta,
           "no PII or limits work");
       in = new BigDecimal(kind == Kind.ANTHROPIC_SSE ? "3" : "0.15");
       out = new BigDecimal(kind == Kind.ANTHROPIC_SSE ? "15" : "0.60");
     }
     BigDecimal cost = in.multiply(BigDecimal.valueOf(BenchExchanges.PROMPT_TOKENS))
-        .add(out.multiply(BigDecimal.valueOf(BenchExchanges.COMPLETION_TOKENS))).movePointLeft(6);
-    expect(meta.get("cost_usd") != null && new BigDecimal(meta.get("cost_usd").getStringValue()).compareTo(cost) == 0,
-        "metadata " + meta, "cost_usd " + cost.toPlainString());
+        .add(out.multiply(BigDecimal.valueOf(BenchExchanges.COMPLETION_TOKENS)))
+        .movePointLeft(6);
+    expect(
+        meta.get("cost_usd") != null
+            && new BigDecimal(meta.get("cost_usd").getStringValue()).compareTo(cost) == 0,
+        "metadata " + meta,
+        "cost_usd " + cost.toPlainString());
   }
 
   private static double number(Map<String, Value> meta, String key) {
@@ -247,7 +315,8 @@ public class ExchangeBenchmark {
 
   private static void expect(boolean ok, String actual, String expected) {
     if (!ok) {
-      throw new IllegalStateException("the exchange did not do what it should: " + actual + " (expected: " + expected + ")");
+      throw new IllegalStateException(
+          "the exchange did not do what it should: " + actual + " (expected: " + expected + ")");
     }
   }
 
@@ -297,8 +366,11 @@ public class ExchangeBenchmark {
     public void summary() {
       if (!measured.isEmpty()) {
         List<Double> sorted = measured.stream().sorted().toList();
-        System.out.printf("%ncpu per exchange over %d measurement iterations: mean %.1f us, min %.1f, max %.1f%n",
-            sorted.size(), sorted.stream().mapToDouble(Double::doubleValue).average().orElse(0), sorted.get(0),
+        System.out.printf(
+            "%ncpu per exchange over %d measurement iterations: mean %.1f us, min %.1f, max %.1f%n",
+            sorted.size(),
+            sorted.stream().mapToDouble(Double::doubleValue).average().orElse(0),
+            sorted.get(0),
             sorted.get(sorted.size() - 1));
       }
     }
@@ -306,14 +378,17 @@ public class ExchangeBenchmark {
 
   @TearDown
   public void tearDown() throws Exception {
-    double errors = registry.find(ExtProcMetrics.ERRORS).counters().stream().mapToDouble(Counter::count).sum();
+    double errors = registry.find(ExtProcMetrics.ERRORS).counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
     gatewayChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     continueChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     gateway.close();
     continueServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     registry.close();
     if (errors > 0) {
-      throw new IllegalStateException("ext-proc counted " + errors + " errors during the run (expected: none)");
+      throw new IllegalStateException(
+          "ext-proc counted " + errors + " errors during the run (expected: none)");
     }
   }
 
@@ -321,42 +396,55 @@ public class ExchangeBenchmark {
     return switch (transport) {
       case "in-process" -> InProcessServerBuilder.forName(inProcessName).directExecutor();
       // As ExtProcMain builds it: gRPC's default executor.
-      case "netty" -> NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      default -> throw new IllegalArgumentException("transport: " + transport + " (expected: in-process or netty)");
+      case "netty" ->
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      default ->
+        throw new IllegalArgumentException(
+            "transport: " + transport + " (expected: in-process or netty)");
     };
   }
 
   private ManagedChannel channel(String inProcessName, int port) {
     return transport.equals("netty")
-        ? NettyChannelBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).usePlaintext().build()
+        ? NettyChannelBuilder.forAddress(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+            .usePlaintext()
+            .build()
         : InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
   }
 
   /** Answers every message with CONTINUE and changes nothing. */
-  private static final class ContinueProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBase {
-    private static final ProcessingResponse REQUEST_HEADERS =
-        ProcessingResponse.newBuilder().setRequestHeaders(HeadersResponse.getDefaultInstance()).build();
-    private static final ProcessingResponse REQUEST_BODY =
-        ProcessingResponse.newBuilder().setRequestBody(BodyResponse.getDefaultInstance()).build();
-    private static final ProcessingResponse RESPONSE_HEADERS =
-        ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance()).build();
-    private static final ProcessingResponse RESPONSE_BODY =
-        ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance()).build();
-    private static final ProcessingResponse TRAILERS =
-        ProcessingResponse.newBuilder().setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
+  private static final class ContinueProcessor
+      extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+    private static final ProcessingResponse REQUEST_HEADERS = ProcessingResponse.newBuilder()
+        .setRequestHeaders(HeadersResponse.getDefaultInstance())
+        .build();
+    private static final ProcessingResponse REQUEST_BODY = ProcessingResponse.newBuilder()
+        .setRequestBody(BodyResponse.getDefaultInstance())
+        .build();
+    private static final ProcessingResponse RESPONSE_HEADERS = ProcessingResponse.newBuilder()
+        .setResponseHeaders(HeadersResponse.getDefaultInstance())
+        .build();
+    private static final ProcessingResponse RESPONSE_BODY = ProcessingResponse.newBuilder()
+        .setResponseBody(BodyResponse.getDefaultInstance())
+        .build();
+    private static final ProcessingResponse TRAILERS = ProcessingResponse.newBuilder()
+        .setRequestTrailers(TrailersResponse.getDefaultInstance())
+        .build();
 
     @Override
     public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
       return new StreamObserver<>() {
         @Override
         public void onNext(ProcessingRequest r) {
-          out.onNext(switch (r.getRequestCase()) {
-            case REQUEST_HEADERS -> REQUEST_HEADERS;
-            case REQUEST_BODY -> REQUEST_BODY;
-            case RESPONSE_HEADERS -> RESPONSE_HEADERS;
-            case RESPONSE_BODY -> RESPONSE_BODY;
-            case REQUEST_TRAILERS, RESPONSE_TRAILERS, REQUEST_NOT_SET -> TRAILERS;
-          });
+          out.onNext(
+              switch (r.getRequestCase()) {
+                case REQUEST_HEADERS -> REQUEST_HEADERS;
+                case REQUEST_BODY -> REQUEST_BODY;
+                case RESPONSE_HEADERS -> RESPONSE_HEADERS;
+                case RESPONSE_BODY -> RESPONSE_BODY;
+                case REQUEST_TRAILERS, RESPONSE_TRAILERS, REQUEST_NOT_SET -> TRAILERS;
+              });
         }
 
         @Override

@@ -70,10 +70,12 @@ public class PiiScanBenchmark {
       throw new IllegalStateException("clean text has findings: " + findings);
     }
     if (content.equals("pii") && findings.size() < bytes / 300) {
-      throw new IllegalStateException("pii text has only " + findings.size() + " findings in " + bytes + " bytes");
+      throw new IllegalStateException(
+          "pii text has only " + findings.size() + " findings in " + bytes + " bytes");
     }
-    System.out.printf("%n%s %s: %d bytes, %d findings (one per %d bytes)%n", size, content, bytes, findings.size(),
-        findings.isEmpty() ? 0 : bytes / findings.size());
+    System.out.printf(
+        "%n%s %s: %d bytes, %d findings (one per %d bytes)%n",
+        size, content, bytes, findings.size(), findings.isEmpty() ? 0 : bytes / findings.size());
   }
 
   @Benchmark
@@ -89,8 +91,11 @@ public class PiiScanBenchmark {
     while (true) {
       String next;
       if (pii) {
-        // sentences average ~90 bytes; 2 in 5 carry an entity (a few carry two) → one per ~200 bytes
-        next = random.nextInt(5) < 2 ? PII[random.nextInt(PII.length)] : CLEAN[random.nextInt(CLEAN.length)];
+        // sentences average ~90 bytes; 2 in 5 carry an entity (a few carry two) → one per ~200
+        // bytes
+        next = random.nextInt(5) < 2
+            ? PII[random.nextInt(PII.length)]
+            : CLEAN[random.nextInt(CLEAN.length)];
       } else {
         next = CLEAN[random.nextInt(CLEAN.length)];
       }
@@ -102,42 +107,42 @@ public class PiiScanBenchmark {
   }
 
   private static final String[] CLEAN = {
-      "In 2023 revenue grew 12% to $4.5 million, and the team shipped 37 releases across 14 regions.",
-      "The p99 latency dropped from 480 ms to 212 ms after we moved the cache in front of the database.",
-      "Version 2.10.0 fixes the crash reported in issue #4812; upgrade before March 31.",
-      "Please summarise the attached meeting notes in three bullet points, no more than 50 words each.",
-      "The train leaves at 08:15 from platform 4 and arrives at 10:45, about 2.5 hours later.",
-      "We measured 1,200 requests per second on a 4-core machine with 16 GB of RAM.",
-      "Chapter 3 explains why the algorithm runs in O(n log n) time and uses O(n) memory.",
-      "Our Q3 budget is EUR 250,000; marketing asked for another 15% on top of that.",
-      "Set the timeout to 30 seconds and retry up to 5 times with exponential backoff.",
-      "The report from 2024-05-01 lists 3 open incidents, 12 resolved ones and 1 postmortem.",
-      "Write a haiku about autumn leaves, then translate it into French and German.",
-      "The recipe needs 250 g of flour, 2 eggs, 100 ml of milk and a pinch of salt.",
-      "Compare Python 3.12 with Java 21 for a small web service: startup, memory, ecosystem.",
-      "He ran the marathon in 3:42:17, beating his previous best by almost 9 minutes.",
-      "Room 204 on the 2nd floor is booked from 14:00 to 15:30 for the design review.",
-      "The model scored 86.4 on the benchmark, up from 81.2 in the previous release.",
-      "Explain the difference between TCP and UDP to a 10-year-old, using a postal analogy.",
-      "About 70% of the 8,000 survey answers mention price; only 5% mention support.",
-      "Refactor the function so it handles empty lists, then add 3 unit tests for edge cases.",
-      "The bridge is 1,280 m long, opened in 1937 and carries about 112,000 vehicles a day.",
-      "Use the @Override annotation and keep methods under 40 lines where you can.",
-      "Draft a polite reply declining the invitation for Friday, June 14, at 7 pm.",
-      "Kubernetes 1.29 deprecates the flag; see the changelog, section 4.2, for details.",
-      "Our office is closed on 25 and 26 December; support answers within 24 hours otherwise.",
+    "In 2023 revenue grew 12% to $4.5 million, and the team shipped 37 releases across 14 regions.",
+    "The p99 latency dropped from 480 ms to 212 ms after we moved the cache in front of the database.",
+    "Version 2.10.0 fixes the crash reported in issue #4812; upgrade before March 31.",
+    "Please summarise the attached meeting notes in three bullet points, no more than 50 words each.",
+    "The train leaves at 08:15 from platform 4 and arrives at 10:45, about 2.5 hours later.",
+    "We measured 1,200 requests per second on a 4-core machine with 16 GB of RAM.",
+    "Chapter 3 explains why the algorithm runs in O(n log n) time and uses O(n) memory.",
+    "Our Q3 budget is EUR 250,000; marketing asked for another 15% on top of that.",
+    "Set the timeout to 30 seconds and retry up to 5 times with exponential backoff.",
+    "The report from 2024-05-01 lists 3 open incidents, 12 resolved ones and 1 postmortem.",
+    "Write a haiku about autumn leaves, then translate it into French and German.",
+    "The recipe needs 250 g of flour, 2 eggs, 100 ml of milk and a pinch of salt.",
+    "Compare Python 3.12 with Java 21 for a small web service: startup, memory, ecosystem.",
+    "He ran the marathon in 3:42:17, beating his previous best by almost 9 minutes.",
+    "Room 204 on the 2nd floor is booked from 14:00 to 15:30 for the design review.",
+    "The model scored 86.4 on the benchmark, up from 81.2 in the previous release.",
+    "Explain the difference between TCP and UDP to a 10-year-old, using a postal analogy.",
+    "About 70% of the 8,000 survey answers mention price; only 5% mention support.",
+    "Refactor the function so it handles empty lists, then add 3 unit tests for edge cases.",
+    "The bridge is 1,280 m long, opened in 1937 and carries about 112,000 vehicles a day.",
+    "Use the @Override annotation and keep methods under 40 lines where you can.",
+    "Draft a polite reply declining the invitation for Friday, June 14, at 7 pm.",
+    "Kubernetes 1.29 deprecates the flag; see the changelog, section 4.2, for details.",
+    "Our office is closed on 25 and 26 December; support answers within 24 hours otherwise.",
   };
 
   private static final String[] PII = {
-      "Please send the signed contract to jane.roe@example.com before the end of the week, thanks.",
-      "You can call our London office on +44 20 7946 0958 between nine and five on weekdays.",
-      "The customer paid with card 4111 1111 1111 1111 but the charge was declined twice today.",
-      "Wire the deposit to IBAN DE89 3704 0044 0532 0130 00 and add the booking reference.",
-      "His SSN is 234-56-7890 according to the form he submitted with the application.",
-      "The failing requests all came from 203.0.113.42 and started right after the deploy.",
-      "Someone pasted the key AKIAQWERTY234567ABCD into the chat; please rotate it now.",
-      "Reach Max at (415) 555-0132 or by e-mail at max.mustermann@example.de for details.",
-      "Use the token ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 only for the CI pipeline.",
-      "The IPv6 peer 2001:db8:85a3::8a2e:370:7334 keeps resetting the connection every minute.",
+    "Please send the signed contract to jane.roe@example.com before the end of the week, thanks.",
+    "You can call our London office on +44 20 7946 0958 between nine and five on weekdays.",
+    "The customer paid with card 4111 1111 1111 1111 but the charge was declined twice today.",
+    "Wire the deposit to IBAN DE89 3704 0044 0532 0130 00 and add the booking reference.",
+    "His SSN is 234-56-7890 according to the form he submitted with the application.",
+    "The failing requests all came from 203.0.113.42 and started right after the deploy.",
+    "Someone pasted the key AKIAQWERTY234567ABCD into the chat; please rotate it now.",
+    "Reach Max at (415) 555-0132 or by e-mail at max.mustermann@example.de for details.",
+    "Use the token ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 only for the CI pipeline.",
+    "The IPv6 peer 2001:db8:85a3::8a2e:370:7334 keeps resetting the connection every minute.",
   };
 }

@@ -52,7 +52,8 @@ final class ProcessReplay {
   /** Sends the script once without checking the answers, for recording what they should be. */
   static List<ProcessingResponse> record(Channel channel, List<ProcessingRequest> script) {
     Answers answers = new Answers();
-    StreamObserver<ProcessingRequest> requests = ExternalProcessorGrpc.newStub(channel).process(answers);
+    StreamObserver<ProcessingRequest> requests =
+        ExternalProcessorGrpc.newStub(channel).process(answers);
     List<ProcessingResponse> out = new java.util.ArrayList<>();
     for (ProcessingRequest r : script) {
       requests.onNext(r);
@@ -77,8 +78,9 @@ final class ProcessReplay {
       answer = answers.next();
       if (answer.getResponseCase() != phases[i] || answer.hasDynamicMetadata() != metadata[i]) {
         requests.onError(new IllegalStateException("replay diverged"));
-        throw new IllegalStateException("answer " + i + " is " + answer.getResponseCase() + (answer.hasDynamicMetadata()
-            ? " with" : " without") + " dynamic metadata (expected: " + phases[i] + (metadata[i] ? " with" : " without")
+        throw new IllegalStateException("answer " + i + " is " + answer.getResponseCase()
+            + (answer.hasDynamicMetadata() ? " with" : " without") + " dynamic metadata (expected: "
+            + phases[i] + (metadata[i] ? " with" : " without")
             + " metadata, as when the script was recorded): " + answer);
       }
     }
@@ -111,14 +113,16 @@ final class ProcessReplay {
       if (o instanceof ProcessingResponse r) {
         return r;
       }
-      throw new IllegalStateException("the processor ended the stream before answering (expected: an answer): " + o,
+      throw new IllegalStateException(
+          "the processor ended the stream before answering (expected: an answer): " + o,
           o instanceof Throwable t ? t : null);
     }
 
     void awaitCompleted() {
       Object o = take();
       if (o != COMPLETED) {
-        throw new IllegalStateException("expected the processor to close the stream after the half-close, got: " + o,
+        throw new IllegalStateException(
+            "expected the processor to close the stream after the half-close, got: " + o,
             o instanceof Throwable t ? t : null);
       }
     }
@@ -135,7 +139,8 @@ final class ProcessReplay {
         throw new IllegalStateException("interrupted while waiting for the processor", e);
       }
       if (o == null) {
-        throw new IllegalStateException("the processor did not answer within " + TIMEOUT_SECONDS + " s");
+        throw new IllegalStateException(
+            "the processor did not answer within " + TIMEOUT_SECONDS + " s");
       }
       return o;
     }

@@ -58,7 +58,10 @@ public class TokenCountingBenchmark {
     ObjectNode request = json.createObjectNode().put("model", model).put("max_tokens", 512);
     ArrayNode messages = request.putArray("messages");
     texts = new ArrayList<>();
-    add(messages, "system", "You are a careful assistant for an engineering team. Answer briefly; quote code exactly.");
+    add(
+        messages,
+        "system",
+        "You are a careful assistant for an engineering team. Answer briefly; quote code exactly.");
     for (int turn = 0; ; turn++) {
       add(messages, turn % 2 == 0 ? "user" : "assistant", TURNS[turn % TURNS.length]);
       if (json.writeValueAsBytes(request).length > kib * 1024) {
@@ -96,17 +99,17 @@ public class TokenCountingBenchmark {
   }
 
   private static final String[] TURNS = {
-      "Our ext_proc service times out under load. The p99 of request_body is 40 ms. What should we check first?",
-      "Check whether the stream thread blocks: ext_proc messages of one stream are handled in order, so any blocking "
-          + "call (DNS, disk, a lock) adds to every later phase. Then look at GC pauses and at body sizes.",
-      "Here is the handler:\n```java\nfor (ExchangeListener l : listeners) {\n  Observer o = l.open(context);\n"
-          + "  observers.add(o);\n  o.onRequestBody(forwarded);\n}\n```\nAnything wrong?",
-      "The loop is fine. If a listener throws, the observers already opened still get onEnd(), which is what you want.",
-      "Kunden aus München und Zürich melden 502-Fehler. Die Logs zeigen „upstream connect error“. Was bedeutet das?",
-      "Envoy konnte keine Verbindung zum Upstream aufbauen: prüfen Sie DNS, TLS-SNI und die Outlier-Detection des Clusters.",
-      "東京リージョンのレイテンシが高いです。原因は何でしょうか？",
-      "TLS ハンドシェイクと DNS 解決の時間を確認してください。接続の再利用も重要です。",
-      "Summarize the incident in three bullet points with emoji status markers ✅ ⚠️ ❌.",
-      "✅ Root cause found: blocking DNS in a listener.\n⚠️ Mitigation: async resolver.\n❌ Still open: load test.",
+    "Our ext_proc service times out under load. The p99 of request_body is 40 ms. What should we check first?",
+    "Check whether the stream thread blocks: ext_proc messages of one stream are handled in order, so any blocking "
+        + "call (DNS, disk, a lock) adds to every later phase. Then look at GC pauses and at body sizes.",
+    "Here is the handler:\n```java\nfor (ExchangeListener l : listeners) {\n  Observer o = l.open(context);\n"
+        + "  observers.add(o);\n  o.onRequestBody(forwarded);\n}\n```\nAnything wrong?",
+    "The loop is fine. If a listener throws, the observers already opened still get onEnd(), which is what you want.",
+    "Kunden aus München und Zürich melden 502-Fehler. Die Logs zeigen „upstream connect error“. Was bedeutet das?",
+    "Envoy konnte keine Verbindung zum Upstream aufbauen: prüfen Sie DNS, TLS-SNI und die Outlier-Detection des Clusters.",
+    "東京リージョンのレイテンシが高いです。原因は何でしょうか？",
+    "TLS ハンドシェイクと DNS 解決の時間を確認してください。接続の再利用も重要です。",
+    "Summarize the incident in three bullet points with emoji status markers ✅ ⚠️ ❌.",
+    "✅ Root cause found: blocking DNS in a listener.\n⚠️ Mitigation: async resolver.\n❌ Still open: load test.",
   };
 }

@@ -27,8 +27,12 @@ class CostCalculatorTest {
 
   @Test
   void openAiJsonWithCachedTokensBillsTheCachedPartAtTheCachedRate() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o-2024-08-06",
-        Tokenizer.O200K_BASE, 1190, "/cost/openai-gpt-4o-cached.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o-2024-08-06",
+        Tokenizer.O200K_BASE,
+        1190,
+        "/cost/openai-gpt-4o-cached.json");
 
     Cost cost = priced(report);
 
@@ -39,7 +43,13 @@ class CostCalculatorTest {
     assertThat(cost.estimated()).isFalse();
     assertThat(cost.priceVersion()).isEqualTo(VERSION);
     Cost.Breakdown b = cost.breakdown();
-    assertThat(new int[] {b.inputTokens(), b.cachedInputTokens(), b.cacheWriteTokens(), b.outputTokens(), b.reasoningTokens()})
+    assertThat(new int[] {
+          b.inputTokens(),
+          b.cachedInputTokens(),
+          b.cacheWriteTokens(),
+          b.outputTokens(),
+          b.reasoningTokens()
+        })
         .containsExactly(176, 1024, 0, 300, 0);
     assertThat(b.inputUsd()).isEqualByComparingTo("0.00044");
     assertThat(b.cachedInputUsd()).isEqualByComparingTo("0.00128");
@@ -48,8 +58,12 @@ class CostCalculatorTest {
 
   @Test
   void openAiStreamedUsageOfTheLastChunkPricesCachedAndReasoningTokens() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-5-2025-08-07",
-        Tokenizer.O200K_BASE, 2040, "/cost/openai-gpt-5-stream.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-5-2025-08-07",
+        Tokenizer.O200K_BASE,
+        2040,
+        "/cost/openai-gpt-5-stream.sse");
 
     Cost cost = priced(report);
 
@@ -64,8 +78,12 @@ class CostCalculatorTest {
 
   @Test
   void oSeriesReasoningTokensAreBilledAtTheReasoningRateWhichIsTheOutputRate() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_CHAT_COMPLETIONS, "o3-2025-04-16",
-        Tokenizer.O200K_BASE, 1100, "/tokens/openai-chat-usage.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "o3-2025-04-16",
+        Tokenizer.O200K_BASE,
+        1100,
+        "/tokens/openai-chat-usage.json");
 
     Cost cost = priced(report);
 
@@ -78,20 +96,29 @@ class CostCalculatorTest {
 
   @Test
   void responsesApiStreamIsPricedFromResponseCompleted() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_RESPONSES, "o4-mini-2025-04-16",
-        Tokenizer.O200K_BASE, 30, "/tokens/openai-responses-stream.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_RESPONSES,
+        "o4-mini-2025-04-16",
+        Tokenizer.O200K_BASE,
+        30,
+        "/tokens/openai-responses-stream.sse");
 
     Cost cost = priced(report);
 
     // o4-mini: 37 prompt, 139 completion incl. 128 reasoning
-    // 37 × 1.10/1e6 + 11 × 4.40/1e6 + 128 × 4.40/1e6 = 0.0000407 + 0.0000484 + 0.0005632 = 0.0006523
+    // 37 × 1.10/1e6 + 11 × 4.40/1e6 + 128 × 4.40/1e6 = 0.0000407 + 0.0000484 + 0.0005632 =
+    // 0.0006523
     assertThat(cost.usd()).isEqualByComparingTo("0.0006523");
   }
 
   @Test
   void recordedChatStreamOfASmallModelIsPricedExactlyWithoutRounding() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o-mini-2024-07-18",
-        Tokenizer.O200K_BASE, 12, "/recorded/openai-chat-stream.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o-mini-2024-07-18",
+        Tokenizer.O200K_BASE,
+        12,
+        "/recorded/openai-chat-stream.sse");
 
     Cost cost = priced(report);
 
@@ -102,8 +129,12 @@ class CostCalculatorTest {
 
   @Test
   void embeddingsArePricedOnInputOnly() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_EMBEDDINGS, "text-embedding-3-small",
-        Tokenizer.CL100K_BASE, 8, "/tokens/openai-embeddings.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_EMBEDDINGS,
+        "text-embedding-3-small",
+        Tokenizer.CL100K_BASE,
+        8,
+        "/tokens/openai-embeddings.json");
 
     Cost cost = priced(report);
 
@@ -116,8 +147,12 @@ class CostCalculatorTest {
 
   @Test
   void anthropicJsonBillsCacheReadsAndCacheWritesAtTheirOwnRates() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5",
-        Tokenizer.ESTIMATE, 3900, "/cost/anthropic-cache-read-and-write.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-sonnet-4-5",
+        Tokenizer.ESTIMATE,
+        3900,
+        "/cost/anthropic-cache-read-and-write.json");
 
     Cost cost = priced(report);
 
@@ -126,15 +161,23 @@ class CostCalculatorTest {
     //   = 0.00015 + 0.0009 + 0.00375 + 0.006 = 0.0108
     assertThat(cost.usd()).isEqualByComparingTo("0.0108");
     Cost.Breakdown b = cost.breakdown();
-    assertThat(new int[] {b.inputTokens(), b.cachedInputTokens(), b.cacheWriteTokens(), b.outputTokens()})
+    assertThat(new int[] {
+          b.inputTokens(), b.cachedInputTokens(), b.cacheWriteTokens(), b.outputTokens()
+        })
         .containsExactly(50, 3000, 1000, 400);
-    assertThat(cost.estimated()).as("Anthropic reported usage: the gateway's estimate played no part").isFalse();
+    assertThat(cost.estimated())
+        .as("Anthropic reported usage: the gateway's estimate played no part")
+        .isFalse();
   }
 
   @Test
   void anthropicJsonWithALargeCacheWriteBelowTheLongContextThresholdUsesTheBaseRates() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5",
-        Tokenizer.ESTIMATE, 190000, "/tokens/anthropic-messages.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-sonnet-4-5",
+        Tokenizer.ESTIMATE,
+        190000,
+        "/tokens/anthropic-messages.json");
 
     Cost cost = priced(report);
 
@@ -146,12 +189,17 @@ class CostCalculatorTest {
 
   @Test
   void anthropicStreamTakesCacheReadsFromMessageStartAndOutputFromMessageDelta() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-opus-4-1",
-        Tokenizer.ESTIMATE, 2400, "/tokens/anthropic-messages-stream-tool-use.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-opus-4-1",
+        Tokenizer.ESTIMATE,
+        2400,
+        "/tokens/anthropic-messages-stream-tool-use.sse");
 
     Cost cost = priced(report);
 
-    // claude-opus-4-1: message_start input 472, cache_read 2,048; message_delta output 89 (not message_start's 2)
+    // claude-opus-4-1: message_start input 472, cache_read 2,048; message_delta output 89 (not
+    // message_start's 2)
     // 472 × 15/1e6 + 2,048 × 1.50/1e6 + 89 × 75/1e6 = 0.00708 + 0.003072 + 0.006675 = 0.016827
     assertThat(cost.usd()).isEqualByComparingTo("0.016827");
     assertThat(cost.estimated()).isFalse();
@@ -159,8 +207,12 @@ class CostCalculatorTest {
 
   @Test
   void anthropicStreamWithACacheWriteBillsItAtTheCacheWriteRate() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-haiku-4-5-20251001",
-        Tokenizer.ESTIMATE, 2000, "/cost/anthropic-stream-cache-write.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-haiku-4-5-20251001",
+        Tokenizer.ESTIMATE,
+        2000,
+        "/cost/anthropic-stream-cache-write.sse");
 
     Cost cost = priced(report);
 
@@ -172,12 +224,17 @@ class CostCalculatorTest {
 
   @Test
   void anthropicOneHourCacheWritesAreBilledAtTheOneHourRateAndFiveMinuteWritesAtTheirs() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5",
-        Tokenizer.ESTIMATE, 6000, "/cost/anthropic-cache-write-1h.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-sonnet-4-5",
+        Tokenizer.ESTIMATE,
+        6000,
+        "/cost/anthropic-cache-write-1h.json");
 
     Cost cost = priced(report);
 
-    // claude-sonnet-4-5: input 1,000, cache_read 2,000, cache writes 3,000 = 2,000 for 5 min + 1,000 for 1 h, output 500
+    // claude-sonnet-4-5: input 1,000, cache_read 2,000, cache writes 3,000 = 2,000 for 5 min +
+    // 1,000 for 1 h, output 500
     // 1,000 × 3/1e6 + 2,000 × 0.30/1e6 + 2,000 × 3.75/1e6 + 1,000 × 6/1e6 + 500 × 15/1e6
     //   = 0.003 + 0.0006 + 0.0075 + 0.006 + 0.0075 = 0.0246
     assertThat(cost.usd()).isEqualByComparingTo("0.0246");
@@ -189,8 +246,12 @@ class CostCalculatorTest {
 
   @Test
   void anthropicStreamWithOneHourCacheWritesBillsThemAtTheOneHourRate() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-haiku-4-5-20251001",
-        Tokenizer.ESTIMATE, 2000, "/cost/anthropic-stream-cache-write-1h.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-haiku-4-5-20251001",
+        Tokenizer.ESTIMATE,
+        2000,
+        "/cost/anthropic-stream-cache-write-1h.sse");
 
     Cost cost = priced(report);
 
@@ -200,7 +261,8 @@ class CostCalculatorTest {
   }
 
   @Test
-  void withoutAOneHourRateOneHourWritesAreBilledAsCacheWrites(@TempDir Path dir) throws IOException {
+  void withoutAOneHourRateOneHourWritesAreBilledAsCacheWrites(@TempDir Path dir)
+      throws IOException {
     Path file = dir.resolve("prices.yaml");
     Files.writeString(file, """
         version: "t-1"
@@ -213,8 +275,12 @@ class CostCalculatorTest {
             as_of: "2026-11-22"
         """);
     CostCalculator withoutOneHourRate = new CostCalculator(PriceCatalog.load(file));
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.ANTHROPIC_MESSAGES, "claude-haiku-4-5-20251001",
-        Tokenizer.ESTIMATE, 2000, "/cost/anthropic-stream-cache-write-1h.sse");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-haiku-4-5-20251001",
+        Tokenizer.ESTIMATE,
+        2000,
+        "/cost/anthropic-stream-cache-write-1h.sse");
 
     Cost cost = (Cost) withoutOneHourRate.cost(report);
 
@@ -224,8 +290,10 @@ class CostCalculatorTest {
 
   @Test
   void sonnetPromptsAboveTwoHundredThousandTokensBillEveryTokenAtTheLongContextRates() {
-    // 10,000 uncached + 200,000 cache reads + 40,000 cache writes = 250,000 prompt tokens; 2,000 output
-    TokenReport report = providerReport("claude-sonnet-4-5-20250929", new ProviderUsage(250000, 2000, 252000, 200000, 40000, -1));
+    // 10,000 uncached + 200,000 cache reads + 40,000 cache writes = 250,000 prompt tokens; 2,000
+    // output
+    TokenReport report = providerReport(
+        "claude-sonnet-4-5-20250929", new ProviderUsage(250000, 2000, 252000, 200000, 40000, -1));
 
     Cost cost = priced(report);
 
@@ -237,7 +305,8 @@ class CostCalculatorTest {
 
   @Test
   void aPromptOfExactlyTheThresholdStaysAtTheBaseRates() {
-    TokenReport report = providerReport("claude-sonnet-4-5", new ProviderUsage(200000, 1000, 201000, 0, 0, -1));
+    TokenReport report =
+        providerReport("claude-sonnet-4-5", new ProviderUsage(200000, 1000, 201000, 0, 0, -1));
 
     Cost cost = priced(report);
 
@@ -250,12 +319,17 @@ class CostCalculatorTest {
 
   @Test
   void withoutUsageTheGatewaysCountsArePricedAndLabelledEstimated() {
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o-mini",
-        Tokenizer.O200K_BASE, 25, "/tokens/openai-chat-no-usage.json");
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o-mini",
+        Tokenizer.O200K_BASE,
+        25,
+        "/tokens/openai-chat-no-usage.json");
 
     Cost cost = priced(report);
 
-    // gpt-4o-mini, counted by the gateway: 25 prompt, 10 completion (o200k_base count of the reply text)
+    // gpt-4o-mini, counted by the gateway: 25 prompt, 10 completion (o200k_base count of the reply
+    // text)
     // 25 × 0.15/1e6 + 10 × 0.60/1e6 = 0.00000375 + 0.000006 = 0.00000975
     assertThat(report.completionSource()).isEqualTo(TokenReport.Source.COUNTED);
     assertThat(cost.breakdown().outputTokens()).isEqualTo(10);
@@ -265,11 +339,13 @@ class CostCalculatorTest {
 
   @Test
   void aClaudeExchangeWithoutUsageIsPricedFromTheEstimateWithNoCacheDiscount() {
-    TokenReport report = new TokenReport("claude-haiku-4-5", Tokenizer.ESTIMATE, 1000, false, 512, null, 200, 200, true);
+    TokenReport report = new TokenReport(
+        "claude-haiku-4-5", Tokenizer.ESTIMATE, 1000, false, 512, null, 200, 200, true);
 
     Cost cost = priced(report);
 
-    // claude-haiku-4-5, estimated by the gateway: 1,000 × 1/1e6 + 200 × 5/1e6 = 0.001 + 0.001 = 0.002
+    // claude-haiku-4-5, estimated by the gateway: 1,000 × 1/1e6 + 200 × 5/1e6 = 0.001 + 0.001 =
+    // 0.002
     assertThat(cost.usd()).isEqualByComparingTo("0.002");
     assertThat(cost.estimated()).isTrue();
     assertThat(cost.breakdown().cachedInputTokens()).isZero();
@@ -278,7 +354,8 @@ class CostCalculatorTest {
   @Test
   void anUnknownCompletionCostsThePromptOnlyAndIsEstimated() {
     // The stream ended before any response text and without usage: completion -1 (UNKNOWN).
-    TokenReport report = new TokenReport("gpt-4.1", Tokenizer.O200K_BASE, 5000, true, -1, null, -1, 200, false);
+    TokenReport report =
+        new TokenReport("gpt-4.1", Tokenizer.O200K_BASE, 5000, true, -1, null, -1, 200, false);
 
     Cost cost = priced(report);
 
@@ -291,9 +368,18 @@ class CostCalculatorTest {
 
   @Test
   void aProviderPromptWithACountedCompletionIsStillAnEstimate() {
-    // Usage with the prompt only (a stream cut before its final usage): the completion is the gateway's count.
-    TokenReport report = new TokenReport("gpt-4o", Tokenizer.O200K_BASE, 100, true, -1,
-        new ProviderUsage(100, -1, -1, -1, -1, -1), 40, 200, false);
+    // Usage with the prompt only (a stream cut before its final usage): the completion is the
+    // gateway's count.
+    TokenReport report = new TokenReport(
+        "gpt-4o",
+        Tokenizer.O200K_BASE,
+        100,
+        true,
+        -1,
+        new ProviderUsage(100, -1, -1, -1, -1, -1),
+        40,
+        200,
+        false);
 
     Cost cost = priced(report);
 
@@ -306,7 +392,8 @@ class CostCalculatorTest {
 
   @Test
   void anUnknownModelHasNoCostAndSaysWhy() {
-    TokenReport report = providerReport("llama-3.3-70b-instruct", new ProviderUsage(10, 5, 15, -1, -1, -1));
+    TokenReport report =
+        providerReport("llama-3.3-70b-instruct", new ProviderUsage(10, 5, 15, -1, -1, -1));
 
     CostResult result = calculator.cost(report);
 
@@ -318,7 +405,8 @@ class CostCalculatorTest {
 
   @Test
   void anErrorResponseWithoutUsageIsNotPriced() {
-    TokenReport report = new TokenReport("gpt-4o", Tokenizer.O200K_BASE, 900, true, -1, null, -1, 429, true);
+    TokenReport report =
+        new TokenReport("gpt-4o", Tokenizer.O200K_BASE, 900, true, -1, null, -1, 429, true);
 
     CostResult result = calculator.cost(report);
 
@@ -329,7 +417,8 @@ class CostCalculatorTest {
 
   @Test
   void outputTokensOfAModelWithoutAnOutputRateAreNotGuessed() {
-    TokenReport report = providerReport("text-embedding-3-large", new ProviderUsage(10, 3, 13, -1, -1, -1));
+    TokenReport report =
+        providerReport("text-embedding-3-large", new ProviderUsage(10, 3, 13, -1, -1, -1));
 
     CostResult result = calculator.cost(report);
 
@@ -340,17 +429,20 @@ class CostCalculatorTest {
 
   @Test
   void aSnapshotWithItsOwnPriceIsNotPricedAsItsFamily() {
-    TokenReport report = providerReport("gpt-4o-2024-05-13", new ProviderUsage(1000, 100, 1100, 0, -1, 0));
+    TokenReport report =
+        providerReport("gpt-4o-2024-05-13", new ProviderUsage(1000, 100, 1100, 0, -1, 0));
 
     Cost cost = priced(report);
 
-    // gpt-4o-2024-05-13: 1,000 × 5/1e6 + 100 × 15/1e6 = 0.005 + 0.0015 = 0.0065 (gpt-4o would give 0.0035)
+    // gpt-4o-2024-05-13: 1,000 × 5/1e6 + 100 × 15/1e6 = 0.005 + 0.0015 = 0.0065 (gpt-4o would give
+    // 0.0035)
     assertThat(cost.model()).isEqualTo("gpt-4o-2024-05-13");
     assertThat(cost.usd()).isEqualByComparingTo("0.0065");
   }
 
   @Test
-  void operatorPricesReplaceTheBuiltInOnesAndNameBothVersions(@TempDir Path dir) throws IOException {
+  void operatorPricesReplaceTheBuiltInOnesAndNameBothVersions(@TempDir Path dir)
+      throws IOException {
     Path file = dir.resolve("acme-prices.yaml");
     Files.writeString(file, """
         version: "acme-7"
@@ -362,13 +454,19 @@ class CostCalculatorTest {
             source: "ACME enterprise agreement, schedule B"
             as_of: "2026-10-01"
         """);
-    CostCalculator withOperator = new CostCalculator(PriceCatalog.builtIn().overriddenBy(PriceCatalog.load(file)));
-    TokenReport report = ReportFixtures.fromResponse(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o-2024-08-06",
-        Tokenizer.O200K_BASE, 1190, "/cost/openai-gpt-4o-cached.json");
+    CostCalculator withOperator =
+        new CostCalculator(PriceCatalog.builtIn().overriddenBy(PriceCatalog.load(file)));
+    TokenReport report = ReportFixtures.fromResponse(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o-2024-08-06",
+        Tokenizer.O200K_BASE,
+        1190,
+        "/cost/openai-gpt-4o-cached.json");
 
     Cost cost = withOperator.cost(report).cost().orElseThrow();
 
-    // negotiated gpt-4o: 176 × 2/1e6 + 1,024 × 1/1e6 + 300 × 8/1e6 = 0.000352 + 0.001024 + 0.0024 = 0.003776
+    // negotiated gpt-4o: 176 × 2/1e6 + 1,024 × 1/1e6 + 300 × 8/1e6 = 0.000352 + 0.001024 + 0.0024 =
+    // 0.003776
     assertThat(cost.usd()).isEqualByComparingTo("0.003776");
     assertThat(cost.priceVersion()).isEqualTo(VERSION + "+acme-7");
   }
@@ -380,6 +478,7 @@ class CostCalculatorTest {
   }
 
   private static TokenReport providerReport(String model, ProviderUsage usage) {
-    return new TokenReport(model, Tokenizer.O200K_BASE, usage.promptTokens(), true, -1, usage, -1, 200, true);
+    return new TokenReport(
+        model, Tokenizer.O200K_BASE, usage.promptTokens(), true, -1, usage, -1, 200, true);
   }
 }

@@ -31,14 +31,18 @@ class CostThroughGatewayTest {
 
   @BeforeEach
   void start() throws Exception {
-    gw = new GatewayExchange(PolicyLoader.parse("""
+    gw = new GatewayExchange(
+        PolicyLoader.parse("""
         models:
           gpt-4o: { provider: openai, model: gpt-4o }
           haiku: { provider: anthropic, model: claude-haiku-4-5 }
           mystery: { provider: openai, model: mystery-1 }
-        """, "test"), registry -> List.of(
-        TokenCounting.listener(registry),
-        CostTagging.builder(registry).sink((c, r, cost, served) -> spent.add(new Spent(c, r, cost, served))).build()));
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry)
+                .sink((c, r, cost, served) -> spent.add(new Spent(c, r, cost, served)))
+                .build()));
   }
 
   @AfterEach
@@ -48,16 +52,23 @@ class CostThroughGatewayTest {
 
   @Test
   void aJsonAnswerIsPricedFromTheProvidersUsageIncludingCachedTokens() throws Exception {
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When does it renew?\"}]}")
-        .header("x-llmgw-tenant", "acme").header("x-llmgw-api-key", "sk-test-123").build(),
-        Upstream.returning(UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post(
+                "/v1/chat/completions",
+                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When does it renew?\"}]}")
+            .header("x-llmgw-tenant", "acme")
+            .header("x-llmgw-api-key", "sk-test-123")
+            .build(),
+        Upstream.returning(
+            UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
 
     Map<String, Value> meta = GatewayExchange.metadata(r);
-    // gpt-4o: (1,200 − 1,024) × 2.50/1e6 + 1,024 × 1.25/1e6 + 300 × 10/1e6 = 0.00044 + 0.00128 + 0.003
+    // gpt-4o: (1,200 − 1,024) × 2.50/1e6 + 1,024 × 1.25/1e6 + 300 × 10/1e6 = 0.00044 + 0.00128 +
+    // 0.003
     assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.00472");
     assertThat(meta.get("cost_estimated").getBoolValue()).isFalse();
-    assertThat(meta.get("price_version").getStringValue()).isEqualTo(PriceCatalog.builtIn().version());
+    assertThat(meta.get("price_version").getStringValue())
+        .isEqualTo(PriceCatalog.builtIn().version());
     assertThat(meta.get("served_model").getStringValue()).isEqualTo("gpt-4o-2024-08-06");
     assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
     assertThat(meta.get("route").getStringValue()).isEqualTo("openai");
@@ -69,42 +80,72 @@ class CostThroughGatewayTest {
       assertThat(s.servedModel()).isEqualTo("gpt-4o-2024-08-06");
       assertThat(s.context().identity().tenant()).isEqualTo("acme");
     });
-    assertThat(gw.registry.counter(CostMetrics.COST_USD, "tenant", "acme", "model", "gpt-4o", "provider", "openai",
-        "estimated", "false").count()).isEqualTo(0.00472, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(gw.registry
+            .counter(
+                CostMetrics.COST_USD,
+                "tenant",
+                "acme",
+                "model",
+                "gpt-4o",
+                "provider",
+                "openai",
+                "estimated",
+                "false")
+            .count())
+        .isEqualTo(0.00472, org.assertj.core.data.Offset.offset(1e-12));
   }
 
   @Test
   void aStreamedAnthropicAnswerIsPricedWithCacheWrites() throws Exception {
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages",
-            "{\"model\":\"haiku\",\"max_tokens\":200,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Summarise\"}]}").build(),
-        Upstream.returning(UpstreamResponse.ok("text/event-stream", resource("/cost/anthropic-stream-cache-write.sse"))));
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post(
+                "/v1/messages",
+                "{\"model\":\"haiku\",\"max_tokens\":200,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Summarise\"}]}")
+            .build(),
+        Upstream.returning(UpstreamResponse.ok(
+            "text/event-stream", resource("/cost/anthropic-stream-cache-write.sse"))));
 
     // claude-haiku-4-5: 12 × 1/1e6 + 2,100 × 1.25/1e6 + 57 × 5/1e6 = 0.002922
     assertThat(GatewayExchange.metadata(r).get("cost_usd").getStringValue()).isEqualTo("0.002922");
-    assertThat(spent).singleElement().satisfies(s -> assertThat(s.cost().estimated()).isFalse());
+    assertThat(spent)
+        .singleElement()
+        .satisfies(s -> assertThat(s.cost().estimated()).isFalse());
   }
 
   @Test
   void withoutUsageTheCostIsAnEstimateAndSaysSo() throws Exception {
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build(),
-        Upstream.returning(UpstreamResponse.ok("application/json",
-            "{\"id\":\"x\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello there\"}}]}")));
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post(
+                "/v1/chat/completions",
+                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .build(),
+        Upstream.returning(
+            UpstreamResponse.ok(
+                "application/json",
+                "{\"id\":\"x\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello there\"}}]}")));
 
     Map<String, Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("cost_estimated").getBoolValue()).isTrue();
-    assertThat(spent).singleElement().satisfies(s -> assertThat(s.cost().estimated()).isTrue());
+    assertThat(spent)
+        .singleElement()
+        .satisfies(s -> assertThat(s.cost().estimated()).isTrue());
   }
 
   @Test
   void unknownModelsAndRefusedRequestsAreNotPriced() throws Exception {
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-            "{\"model\":\"mystery\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build(),
-        Upstream.returning(UpstreamResponse.ok("application/json", "{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}")));
-    assertThat(GatewayExchange.metadata(r).get("cost_unpriced").getStringValue()).isEqualTo("unknown_model");
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post(
+                "/v1/chat/completions",
+                "{\"model\":\"mystery\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .build(),
+        Upstream.returning(UpstreamResponse.ok(
+            "application/json", "{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}")));
+    assertThat(GatewayExchange.metadata(r).get("cost_unpriced").getStringValue())
+        .isEqualTo("unknown_model");
 
-    ExchangeResult refused = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-            "{\"model\":\"nope\",\"messages\":[]}").build(),
+    ExchangeResult refused = gw.exchange(
+        GatewayExchange.post("/v1/chat/completions", "{\"model\":\"nope\",\"messages\":[]}")
+            .build(),
         Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
     assertThat(refused.clientResponse().status()).isEqualTo(404);
     assertThat(spent).isEmpty();
@@ -112,56 +153,84 @@ class CostThroughGatewayTest {
 
   @Test
   void operatorPricesFromThePolicyReplaceTheBuiltInOnes() throws Exception {
-    try (GatewayExchange negotiated = new GatewayExchange(PolicyLoader.parse("""
+    try (GatewayExchange negotiated = new GatewayExchange(
+        PolicyLoader.parse("""
         models:
           gpt-4o: { provider: openai, model: gpt-4o }
         prices:
           version: acme-7
           models:
             gpt-4o: { input: "2.00", cached_input: "0.50", output: "5.00", source: "contract 7", as_of: 2026-11-01 }
-        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
-      ExchangeResult r = negotiated.exchange(GatewayExchange.post("/v1/chat/completions",
-              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When?\"}]}").build(),
-          Upstream.returning(UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
+      ExchangeResult r = negotiated.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When?\"}]}")
+              .build(),
+          Upstream.returning(UpstreamResponse.ok(
+              "application/json", resource("/cost/openai-gpt-4o-cached.json"))));
       Map<String, Value> meta = GatewayExchange.metadata(r);
       // 176 × 2.00/1e6 + 1,024 × 0.50/1e6 + 300 × 5.00/1e6 = 0.000352 + 0.000512 + 0.0015
       assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.002364");
-      assertThat(meta.get("price_version").getStringValue()).isEqualTo(PriceCatalog.builtIn().version() + "+acme-7");
+      assertThat(meta.get("price_version").getStringValue())
+          .isEqualTo(PriceCatalog.builtIn().version() + "+acme-7");
     }
   }
 
   @Test
   void aRegisteredKeysIdentityWinsOverTheIdentityHeaders() throws Exception {
-    // key_e0dbaa0c6455 is the fingerprint of sk-test-123 (the control plane's ConfigApiTest checks the same value).
-    assertThat(dev.llmgw.extproc.server.Identity.fingerprint("sk-test-123")).isEqualTo("key_e0dbaa0c6455");
-    try (GatewayExchange keyed = new GatewayExchange(PolicyLoader.parse("""
+    // key_e0dbaa0c6455 is the fingerprint of sk-test-123 (the control plane's ConfigApiTest checks
+    // the same value).
+    assertThat(dev.llmgw.extproc.server.Identity.fingerprint("sk-test-123"))
+        .isEqualTo("key_e0dbaa0c6455");
+    try (GatewayExchange keyed = new GatewayExchange(
+        PolicyLoader.parse("""
         models:
           gpt-4o: { provider: openai, model: gpt-4o }
         keys:
           key_e0dbaa0c6455: { tenant: acme, application: chat }
-        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
-      ExchangeResult r = keyed.exchange(GatewayExchange.post("/v1/chat/completions",
-              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-          .header("x-llmgw-api-key", "sk-test-123").header("x-llmgw-tenant", "someone-else").header("x-llmgw-user", "u1").build(),
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
+      ExchangeResult r = keyed.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+              .header("x-llmgw-api-key", "sk-test-123")
+              .header("x-llmgw-tenant", "someone-else")
+              .header("x-llmgw-user", "u1")
+              .build(),
           Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
       Map<String, Value> meta = GatewayExchange.metadata(r);
       assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
       assertThat(meta.get("application").getStringValue()).isEqualTo("chat");
       assertThat(meta.get("user").getStringValue()).as("left to the header").isEqualTo("u1");
-      assertThat(r.upstream().headers().get("x-llmgw-tenant")).as("routes match on the resolved tenant").contains("acme");
+      assertThat(r.upstream().headers().get("x-llmgw-tenant"))
+          .as("routes match on the resolved tenant")
+          .contains("acme");
     }
-    try (GatewayExchange bearer = new GatewayExchange(PolicyLoader.parse("""
+    try (GatewayExchange bearer = new GatewayExchange(
+        PolicyLoader.parse("""
         identity_headers: { api_key: authorization }
         models:
           gpt-4o: { provider: openai, model: gpt-4o }
         keys:
           key_e0dbaa0c6455: { tenant: acme }
-        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
-      ExchangeResult r = bearer.exchange(GatewayExchange.post("/v1/chat/completions",
-              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-          .header("authorization", "Bearer sk-test-123").build(), Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry), CostTagging.builder(registry).build()))) {
+      ExchangeResult r = bearer.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+              .header("authorization", "Bearer sk-test-123")
+              .build(),
+          Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
       assertThat(GatewayExchange.metadata(r).get("api_key_id").getStringValue())
-          .as("a bearer token counts by the token alone").isEqualTo("key_e0dbaa0c6455");
+          .as("a bearer token counts by the token alone")
+          .isEqualTo("key_e0dbaa0c6455");
       assertThat(GatewayExchange.metadata(r).get("tenant").getStringValue()).isEqualTo("acme");
     }
   }

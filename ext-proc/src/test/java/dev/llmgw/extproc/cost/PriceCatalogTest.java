@@ -26,12 +26,17 @@ class PriceCatalogTest {
   private static final Map<String, String> UNPRICED = Map.ofEntries(
       Map.entry("gpt-5-chat-latest", "no stored copy of its price was found on 2026-11-22"),
       Map.entry("chatgpt-4o-latest", "no stored copy of its price was found on 2026-11-22"),
-      Map.entry("o1-pro", "not confirmed on an OpenAI page; third-party lists were not cross-checked"),
-      Map.entry("o3-pro", "not confirmed on an OpenAI page; third-party lists disagree ($20/$80 vs $150/$150)"),
+      Map.entry(
+          "o1-pro", "not confirmed on an OpenAI page; third-party lists were not cross-checked"),
+      Map.entry(
+          "o3-pro",
+          "not confirmed on an OpenAI page; third-party lists disagree ($20/$80 vs $150/$150)"),
       Map.entry("o1-mini", "legacy; not confirmed on an OpenAI page"),
       Map.entry("o1-preview", "legacy; no stored copy of its price was found"),
       Map.entry("gpt-4-turbo", "legacy; its model page was not found"),
-      Map.entry("gpt-4-1106-preview", "legacy; the gpt-4-turbo-preview page prices only its default snapshot gpt-4-0125-preview"),
+      Map.entry(
+          "gpt-4-1106-preview",
+          "legacy; the gpt-4-turbo-preview page prices only its default snapshot gpt-4-0125-preview"),
       Map.entry("gpt-4-32k", "legacy; its price was not found"),
       Map.entry("gpt-3.5-turbo", "legacy; its model page was not found"),
       Map.entry("gpt-3.5-turbo-0613", "legacy snapshot; its price was not found"),
@@ -50,18 +55,39 @@ class PriceCatalogTest {
     catalog.prices().forEach((name, price) -> {
       assertThat(price.model()).isEqualTo(name);
       assertThat(price.source()).as(name + ".source").startsWith("https://");
-      assertThat(price.asOf()).as(name + ".as_of").isBetween(LocalDate.of(2025, 1, 1), LocalDate.of(2026, 11, 22));
+      assertThat(price.asOf())
+          .as(name + ".as_of")
+          .isBetween(LocalDate.of(2025, 1, 1), LocalDate.of(2026, 11, 22));
     });
   }
 
   @Test
   void everyModelTheBriefNamesIsPriced() {
-    List<String> required = List.of("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o1", "o3",
-        "o3-mini", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-5-nano", "text-embedding-3-small", "text-embedding-3-large",
-        "claude-opus-4", "claude-opus-4-1", "claude-sonnet-4", "claude-sonnet-4-5", "claude-3-5-haiku",
-        "claude-haiku-4-5", "claude-3-7-sonnet");
+    List<String> required = List.of(
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "o1",
+        "o3",
+        "o3-mini",
+        "o4-mini",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "text-embedding-3-small",
+        "text-embedding-3-large",
+        "claude-opus-4",
+        "claude-opus-4-1",
+        "claude-sonnet-4",
+        "claude-sonnet-4-5",
+        "claude-3-5-haiku",
+        "claude-haiku-4-5",
+        "claude-3-7-sonnet");
 
-    assertThat(required).allSatisfy(m -> assertThat(PriceCatalog.builtIn().find(m)).as(m).isPresent());
+    assertThat(required)
+        .allSatisfy(m -> assertThat(PriceCatalog.builtIn().find(m)).as(m).isPresent());
   }
 
   @Test
@@ -80,10 +106,13 @@ class PriceCatalogTest {
       }
     }
 
-    assertThat(neither).as("models.yaml models without a price: add one to prices.yaml or to UNPRICED").isEmpty();
+    assertThat(neither)
+        .as("models.yaml models without a price: add one to prices.yaml or to UNPRICED")
+        .isEmpty();
     assertThat(both).as("priced models still listed as unpriced").isEmpty();
-    assertThat(ModelCatalog.builtIn().models()).as("UNPRICED names only models.yaml models").containsKeys(
-        UNPRICED.keySet().toArray(String[]::new));
+    assertThat(ModelCatalog.builtIn().models())
+        .as("UNPRICED names only models.yaml models")
+        .containsKeys(UNPRICED.keySet().toArray(String[]::new));
   }
 
   @Test
@@ -117,17 +146,22 @@ class PriceCatalogTest {
     PriceCatalog prices = PriceCatalog.builtIn();
 
     assertThat(prices.find("gpt-4o-2024-08-06").orElseThrow().model()).isEqualTo("gpt-4o");
-    assertThat(prices.find("gpt-4o-mini-2024-07-18").orElseThrow().model()).isEqualTo("gpt-4o-mini");
+    assertThat(prices.find("gpt-4o-mini-2024-07-18").orElseThrow().model())
+        .isEqualTo("gpt-4o-mini");
     assertThat(prices.find("o3-mini-2025-01-31").orElseThrow().model()).isEqualTo("o3-mini");
     assertThat(prices.find("gpt-5-2025-08-07").orElseThrow().model()).isEqualTo("gpt-5");
-    assertThat(prices.find("claude-sonnet-4-5-20250929").orElseThrow().model()).isEqualTo("claude-sonnet-4-5");
-    assertThat(prices.find("claude-opus-4-20250514").orElseThrow().model()).isEqualTo("claude-opus-4");
-    assertThat(prices.find("claude-3-5-haiku-latest").orElseThrow().model()).isEqualTo("claude-3-5-haiku");
+    assertThat(prices.find("claude-sonnet-4-5-20250929").orElseThrow().model())
+        .isEqualTo("claude-sonnet-4-5");
+    assertThat(prices.find("claude-opus-4-20250514").orElseThrow().model())
+        .isEqualTo("claude-opus-4");
+    assertThat(prices.find("claude-3-5-haiku-latest").orElseThrow().model())
+        .isEqualTo("claude-3-5-haiku");
   }
 
   @Test
   void anExactEntryWinsOverTheSnapshotRule() {
-    assertThat(PriceCatalog.builtIn().find("gpt-4o-2024-05-13").orElseThrow().input()).isEqualByComparingTo("5.00");
+    assertThat(PriceCatalog.builtIn().find("gpt-4o-2024-05-13").orElseThrow().input())
+        .isEqualByComparingTo("5.00");
   }
 
   @Test
@@ -138,14 +172,17 @@ class PriceCatalogTest {
     assertThat(prices.find("claude-opus-4-7")).as("not claude-opus-4").isEmpty();
     assertThat(prices.find("gpt-4o-audio-preview")).isEmpty();
     assertThat(prices.find("gpt-4o-realtime-preview-2024-12-17")).isEmpty();
-    assertThat(prices.find("ft:gpt-4o-mini-2024-07-18:acme::abc123")).as("fine-tunes have their own rates").isEmpty();
+    assertThat(prices.find("ft:gpt-4o-mini-2024-07-18:acme::abc123"))
+        .as("fine-tunes have their own rates")
+        .isEmpty();
     assertThat(prices.find("")).isEmpty();
   }
 
   // ---------------------------------------------------------------- operator files
 
   @Test
-  void operatorEntriesReplaceWholeEntriesAddModelsAndCombineTheVersions(@TempDir Path dir) throws IOException {
+  void operatorEntriesReplaceWholeEntriesAddModelsAndCombineTheVersions(@TempDir Path dir)
+      throws IOException {
     Path file = write(dir, """
         version: "acme-7"
         models:
@@ -170,9 +207,12 @@ class PriceCatalogTest {
     assertThat(sonnet.cacheWrite()).as("replaced whole, not merged").isNull();
     assertThat(sonnet.longContext()).isNull();
     assertThat(merged.find("mistral-large-2411").orElseThrow().note()).contains("self-hosted");
-    assertThat(merged.find("gpt-4o").orElseThrow().input()).as("untouched").isEqualByComparingTo("2.50");
+    assertThat(merged.find("gpt-4o").orElseThrow().input())
+        .as("untouched")
+        .isEqualByComparingTo("2.50");
     assertThat(PriceCatalog.builtIn().find("claude-sonnet-4-5").orElseThrow().input())
-        .as("the built-in catalog is unchanged").isEqualByComparingTo("3");
+        .as("the built-in catalog is unchanged")
+        .isEqualByComparingTo("3");
   }
 
   @Test
@@ -189,7 +229,8 @@ class PriceCatalogTest {
         """, "t.yaml");
 
     ModelPrice m = c.find("m").orElseThrow();
-    assertThat(m.input()).as("24 significant digits: no double could hold them")
+    assertThat(m.input())
+        .as("24 significant digits: no double could hold them")
         .isEqualTo(new BigDecimal("123456789012345678.123456"));
     assertThat(m.output()).isEqualTo(new BigDecimal("0.000001"));
     assertThat(m.cachedInput()).isEqualByComparingTo("7");
@@ -201,12 +242,14 @@ class PriceCatalogTest {
 
   @Test
   void anUnknownFieldIsAnErrorNamingIt() {
-    assertRejected("""
+    assertRejected(
+        """
         version: "t"
         models:
           gpt-4o: { input: "2.50", outptu: "10", source: "s", as_of: "2026-11-22" }
-        """, "t.yaml: models.gpt-4o: unknown field 'outptu' (expected one of [input, cached_input, cache_write, cache_write_1h, "
-        + "output, reasoning, long_context, source, as_of, note])");
+        """,
+        "t.yaml: models.gpt-4o: unknown field 'outptu' (expected one of [input, cached_input, cache_write, cache_write_1h, "
+            + "output, reasoning, long_context, source, as_of, note])");
     assertRejected("""
         version: "t"
         currency: EUR
@@ -221,17 +264,21 @@ class PriceCatalogTest {
 
   @Test
   void aBadNumberIsAnErrorNamingTheModelAndTheField() {
-    assertRejected("""
+    assertRejected(
+        """
         version: "t"
         models:
           gpt-4o: { input: "2,50", source: "s", as_of: "2026-11-22" }
-        """, "t.yaml: models.gpt-4o.input: '2,50' (expected: a decimal number >= 0 of US dollars per million tokens");
-    assertRejected("""
+        """,
+        "t.yaml: models.gpt-4o.input: '2,50' (expected: a decimal number >= 0 of US dollars per million tokens");
+    assertRejected(
+        """
         version: "t"
         models:
           gpt-4o: { input: "2.50", output: "-10", source: "s", as_of: "2026-11-22" }
         """, "t.yaml: models.gpt-4o.output: -10 (expected: >= 0 US dollars per million tokens)");
-    assertRejected("""
+    assertRejected(
+        """
         version: "t"
         models:
           gpt-4o: { input: "2.50", cached_input: "0.0000001", source: "s", as_of: "2026-11-22" }
@@ -241,16 +288,19 @@ class PriceCatalogTest {
         models:
           gpt-4o: { input: true, source: "s", as_of: "2026-11-22" }
         """, "t.yaml: models.gpt-4o.input: true (expected: a decimal number");
-    assertRejected("""
+    assertRejected(
+        """
         version: "t"
         models:
           claude: { input: "3", source: "s", as_of: "2026-11-22", long_context: { above_prompt_tokens: 0, input: "6" } }
-        """, "t.yaml: models.claude.long_context.above_prompt_tokens: 0 (expected: a whole number of prompt tokens > 0");
+        """,
+        "t.yaml: models.claude.long_context.above_prompt_tokens: 0 (expected: a whole number of prompt tokens > 0");
   }
 
   @Test
   void missingRequiredValuesAreErrorsSayingWhatIsExpected() {
-    assertRejected("""
+    assertRejected(
+        """
         models: {}
         """, "t.yaml: version: missing (expected: a non-empty string such as \"2026-11-22.1\")");
     assertRejected("""
@@ -261,16 +311,19 @@ class PriceCatalogTest {
         models:
           gpt-4o: { output: "10", source: "s", as_of: "2026-11-22" }
         """, "t.yaml: models.gpt-4o.input: missing");
-    assertRejected("""
+    assertRejected(
+        """
         version: "t"
         models:
           gpt-4o: { input: "2.50", as_of: "2026-11-22" }
         """, "t.yaml: models.gpt-4o.source: missing (expected: where the prices come from");
-    assertRejected("""
+    assertRejected(
+        """
         version: "t"
         models:
           gpt-4o: { input: "2.50", source: "s", as_of: "22.11.2026" }
-        """, "t.yaml: models.gpt-4o.as_of: '22.11.2026' (expected: the date the prices were read, yyyy-MM-dd)");
+        """,
+        "t.yaml: models.gpt-4o.as_of: '22.11.2026' (expected: the date the prices were read, yyyy-MM-dd)");
   }
 
   @Test
@@ -287,7 +340,9 @@ class PriceCatalogTest {
 
   @Test
   void loadNamesTheFileInItsErrors(@TempDir Path dir) throws IOException {
-    Path file = write(dir, "version: \"t\"\nmodels:\n  m: { input: \"x\", source: \"s\", as_of: \"2026-11-22\" }\n");
+    Path file = write(
+        dir,
+        "version: \"t\"\nmodels:\n  m: { input: \"x\", source: \"s\", as_of: \"2026-11-22\" }\n");
 
     assertThatThrownBy(() -> PriceCatalog.load(file))
         .isInstanceOf(IllegalArgumentException.class)

@@ -13,7 +13,11 @@ import java.util.Optional;
  * (what happens when a local reply or an error comes after the response headers were already sent).
  */
 public record ClientResponse(
-    int status, Headers headers, List<ReleasedChunk> chunks, Optional<Headers> trailers, boolean reset) {
+    int status,
+    Headers headers,
+    List<ReleasedChunk> chunks,
+    Optional<Headers> trailers,
+    boolean reset) {
 
   public ClientResponse {
     requireNonNull(headers, "headers");

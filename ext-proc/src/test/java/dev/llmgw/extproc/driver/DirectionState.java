@@ -18,10 +18,20 @@ import java.util.List;
  */
 final class DirectionState {
 
-  enum Direction { REQUEST, RESPONSE }
+  enum Direction {
+    REQUEST,
+    RESPONSE
+  }
 
   /** {@code ProcessorState::CallbackState}: which reply Envoy is waiting for in this direction. */
-  enum CallbackState { IDLE, HEADERS, BUFFERED_BODY, STREAMED_BODY, BUFFERED_PARTIAL_BODY, TRAILERS }
+  enum CallbackState {
+    IDLE,
+    HEADERS,
+    BUFFERED_BODY,
+    STREAMED_BODY,
+    BUFFERED_PARTIAL_BODY,
+    TRAILERS
+  }
 
   /** A body chunk sent in STREAMED or BUFFERED_PARTIAL mode, kept until its reply says what to release. */
   record QueuedChunk(ByteString data, boolean endStream) {}
@@ -40,12 +50,14 @@ final class DirectionState {
   MutableHeaders headers;
   /** Envoy's {@code headers_ != nullptr}: a reply may still mutate the headers. */
   boolean headersMutable;
+
   MutableHeaders trailers;
   boolean trailersArrived;
   boolean trailersSentToProcessor;
 
   /** The filter manager's buffered body ({@code bufferedData()}); null when nothing was ever buffered. */
   ByteString buffered;
+
   final Deque<QueuedChunk> queue = new ArrayDeque<>();
 
   boolean noBody;
@@ -194,13 +206,17 @@ final class DirectionState {
 
   /** True when nothing is held back and nothing is awaited. */
   boolean settled() {
-    return callback == CallbackState.IDLE && !paused && forwardedHeaders != null
-        && (buffered == null || buffered.isEmpty()) && queue.isEmpty()
+    return callback == CallbackState.IDLE
+        && !paused
+        && forwardedHeaders != null
+        && (buffered == null || buffered.isEmpty())
+        && queue.isEmpty()
         && (trailers == null || forwardedTrailers != null);
   }
 
   String describe() {
-    return direction + " (waiting for " + callback + ", body mode " + bodyMode + ", paused " + paused
-        + ", headers forwarded " + (forwardedHeaders != null) + ", queued chunks " + queue.size() + ")";
+    return direction + " (waiting for " + callback + ", body mode " + bodyMode + ", paused "
+        + paused + ", headers forwarded " + (forwardedHeaders != null) + ", queued chunks "
+        + queue.size() + ")";
   }
 }

@@ -21,7 +21,10 @@ import java.util.Optional;
  * would add ({@code x-request-id}, {@code x-forwarded-*}).
  */
 public record DownstreamRequest(
-    Headers headers, List<ByteString> chunks, Optional<Headers> trailers, Map<String, Struct> dynamicMetadata) {
+    Headers headers,
+    List<ByteString> chunks,
+    Optional<Headers> trailers,
+    Map<String, Struct> dynamicMetadata) {
 
   public DownstreamRequest {
     requireNonNull(headers, "headers");
@@ -30,9 +33,9 @@ public record DownstreamRequest(
     dynamicMetadata = Map.copyOf(requireNonNull(dynamicMetadata, "dynamicMetadata"));
     for (String pseudo : List.of(":method", ":path", ":authority")) {
       if (!headers.contains(pseudo)) {
-        throw new IllegalArgumentException(
-            "request headers lack " + pseudo + " (expected: :method, :path and :authority, which Envoy requires"
-                + " before any filter runs): " + headers);
+        throw new IllegalArgumentException("request headers lack " + pseudo
+            + " (expected: :method, :path and :authority, which Envoy requires"
+            + " before any filter runs): " + headers);
       }
     }
   }

@@ -36,12 +36,15 @@ final class DriverTestSupport {
 
   /** The body chunk of a body message, as text. */
   static String bodyOf(ProcessingRequest request) {
-    return (request.hasRequestBody() ? request.getRequestBody().getBody() : request.getResponseBody().getBody())
+    return (request.hasRequestBody()
+            ? request.getRequestBody().getBody()
+            : request.getResponseBody().getBody())
         .toStringUtf8();
   }
 
   static boolean endOfStreamOf(ProcessingRequest request) {
-    return request.hasRequestBody() ? request.getRequestBody().getEndOfStream()
+    return request.hasRequestBody()
+        ? request.getRequestBody().getEndOfStream()
         : request.getResponseBody().getEndOfStream();
   }
 
@@ -51,7 +54,8 @@ final class DriverTestSupport {
       if (request.hasRequestBody() || request.hasResponseBody()) {
         CommonResponse upper = CommonResponse.newBuilder()
             .setBodyMutation(BodyMutation.newBuilder()
-                .setBody(com.google.protobuf.ByteString.copyFromUtf8(bodyOf(request).toUpperCase(Locale.ROOT))))
+                .setBody(com.google.protobuf.ByteString.copyFromUtf8(
+                    bodyOf(request).toUpperCase(Locale.ROOT))))
             .build();
         replies.send(ProcessorReplies.withCommon(request, upper));
       } else {

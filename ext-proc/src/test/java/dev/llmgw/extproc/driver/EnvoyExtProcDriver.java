@@ -87,7 +87,8 @@ public final class EnvoyExtProcDriver {
     this.settings = settings;
     this.initialMetadata = new Metadata();
     for (HeaderValue h : config.getGrpcService().getInitialMetadataList()) {
-      initialMetadata.put(Metadata.Key.of(h.getKey(), Metadata.ASCII_STRING_MARSHALLER), h.getValue());
+      initialMetadata.put(
+          Metadata.Key.of(h.getKey(), Metadata.ASCII_STRING_MARSHALLER), h.getValue());
     }
   }
 
@@ -145,7 +146,8 @@ public final class EnvoyExtProcDriver {
      */
     public Builder bufferLimitBytes(long bufferLimitBytes) {
       if (bufferLimitBytes <= 0) {
-        throw new IllegalArgumentException("bufferLimitBytes: " + bufferLimitBytes + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "bufferLimitBytes: " + bufferLimitBytes + " (expected: > 0)");
       }
       this.bufferLimitBytes = bufferLimitBytes;
       return this;
@@ -183,7 +185,8 @@ public final class EnvoyExtProcDriver {
     /** The connection manager's {@code max_request_headers_count} (default 100), which mutations must respect. */
     public Builder maxHeadersCount(int maxHeadersCount) {
       if (maxHeadersCount <= 0) {
-        throw new IllegalArgumentException("maxHeadersCount: " + maxHeadersCount + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "maxHeadersCount: " + maxHeadersCount + " (expected: > 0)");
       }
       this.maxHeadersCount = maxHeadersCount;
       return this;
@@ -200,8 +203,16 @@ public final class EnvoyExtProcDriver {
 
     public EnvoyExtProcDriver build() {
       validate(config);
-      return new EnvoyExtProcDriver(channel, config, new Settings(
-          bufferLimitBytes, spuriousMessages, duplexSettle, stallTimeout, maxHeadersCount, maxHeadersKb));
+      return new EnvoyExtProcDriver(
+          channel,
+          config,
+          new Settings(
+              bufferLimitBytes,
+              spuriousMessages,
+              duplexSettle,
+              stallTimeout,
+              maxHeadersCount,
+              maxHeadersKb));
     }
   }
 
@@ -225,16 +236,18 @@ public final class EnvoyExtProcDriver {
     if ((mode.getRequestBodyMode() == BodySendMode.FULL_DUPLEX_STREAMED
             || mode.getResponseBodyMode() == BodySendMode.FULL_DUPLEX_STREAMED)
         && config.getFailureModeAllow()) {
-      throw new IllegalArgumentException("If the ext_proc filter has either the request_body_mode or the "
-          + "response_body_mode set to FULL_DUPLEX_STREAMED, then the failure_mode_allow has to be left as false");
+      throw new IllegalArgumentException(
+          "If the ext_proc filter has either the request_body_mode or the "
+              + "response_body_mode set to FULL_DUPLEX_STREAMED, then the failure_mode_allow has to be left as false");
     }
     if (config.getDisableClearRouteCache()
         && config.getRouteCacheAction() != ExternalProcessor.RouteCacheAction.DEFAULT) {
       throw new IllegalArgumentException(
           "disable_clear_route_cache and route_cache_action can not be set to none-default at the same time.");
     }
-    if (config.hasMessageTimeout() && (config.getMessageTimeout().getSeconds() < 0
-        || config.getMessageTimeout().getSeconds() > 3600)) {
+    if (config.hasMessageTimeout()
+        && (config.getMessageTimeout().getSeconds() < 0
+            || config.getMessageTimeout().getSeconds() > 3600)) {
       throw new IllegalArgumentException(
           "message_timeout: " + config.getMessageTimeout() + " (expected: between 0s and 3600s)");
     }

@@ -30,12 +30,15 @@ class EnvoyExtProcDriverFailureTest {
 
   private static final String JSON = "{\"model\":\"gpt-4o\"}";
   private static final DownstreamRequest CHAT = DownstreamRequest.post("/v1/chat/completions", JSON)
-      .header("content-type", "application/json").build();
-  private static final UpstreamResponse OK = UpstreamResponse.ok("application/json", "{\"id\":\"1\"}");
-  private static final UpstreamResponse SSE =
-      UpstreamResponse.ok("text/event-stream", "data: one\n\n", "data: two\n\n", "data: [DONE]\n\n");
+      .header("content-type", "application/json")
+      .build();
+  private static final UpstreamResponse OK =
+      UpstreamResponse.ok("application/json", "{\"id\":\"1\"}");
+  private static final UpstreamResponse SSE = UpstreamResponse.ok(
+      "text/event-stream", "data: one\n\n", "data: two\n\n", "data: [DONE]\n\n");
 
-  private static ExchangeResult run(EnvoyExtProcDriver.Builder driver, DownstreamRequest request, Upstream upstream) {
+  private static ExchangeResult run(
+      EnvoyExtProcDriver.Builder driver, DownstreamRequest request, Upstream upstream) {
     return driver.build().exchange(request, upstream);
   }
 
@@ -50,18 +53,22 @@ class EnvoyExtProcDriverFailureTest {
     ProcessingResponse budgetExceeded = ProcessingResponse.newBuilder()
         .setImmediateResponse(ImmediateResponse.newBuilder()
             .setStatus(HttpStatus.newBuilder().setCodeValue(429))
-            .setHeaders(headerMutation(setHeader("content-type", "application/json"), setHeader("retry-after", "30")))
+            .setHeaders(headerMutation(
+                setHeader("content-type", "application/json"), setHeader("retry-after", "30")))
             .setBody(ByteString.copyFromUtf8("{\"error\":{\"code\":\"budget_exceeded\"}}"))
             .setDetails("llmgw budget exceeded"))
         .build();
-    ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(budgetExceeded));
+    ScriptedProcessor processor =
+        ScriptedProcessor.of((request, replies) -> replies.send(budgetExceeded));
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
       ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel()), CHAT, neverCalled());
 
       assertThat(result.clientResponse().status()).isEqualTo(429);
-      assertThat(result.clientResponse().headers().get("content-type")).contains("application/json");
+      assertThat(result.clientResponse().headers().get("content-type"))
+          .contains("application/json");
       assertThat(result.clientResponse().headers().get("retry-after")).contains("30");
-      assertThat(result.clientResponse().bodyUtf8()).isEqualTo("{\"error\":{\"code\":\"budget_exceeded\"}}");
+      assertThat(result.clientResponse().bodyUtf8())
+          .isEqualTo("{\"error\":{\"code\":\"budget_exceeded\"}}");
       assertThat(result.localReply()).hasValueSatisfying(reply -> {
         assertThat(reply.origin()).isEqualTo(LocalReply.Origin.PROCESSOR);
         assertThat(reply.details()).as("whitespace becomes _").isEqualTo("llmgw_budget_exceeded");
@@ -73,11 +80,16 @@ class EnvoyExtProcDriverFailureTest {
 
   @Test
   void immediateResponseAtABufferedRequestBodyNeverReachesUpstream() throws Exception {
-    ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(request.hasRequestBody()
-        ? ProcessorReplies.immediate(400, "bad json", "invalid_body") : ProcessorReplies.continueFor(request)));
+    ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(
+        request.hasRequestBody()
+            ? ProcessorReplies.immediate(400, "bad json", "invalid_body")
+            : ProcessorReplies.continueFor(request)));
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED))), CHAT, neverCalled());
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED))),
+          CHAT,
+          neverCalled());
 
       assertThat(result.clientResponse().status()).isEqualTo(400);
       assertThat(result.clientResponse().headers().get("content-type")).contains("text/plain");
@@ -89,12 +101,19 @@ class EnvoyExtProcDriverFailureTest {
   @Test
   void immediateResponseAtAStreamedRequestBodyResetsWhatAlreadyWentUpstream() throws Exception {
     ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(
-        request.hasRequestBody() && request.getRequestBody().getBody().toStringUtf8().contains("card")
-            ? ProcessorReplies.immediate(400, "pii", "pii_blocked") : ProcessorReplies.continueFor(request)));
+        request.hasRequestBody()
+                && request.getRequestBody().getBody().toStringUtf8().contains("card")
+            ? ProcessorReplies.immediate(400, "pii", "pii_blocked")
+            : ProcessorReplies.continueFor(request)));
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
               .filterConfig(config(mode().setRequestBodyMode(BodySendMode.STREAMED))),
-          DownstreamRequest.builder().method("POST").path("/v1/x").chunks("hello ", "card 4111", " bye").build(),
+          DownstreamRequest.builder()
+              .method("POST")
+              .path("/v1/x")
+              .chunks("hello ", "card 4111", " bye")
+              .build(),
           neverCalled());
 
       assertThat(result.clientResponse().status()).isEqualTo(400);
@@ -105,10 +124,13 @@ class EnvoyExtProcDriverFailureTest {
 
   @Test
   void immediateResponseAtResponseHeadersReplacesTheUpstreamResponse() throws Exception {
-    ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(request.hasResponseHeaders()
-        ? ProcessorReplies.immediate(502, "provider failed", "provider_error") : ProcessorReplies.continueFor(request)));
+    ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(
+        request.hasResponseHeaders()
+            ? ProcessorReplies.immediate(502, "provider failed", "provider_error")
+            : ProcessorReplies.continueFor(request)));
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel()), CHAT, Upstream.returning(OK));
+      ExchangeResult result =
+          run(EnvoyExtProcDriver.builder(grpc.channel()), CHAT, Upstream.returning(OK));
 
       assertThat(result.upstream().complete()).isTrue();
       assertThat(result.clientResponse().status()).isEqualTo(502);
@@ -120,11 +142,16 @@ class EnvoyExtProcDriverFailureTest {
   @Test
   void immediateResponseAfterStreamedResponseHeadersLeftResetsTheClientStream() throws Exception {
     ScriptedProcessor processor = ScriptedProcessor.of((request, replies) -> replies.send(
-        request.hasResponseBody() && request.getResponseBody().getBody().toStringUtf8().contains("two")
-            ? ProcessorReplies.immediate(500, "stop", "late") : ProcessorReplies.continueFor(request)));
+        request.hasResponseBody()
+                && request.getResponseBody().getBody().toStringUtf8().contains("two")
+            ? ProcessorReplies.immediate(500, "stop", "late")
+            : ProcessorReplies.continueFor(request)));
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED))), CHAT, Upstream.returning(SSE));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED))),
+          CHAT,
+          Upstream.returning(SSE));
 
       assertThat(result.clientResponse().reset()).isTrue();
       assertThat(result.clientResponse().status()).isEqualTo(200);
@@ -135,8 +162,8 @@ class EnvoyExtProcDriverFailureTest {
 
   @Test
   void wrongPhaseReplyFailsTheRequestWith500WhenFailureModeAllowIsFalse() throws Exception {
-    ScriptedProcessor confused = ScriptedProcessor.of((request, replies) -> replies.send(
-        ProcessorReplies.responseHeaders(CommonResponse.getDefaultInstance())));
+    ScriptedProcessor confused = ScriptedProcessor.of((request, replies) ->
+        replies.send(ProcessorReplies.responseHeaders(CommonResponse.getDefaultInstance())));
     try (InProcessExtProc grpc = InProcessExtProc.serving(confused)) {
       ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel()), CHAT, neverCalled());
 
@@ -150,18 +177,25 @@ class EnvoyExtProcDriverFailureTest {
   }
 
   @Test
-  void wrongPhaseReplyLetsTheExchangeContinueUnmodifiedWhenFailureModeAllowIsTrue() throws Exception {
-    ScriptedProcessor confused = ScriptedProcessor.of((request, replies) -> replies.send(
-        ProcessorReplies.requestBody(ProcessorReplies.mutating(headerMutation(setHeader("x-never", "1"))))));
+  void wrongPhaseReplyLetsTheExchangeContinueUnmodifiedWhenFailureModeAllowIsTrue()
+      throws Exception {
+    ScriptedProcessor confused =
+        ScriptedProcessor.of((request, replies) -> replies.send(ProcessorReplies.requestBody(
+            ProcessorReplies.mutating(headerMutation(setHeader("x-never", "1"))))));
     try (InProcessExtProc grpc = InProcessExtProc.serving(confused)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-              .filterConfig(ExternalProcessor.newBuilder().setFailureModeAllow(true).build()),
-          CHAT, Upstream.returning(OK));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(
+                  ExternalProcessor.newBuilder().setFailureModeAllow(true).build()),
+          CHAT,
+          Upstream.returning(OK));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.upstream().headers()).isEqualTo(CHAT.headers());
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
-      assertThat(result.phasesSent()).as("Envoy stops consulting the processor").containsExactly(REQUEST_HEADERS);
+      assertThat(result.phasesSent())
+          .as("Envoy stops consulting the processor")
+          .containsExactly(REQUEST_HEADERS);
       assertThat(result.clientResponse().bodyUtf8()).isEqualTo("{\"id\":\"1\"}");
       assertThat(result.stat("spurious_msgs_received")).isEqualTo(1);
       assertThat(result.stat("failure_mode_allowed")).isEqualTo(1);
@@ -169,12 +203,16 @@ class EnvoyExtProcDriverFailureTest {
   }
 
   @Test
-  void wrongPhaseReplyIsIgnoredWhateverFailureModeAllowSaysUnderEnvoy134Handling() throws Exception {
-    ScriptedProcessor confused = ScriptedProcessor.of((request, replies) -> replies.send(
-        ProcessorReplies.responseHeaders(CommonResponse.getDefaultInstance())));
+  void wrongPhaseReplyIsIgnoredWhateverFailureModeAllowSaysUnderEnvoy134Handling()
+      throws Exception {
+    ScriptedProcessor confused = ScriptedProcessor.of((request, replies) ->
+        replies.send(ProcessorReplies.responseHeaders(CommonResponse.getDefaultInstance())));
     try (InProcessExtProc grpc = InProcessExtProc.serving(confused)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .spuriousMessages(SpuriousMessageHandling.IGNORE_AND_CONTINUE), CHAT, Upstream.returning(OK));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .spuriousMessages(SpuriousMessageHandling.IGNORE_AND_CONTINUE),
+          CHAT,
+          Upstream.returning(OK));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
@@ -184,18 +222,25 @@ class EnvoyExtProcDriverFailureTest {
 
   @Test
   void streamedResponseOutsideFullDuplexModeIsSpurious() throws Exception {
-    ScriptedProcessor duplexMinded = ScriptedProcessor.of((request, replies) -> replies.send(request.hasResponseBody()
-        ? ProcessorReplies.streamedResponseBody(request.getResponseBody().getBody(), false)
-        : ProcessorReplies.continueFor(request)));
+    ScriptedProcessor duplexMinded = ScriptedProcessor.of((request, replies) -> replies.send(
+        request.hasResponseBody()
+            ? ProcessorReplies.streamedResponseBody(request.getResponseBody().getBody(), false)
+            : ProcessorReplies.continueFor(request)));
     try (InProcessExtProc grpc = InProcessExtProc.serving(duplexMinded)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED))), CHAT, Upstream.returning(OK));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED))),
+          CHAT,
+          Upstream.returning(OK));
 
-      assertThat(result.clientResponse().reset()).as("STREAMED response headers already left").isTrue();
+      assertThat(result.clientResponse().reset())
+          .as("STREAMED response headers already left")
+          .isTrue();
       assertThat(result.clientResponse().bodyUtf8()).isEmpty();
       assertThat(result.stat("spurious_msgs_received")).isEqualTo(1);
       assertThat(result.notes())
-          .anyMatch(n -> n.contains("streamed_response is received while body_mode_ is not FULL_DUPLEX_STREAMED"));
+          .anyMatch(n -> n.contains(
+              "streamed_response is received while body_mode_ is not FULL_DUPLEX_STREAMED"));
     }
   }
 
@@ -204,28 +249,40 @@ class EnvoyExtProcDriverFailureTest {
     ScriptedProcessor rejecting = ScriptedProcessor.of(
         (request, replies) -> replies.send(ProcessorReplies.immediate(403, "no", "denied")));
     try (InProcessExtProc grpc = InProcessExtProc.serving(rejecting)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(ExternalProcessor.newBuilder().setDisableImmediateResponse(true).build()), CHAT, neverCalled());
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(ExternalProcessor.newBuilder()
+                  .setDisableImmediateResponse(true)
+                  .build()),
+          CHAT,
+          neverCalled());
 
       assertThat(result.clientResponse().status()).isEqualTo(500);
-      assertThat(result.localReply()).map(LocalReply::details)
+      assertThat(result.localReply())
+          .map(LocalReply::details)
           .contains("unhandled_immediate_response_due_to_config_disabled_it");
     }
   }
 
   @Test
   void processorThatNeverAnswersTimesOutWith504() throws Exception {
-    ScriptedProcessor silent = ScriptedProcessor.of((request, replies) -> { });
+    ScriptedProcessor silent = ScriptedProcessor.of((request, replies) -> {});
     try (InProcessExtProc grpc = InProcessExtProc.serving(silent)) {
       long start = System.nanoTime();
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
               .filterConfig(ExternalProcessor.newBuilder()
-                  .setMessageTimeout(com.google.protobuf.Duration.newBuilder().setNanos(100_000_000)).build()),
-          CHAT, neverCalled());
+                  .setMessageTimeout(
+                      com.google.protobuf.Duration.newBuilder().setNanos(100_000_000))
+                  .build()),
+          CHAT,
+          neverCalled());
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
       assertThat(result.clientResponse().status()).isEqualTo(504);
-      assertThat(result.localReply()).map(LocalReply::details).contains("ext_proc_error_per-message_timeout_exceeded");
+      assertThat(result.localReply())
+          .map(LocalReply::details)
+          .contains("ext_proc_error_per-message_timeout_exceeded");
       assertThat(result.stat("message_timeouts")).isEqualTo(1);
       assertThat(elapsedMs).as("waited for message_timeout").isGreaterThanOrEqualTo(100);
     }
@@ -239,11 +296,14 @@ class EnvoyExtProcDriverFailureTest {
       }
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(silentOnBody)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
               .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)).toBuilder()
                   .setFailureModeAllow(true)
-                  .setMessageTimeout(com.google.protobuf.Duration.newBuilder().setNanos(50_000_000)).build()),
-          CHAT, Upstream.returning(OK));
+                  .setMessageTimeout(com.google.protobuf.Duration.newBuilder().setNanos(50_000_000))
+                  .build()),
+          CHAT,
+          Upstream.returning(OK));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
@@ -262,23 +322,28 @@ class EnvoyExtProcDriverFailureTest {
             .setOverrideMessageTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(2))
             .setRequestHeaders(HeadersResponse.getDefaultInstance())
             .build());
-        later.schedule(() -> replies.send(ProcessorReplies.continueFor(request)), 150, TimeUnit.MILLISECONDS);
+        later.schedule(
+            () -> replies.send(ProcessorReplies.continueFor(request)), 150, TimeUnit.MILLISECONDS);
       } else {
         replies.send(ProcessorReplies.continueFor(request));
       }
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(slow)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
               .filterConfig(ExternalProcessor.newBuilder()
                   .setMessageTimeout(com.google.protobuf.Duration.newBuilder().setNanos(50_000_000))
-                  .setMaxMessageTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5))
+                  .setMaxMessageTimeout(
+                      com.google.protobuf.Duration.newBuilder().setSeconds(5))
                   .build()),
-          CHAT, Upstream.returning(OK));
+          CHAT,
+          Upstream.returning(OK));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.stat("override_message_timeout_received")).isEqualTo(1);
       assertThat(result.stat("stream_msgs_received"))
-          .as("the override message itself is not a reply").isEqualTo(2);
+          .as("the override message itself is not a reply")
+          .isEqualTo(2);
     } finally {
       later.shutdownNow();
     }
@@ -286,15 +351,20 @@ class EnvoyExtProcDriverFailureTest {
 
   @Test
   void overrideMessageTimeoutAboveMaxMessageTimeoutIsIgnored() throws Exception {
-    ScriptedProcessor greedy = ScriptedProcessor.of((request, replies) -> replies.send(ProcessingResponse.newBuilder()
-        .setOverrideMessageTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(60)).build()));
+    ScriptedProcessor greedy =
+        ScriptedProcessor.of((request, replies) -> replies.send(ProcessingResponse.newBuilder()
+            .setOverrideMessageTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(60))
+            .build()));
     try (InProcessExtProc grpc = InProcessExtProc.serving(greedy)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
               .filterConfig(ExternalProcessor.newBuilder()
                   .setMessageTimeout(com.google.protobuf.Duration.newBuilder().setNanos(50_000_000))
-                  .setMaxMessageTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
+                  .setMaxMessageTimeout(
+                      com.google.protobuf.Duration.newBuilder().setSeconds(1))
                   .build()),
-          CHAT, neverCalled());
+          CHAT,
+          neverCalled());
 
       assertThat(result.clientResponse().status()).isEqualTo(504);
       assertThat(result.stat("override_message_timeout_ignored")).isEqualTo(1);
@@ -305,37 +375,49 @@ class EnvoyExtProcDriverFailureTest {
   void processorClosingTheStreamEarlyLetsTheExchangeContinueUnprocessed() throws Exception {
     ScriptedProcessor quitter = ScriptedProcessor.of((request, replies) -> replies.complete());
     try (InProcessExtProc grpc = InProcessExtProc.serving(quitter)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)
-              .setResponseBodyMode(BodySendMode.STREAMED))), CHAT, Upstream.returning(SSE));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(config(mode()
+                  .setRequestBodyMode(BodySendMode.BUFFERED)
+                  .setResponseBodyMode(BodySendMode.STREAMED))),
+          CHAT,
+          Upstream.returning(SSE));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS);
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
-      assertThat(result.clientResponse().bodyUtf8()).isEqualTo("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
+      assertThat(result.clientResponse().bodyUtf8())
+          .isEqualTo("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
       assertThat(result.stat("streams_closed")).isEqualTo(1);
     }
   }
 
   @Test
   void processorErrorFailsTheRequestWith500() throws Exception {
-    ScriptedProcessor broken = ScriptedProcessor.of((request, replies) -> replies.fail(Status.UNAVAILABLE));
+    ScriptedProcessor broken =
+        ScriptedProcessor.of((request, replies) -> replies.fail(Status.UNAVAILABLE));
     try (InProcessExtProc grpc = InProcessExtProc.serving(broken)) {
       ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel()), CHAT, neverCalled());
 
       assertThat(result.clientResponse().status()).isEqualTo(500);
-      assertThat(result.localReply()).map(LocalReply::details).contains("ext_proc_error_gRPC_error_14");
+      assertThat(result.localReply())
+          .map(LocalReply::details)
+          .contains("ext_proc_error_gRPC_error_14");
       assertThat(result.stat("streams_failed")).isEqualTo(1);
     }
   }
 
   @Test
   void processorErrorWithFailureModeAllowLetsTheExchangeContinue() throws Exception {
-    ScriptedProcessor broken = ScriptedProcessor.of((request, replies) -> replies.fail(Status.INTERNAL));
+    ScriptedProcessor broken =
+        ScriptedProcessor.of((request, replies) -> replies.fail(Status.INTERNAL));
     try (InProcessExtProc grpc = InProcessExtProc.serving(broken)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-              .filterConfig(ExternalProcessor.newBuilder().setFailureModeAllow(true).build()),
-          CHAT, Upstream.returning(OK));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(
+                  ExternalProcessor.newBuilder().setFailureModeAllow(true).build()),
+          CHAT,
+          Upstream.returning(OK));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
@@ -346,15 +428,19 @@ class EnvoyExtProcDriverFailureTest {
   @Test
   void processorErrorAfterTheResponseStartedResetsTheClientStream() throws Exception {
     ScriptedProcessor breaksMidStream = ScriptedProcessor.of((request, replies) -> {
-      if (request.hasResponseBody() && request.getResponseBody().getBody().toStringUtf8().contains("two")) {
+      if (request.hasResponseBody()
+          && request.getResponseBody().getBody().toStringUtf8().contains("two")) {
         replies.fail(Status.UNAVAILABLE);
       } else {
         replies.send(ProcessorReplies.continueFor(request));
       }
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(breaksMidStream)) {
-      ExchangeResult result = run(EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED))), CHAT, Upstream.returning(SSE));
+      ExchangeResult result = run(
+          EnvoyExtProcDriver.builder(grpc.channel())
+              .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED))),
+          CHAT,
+          Upstream.returning(SSE));
 
       assertThat(result.clientResponse().reset()).isTrue();
       assertThat(result.clientResponse().bodyUtf8()).isEqualTo("data: one\n\n");
@@ -370,7 +456,8 @@ class EnvoyExtProcDriverFailureTest {
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(silentOnBody)) {
       EnvoyExtProcDriver.Builder driver = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
+          .filterConfig(config(mode()
+              .setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
               .setResponseTrailerMode(HeaderSendMode.SEND)))
           .duplexSettle(Duration.ZERO)
           .stallTimeout(Duration.ofMillis(150));

@@ -39,28 +39,34 @@ class EnvoyExtProcDriverModesTest {
   void headersOnlyModeSendsRequestAndResponseHeadersAndNothingElse() throws Exception {
     ScriptedProcessor processor = ScriptedProcessor.continuing();
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
-      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel()).build().exchange(
-          DownstreamRequest.post("/v1/chat/completions", JSON)
-              .header("content-type", "application/json")
-              .header("content-length", Integer.toString(JSON.length()))
-              .build(),
-          Upstream.returning(UpstreamResponse.ok("application/json", "{\"ok\":true}")));
+      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
+          .build()
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", JSON)
+                  .header("content-type", "application/json")
+                  .header("content-length", Integer.toString(JSON.length()))
+                  .build(),
+              Upstream.returning(UpstreamResponse.ok("application/json", "{\"ok\":true}")));
 
       assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS);
       assertThat(processor.requests()).hasSize(2);
       ProcessingRequest first = result.requestsToProcessor().get(0);
       assertThat(first.getRequestHeaders().getEndOfStream()).isFalse();
       assertThat(header(first.getRequestHeaders().getHeaders(), ":method")).contains("POST");
-      assertThat(header(first.getRequestHeaders().getHeaders(), ":path")).contains("/v1/chat/completions");
-      assertThat(header(first.getRequestHeaders().getHeaders(), ":authority")).contains("gateway.test");
+      assertThat(header(first.getRequestHeaders().getHeaders(), ":path"))
+          .contains("/v1/chat/completions");
+      assertThat(header(first.getRequestHeaders().getHeaders(), ":authority"))
+          .contains("gateway.test");
       assertThat(header(first.getRequestHeaders().getHeaders(), ":scheme")).contains("https");
       assertThat(first.getRequestHeaders().getHeaders().getHeaders(0).getValue())
-          .as("Envoy fills raw_value, not value").isEmpty();
+          .as("Envoy fills raw_value, not value")
+          .isEmpty();
       assertThat(first.hasProtocolConfig()).isTrue();
       assertThat(first.getProtocolConfig().getRequestBodyMode()).isEqualTo(BodySendMode.NONE);
       assertThat(result.requestsToProcessor().get(1).hasProtocolConfig()).isFalse();
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
-      assertThat(result.upstream().headers().get("content-length")).contains(Integer.toString(JSON.length()));
+      assertThat(result.upstream().headers().get("content-length"))
+          .contains(Integer.toString(JSON.length()));
       assertThat(result.clientResponse().status()).isEqualTo(200);
       assertThat(result.clientResponse().bodyUtf8()).isEqualTo("{\"ok\":true}");
       assertThat(result.stat("stream_msgs_sent")).isEqualTo(2);
@@ -71,12 +77,16 @@ class EnvoyExtProcDriverModesTest {
   @Test
   void requestWithoutBodyMarksItsHeadersEndOfStream() throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(ScriptedProcessor.continuing())) {
-      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel()).build().exchange(
-          DownstreamRequest.builder().method("GET").path("/v1/models").build(),
-          Upstream.returning(UpstreamResponse.builder(204).build()));
+      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
+          .build()
+          .exchange(
+              DownstreamRequest.builder().method("GET").path("/v1/models").build(),
+              Upstream.returning(UpstreamResponse.builder(204).build()));
 
-      assertThat(result.sent(REQUEST_HEADERS).get(0).getRequestHeaders().getEndOfStream()).isTrue();
-      assertThat(result.sent(RESPONSE_HEADERS).get(0).getResponseHeaders().getEndOfStream()).isTrue();
+      assertThat(result.sent(REQUEST_HEADERS).get(0).getRequestHeaders().getEndOfStream())
+          .isTrue();
+      assertThat(result.sent(RESPONSE_HEADERS).get(0).getResponseHeaders().getEndOfStream())
+          .isTrue();
       assertThat(result.clientResponse().status()).isEqualTo(204);
     }
   }
@@ -88,18 +98,27 @@ class EnvoyExtProcDriverModesTest {
           .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)))
           .build()
           .exchange(
-              DownstreamRequest.builder().method("POST").path("/v1/chat/completions")
-                  .header("content-length", "15").chunks("{\"a\":", "1,\"b\"", ":22}").build(),
+              DownstreamRequest.builder()
+                  .method("POST")
+                  .path("/v1/chat/completions")
+                  .header("content-length", "15")
+                  .chunks("{\"a\":", "1,\"b\"", ":22}")
+                  .build(),
               Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
 
-      assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, REQUEST_BODY, RESPONSE_HEADERS);
+      assertThat(result.phasesSent())
+          .containsExactly(REQUEST_HEADERS, REQUEST_BODY, RESPONSE_HEADERS);
       ProcessingRequest body = result.sent(REQUEST_BODY).get(0);
       assertThat(bodyOf(body)).isEqualTo("{\"a\":1,\"b\":22}");
       assertThat(body.getRequestBody().getEndOfStream()).isTrue();
-      assertThat(result.upstream().chunks()).singleElement()
-          .satisfies(c -> assertThat(c.afterSourceChunk()).as("released only after the last chunk").isEqualTo(2));
+      assertThat(result.upstream().chunks())
+          .singleElement()
+          .satisfies(c -> assertThat(c.afterSourceChunk())
+              .as("released only after the last chunk")
+              .isEqualTo(2));
       assertThat(result.upstream().headers().get("content-length"))
-          .as("BUFFERED with headers sent keeps content-length").contains("15");
+          .as("BUFFERED with headers sent keeps content-length")
+          .contains("15");
     }
   }
 
@@ -110,7 +129,12 @@ class EnvoyExtProcDriverModesTest {
           .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)))
           .bufferLimitBytes(8)
           .build()
-          .exchange(DownstreamRequest.builder().method("POST").path("/v1/embeddings").chunks("12345", "67890").build(),
+          .exchange(
+              DownstreamRequest.builder()
+                  .method("POST")
+                  .path("/v1/embeddings")
+                  .chunks("12345", "67890")
+                  .build(),
               request -> {
                 throw new AssertionError("upstream must not be called");
               });
@@ -133,12 +157,15 @@ class EnvoyExtProcDriverModesTest {
           .filterConfig(config(mode().setResponseBodyMode(BodySendMode.BUFFERED)))
           .bufferLimitBytes(8)
           .build()
-          .exchange(DownstreamRequest.post("/v1/chat/completions", "{}").build(),
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", "{}").build(),
               Upstream.returning(UpstreamResponse.ok("application/json", "{\"choices\":", "[]}")));
 
       assertThat(result.upstream().complete()).isTrue();
       assertThat(result.clientResponse().status()).isEqualTo(500);
-      assertThat(result.localReply()).map(LocalReply::details).contains("response_payload_too_large");
+      assertThat(result.localReply())
+          .map(LocalReply::details)
+          .contains("response_payload_too_large");
     }
   }
 
@@ -146,16 +173,20 @@ class EnvoyExtProcDriverModesTest {
    * ext-proc's answer to a JSON response it will rewrite: STREAMED through {@code mode_override} on the
    * response headers reply, the headers reply removing content-length or not, the body replaced.
    */
-  private static ScriptedProcessor streamedOnResponseHeadersThenReplaced(boolean removeContentLength) {
+  private static ScriptedProcessor streamedOnResponseHeadersThenReplaced(
+      boolean removeContentLength) {
     return ScriptedProcessor.of((request, replies) -> {
       if (request.hasResponseHeaders()) {
         CommonResponse common = removeContentLength
-            ? ProcessorReplies.mutating(ProcessorReplies.removing("content-length")) : CommonResponse.getDefaultInstance();
+            ? ProcessorReplies.mutating(ProcessorReplies.removing("content-length"))
+            : CommonResponse.getDefaultInstance();
         replies.send(ProcessorReplies.responseHeaders(common).toBuilder()
-            .setModeOverride(mode().setResponseBodyMode(BodySendMode.STREAMED)).build());
+            .setModeOverride(mode().setResponseBodyMode(BodySendMode.STREAMED))
+            .build());
       } else if (request.hasResponseBody()) {
         replies.send(ProcessorReplies.responseBody(CommonResponse.newBuilder()
-            .setBodyMutation(ProcessorReplies.replaceBody(bodyOf(request) + "!")).build()));
+            .setBodyMutation(ProcessorReplies.replaceBody(bodyOf(request) + "!"))
+            .build()));
       } else {
         replies.send(ProcessorReplies.continueFor(request));
       }
@@ -170,31 +201,45 @@ class EnvoyExtProcDriverModesTest {
       .build();
 
   @Test
-  void bodyArrivingWithTheHeadersIsSentWholeWhileTheHeadersWaitAndMustMatchContentLength() throws Exception {
+  void bodyArrivingWithTheHeadersIsSentWholeWhileTheHeadersWaitAndMustMatchContentLength()
+      throws Exception {
     // Envoy 1.40, seen by it-tests' DriverDifferentialTest: a replaced body with the provider's
     // content-length still on the held headers is refused with a 500, even in STREAMED mode.
-    try (InProcessExtProc grpc = InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(false))) {
+    try (InProcessExtProc grpc =
+        InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(false))) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
           .filterConfig(GatewayFilterConfig.EXT_PROC)
           .build()
-          .exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), Upstream.returning(JSON_AT_ONCE));
+          .exchange(
+              DownstreamRequest.builder().method("GET").path("/v1/models").build(),
+              Upstream.returning(JSON_AT_ONCE));
 
-      assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY);
-      assertThat(result.sent(RESPONSE_BODY)).extracting(DriverTestSupport::bodyOf).containsExactly("{\"a\":\"bc\"}");
-      assertThat(result.sent(RESPONSE_BODY)).extracting(DriverTestSupport::endOfStreamOf).containsExactly(true);
+      assertThat(result.phasesSent())
+          .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY);
+      assertThat(result.sent(RESPONSE_BODY))
+          .extracting(DriverTestSupport::bodyOf)
+          .containsExactly("{\"a\":\"bc\"}");
+      assertThat(result.sent(RESPONSE_BODY))
+          .extracting(DriverTestSupport::endOfStreamOf)
+          .containsExactly(true);
       assertThat(result.clientResponse().status()).isEqualTo(500);
-      assertThat(result.localReply()).map(LocalReply::details)
+      assertThat(result.localReply())
+          .map(LocalReply::details)
           .contains("mismatch_between_content_length_and_the_length_of_the_mutated_body");
     }
   }
 
   @Test
-  void bodyArrivingWithTheHeadersIsReplacedWhenTheHeadersReplyRemovedContentLength() throws Exception {
-    try (InProcessExtProc grpc = InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(true))) {
+  void bodyArrivingWithTheHeadersIsReplacedWhenTheHeadersReplyRemovedContentLength()
+      throws Exception {
+    try (InProcessExtProc grpc =
+        InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(true))) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
           .filterConfig(GatewayFilterConfig.EXT_PROC)
           .build()
-          .exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), Upstream.returning(JSON_AT_ONCE));
+          .exchange(
+              DownstreamRequest.builder().method("GET").path("/v1/models").build(),
+              Upstream.returning(JSON_AT_ONCE));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.clientResponse().status()).isEqualTo(200);
@@ -205,14 +250,21 @@ class EnvoyExtProcDriverModesTest {
 
   @Test
   void bodyArrivingAfterTheHeadersReplyGoesOutUncheckedInStreamedMode() throws Exception {
-    // The other side of the race: the headers already left with content-length, nothing checks the body.
-    try (InProcessExtProc grpc = InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(false))) {
-      UpstreamResponse later = UpstreamResponse.builder(200).header("content-type", "application/json")
-          .header("content-length", "10").chunks("{\"a\":\"bc\"}").build();
+    // The other side of the race: the headers already left with content-length, nothing checks the
+    // body.
+    try (InProcessExtProc grpc =
+        InProcessExtProc.serving(streamedOnResponseHeadersThenReplaced(false))) {
+      UpstreamResponse later = UpstreamResponse.builder(200)
+          .header("content-type", "application/json")
+          .header("content-length", "10")
+          .chunks("{\"a\":\"bc\"}")
+          .build();
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
           .filterConfig(GatewayFilterConfig.EXT_PROC)
           .build()
-          .exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), Upstream.returning(later));
+          .exchange(
+              DownstreamRequest.builder().method("GET").path("/v1/models").build(),
+              Upstream.returning(later));
 
       assertThat(result.clientResponse().status()).isEqualTo(200);
       assertThat(result.clientResponse().headers().get("content-length")).contains("10");
@@ -226,42 +278,70 @@ class EnvoyExtProcDriverModesTest {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
           .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED)))
           .build()
-          .exchange(DownstreamRequest.post("/v1/chat/completions", JSON).build(), Upstream.returning(SSE));
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", JSON).build(),
+              Upstream.returning(SSE));
 
       assertThat(result.phasesSent())
-          .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY, RESPONSE_BODY);
-      assertThat(result.sent(RESPONSE_BODY)).extracting(DriverTestSupport::endOfStreamOf)
+          .containsExactly(
+              REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY, RESPONSE_BODY);
+      assertThat(result.sent(RESPONSE_BODY))
+          .extracting(DriverTestSupport::endOfStreamOf)
           .containsExactly(false, false, true);
-      assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::utf8)
+      assertThat(result.clientResponse().chunks())
+          .extracting(ReleasedChunk::utf8)
           .containsExactly("DATA: ONE\n\n", "DATA: TWO\n\n", "DATA: [DONE]\n\n");
-      assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::afterSourceChunk)
-          .as("no hold-back: chunk i leaves right after upstream chunk i").containsExactly(0, 1, 2);
+      assertThat(result.clientResponse().chunks())
+          .extracting(ReleasedChunk::afterSourceChunk)
+          .as("no hold-back: chunk i leaves right after upstream chunk i")
+          .containsExactly(0, 1, 2);
       assertThat(result.clientResponse().headers().contains("content-length"))
-          .as("STREAMED removes content-length").isFalse();
-      assertThat(result.sent(RESPONSE_HEADERS).get(0).getResponseHeaders().getHeaders().getHeadersList())
-          .as("the processor still sees it").anyMatch(h -> h.getKey().equals("content-length"));
+          .as("STREAMED removes content-length")
+          .isFalse();
+      assertThat(result
+              .sent(RESPONSE_HEADERS)
+              .get(0)
+              .getResponseHeaders()
+              .getHeaders()
+              .getHeadersList())
+          .as("the processor still sees it")
+          .anyMatch(h -> h.getKey().equals("content-length"));
     }
   }
 
   @Test
-  void streamedModeWithTrailersEndsTheBodyWithoutEndOfStreamAndThenSendsTrailers() throws Exception {
+  void streamedModeWithTrailersEndsTheBodyWithoutEndOfStreamAndThenSendsTrailers()
+      throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(ScriptedProcessor.continuing())) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestBodyMode(BodySendMode.STREAMED)
+          .filterConfig(config(mode()
+              .setRequestBodyMode(BodySendMode.STREAMED)
               .setRequestTrailerMode(HeaderSendMode.SEND)))
           .build()
-          .exchange(DownstreamRequest.builder().method("POST").path("/grpc.Svc/Call").chunks("ab", "cd")
-                  .trailer("x-checksum", "abcd").build(),
+          .exchange(
+              DownstreamRequest.builder()
+                  .method("POST")
+                  .path("/grpc.Svc/Call")
+                  .chunks("ab", "cd")
+                  .trailer("x-checksum", "abcd")
+                  .build(),
               Upstream.returning(UpstreamResponse.builder(200).build()));
 
       assertThat(result.phasesSent())
-          .containsExactly(REQUEST_HEADERS, REQUEST_BODY, REQUEST_BODY, REQUEST_TRAILERS, RESPONSE_HEADERS);
-      assertThat(result.sent(REQUEST_BODY)).extracting(DriverTestSupport::endOfStreamOf).containsExactly(false, false);
-      assertThat(result.sent(REQUEST_HEADERS).get(0).getRequestHeaders().getEndOfStream()).isFalse();
-      assertThat(header(result.sent(REQUEST_TRAILERS).get(0).getRequestTrailers().getTrailers(), "x-checksum"))
+          .containsExactly(
+              REQUEST_HEADERS, REQUEST_BODY, REQUEST_BODY, REQUEST_TRAILERS, RESPONSE_HEADERS);
+      assertThat(result.sent(REQUEST_BODY))
+          .extracting(DriverTestSupport::endOfStreamOf)
+          .containsExactly(false, false);
+      assertThat(result.sent(REQUEST_HEADERS).get(0).getRequestHeaders().getEndOfStream())
+          .isFalse();
+      assertThat(header(
+              result.sent(REQUEST_TRAILERS).get(0).getRequestTrailers().getTrailers(),
+              "x-checksum"))
           .contains("abcd");
       assertThat(result.upstream().bodyUtf8()).isEqualTo("abcd");
-      assertThat(result.upstream().trailers()).hasValueSatisfying(t -> assertThat(t.get("x-checksum")).contains("abcd"));
+      assertThat(result.upstream().trailers())
+          .hasValueSatisfying(t -> assertThat(t.get("x-checksum")).contains("abcd"));
     }
   }
 
@@ -271,12 +351,18 @@ class EnvoyExtProcDriverModesTest {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
           .filterConfig(config(mode().setResponseBodyMode(BodySendMode.BUFFERED)))
           .build()
-          .exchange(DownstreamRequest.post("/v1/x", "{}").build(),
-              Upstream.returning(UpstreamResponse.builder(200).chunk("body").trailer("grpc-status", "0").build()));
+          .exchange(
+              DownstreamRequest.post("/v1/x", "{}").build(),
+              Upstream.returning(UpstreamResponse.builder(200)
+                  .chunk("body")
+                  .trailer("grpc-status", "0")
+                  .build()));
 
-      assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY);
+      assertThat(result.phasesSent())
+          .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY);
       assertThat(endOfStreamOf(result.sent(RESPONSE_BODY).get(0)))
-          .as("trailers follow, so the buffered body is not end of stream").isFalse();
+          .as("trailers follow, so the buffered body is not end of stream")
+          .isFalse();
       assertThat(result.clientResponse().trailers())
           .hasValueSatisfying(t -> assertThat(t.get("grpc-status")).contains("0"));
       assertThat(result.clientResponse().bodyUtf8()).isEqualTo("body");
@@ -287,11 +373,16 @@ class EnvoyExtProcDriverModesTest {
   void responseTrailersAreSentLastWhenTrailerModeIsSend() throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(ScriptedProcessor.continuing())) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.BUFFERED)
+          .filterConfig(config(mode()
+              .setResponseBodyMode(BodySendMode.BUFFERED)
               .setResponseTrailerMode(HeaderSendMode.SEND)))
           .build()
-          .exchange(DownstreamRequest.post("/v1/x", "{}").build(),
-              Upstream.returning(UpstreamResponse.builder(200).chunk("body").trailer("grpc-status", "0").build()));
+          .exchange(
+              DownstreamRequest.post("/v1/x", "{}").build(),
+              Upstream.returning(UpstreamResponse.builder(200)
+                  .chunk("body")
+                  .trailer("grpc-status", "0")
+                  .build()));
 
       assertThat(result.phasesSent())
           .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS);
@@ -305,7 +396,8 @@ class EnvoyExtProcDriverModesTest {
       return (request, replies) -> {
         if (request.hasResponseBody() && protocol.duplex(request)) {
           replies.send(ProcessorReplies.streamedResponseBody(
-              ByteString.copyFromUtf8(bodyOf(request).toUpperCase(Locale.ROOT)), endOfStreamOf(request)));
+              ByteString.copyFromUtf8(bodyOf(request).toUpperCase(Locale.ROOT)),
+              endOfStreamOf(request)));
         } else {
           replies.send(protocol.continueFor(request));
         }
@@ -313,18 +405,24 @@ class EnvoyExtProcDriverModesTest {
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(upperEcho)) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
+          .filterConfig(config(mode()
+              .setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
               .setResponseTrailerMode(HeaderSendMode.SEND)))
           .build()
-          .exchange(DownstreamRequest.post("/v1/chat/completions", JSON).build(), Upstream.returning(SSE));
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", JSON).build(),
+              Upstream.returning(SSE));
 
       assertThat(result.requestsToProcessor().get(0).getProtocolConfig().getResponseBodyMode())
           .isEqualTo(BodySendMode.FULL_DUPLEX_STREAMED);
-      assertThat(result.sent(RESPONSE_BODY)).extracting(DriverTestSupport::endOfStreamOf)
+      assertThat(result.sent(RESPONSE_BODY))
+          .extracting(DriverTestSupport::endOfStreamOf)
           .containsExactly(false, false, true);
-      assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::utf8)
+      assertThat(result.clientResponse().chunks())
+          .extracting(ReleasedChunk::utf8)
           .containsExactly("DATA: ONE\n\n", "DATA: TWO\n\n", "DATA: [DONE]\n\n");
-      assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::afterSourceChunk)
+      assertThat(result.clientResponse().chunks())
+          .extracting(ReleasedChunk::afterSourceChunk)
           .containsExactly(0, 1, 2);
       assertThat(result.clientResponse().headers().contains("content-length")).isFalse();
     }
@@ -338,7 +436,8 @@ class EnvoyExtProcDriverModesTest {
         if (request.hasResponseBody()) {
           seen.append(bodyOf(request));
           if (endOfStreamOf(request)) {
-            replies.send(ProcessorReplies.streamedResponseBody(ByteString.copyFromUtf8(seen.toString()), true));
+            replies.send(ProcessorReplies.streamedResponseBody(
+                ByteString.copyFromUtf8(seen.toString()), true));
           }
         } else {
           replies.send(ProcessorReplies.continueFor(request));
@@ -347,15 +446,21 @@ class EnvoyExtProcDriverModesTest {
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(holdingBack)) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
+          .filterConfig(config(mode()
+              .setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
               .setResponseTrailerMode(HeaderSendMode.SEND)))
           .duplexSettle(Duration.ofMillis(5))
           .build()
-          .exchange(DownstreamRequest.post("/v1/chat/completions", JSON).build(), Upstream.returning(SSE));
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", JSON).build(),
+              Upstream.returning(SSE));
 
-      assertThat(result.clientResponse().bodyUtf8()).isEqualTo("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
-      assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::afterSourceChunk)
-          .as("everything left only after the last upstream chunk").containsExactly(2);
+      assertThat(result.clientResponse().bodyUtf8())
+          .isEqualTo("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
+      assertThat(result.clientResponse().chunks())
+          .extracting(ReleasedChunk::afterSourceChunk)
+          .as("everything left only after the last upstream chunk")
+          .containsExactly(2);
     }
   }
 
@@ -365,16 +470,17 @@ class EnvoyExtProcDriverModesTest {
       StringBuilder body = new StringBuilder();
       return (request, replies) -> {
         switch (request.getRequestCase()) {
-          case REQUEST_HEADERS -> { } // answered once the body is known
+          case REQUEST_HEADERS -> {} // answered once the body is known
           case REQUEST_BODY -> {
             body.append(bodyOf(request));
             if (endOfStreamOf(request)) {
               replies.send(ProcessorReplies.requestHeaders(CommonResponse.newBuilder()
-                  .setHeaderMutation(ProcessorReplies.headerMutation(
-                      ProcessorReplies.setHeader("x-llmgw-route", body.toString().contains("gpt") ? "openai" : "other")))
+                  .setHeaderMutation(ProcessorReplies.headerMutation(ProcessorReplies.setHeader(
+                      "x-llmgw-route", body.toString().contains("gpt") ? "openai" : "other")))
                   .setClearRouteCache(true)
                   .build()));
-              replies.send(ProcessorReplies.streamedRequestBody(ByteString.copyFromUtf8(body.toString()), true));
+              replies.send(ProcessorReplies.streamedRequestBody(
+                  ByteString.copyFromUtf8(body.toString()), true));
             }
           }
           default -> replies.send(ProcessorReplies.continueFor(request));
@@ -383,19 +489,26 @@ class EnvoyExtProcDriverModesTest {
     });
     try (InProcessExtProc grpc = InProcessExtProc.serving(routeByBody)) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
+          .filterConfig(config(mode()
+              .setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
               .setRequestTrailerMode(HeaderSendMode.SEND)))
           .duplexSettle(Duration.ofMillis(5))
           .build()
-          .exchange(DownstreamRequest.builder().method("POST").path("/v1/chat/completions")
-                  .chunks("{\"model\":", "\"gpt-4o\"", "}").build(),
+          .exchange(
+              DownstreamRequest.builder()
+                  .method("POST")
+                  .path("/v1/chat/completions")
+                  .chunks("{\"model\":", "\"gpt-4o\"", "}")
+                  .build(),
               Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
 
       assertThat(result.phasesSent())
           .as("Envoy does not wait for the headers reply in FULL_DUPLEX_STREAMED")
           .startsWith(REQUEST_HEADERS, REQUEST_BODY, REQUEST_BODY, REQUEST_BODY);
-      assertThat(result.upstream().chunks()).extracting(ReleasedChunk::afterSourceChunk)
-          .as("the processor answered only once it had the whole body").containsExactly(2);
+      assertThat(result.upstream().chunks())
+          .extracting(ReleasedChunk::afterSourceChunk)
+          .as("the processor answered only once it had the whole body")
+          .containsExactly(2);
       assertThat(result.upstream().headers().get("x-llmgw-route")).contains("openai");
       assertThat(result.upstream().bodyUtf8()).isEqualTo("{\"model\":\"gpt-4o\"}");
       assertThat(result.routeCacheClearedBeforeRouting()).isTrue();
@@ -405,19 +518,27 @@ class EnvoyExtProcDriverModesTest {
 
   @Test
   void fullDuplexStreamedRequiresTrailerModeSendLikeEnvoysConfigValidation() {
-    ExternalProcessor missingTrailers = config(mode().setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED));
+    ExternalProcessor missingTrailers =
+        config(mode().setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED));
 
-    assertThatThrownBy(() -> EnvoyExtProcDriver.builder(new NoChannel()).filterConfig(missingTrailers).build())
+    assertThatThrownBy(() -> EnvoyExtProcDriver.builder(new NoChannel())
+            .filterConfig(missingTrailers)
+            .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("request_trailer_mode has to be set to SEND");
   }
 
   @Test
   void fullDuplexStreamedRejectsFailureModeAllowLikeEnvoy134() {
-    ExternalProcessor failOpen = config(mode().setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
-        .setResponseTrailerMode(HeaderSendMode.SEND)).toBuilder().setFailureModeAllow(true).build();
+    ExternalProcessor failOpen = config(mode()
+            .setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
+            .setResponseTrailerMode(HeaderSendMode.SEND))
+        .toBuilder()
+        .setFailureModeAllow(true)
+        .build();
 
-    assertThatThrownBy(() -> EnvoyExtProcDriver.builder(new NoChannel()).filterConfig(failOpen).build())
+    assertThatThrownBy(() ->
+            EnvoyExtProcDriver.builder(new NoChannel()).filterConfig(failOpen).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("failure_mode_allow has to be left as false");
   }
@@ -427,7 +548,8 @@ class EnvoyExtProcDriverModesTest {
     ScriptedProcessor processor = ScriptedProcessor.continuing();
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestHeaderMode(HeaderSendMode.SKIP)
+          .filterConfig(config(mode()
+              .setRequestHeaderMode(HeaderSendMode.SKIP)
               .setResponseHeaderMode(HeaderSendMode.SKIP)))
           .build()
           .exchange(DownstreamRequest.post("/v1/x", JSON).build(), Upstream.returning(SSE));
@@ -435,7 +557,8 @@ class EnvoyExtProcDriverModesTest {
       assertThat(result.requestsToProcessor()).isEmpty();
       assertThat(result.stat("streams_started")).isZero();
       assertThat(processor.requests()).isEmpty();
-      assertThat(result.clientResponse().bodyUtf8()).isEqualTo("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
+      assertThat(result.clientResponse().bodyUtf8())
+          .isEqualTo("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
     }
   }
 
@@ -443,7 +566,8 @@ class EnvoyExtProcDriverModesTest {
   void skippedHeaderPhaseStillLetsTheBodyBeStreamed() throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(upperCasingBodies())) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestHeaderMode(HeaderSendMode.SKIP)
+          .filterConfig(config(mode()
+              .setRequestHeaderMode(HeaderSendMode.SKIP)
               .setResponseHeaderMode(HeaderSendMode.SKIP)
               .setResponseBodyMode(BodySendMode.STREAMED)))
           .build()
@@ -462,7 +586,12 @@ class EnvoyExtProcDriverModesTest {
           .filterConfig(config(mode().setRequestBodyMode(BodySendMode.BUFFERED_PARTIAL)))
           .bufferLimitBytes(8)
           .build()
-          .exchange(DownstreamRequest.builder().method("POST").path("/v1/x").chunks("aaaa", "bbbbb", "cc", "dd").build(),
+          .exchange(
+              DownstreamRequest.builder()
+                  .method("POST")
+                  .path("/v1/x")
+                  .chunks("aaaa", "bbbbb", "cc", "dd")
+                  .build(),
               Upstream.returning(UpstreamResponse.builder(200).build()));
 
       assertThat(result.sent(REQUEST_BODY)).singleElement().satisfies(body -> {
@@ -470,7 +599,9 @@ class EnvoyExtProcDriverModesTest {
         assertThat(body.getRequestBody().getEndOfStream()).isFalse();
       });
       assertThat(result.upstream().bodyUtf8()).isEqualTo("AAAABBBBBccdd");
-      assertThat(result.upstream().chunks()).extracting(ReleasedChunk::afterSourceChunk).containsExactly(1, 2, 3);
+      assertThat(result.upstream().chunks())
+          .extracting(ReleasedChunk::afterSourceChunk)
+          .containsExactly(1, 2, 3);
     }
   }
 
@@ -480,13 +611,19 @@ class EnvoyExtProcDriverModesTest {
         (request, replies) -> replies.send(ProcessorReplies.immediate(403, "no", "blocked")));
     try (InProcessExtProc grpc = InProcessExtProc.serving(rejecting)) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(config(mode().setRequestBodyMode(BodySendMode.STREAMED)
-              .setResponseBodyMode(BodySendMode.BUFFERED)).toBuilder().setObservabilityMode(true).build())
+          .filterConfig(config(mode()
+                  .setRequestBodyMode(BodySendMode.STREAMED)
+                  .setResponseBodyMode(BodySendMode.BUFFERED))
+              .toBuilder()
+              .setObservabilityMode(true)
+              .build())
           .build()
           .exchange(DownstreamRequest.post("/v1/x", JSON).build(), Upstream.returning(SSE));
 
-      assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, REQUEST_BODY, RESPONSE_HEADERS);
-      assertThat(result.requestsToProcessor()).allMatch(ProcessingRequest::getObservabilityMode)
+      assertThat(result.phasesSent())
+          .containsExactly(REQUEST_HEADERS, REQUEST_BODY, RESPONSE_HEADERS);
+      assertThat(result.requestsToProcessor())
+          .allMatch(ProcessingRequest::getObservabilityMode)
           .noneMatch(ProcessingRequest::hasProtocolConfig);
       assertThat(result.localReply()).isEmpty();
       assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
@@ -498,7 +635,8 @@ class EnvoyExtProcDriverModesTest {
   /** A channel that must never be used: config validation fails before any call. */
   private static final class NoChannel extends io.grpc.Channel {
     @Override
-    public <Q, R> io.grpc.ClientCall<Q, R> newCall(io.grpc.MethodDescriptor<Q, R> method, io.grpc.CallOptions options) {
+    public <Q, R> io.grpc.ClientCall<Q, R> newCall(
+        io.grpc.MethodDescriptor<Q, R> method, io.grpc.CallOptions options) {
       throw new AssertionError("no call expected");
     }
 

@@ -35,23 +35,31 @@ import org.junit.jupiter.api.Test;
 class EnvoyExtProcDriverMutationTest {
 
   private static final String JSON = "{\"model\":\"fast\"}";
-  private static final UpstreamResponse OK = UpstreamResponse.ok("application/json", "{\"id\":\"1\"}");
+  private static final UpstreamResponse OK =
+      UpstreamResponse.ok("application/json", "{\"id\":\"1\"}");
 
-  private static ExchangeResult run(ExternalProcessor config, ScriptedProcessor processor, DownstreamRequest request,
-      UpstreamResponse response) throws Exception {
+  private static ExchangeResult run(
+      ExternalProcessor config,
+      ScriptedProcessor processor,
+      DownstreamRequest request,
+      UpstreamResponse response)
+      throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
-      return EnvoyExtProcDriver.builder(grpc.channel()).filterConfig(config).build()
+      return EnvoyExtProcDriver.builder(grpc.channel())
+          .filterConfig(config)
+          .build()
           .exchange(request, Upstream.returning(response));
     }
   }
 
   /** Answers request headers with {@code onRequestHeaders}, everything else with CONTINUE. */
   private static ScriptedProcessor onRequestHeaders(ProcessingResponse reply) {
-    return ScriptedProcessor.of((request, replies) -> replies.send(
-        request.hasRequestHeaders() ? reply : ProcessorReplies.continueFor(request)));
+    return ScriptedProcessor.of((request, replies) ->
+        replies.send(request.hasRequestHeaders() ? reply : ProcessorReplies.continueFor(request)));
   }
 
-  private static ScriptedProcessor answering(Function<ProcessingRequest, ProcessingResponse> script) {
+  private static ScriptedProcessor answering(
+      Function<ProcessingRequest, ProcessingResponse> script) {
     return ScriptedProcessor.of((request, replies) -> replies.send(script.apply(request)));
   }
 
@@ -65,11 +73,17 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void headerMutationSetsAppendsAndRemovesHeadersBeforeUpstreamSeesThem() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
         onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(
-                setHeader("x-tenant", "acme-eu"), appendHeader("x-trace", "2"), setHeader("x-llmgw-model", "gpt-4o"))
-            .toBuilder().addRemoveHeaders("content-type").build()))),
-        chat(), OK);
+                setHeader("x-tenant", "acme-eu"),
+                appendHeader("x-trace", "2"),
+                setHeader("x-llmgw-model", "gpt-4o"))
+            .toBuilder()
+            .addRemoveHeaders("content-type")
+            .build()))),
+        chat(),
+        OK);
 
     Headers upstream = result.upstream().headers();
     assertThat(upstream.getAll("x-tenant")).containsExactly("acme-eu");
@@ -86,8 +100,11 @@ class EnvoyExtProcDriverMutationTest {
         .setAppendAction(HeaderValueOption.HeaderAppendAction.ADD_IF_ABSENT)
         .build();
 
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
-        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(addIfAbsent)))), chat(), OK);
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
+        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(addIfAbsent)))),
+        chat(),
+        OK);
 
     assertThat(result.upstream().headers().getAll("x-tenant")).containsExactly("other");
     assertThat(result.notes()).anyMatch(n -> n.contains("append_action ADD_IF_ABSENT"));
@@ -99,8 +116,11 @@ class EnvoyExtProcDriverMutationTest {
         .setHeader(HeaderValue.newBuilder().setKey("x-llmgw-model").setValue("gpt-4o"))
         .build();
 
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
-        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(legacy)))), chat(), OK);
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
+        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(legacy)))),
+        chat(),
+        OK);
 
     assertThat(result.upstream().headers().get("x-llmgw-model")).contains("");
     assertThat(result.notes()).anyMatch(n -> n.contains("has value but no raw_value"));
@@ -108,16 +128,21 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void routingAndEnvoyHeadersAreProtectedByDefaultAndTheChangeIsIgnored() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
         onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(
-            setHeader(":authority", "evil.example"), setHeader("x-envoy-retry-on", "5xx"),
+            setHeader(":authority", "evil.example"),
+            setHeader("x-envoy-retry-on", "5xx"),
             setHeader(":path", "/v1/responses"))))),
-        chat(), OK);
+        chat(),
+        OK);
 
     Headers upstream = result.upstream().headers();
     assertThat(upstream.get(":authority")).contains("gateway.test");
     assertThat(upstream.contains("x-envoy-retry-on")).isFalse();
-    assertThat(upstream.get(":path")).as(":path is not a routing-protected header").contains("/v1/responses");
+    assertThat(upstream.get(":path"))
+        .as(":path is not a routing-protected header")
+        .contains("/v1/responses");
     assertThat(result.stat("rejected_header_mutations")).isEqualTo(2);
     assertThat(result.localReply()).isEmpty();
   }
@@ -128,9 +153,12 @@ class EnvoyExtProcDriverMutationTest {
         .setMutationRules(HeaderMutationRules.newBuilder().setDisallowIsError(BoolValue.of(true)))
         .build();
 
-    ExchangeResult result = run(strict,
-        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(setHeader(":authority", "x"))))),
-        chat(), OK);
+    ExchangeResult result = run(
+        strict,
+        onRequestHeaders(ProcessorReplies.requestHeaders(
+            mutating(headerMutation(setHeader(":authority", "x"))))),
+        chat(),
+        OK);
 
     assertThat(result.clientResponse().status()).isEqualTo(500);
     assertThat(result.localReply()).hasValueSatisfying(reply -> {
@@ -146,18 +174,27 @@ class EnvoyExtProcDriverMutationTest {
         .setMutationRules(HeaderMutationRules.newBuilder().setAllowAllRouting(BoolValue.of(true)))
         .build();
 
-    ExchangeResult result = run(open,
-        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(setHeader(":authority", "api.openai.com"))))),
-        chat(), OK);
+    ExchangeResult result = run(
+        open,
+        onRequestHeaders(ProcessorReplies.requestHeaders(
+            mutating(headerMutation(setHeader(":authority", "api.openai.com"))))),
+        chat(),
+        OK);
 
     assertThat(result.upstream().headers().get(":authority")).contains("api.openai.com");
   }
 
   @Test
   void pseudoHeadersAndHostCanNeverBeRemoved() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
-        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(removing(":path", "host", "x-trace")))),
-        DownstreamRequest.post("/v1/x", JSON).header("host", "gateway.test").header("x-trace", "1").build(), OK);
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(mutating(removing(":path", "host", "x-trace")))),
+        DownstreamRequest.post("/v1/x", JSON)
+            .header("host", "gateway.test")
+            .header("x-trace", "1")
+            .build(),
+        OK);
 
     assertThat(result.upstream().headers().get(":path")).contains("/v1/x");
     assertThat(result.upstream().headers().contains("host")).isTrue();
@@ -167,52 +204,64 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void bufferedBodyReplacementWithAStaleContentLengthFailsTheRequest() throws Exception {
-    ExchangeResult result = run(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)),
+    ExchangeResult result = run(
+        config(mode().setRequestBodyMode(BodySendMode.BUFFERED)),
         answering(request -> request.hasRequestBody()
             ? ProcessorReplies.requestBody(CommonResponse.newBuilder()
-                .setBodyMutation(replaceBody("{\"model\":\"gpt-4o-mini\"}")).build())
+                .setBodyMutation(replaceBody("{\"model\":\"gpt-4o-mini\"}"))
+                .build())
             : ProcessorReplies.continueFor(request)),
         DownstreamRequest.post("/v1/chat/completions", JSON)
-            .header("content-length", Integer.toString(JSON.length())).build(),
+            .header("content-length", Integer.toString(JSON.length()))
+            .build(),
         OK);
 
     assertThat(result.clientResponse().status()).isEqualTo(500);
-    assertThat(result.localReply()).map(LocalReply::details)
+    assertThat(result.localReply())
+        .map(LocalReply::details)
         .contains("mismatch_between_content_length_and_the_length_of_the_mutated_body");
   }
 
   @Test
   void bufferedBodyReplacementReachesUpstreamWhenTheProcessorFixesContentLength() throws Exception {
     String rewritten = "{\"model\":\"gpt-4o-mini\"}";
-    ExchangeResult result = run(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)),
+    ExchangeResult result = run(
+        config(mode().setRequestBodyMode(BodySendMode.BUFFERED)),
         answering(request -> request.hasRequestBody()
             ? ProcessorReplies.requestBody(CommonResponse.newBuilder()
-                .setHeaderMutation(headerMutation(setHeader("content-length", Integer.toString(rewritten.length())),
+                .setHeaderMutation(headerMutation(
+                    setHeader("content-length", Integer.toString(rewritten.length())),
                     setHeader("x-llmgw-route", "openai")))
                 .setBodyMutation(replaceBody(rewritten))
                 .setClearRouteCache(true)
                 .build())
             : ProcessorReplies.continueFor(request)),
         DownstreamRequest.post("/v1/chat/completions", JSON)
-            .header("content-length", Integer.toString(JSON.length())).build(),
+            .header("content-length", Integer.toString(JSON.length()))
+            .build(),
         OK);
 
     assertThat(result.upstream().bodyUtf8()).isEqualTo(rewritten);
-    assertThat(result.upstream().headers().get("content-length")).contains(Integer.toString(rewritten.length()));
+    assertThat(result.upstream().headers().get("content-length"))
+        .contains(Integer.toString(rewritten.length()));
     assertThat(result.upstream().headers().get("x-llmgw-route")).contains("openai");
     assertThat(result.routeCacheClears()).singleElement().satisfies(clear -> {
       assertThat(clear.reply()).isEqualTo(ProcessingResponse.ResponseCase.REQUEST_BODY);
-      assertThat(clear.beforeRouting()).as("BUFFERED holds the headers until the body reply").isTrue();
+      assertThat(clear.beforeRouting())
+          .as("BUFFERED holds the headers until the body reply")
+          .isTrue();
     });
   }
 
   @Test
   void streamedBodyReplyCannotChangeHeadersAnyMore() throws Exception {
-    ExchangeResult result = run(config(mode().setRequestBodyMode(BodySendMode.STREAMED)),
+    ExchangeResult result = run(
+        config(mode().setRequestBodyMode(BodySendMode.STREAMED)),
         answering(request -> request.hasRequestBody()
             ? ProcessorReplies.requestBody(mutating(headerMutation(setHeader("x-late", "1"))))
             : ProcessorReplies.continueFor(request)),
-        chat(), OK);
+        chat(),
+        OK);
 
     assertThat(result.upstream().headers().contains("x-late")).isFalse();
     assertThat(result.notes()).anyMatch(n -> n.contains("header_mutation ignored"));
@@ -220,29 +269,37 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void continueAndReplaceOnRequestHeadersReplacesTheBodyAndSkipsTheBodyPhase() throws Exception {
-    ExchangeResult result = run(config(mode().setRequestBodyMode(BodySendMode.BUFFERED)),
+    ExchangeResult result = run(
+        config(mode().setRequestBodyMode(BodySendMode.BUFFERED)),
         onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.newBuilder()
             .setStatus(CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE)
             .setBodyMutation(replaceBody("{\"replaced\":true}"))
             .build())),
-        DownstreamRequest.post("/v1/chat/completions", "{\"original\":1}").header("content-length", "14").build(), OK);
+        DownstreamRequest.post("/v1/chat/completions", "{\"original\":1}")
+            .header("content-length", "14")
+            .build(),
+        OK);
 
     assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS);
     assertThat(result.upstream().bodyUtf8()).isEqualTo("{\"replaced\":true}");
     assertThat(result.upstream().headers().contains("content-length")).isFalse();
-    assertThat(result.upstream().chunks()).extracting(ReleasedChunk::afterSourceChunk)
-        .as("released with the headers, before the original body arrived").containsExactly(-1);
+    assertThat(result.upstream().chunks())
+        .extracting(ReleasedChunk::afterSourceChunk)
+        .as("released with the headers, before the original body arrived")
+        .containsExactly(-1);
   }
 
   @Test
   void continueAndReplaceCanTurnAGetIntoAPostWithABody() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
         onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.newBuilder()
             .setStatus(CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE)
             .setHeaderMutation(headerMutation(setHeader(":method", "POST")))
             .setBodyMutation(replaceBody("{}"))
             .build())),
-        DownstreamRequest.builder().method("GET").path("/v1/models").build(), OK);
+        DownstreamRequest.builder().method("GET").path("/v1/models").build(),
+        OK);
 
     assertThat(result.upstream().headers().get(":method")).contains("POST");
     assertThat(result.upstream().bodyUtf8()).isEqualTo("{}");
@@ -250,10 +307,12 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void bodyMutationOnAContinueHeadersReplyIsIgnored() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
         onRequestHeaders(ProcessorReplies.requestHeaders(
             CommonResponse.newBuilder().setBodyMutation(replaceBody("{}")).build())),
-        chat(), OK);
+        chat(),
+        OK);
 
     assertThat(result.upstream().bodyUtf8()).isEqualTo(JSON);
     assertThat(result.notes()).anyMatch(n -> n.contains("body_mutation ignored"));
@@ -261,9 +320,12 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void clearRouteCacheWithoutAHeaderMutationIsIgnored() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
-        onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.newBuilder().setClearRouteCache(true).build())),
-        chat(), OK);
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
+        onRequestHeaders(ProcessorReplies.requestHeaders(
+            CommonResponse.newBuilder().setClearRouteCache(true).build())),
+        chat(),
+        OK);
 
     assertThat(result.routeCacheClears()).isEmpty();
     assertThat(result.upstream().routeCacheCleared()).isFalse();
@@ -272,11 +334,14 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void clearRouteCacheWithAHeaderMutationClearsBeforeRouting() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
         onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.newBuilder()
             .setHeaderMutation(headerMutation(setHeader("x-llmgw-route", "anthropic")))
-            .setClearRouteCache(true).build())),
-        chat(), OK);
+            .setClearRouteCache(true)
+            .build())),
+        chat(),
+        OK);
 
     assertThat(result.upstream().routeCacheCleared()).isTrue();
     assertThat(result.upstream().headers().get("x-llmgw-route")).contains("anthropic");
@@ -285,13 +350,17 @@ class EnvoyExtProcDriverMutationTest {
   @Test
   void routeCacheActionRetainKeepsTheRouteAndCountsIt() throws Exception {
     ExternalProcessor retain = ExternalProcessor.newBuilder()
-        .setRouteCacheAction(ExternalProcessor.RouteCacheAction.RETAIN).build();
+        .setRouteCacheAction(ExternalProcessor.RouteCacheAction.RETAIN)
+        .build();
 
-    ExchangeResult result = run(retain,
+    ExchangeResult result = run(
+        retain,
         onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.newBuilder()
             .setHeaderMutation(headerMutation(setHeader("x-llmgw-route", "anthropic")))
-            .setClearRouteCache(true).build())),
-        chat(), OK);
+            .setClearRouteCache(true)
+            .build())),
+        chat(),
+        OK);
 
     assertThat(result.routeCacheClears()).isEmpty();
     assertThat(result.stat("clear_route_cache_disabled")).isEqualTo(1);
@@ -300,11 +369,15 @@ class EnvoyExtProcDriverMutationTest {
   @Test
   void routeCacheActionClearClearsOnAnyHeaderMutation() throws Exception {
     ExternalProcessor clear = ExternalProcessor.newBuilder()
-        .setRouteCacheAction(ExternalProcessor.RouteCacheAction.CLEAR).build();
+        .setRouteCacheAction(ExternalProcessor.RouteCacheAction.CLEAR)
+        .build();
 
-    ExchangeResult result = run(clear,
-        onRequestHeaders(ProcessorReplies.requestHeaders(mutating(headerMutation(setHeader("x-a", "b"))))),
-        chat(), OK);
+    ExchangeResult result = run(
+        clear,
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(mutating(headerMutation(setHeader("x-a", "b"))))),
+        chat(),
+        OK);
 
     assertThat(result.routeCacheClearedBeforeRouting()).isTrue();
   }
@@ -312,8 +385,9 @@ class EnvoyExtProcDriverMutationTest {
   @Test
   void dynamicMetadataIsKeptOnlyForReceivingNamespacesAndMerged() throws Exception {
     ExternalProcessor receiving = ExternalProcessor.newBuilder()
-        .setMetadataOptions(MetadataOptions.newBuilder().setReceivingNamespaces(
-            MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
+        .setMetadataOptions(MetadataOptions.newBuilder()
+            .setReceivingNamespaces(
+                MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
         .build();
     ScriptedProcessor tagging = answering(request -> {
       ProcessingResponse.Builder reply = ProcessorReplies.continueFor(request).toBuilder();
@@ -322,7 +396,8 @@ class EnvoyExtProcDriverMutationTest {
             .putFields("llmgw", struct("tenant", "acme", "model", "fast"))
             .putFields("other.filter", struct("x", "y")));
       } else if (request.hasResponseHeaders()) {
-        reply.setDynamicMetadata(Struct.newBuilder().putFields("llmgw", struct("model", "gpt-4o", "cost_usd", "0.002")));
+        reply.setDynamicMetadata(
+            Struct.newBuilder().putFields("llmgw", struct("model", "gpt-4o", "cost_usd", "0.002")));
       }
       return reply.build();
     });
@@ -339,11 +414,15 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void dynamicMetadataIsDroppedWithoutReceivingNamespaces() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
-        onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
-            .setDynamicMetadata(Struct.newBuilder().putFields(EnvoyExtProcDriver.FILTER_NAME, struct("k", "v")))
-            .build()),
-        chat(), OK);
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
+                .setDynamicMetadata(
+                    Struct.newBuilder().putFields(EnvoyExtProcDriver.FILTER_NAME, struct("k", "v")))
+                .build()),
+        chat(),
+        OK);
 
     assertThat(result.dynamicMetadata()).isEmpty();
   }
@@ -352,14 +431,24 @@ class EnvoyExtProcDriverMutationTest {
   void forwardingNamespacesCarryMetadataIntoLaterMessages() throws Exception {
     ExternalProcessor roundTrip = ExternalProcessor.newBuilder()
         .setMetadataOptions(MetadataOptions.newBuilder()
-            .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw"))
-            .setForwardingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw").addUntyped("jwt")))
+            .setReceivingNamespaces(
+                MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw"))
+            .setForwardingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder()
+                .addUntyped("llmgw")
+                .addUntyped("jwt")))
         .build();
 
-    ExchangeResult result = run(roundTrip,
-        onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
-            .setDynamicMetadata(Struct.newBuilder().putFields("llmgw", struct("tenant", "acme"))).build()),
-        DownstreamRequest.post("/v1/x", JSON).dynamicMetadata("jwt", struct("sub", "user-1").getStructValue()).build(), OK);
+    ExchangeResult result = run(
+        roundTrip,
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
+                .setDynamicMetadata(
+                    Struct.newBuilder().putFields("llmgw", struct("tenant", "acme")))
+                .build()),
+        DownstreamRequest.post("/v1/x", JSON)
+            .dynamicMetadata("jwt", struct("sub", "user-1").getStructValue())
+            .build(),
+        OK);
 
     ProcessingRequest first = result.sent(REQUEST_HEADERS).get(0);
     ProcessingRequest later = result.sent(RESPONSE_HEADERS).get(0);
@@ -369,53 +458,80 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void modeOverrideFromTheRequestHeadersReplyTurnsOnResponseBodyProcessing() throws Exception {
-    ExternalProcessor overridable = ExternalProcessor.newBuilder().setAllowModeOverride(true).build();
+    ExternalProcessor overridable =
+        ExternalProcessor.newBuilder().setAllowModeOverride(true).build();
 
-    ExchangeResult result = run(overridable,
-        onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
-            .setModeOverride(ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED)).build()),
-        chat(), UpstreamResponse.ok("text/event-stream", "data: a\n\n", "data: b\n\n"));
+    ExchangeResult result = run(
+        overridable,
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
+                .setModeOverride(
+                    ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED))
+                .build()),
+        chat(),
+        UpstreamResponse.ok("text/event-stream", "data: a\n\n", "data: b\n\n"));
 
-    assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY);
+    assertThat(result.phasesSent())
+        .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY);
   }
 
   @Test
   void modeOverrideFromTheResponseHeadersReplyTurnsOnResponseBodyProcessing() throws Exception {
-    ExternalProcessor overridable = ExternalProcessor.newBuilder().setAllowModeOverride(true).build();
+    ExternalProcessor overridable =
+        ExternalProcessor.newBuilder().setAllowModeOverride(true).build();
 
-    ExchangeResult result = run(overridable,
+    ExchangeResult result = run(
+        overridable,
         answering(request -> request.hasResponseHeaders()
             ? ProcessorReplies.continueFor(request).toBuilder()
-                .setModeOverride(ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED)).build()
+                .setModeOverride(
+                    ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED))
+                .build()
             : ProcessorReplies.continueFor(request)),
-        chat(), UpstreamResponse.ok("text/event-stream", "data: a\n\n", "data: b\n\n"));
+        chat(),
+        UpstreamResponse.ok("text/event-stream", "data: a\n\n", "data: b\n\n"));
 
-    assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY);
-    assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::afterSourceChunk).containsExactly(0, 1);
+    assertThat(result.phasesSent())
+        .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY);
+    assertThat(result.clientResponse().chunks())
+        .extracting(ReleasedChunk::afterSourceChunk)
+        .containsExactly(0, 1);
   }
 
   @Test
   void modeOverrideIsIgnoredWithoutAllowModeOverride() throws Exception {
-    ExchangeResult result = run(ExternalProcessor.getDefaultInstance(),
-        onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
-            .setModeOverride(ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED)).build()),
-        chat(), UpstreamResponse.ok("text/event-stream", "data: a\n\n"));
+    ExchangeResult result = run(
+        ExternalProcessor.getDefaultInstance(),
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
+                .setModeOverride(
+                    ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED))
+                .build()),
+        chat(),
+        UpstreamResponse.ok("text/event-stream", "data: a\n\n"));
 
     assertThat(result.phasesSent()).containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS);
-    assertThat(result.notes()).anyMatch(n -> n.contains("mode_override ignored: allow_mode_override is false"));
+    assertThat(result.notes())
+        .anyMatch(n -> n.contains("mode_override ignored: allow_mode_override is false"));
   }
 
   @Test
   void modeOverrideOutsideAllowedOverrideModesIsIgnored() throws Exception {
     ExternalProcessor restricted = ExternalProcessor.newBuilder()
         .setAllowModeOverride(true)
-        .addAllowedOverrideModes(ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.BUFFERED))
+        .addAllowedOverrideModes(
+            ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.BUFFERED))
         .build();
 
-    ExchangeResult result = run(restricted,
-        onRequestHeaders(ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
-            .setModeOverride(ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED)).build()),
-        chat(), UpstreamResponse.ok("text/event-stream", "data: a\n\n"));
+    ExchangeResult result = run(
+        restricted,
+        onRequestHeaders(
+            ProcessorReplies.requestHeaders(CommonResponse.getDefaultInstance()).toBuilder()
+                .setModeOverride(
+                    ProcessingMode.newBuilder().setResponseBodyMode(BodySendMode.STREAMED))
+                .build()),
+        chat(),
+        UpstreamResponse.ok("text/event-stream", "data: a\n\n"));
 
     assertThat(result.phasesSent()).doesNotContain(RESPONSE_BODY);
     assertThat(result.notes()).anyMatch(n -> n.contains("not in allowed_override_modes"));
@@ -423,15 +539,21 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void modeOverrideOnABodyReplyIsIgnored() throws Exception {
-    ExternalProcessor overridable = config(mode().setRequestBodyMode(BodySendMode.BUFFERED)).toBuilder()
-        .setAllowModeOverride(true).build();
+    ExternalProcessor overridable =
+        config(mode().setRequestBodyMode(BodySendMode.BUFFERED)).toBuilder()
+            .setAllowModeOverride(true)
+            .build();
 
-    ExchangeResult result = run(overridable,
+    ExchangeResult result = run(
+        overridable,
         answering(request -> request.hasRequestBody()
             ? ProcessorReplies.continueFor(request).toBuilder()
-                .setModeOverride(ProcessingMode.newBuilder().setResponseHeaderMode(HeaderSendMode.SKIP)).build()
+                .setModeOverride(
+                    ProcessingMode.newBuilder().setResponseHeaderMode(HeaderSendMode.SKIP))
+                .build()
             : ProcessorReplies.continueFor(request)),
-        chat(), OK);
+        chat(),
+        OK);
 
     assertThat(result.phasesSent()).contains(RESPONSE_HEADERS);
     assertThat(result.notes()).anyMatch(n -> n.contains("not waiting for a headers reply"));
@@ -441,11 +563,13 @@ class EnvoyExtProcDriverMutationTest {
   void trailerMutationChangesTheTrailersTheClientSees() throws Exception {
     ExternalProcessor trailers = config(mode().setResponseTrailerMode(HeaderSendMode.SEND));
 
-    ExchangeResult result = run(trailers,
+    ExchangeResult result = run(
+        trailers,
         answering(request -> request.hasResponseTrailers()
             ? ProcessorReplies.responseTrailers(headerMutation(setHeader("x-llmgw-cost", "0.01")))
             : ProcessorReplies.continueFor(request)),
-        chat(), UpstreamResponse.builder(200).chunk("x").trailer("grpc-status", "0").build());
+        chat(),
+        UpstreamResponse.builder(200).chunk("x").trailer("grpc-status", "0").build());
 
     assertThat(result.clientResponse().trailers()).hasValueSatisfying(t -> {
       assertThat(t.get("x-llmgw-cost")).contains("0.01");
@@ -455,14 +579,19 @@ class EnvoyExtProcDriverMutationTest {
 
   @Test
   void responseBodyCanBeClearedChunkByChunkInStreamedMode() throws Exception {
-    ExchangeResult result = run(config(mode().setResponseBodyMode(BodySendMode.STREAMED)),
-        answering(request -> request.hasResponseBody() && DriverTestSupport.bodyOf(request).contains("secret")
-            ? ProcessorReplies.responseBody(CommonResponse.newBuilder()
-                .setBodyMutation(ProcessorReplies.clearBody()).build())
-            : ProcessorReplies.continueFor(request)),
-        chat(), UpstreamResponse.ok("text/event-stream", "data: a\n\n", "data: secret\n\n", "data: b\n\n"));
+    ExchangeResult result = run(
+        config(mode().setResponseBodyMode(BodySendMode.STREAMED)),
+        answering(request ->
+            request.hasResponseBody() && DriverTestSupport.bodyOf(request).contains("secret")
+                ? ProcessorReplies.responseBody(CommonResponse.newBuilder()
+                    .setBodyMutation(ProcessorReplies.clearBody())
+                    .build())
+                : ProcessorReplies.continueFor(request)),
+        chat(),
+        UpstreamResponse.ok("text/event-stream", "data: a\n\n", "data: secret\n\n", "data: b\n\n"));
 
-    assertThat(result.clientResponse().chunks()).extracting(ReleasedChunk::utf8)
+    assertThat(result.clientResponse().chunks())
+        .extracting(ReleasedChunk::utf8)
         .containsExactly("data: a\n\n", "data: b\n\n");
     assertThat(result.sent(RESPONSE_BODY)).hasSize(3);
   }

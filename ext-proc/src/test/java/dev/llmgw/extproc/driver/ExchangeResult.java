@@ -39,7 +39,8 @@ public record ExchangeResult(
 
   public ExchangeResult {
     requestsToProcessor = List.copyOf(requireNonNull(requestsToProcessor, "requestsToProcessor"));
-    responsesFromProcessor = List.copyOf(requireNonNull(responsesFromProcessor, "responsesFromProcessor"));
+    responsesFromProcessor =
+        List.copyOf(requireNonNull(responsesFromProcessor, "responsesFromProcessor"));
     requireNonNull(upstreamRequest, "upstreamRequest");
     requireNonNull(clientResponse, "clientResponse");
     requireNonNull(localReply, "localReply");
@@ -62,8 +63,8 @@ public record ExchangeResult(
 
   /** The upstream request; fails with the reason when nothing reached upstream. */
   public UpstreamRequest upstream() {
-    return upstreamRequest.orElseThrow(() -> new AssertionError(
-        "expected the request to reach upstream, but Envoy answered locally: "
+    return upstreamRequest.orElseThrow(() ->
+        new AssertionError("expected the request to reach upstream, but Envoy answered locally: "
             + localReply.map(Object::toString).orElse("(no local reply)") + "; notes: " + notes));
   }
 

@@ -85,18 +85,25 @@ final class ExchangeRun {
 
   /** Envoy's {@code processing_complete_}: the processor is no longer consulted. */
   private boolean processingComplete;
+
   private boolean protocolConfigEncoded;
   private boolean upstreamCalled;
   private LocalReply localReply;
   private boolean downstreamReset;
 
-  ExchangeRun(Channel channel, io.grpc.Metadata initialMetadata, ExternalProcessor config,
+  ExchangeRun(
+      Channel channel,
+      io.grpc.Metadata initialMetadata,
+      ExternalProcessor config,
       EnvoyExtProcDriver.Settings settings) {
     this.config = config;
     this.settings = settings;
     this.stream = new ProcessorStream(channel, initialMetadata, inbox);
-    this.mutations = new Mutations(new MutationChecker(config.getMutationRules()), settings.maxHeadersCount(),
-        settings.maxHeadersKb(), new Mutations.Reporter() {
+    this.mutations = new Mutations(
+        new MutationChecker(config.getMutationRules()),
+        settings.maxHeadersCount(),
+        settings.maxHeadersKb(),
+        new Mutations.Reporter() {
           @Override
           public void note(String note) {
             ExchangeRun.this.note(note);
@@ -109,9 +116,11 @@ final class ExchangeRun {
         });
     this.observability = config.getObservabilityMode();
     this.messageTimeoutNanos = config.hasMessageTimeout()
-        ? toNanos(config.getMessageTimeout()) : DEFAULT_MESSAGE_TIMEOUT_NANOS;
+        ? toNanos(config.getMessageTimeout())
+        : DEFAULT_MESSAGE_TIMEOUT_NANOS;
     this.maxMessageTimeoutMs = config.hasMaxMessageTimeout()
-        ? TimeUnit.NANOSECONDS.toMillis(toNanos(config.getMaxMessageTimeout())) : 0;
+        ? TimeUnit.NANOSECONDS.toMillis(toNanos(config.getMaxMessageTimeout()))
+        : 0;
     this.request = new DirectionState(Direction.REQUEST, config.getProcessingMode());
     this.response = new DirectionState(Direction.RESPONSE, config.getProcessingMode());
   }
@@ -119,21 +128,28 @@ final class ExchangeRun {
   ExchangeResult run(DownstreamRequest downstream, Upstream upstream) {
     dynamicMetadata.putAll(downstream.dynamicMetadata());
     if (config.getRequestAttributesCount() > 0 || config.getResponseAttributesCount() > 0) {
-      note("request_attributes/response_attributes are not evaluated by the driver; attributes stay empty");
+      note(
+          "request_attributes/response_attributes are not evaluated by the driver; attributes stay empty");
     }
     try {
-      runDirection(request, downstream.headers(), downstream.chunks(), downstream.trailers(), false);
+      runDirection(
+          request, downstream.headers(), downstream.chunks(), downstream.trailers(), false);
       if (!terminated()) {
         upstreamCalled = true;
         UpstreamResponse upstreamResponse = upstream.respond(upstreamRequest());
         if (upstreamResponse == null) {
           throw new IllegalStateException("upstream returned null (expected: an UpstreamResponse)");
         }
-        runDirection(response, upstreamResponse.headers(), upstreamResponse.chunks(), upstreamResponse.trailers(),
+        runDirection(
+            response,
+            upstreamResponse.headers(),
+            upstreamResponse.chunks(),
+            upstreamResponse.trailers(),
             upstreamResponse.bodyWithHeaders());
       }
     } finally {
-      // Filter::onDestroy: processing is over; observability mode defers the close, otherwise close + reset.
+      // Filter::onDestroy: processing is over; observability mode defers the close, otherwise close
+      // + reset.
       processingComplete = true;
       if (observability) {
         stream.halfClose();
@@ -158,7 +174,11 @@ final class ExchangeRun {
    * message is in one network read.
    */
   private void runDirection(
-      DirectionState s, Headers headers, List<ByteString> chunks, Optional<Headers> trailers, boolean atOnce) {
+      DirectionState s,
+      Headers headers,
+      List<ByteString> chunks,
+      Optional<Headers> trailers,
+      boolean atOnce) {
     s.headers = MutableHeaders.copyOf(headers);
     drainPending();
     if (terminated()) {
@@ -198,8 +218,8 @@ final class ExchangeRun {
       return;
     }
     if (!s.settled()) {
-      throw new IllegalStateException("driver bug: " + s.direction + " direction finished with data held back: "
-          + s.describe() + "; notes: " + notes);
+      throw new IllegalStateException("driver bug: " + s.direction
+          + " direction finished with data held back: " + s.describe() + "; notes: " + notes);
     }
   }
 
@@ -281,7 +301,8 @@ final class ExchangeRun {
         }
       }
       case FULL_DUPLEX_STREAMED -> {
-        // The chunk goes to the processor and is drained; only streamed_response replies carry body on.
+        // The chunk goes to the processor and is drained; only streamed_response replies carry body
+        // on.
         CallbackState next = s.callback == HEADERS ? HEADERS : STREAMED_BODY;
         send(s, bodyMessage(s, data, endStream, false), next);
         if (endStream || next == HEADERS) {
@@ -324,8 +345,9 @@ final class ExchangeRun {
       s.paused = true; // a reply handler sends or releases them when the outstanding call ends
       return;
     }
-    if (!bodyDelivered && ((s.buffered != null && s.bodyMode == BodySendMode.BUFFERED)
-        || (!s.queue.isEmpty() && s.bodyMode == BodySendMode.BUFFERED_PARTIAL))) {
+    if (!bodyDelivered
+        && ((s.buffered != null && s.bodyMode == BodySendMode.BUFFERED)
+            || (!s.queue.isEmpty() && s.bodyMode == BodySendMode.BUFFERED_PARTIAL))) {
       // The trailers tell Envoy the body is complete: send it, not at end of stream.
       if (s.bodyMode == BodySendMode.BUFFERED) {
         send(s, bodyMessage(s, s.buffered, false, false), BUFFERED_BODY);
@@ -358,17 +380,27 @@ final class ExchangeRun {
    * response already started).
    */
   private void bufferLimitExceeded(DirectionState s) {
-    note(s.direction + " body exceeded the buffer limit of " + settings.bufferLimitBytes() + " bytes while "
-        + s.bodyMode + " held it");
+    note(s.direction + " body exceeded the buffer limit of " + settings.bufferLimitBytes()
+        + " bytes while " + s.bodyMode + " held it");
     processingComplete = true;
     finishCalls();
     closeStream();
     if (s.direction == Direction.REQUEST) {
-      sendLocalReply(413, ByteString.copyFromUtf8("Payload Too Large"), null, "request_payload_too_large",
-          OptionalInt.empty(), LocalReply.Origin.BUFFER_LIMIT);
+      sendLocalReply(
+          413,
+          ByteString.copyFromUtf8("Payload Too Large"),
+          null,
+          "request_payload_too_large",
+          OptionalInt.empty(),
+          LocalReply.Origin.BUFFER_LIMIT);
     } else {
-      sendLocalReply(500, ByteString.copyFromUtf8("Internal Server Error"), null, "response_payload_too_large",
-          OptionalInt.empty(), LocalReply.Origin.BUFFER_LIMIT);
+      sendLocalReply(
+          500,
+          ByteString.copyFromUtf8("Internal Server Error"),
+          null,
+          "response_payload_too_large",
+          OptionalInt.empty(),
+          LocalReply.Origin.BUFFER_LIMIT);
     }
   }
 
@@ -394,10 +426,12 @@ final class ExchangeRun {
     ProcessingRequest out = message;
     if (!protocolConfigEncoded) {
       // encodeProtocolConfig: only the first message on the stream carries it.
-      out = message.toBuilder().setProtocolConfig(ProtocolConfiguration.newBuilder()
+      out = message.toBuilder()
+          .setProtocolConfig(ProtocolConfiguration.newBuilder()
               .setRequestBodyMode(request.bodyMode)
               .setResponseBodyMode(response.bodyMode)
-              .setSendBodyWithoutWaitingForHeaderResponse(config.getSendBodyWithoutWaitingForHeaderResponse()))
+              .setSendBodyWithoutWaitingForHeaderResponse(
+                  config.getSendBodyWithoutWaitingForHeaderResponse()))
           .build();
       protocolConfigEncoded = true;
     }
@@ -430,34 +464,47 @@ final class ExchangeRun {
         .setHeaders(s.headers.toProto(this::forwardable))
         .setEndOfStream(endStream)
         .build();
-    ProcessingRequest.Builder b = ProcessingRequest.newBuilder().setMetadataContext(forwardingMetadata());
+    ProcessingRequest.Builder b =
+        ProcessingRequest.newBuilder().setMetadataContext(forwardingMetadata());
     if (observe) {
       b.setObservabilityMode(true);
     }
-    return (s.direction == Direction.REQUEST ? b.setRequestHeaders(headers) : b.setResponseHeaders(headers)).build();
+    return (s.direction == Direction.REQUEST
+            ? b.setRequestHeaders(headers)
+            : b.setResponseHeaders(headers))
+        .build();
   }
 
-  private ProcessingRequest bodyMessage(DirectionState s, ByteString data, boolean endStream, boolean observe) {
-    HttpBody body = HttpBody.newBuilder().setBody(data).setEndOfStream(endStream).build();
-    ProcessingRequest.Builder b = ProcessingRequest.newBuilder().setMetadataContext(forwardingMetadata());
+  private ProcessingRequest bodyMessage(
+      DirectionState s, ByteString data, boolean endStream, boolean observe) {
+    HttpBody body =
+        HttpBody.newBuilder().setBody(data).setEndOfStream(endStream).build();
+    ProcessingRequest.Builder b =
+        ProcessingRequest.newBuilder().setMetadataContext(forwardingMetadata());
     if (observe) {
       b.setObservabilityMode(true);
     }
-    return (s.direction == Direction.REQUEST ? b.setRequestBody(body) : b.setResponseBody(body)).build();
+    return (s.direction == Direction.REQUEST ? b.setRequestBody(body) : b.setResponseBody(body))
+        .build();
   }
 
   private ProcessingRequest trailersMessage(DirectionState s, boolean observe) {
-    HttpTrailers trailers = HttpTrailers.newBuilder().setTrailers(s.trailers.toProto(this::forwardable)).build();
+    HttpTrailers trailers = HttpTrailers.newBuilder()
+        .setTrailers(s.trailers.toProto(this::forwardable))
+        .build();
     ProcessingRequest.Builder b = ProcessingRequest.newBuilder()
         .setMetadataContext(forwardingMetadata())
         .setObservabilityMode(observe);
-    return (s.direction == Direction.REQUEST ? b.setRequestTrailers(trailers) : b.setResponseTrailers(trailers))
+    return (s.direction == Direction.REQUEST
+            ? b.setRequestTrailers(trailers)
+            : b.setResponseTrailers(trailers))
         .build();
   }
 
   private boolean forwardable(String name) {
     HeaderForwardingRules rules = config.getForwardRules();
-    return StringMatchers.forwardable(name, rules.getAllowedHeaders(), rules.getDisallowedHeaders());
+    return StringMatchers.forwardable(
+        name, rules.getAllowedHeaders(), rules.getDisallowedHeaders());
   }
 
   /** {@code Filter::addDynamicMetadata}: the forwarding namespaces present on the stream, always set. */
@@ -493,13 +540,16 @@ final class ExchangeRun {
         onMessageTimeout(timed);
         continue;
       }
-      long wait = timed != null ? timed.timerDeadlineNanos - now : settings.stallTimeout().toNanos();
+      long wait = timed != null
+          ? timed.timerDeadlineNanos - now
+          : settings.stallTimeout().toNanos();
       Inbound event = poll(wait);
       if (event != null) {
         dispatch(event);
       } else if (timed == null) {
         throw new IllegalStateException("the processor sent nothing for " + settings.stallTimeout()
-            + " while Envoy waited on " + s.describe() + ". Envoy runs no message timer here (FULL_DUPLEX_STREAMED,"
+            + " while Envoy waited on " + s.describe()
+            + ". Envoy runs no message timer here (FULL_DUPLEX_STREAMED,"
             + " or STREAMED after a reply with chunks still outstanding), so it would wait for the route or idle"
             + " timeout; notes: " + notes);
       }
@@ -513,7 +563,10 @@ final class ExchangeRun {
   private void settle(DirectionState s) {
     int before = s.repliesHandled;
     long until = System.nanoTime() + settings.duplexSettle().toNanos();
-    while (!terminated() && !processingComplete && s.callback != IDLE && s.repliesHandled == before) {
+    while (!terminated()
+        && !processingComplete
+        && s.callback != IDLE
+        && s.repliesHandled == before) {
       long now = System.nanoTime();
       long remaining = until - now;
       if (remaining <= 0) {
@@ -604,12 +657,14 @@ final class ExchangeRun {
       case REQUEST_HEADERS -> {
         request.repliesHandled++;
         setDynamicMetadata(message);
-        yield handleHeadersReply(request, message.getRequestHeaders().getResponse(), message.getResponseCase());
+        yield handleHeadersReply(
+            request, message.getRequestHeaders().getResponse(), message.getResponseCase());
       }
       case RESPONSE_HEADERS -> {
         response.repliesHandled++;
         setDynamicMetadata(message);
-        yield handleHeadersReply(response, message.getResponseHeaders().getResponse(), message.getResponseCase());
+        yield handleHeadersReply(
+            response, message.getResponseHeaders().getResponse(), message.getResponseCase());
       }
       case REQUEST_BODY -> {
         request.repliesHandled++;
@@ -629,7 +684,8 @@ final class ExchangeRun {
       case RESPONSE_TRAILERS -> {
         response.repliesHandled++;
         setDynamicMetadata(message);
-        yield handleTrailersReply(response, message.getResponseTrailers(), message.getResponseCase());
+        yield handleTrailersReply(
+            response, message.getResponseTrailers(), message.getResponseCase());
       }
       case IMMEDIATE_RESPONSE -> handleImmediateResponse(message);
       default -> Outcome.spurious("unhandled message");
@@ -669,7 +725,8 @@ final class ExchangeRun {
         // The processor replaces the whole body (or adds one): content-length cannot be trusted.
         s.headers.remove(CONTENT_LENGTH);
         s.bodyReplaced = true;
-        s.buffered = Mutations.applyBody(common.getBodyMutation(), s.buffered == null ? ByteString.EMPTY : s.buffered);
+        s.buffered = Mutations.applyBody(
+            common.getBodyMutation(), s.buffered == null ? ByteString.EMPTY : s.buffered);
       }
       s.queue.clear();
       s.bodyMode = BodySendMode.NONE;
@@ -677,7 +734,9 @@ final class ExchangeRun {
       return finalizeResponse(s);
     }
     if (common.hasBodyMutation()) {
-      note(where + ": body_mutation ignored (a headers reply changes the body only with CONTINUE_AND_REPLACE)");
+      note(
+          where
+              + ": body_mutation ignored (a headers reply changes the body only with CONTINUE_AND_REPLACE)");
     }
     if (s.noBody) {
       return finalizeContinue(s);
@@ -762,7 +821,9 @@ final class ExchangeRun {
 
   /** {@code ProcessorState::handleBodyResponse}. */
   private Outcome handleBodyReply(DirectionState s, BodyResponse body, ResponseCase reply) {
-    if (s.callback != BUFFERED_BODY && s.callback != STREAMED_BODY && s.callback != BUFFERED_PARTIAL_BODY) {
+    if (s.callback != BUFFERED_BODY
+        && s.callback != STREAMED_BODY
+        && s.callback != BUFFERED_PARTIAL_BODY) {
       return Outcome.spurious("spurious message");
     }
     String where = describe(reply);
@@ -774,7 +835,11 @@ final class ExchangeRun {
         if (common.hasHeaderMutation()) {
           if (s.headersMutable) {
             Outcome applied = mutations.applyHeaders(
-                common.getHeaderMutation(), s.headers, replace, s.shouldRemoveContentLength(), where);
+                common.getHeaderMutation(),
+                s.headers,
+                replace,
+                s.shouldRemoveContentLength(),
+                where);
             if (!applied.isOk()) {
               return applied;
             }
@@ -783,13 +848,19 @@ final class ExchangeRun {
           }
         }
         if (common.hasBodyMutation() && common.getBodyMutation().hasStreamedResponse()) {
-          note(where + ": streamed_response outside FULL_DUPLEX_STREAMED leaves a BUFFERED body unchanged");
+          note(
+              where
+                  + ": streamed_response outside FULL_DUPLEX_STREAMED leaves a BUFFERED body unchanged");
         }
         if (common.hasBodyMutation()) {
-          if (s.headersMutable && contentLengthMismatch(s.headers, common.getBodyMutation().getBody().size())) {
-            return Outcome.error("mismatch between content length and the length of the mutated body");
+          if (s.headersMutable
+              && contentLengthMismatch(
+                  s.headers, common.getBodyMutation().getBody().size())) {
+            return Outcome.error(
+                "mismatch between content length and the length of the mutated body");
           }
-          s.buffered = Mutations.applyBody(common.getBodyMutation(), s.buffered == null ? ByteString.EMPTY : s.buffered);
+          s.buffered = Mutations.applyBody(
+              common.getBodyMutation(), s.buffered == null ? ByteString.EMPTY : s.buffered);
         }
         finishCall(s, IDLE);
         shouldContinue = true;
@@ -808,18 +879,22 @@ final class ExchangeRun {
           shouldContinue = streamed.getEndOfStream();
         } else {
           if (s.isDuplex()) {
-            return Outcome.spurious("spurious message: Normal body mutation response is received while "
-                + "body_mode_ is FULL_DUPLEX_STREAMED");
+            return Outcome.spurious(
+                "spurious message: Normal body mutation response is received while "
+                    + "body_mode_ is FULL_DUPLEX_STREAMED");
           }
           QueuedChunk chunk = s.queue.poll();
           if (chunk == null) {
-            throw new IllegalStateException("driver bug: STREAMED reply with no chunk outstanding: " + s.describe());
+            throw new IllegalStateException(
+                "driver bug: STREAMED reply with no chunk outstanding: " + s.describe());
           }
           if (common.hasHeaderMutation()) {
-            note(where + ": header_mutation ignored (in STREAMED mode the headers already left Envoy)");
+            note(where
+                + ": header_mutation ignored (in STREAMED mode the headers already left Envoy)");
           }
           ByteString data = common.hasBodyMutation()
-              ? Mutations.applyBody(common.getBodyMutation(), chunk.data()) : chunk.data();
+              ? Mutations.applyBody(common.getBodyMutation(), chunk.data())
+              : chunk.data();
           shouldContinue = chunk.endStream();
           if (!data.isEmpty()) {
             s.inject(data);
@@ -832,7 +907,11 @@ final class ExchangeRun {
         if (common.hasHeaderMutation()) {
           if (s.headersMutable) {
             Outcome applied = mutations.applyHeaders(
-                common.getHeaderMutation(), s.headers, replace, s.shouldRemoveContentLength(), where);
+                common.getHeaderMutation(),
+                s.headers,
+                replace,
+                s.shouldRemoveContentLength(),
+                where);
             if (!applied.isOk()) {
               return applied;
             }
@@ -841,7 +920,8 @@ final class ExchangeRun {
           }
         }
         ByteString data = common.hasBodyMutation()
-            ? Mutations.applyBody(common.getBodyMutation(), chunk.data()) : chunk.data();
+            ? Mutations.applyBody(common.getBodyMutation(), chunk.data())
+            : chunk.data();
         if (!data.isEmpty()) {
           s.inject(data);
         }
@@ -854,7 +934,9 @@ final class ExchangeRun {
       }
     }
     if (replace) {
-      note(where + ": CONTINUE_AND_REPLACE on a body reply only lets :method change; later phases are still sent");
+      note(
+          where
+              + ": CONTINUE_AND_REPLACE on a body reply only lets :method change; later phases are still sent");
     }
     clearRouteCache(s, common, reply);
     s.headersMutable = false;
@@ -883,7 +965,8 @@ final class ExchangeRun {
   }
 
   /** {@code ProcessorState::handleTrailersResponse}; in FULL_DUPLEX_STREAMED accepted in any state. */
-  private Outcome handleTrailersReply(DirectionState s, TrailersResponse trailers, ResponseCase reply) {
+  private Outcome handleTrailersReply(
+      DirectionState s, TrailersResponse trailers, ResponseCase reply) {
     if (s.callback != TRAILERS && !s.isDuplex()) {
       return Outcome.spurious("spurious message");
     }
@@ -892,7 +975,8 @@ final class ExchangeRun {
       return Outcome.spurious("spurious message: no trailers were sent in this direction");
     }
     if (trailers.hasHeaderMutation()) {
-      Outcome applied = mutations.applyHeaders(trailers.getHeaderMutation(), s.trailers, false, false, describe(reply));
+      Outcome applied = mutations.applyHeaders(
+          trailers.getHeaderMutation(), s.trailers, false, false, describe(reply));
       if (!applied.isOk()) {
         return applied;
       }
@@ -917,17 +1001,24 @@ final class ExchangeRun {
       code = 200;
     }
     OptionalInt grpcStatus = immediate.hasGrpcStatus()
-        ? OptionalInt.of(immediate.getGrpcStatus().getStatus()) : OptionalInt.empty();
-    sendLocalReply(code, immediate.getBody(), immediate.hasHeaders() ? immediate.getHeaders() : null,
-        immediate.getDetails(), grpcStatus, LocalReply.Origin.PROCESSOR);
+        ? OptionalInt.of(immediate.getGrpcStatus().getStatus())
+        : OptionalInt.empty();
+    sendLocalReply(
+        code,
+        immediate.getBody(),
+        immediate.hasHeaders() ? immediate.getHeaders() : null,
+        immediate.getDetails(),
+        grpcStatus,
+        LocalReply.Origin.PROCESSOR);
     return Outcome.ok();
   }
 
   private void onSpurious(ProcessingResponse message, Outcome outcome) {
     count("spurious_msgs_received");
-    note("spurious " + message.getResponseCase() + " reply (" + outcome.message() + ") while Envoy waited on "
-        + activeSide().describe());
-    if (settings.spuriousMessages() == SpuriousMessageHandling.FOLLOW_FAILURE_MODE && !config.getFailureModeAllow()) {
+    note("spurious " + message.getResponseCase() + " reply (" + outcome.message()
+        + ") while Envoy waited on " + activeSide().describe());
+    if (settings.spuriousMessages() == SpuriousMessageHandling.FOLLOW_FAILURE_MODE
+        && !config.getFailureModeAllow()) {
       failRequest(outcome.message());
       return;
     }
@@ -944,7 +1035,13 @@ final class ExchangeRun {
     processingComplete = true;
     finishCalls();
     closeStream();
-    sendLocalReply(500, ByteString.EMPTY, null, message, OptionalInt.empty(), LocalReply.Origin.EXT_PROC_ERROR);
+    sendLocalReply(
+        500,
+        ByteString.EMPTY,
+        null,
+        message,
+        OptionalInt.empty(),
+        LocalReply.Origin.EXT_PROC_ERROR);
   }
 
   /** {@code Filter::onGrpcClose}: the processor ended the call cleanly; carry on without it. */
@@ -970,8 +1067,13 @@ final class ExchangeRun {
     processingComplete = true;
     finishCalls();
     closeStream();
-    sendLocalReply(500, ByteString.EMPTY, null, "ext_proc_error_gRPC_error_" + status.getCode().value(),
-        OptionalInt.empty(), LocalReply.Origin.EXT_PROC_ERROR);
+    sendLocalReply(
+        500,
+        ByteString.EMPTY,
+        null,
+        "ext_proc_error_gRPC_error_" + status.getCode().value(),
+        OptionalInt.empty(),
+        LocalReply.Origin.EXT_PROC_ERROR);
   }
 
   /** {@code Filter::onMessageTimeout}: 504, or carry on unmodified with failure_mode_allow. */
@@ -986,13 +1088,20 @@ final class ExchangeRun {
       return;
     }
     finishCalls();
-    sendLocalReply(504, ByteString.EMPTY, null, "ext_proc_error_per-message_timeout_exceeded",
-        OptionalInt.empty(), LocalReply.Origin.EXT_PROC_ERROR);
+    sendLocalReply(
+        504,
+        ByteString.EMPTY,
+        null,
+        "ext_proc_error_per-message_timeout_exceeded",
+        OptionalInt.empty(),
+        LocalReply.Origin.EXT_PROC_ERROR);
   }
 
   /** {@code Filter::onNewTimeout}: one extension per outstanding call, within max_message_timeout. */
   private void onNewTimeout(com.google.protobuf.Duration timeout) {
-    long ms = timeout.getSeconds() < 0 || timeout.getNanos() < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(toNanos(timeout));
+    long ms = timeout.getSeconds() < 0 || timeout.getNanos() < 0
+        ? -1
+        : TimeUnit.NANOSECONDS.toMillis(toNanos(timeout));
     if (ms < 1 || ms > maxMessageTimeoutMs) {
       count("override_message_timeout_ignored");
       note("override_message_timeout " + ms + "ms ignored (expected: 1ms to max_message_timeout "
@@ -1011,7 +1120,8 @@ final class ExchangeRun {
       count("override_message_timeout_received");
     } else {
       count("override_message_timeout_ignored");
-      note("override_message_timeout ignored: no timer running, or already extended once in this state");
+      note(
+          "override_message_timeout ignored: no timer running, or already extended once in this state");
     }
   }
 
@@ -1042,18 +1152,21 @@ final class ExchangeRun {
     }
     ProcessingMode effective = effectiveModeOverride(message.getModeOverride(), configured);
     if (config.getAllowedOverrideModesCount() > 0
-        && config.getAllowedOverrideModesList().stream().noneMatch(allowed -> sameExceptRequestHeaders(effective, allowed))) {
+        && config.getAllowedOverrideModesList().stream()
+            .noneMatch(allowed -> sameExceptRequestHeaders(effective, allowed))) {
       note("mode_override ignored: not in allowed_override_modes");
       return;
     }
     request.setProcessingMode(effective);
     response.setProcessingMode(effective);
-    note("mode_override applied: request body " + effective.getRequestBodyMode() + ", response headers "
-        + effective.getResponseHeaderMode() + ", response body " + effective.getResponseBodyMode());
+    note("mode_override applied: request body " + effective.getRequestBodyMode()
+        + ", response headers " + effective.getResponseHeaderMode() + ", response body "
+        + effective.getResponseBodyMode());
   }
 
   /** DEFAULT header/trailer modes in an override keep the configured value; body modes are always explicit. */
-  private static ProcessingMode effectiveModeOverride(ProcessingMode target, ProcessingMode existing) {
+  private static ProcessingMode effectiveModeOverride(
+      ProcessingMode target, ProcessingMode existing) {
     ProcessingMode.Builder mode = existing.toBuilder();
     if (target.getRequestHeaderMode() != HeaderSendMode.DEFAULT) {
       mode.setRequestHeaderMode(target.getRequestHeaderMode());
@@ -1089,23 +1202,29 @@ final class ExchangeRun {
     if (!message.hasDynamicMetadata()) {
       return;
     }
-    List<String> receiving = config.getMetadataOptions().getReceivingNamespaces().getUntypedList();
+    List<String> receiving =
+        config.getMetadataOptions().getReceivingNamespaces().getUntypedList();
     if (receiving.isEmpty()) {
-      note("dynamic_metadata dropped: metadata_options.receiving_namespaces.untyped is empty, so Envoy accepts none");
+      note(
+          "dynamic_metadata dropped: metadata_options.receiving_namespaces.untyped is empty, so Envoy accepts none");
       return;
     }
-    for (Map.Entry<String, Value> field : message.getDynamicMetadata().getFieldsMap().entrySet()) {
+    for (Map.Entry<String, Value> field :
+        message.getDynamicMetadata().getFieldsMap().entrySet()) {
       String namespace = field.getKey();
       if (!receiving.contains(namespace)) {
         note("dynamic_metadata namespace '" + namespace + "' dropped: not in receiving_namespaces");
         continue;
       }
       if (!field.getValue().hasStructValue()) {
-        note("dynamic_metadata namespace '" + namespace + "' is not a struct; Envoy merges an empty struct");
+        note("dynamic_metadata namespace '" + namespace
+            + "' is not a struct; Envoy merges an empty struct");
       }
       Struct add = field.getValue().getStructValue();
       Struct existing = dynamicMetadata.get(namespace);
-      dynamicMetadata.put(namespace, existing == null ? add : existing.toBuilder().mergeFrom(add).build());
+      dynamicMetadata.put(
+          namespace,
+          existing == null ? add : existing.toBuilder().mergeFrom(add).build());
     }
   }
 
@@ -1124,14 +1243,18 @@ final class ExchangeRun {
     if (!common.hasHeaderMutation()) {
       if (asked) {
         count("clear_route_cache_ignored");
-        note(describe(reply) + ": clear_route_cache ignored (Envoy clears only with a header_mutation in the same reply)");
+        note(
+            describe(reply)
+                + ": clear_route_cache ignored (Envoy clears only with a header_mutation in the same reply)");
       }
       return;
     }
     ExternalProcessor.RouteCacheAction action = config.getDisableClearRouteCache()
-        ? ExternalProcessor.RouteCacheAction.RETAIN : config.getRouteCacheAction();
+        ? ExternalProcessor.RouteCacheAction.RETAIN
+        : config.getRouteCacheAction();
     switch (action) {
-      case CLEAR -> routeCacheClears.add(new RouteCacheClear(reply, request.forwardedHeaders == null));
+      case CLEAR ->
+        routeCacheClears.add(new RouteCacheClear(reply, request.forwardedHeaders == null));
       case RETAIN -> {
         if (asked) {
           count("clear_route_cache_disabled");
@@ -1186,13 +1309,18 @@ final class ExchangeRun {
    * header changes applied under the filter's mutation rules — or, when the response headers already
    * reached the client, a stream reset.
    */
-  private void sendLocalReply(int code, ByteString body, HeaderMutation headerMutation, String details,
-      OptionalInt grpcStatus, LocalReply.Origin origin) {
+  private void sendLocalReply(
+      int code,
+      ByteString body,
+      HeaderMutation headerMutation,
+      String details,
+      OptionalInt grpcStatus,
+      LocalReply.Origin origin) {
     String recordedDetails = details.replaceAll("\\s", "_");
     if (response.forwardedHeaders != null) {
       downstreamReset = true;
-      note("local reply " + code + " (" + recordedDetails + ") after the response headers reached the client:"
-          + " Envoy resets the stream");
+      note("local reply " + code + " (" + recordedDetails
+          + ") after the response headers reached the client:" + " Envoy resets the stream");
       return;
     }
     MutableHeaders headers = new MutableHeaders();
@@ -1202,13 +1330,15 @@ final class ExchangeRun {
     }
     headers.add(CONTENT_LENGTH, Integer.toString(body.size()));
     if (headerMutation != null) {
-      Outcome applied = mutations.applyHeaders(headerMutation, headers, false, false, "immediate_response headers");
+      Outcome applied = mutations.applyHeaders(
+          headerMutation, headers, false, false, "immediate_response headers");
       if (!applied.isOk()) {
         note("immediate response header mutations failed: " + applied.message());
       }
     }
     int status = headers.first(":status").map(Integer::parseInt).orElse(code);
-    localReply = new LocalReply(origin, status, headers.snapshot(), body, recordedDetails, grpcStatus);
+    localReply =
+        new LocalReply(origin, status, headers.snapshot(), body, recordedDetails, grpcStatus);
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -1222,9 +1352,12 @@ final class ExchangeRun {
   }
 
   private UpstreamRequest upstreamRequest() {
-    return new UpstreamRequest(request.forwardedHeaders, request.forwardedChunks,
+    return new UpstreamRequest(
+        request.forwardedHeaders,
+        request.forwardedChunks,
         Optional.ofNullable(request.forwardedTrailers),
-        routeCacheClears.stream().anyMatch(RouteCacheClear::beforeRouting), upstreamCalled);
+        routeCacheClears.stream().anyMatch(RouteCacheClear::beforeRouting),
+        upstreamCalled);
   }
 
   private ExchangeResult result() {
@@ -1233,18 +1366,33 @@ final class ExchangeRun {
     ClientResponse client;
     if (localReply != null) {
       List<ReleasedChunk> body = localReply.body().isEmpty()
-          ? List.of() : List.of(new ReleasedChunk(localReply.body(), response.sourceIndex));
-      client = new ClientResponse(localReply.status(), localReply.headers(), body, Optional.empty(), false);
+          ? List.of()
+          : List.of(new ReleasedChunk(localReply.body(), response.sourceIndex));
+      client = new ClientResponse(
+          localReply.status(), localReply.headers(), body, Optional.empty(), false);
     } else {
       Headers headers = response.forwardedHeaders;
       if (headers == null) {
-        throw new IllegalStateException("driver bug: no response reached the client and no local reply; notes: " + notes);
+        throw new IllegalStateException(
+            "driver bug: no response reached the client and no local reply; notes: " + notes);
       }
-      client = new ClientResponse(Integer.parseInt(headers.get(":status").orElse("0")), headers,
-          response.forwardedChunks, Optional.ofNullable(response.forwardedTrailers), downstreamReset);
+      client = new ClientResponse(
+          Integer.parseInt(headers.get(":status").orElse("0")),
+          headers,
+          response.forwardedChunks,
+          Optional.ofNullable(response.forwardedTrailers),
+          downstreamReset);
     }
-    return new ExchangeResult(sent, received, upstream, client, Optional.ofNullable(localReply), dynamicMetadata,
-        routeCacheClears, stats, notes);
+    return new ExchangeResult(
+        sent,
+        received,
+        upstream,
+        client,
+        Optional.ofNullable(localReply),
+        dynamicMetadata,
+        routeCacheClears,
+        stats,
+        notes);
   }
 
   private void count(String stat) {

@@ -17,9 +17,9 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.Bo
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The real ext-proc server behind the driver: traffic it does not handle must leave Envoy exactly as
@@ -30,11 +30,18 @@ class ExtProcServerThroughDriverTest {
   /** Filter configurations the gateway could be deployed with; every phase the mode names is sent. */
   enum Mode {
     HEADERS_ONLY(mode()),
-    BUFFERED(mode().setRequestBodyMode(BodySendMode.BUFFERED).setResponseBodyMode(BodySendMode.BUFFERED)
-        .setRequestTrailerMode(HeaderSendMode.SEND).setResponseTrailerMode(HeaderSendMode.SEND)),
-    STREAMED(mode().setRequestBodyMode(BodySendMode.STREAMED).setResponseBodyMode(BodySendMode.STREAMED)
-        .setRequestTrailerMode(HeaderSendMode.SEND).setResponseTrailerMode(HeaderSendMode.SEND)),
-    BUFFERED_PARTIAL(mode().setRequestBodyMode(BodySendMode.BUFFERED_PARTIAL)
+    BUFFERED(mode()
+        .setRequestBodyMode(BodySendMode.BUFFERED)
+        .setResponseBodyMode(BodySendMode.BUFFERED)
+        .setRequestTrailerMode(HeaderSendMode.SEND)
+        .setResponseTrailerMode(HeaderSendMode.SEND)),
+    STREAMED(mode()
+        .setRequestBodyMode(BodySendMode.STREAMED)
+        .setResponseBodyMode(BodySendMode.STREAMED)
+        .setRequestTrailerMode(HeaderSendMode.SEND)
+        .setResponseTrailerMode(HeaderSendMode.SEND)),
+    BUFFERED_PARTIAL(mode()
+        .setRequestBodyMode(BodySendMode.BUFFERED_PARTIAL)
         .setResponseBodyMode(BodySendMode.BUFFERED_PARTIAL));
 
     final ProcessingMode processingMode;
@@ -45,7 +52,8 @@ class ExtProcServerThroughDriverTest {
   }
 
   private static final DownstreamRequest UNHANDLED = DownstreamRequest.builder()
-      .method("POST").path("/internal/reports")
+      .method("POST")
+      .path("/internal/reports")
       .header("content-type", "text/csv")
       .header("content-length", "12")
       .header("x-tenant", "acme")
@@ -62,7 +70,8 @@ class ExtProcServerThroughDriverTest {
 
   private static InProcessExtProc realServer() {
     String name = InProcessServerBuilder.generateName();
-    ExtProcServer server = ExtProcServer.start(InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1));
+    ExtProcServer server = ExtProcServer.start(
+        InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1));
     return InProcessExtProc.connectingTo(name, server);
   }
 
@@ -71,7 +80,9 @@ class ExtProcServerThroughDriverTest {
   void realServerLeavesUnhandledTrafficUntouchedInEveryPhaseItIsSent(Mode mode) throws Exception {
     try (InProcessExtProc grpc = realServer()) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(ExternalProcessor.newBuilder().setProcessingMode(mode.processingMode).build())
+          .filterConfig(ExternalProcessor.newBuilder()
+              .setProcessingMode(mode.processingMode)
+              .build())
           // small enough that BUFFERED_PARTIAL sends a prefix and lets the rest through
           .bufferLimitBytes(mode == Mode.BUFFERED_PARTIAL ? 6 : 1024)
           .build()
@@ -83,27 +94,34 @@ class ExtProcServerThroughDriverTest {
       assertThat(result.stat("stream_msgs_received")).isEqualTo(result.stat("stream_msgs_sent"));
       assertThat(result.phasesSent()).contains(REQUEST_HEADERS, RESPONSE_HEADERS);
       if (mode == Mode.BUFFERED || mode == Mode.STREAMED) {
-        assertThat(result.phasesSent()).contains(REQUEST_BODY, REQUEST_TRAILERS, RESPONSE_BODY, RESPONSE_TRAILERS);
+        assertThat(result.phasesSent())
+            .contains(REQUEST_BODY, REQUEST_TRAILERS, RESPONSE_BODY, RESPONSE_TRAILERS);
       }
 
       boolean contentLengthDropped = mode == Mode.STREAMED || mode == Mode.BUFFERED_PARTIAL;
-      assertThat(withoutContentLength(result.upstream().headers())).isEqualTo(withoutContentLength(UNHANDLED.headers()));
-      assertThat(result.upstream().headers().contains("content-length")).isNotEqualTo(contentLengthDropped);
+      assertThat(withoutContentLength(result.upstream().headers()))
+          .isEqualTo(withoutContentLength(UNHANDLED.headers()));
+      assertThat(result.upstream().headers().contains("content-length"))
+          .isNotEqualTo(contentLengthDropped);
       assertThat(result.upstream().body()).isEqualTo(UNHANDLED.body());
       assertThat(result.upstream().trailers()).isEqualTo(UNHANDLED.trailers());
       assertThat(result.clientResponse().status()).isEqualTo(201);
-      assertThat(withoutContentLength(result.clientResponse().headers())).isEqualTo(withoutContentLength(UPSTREAM.headers()));
+      assertThat(withoutContentLength(result.clientResponse().headers()))
+          .isEqualTo(withoutContentLength(UPSTREAM.headers()));
       assertThat(result.clientResponse().bodyUtf8()).isEqualTo("stored ok");
       assertThat(result.clientResponse().trailers()).isEqualTo(UPSTREAM.trailers());
     }
   }
 
   @Test
-  void realServerSwitchesUnhandledTrafficToPassThroughWhenEnvoyAllowsModeOverride() throws Exception {
+  void realServerSwitchesUnhandledTrafficToPassThroughWhenEnvoyAllowsModeOverride()
+      throws Exception {
     try (InProcessExtProc grpc = realServer()) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(ExternalProcessor.newBuilder().setProcessingMode(Mode.STREAMED.processingMode)
-              .setAllowModeOverride(true).build())
+          .filterConfig(ExternalProcessor.newBuilder()
+              .setProcessingMode(Mode.STREAMED.processingMode)
+              .setAllowModeOverride(true)
+              .build())
           .build()
           .exchange(UNHANDLED, Upstream.returning(UPSTREAM));
 
@@ -114,26 +132,31 @@ class ExtProcServerThroughDriverTest {
   }
 
   @Test
-  void realServerBuffersAnLlmRequestThroughItsModeOverrideAndForwardsItUnchanged() throws Exception {
+  void realServerBuffersAnLlmRequestThroughItsModeOverrideAndForwardsItUnchanged()
+      throws Exception {
     String json = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     try (InProcessExtProc grpc = realServer()) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
           .filterConfig(ExternalProcessor.newBuilder()
               .setAllowModeOverride(true)
-              .setMetadataOptions(MetadataOptions.newBuilder().setReceivingNamespaces(
-                  MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
+              .setMetadataOptions(MetadataOptions.newBuilder()
+                  .setReceivingNamespaces(
+                      MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
               .build())
           .build()
-          .exchange(DownstreamRequest.post("/v1/chat/completions", json)
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", json)
                   .header("content-type", "application/json")
                   .header("content-length", Integer.toString(json.length()))
                   .build(),
-              Upstream.returning(UpstreamResponse.ok("application/json", "{\"id\":\"chatcmpl-1\"}")));
+              Upstream.returning(
+                  UpstreamResponse.ok("application/json", "{\"id\":\"chatcmpl-1\"}")));
 
       assertThat(result.localReply()).isEmpty();
       assertThat(result.phasesSent()).startsWith(REQUEST_HEADERS, REQUEST_BODY);
       assertThat(result.upstream().bodyUtf8()).isEqualTo(json);
-      assertThat(result.upstream().headers().get("content-length")).contains(Integer.toString(json.length()));
+      assertThat(result.upstream().headers().get("content-length"))
+          .contains(Integer.toString(json.length()));
       assertThat(result.dynamicMetadata()).containsKey("llmgw");
       assertThat(result.clientResponse().bodyUtf8()).isEqualTo("{\"id\":\"chatcmpl-1\"}");
     }
@@ -149,23 +172,31 @@ class ExtProcServerThroughDriverTest {
   void realServerDoesNotYetAnswerFullDuplexBodiesTheWayEnvoyRequires() throws Exception {
     try (InProcessExtProc grpc = realServer()) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
-          .filterConfig(ExternalProcessor.newBuilder().setProcessingMode(mode()
-              .setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
-              .setRequestTrailerMode(HeaderSendMode.SEND)).build())
+          .filterConfig(ExternalProcessor.newBuilder()
+              .setProcessingMode(mode()
+                  .setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED)
+                  .setRequestTrailerMode(HeaderSendMode.SEND))
+              .build())
           .duplexSettle(Duration.ofMillis(5))
           .build()
           .exchange(UNHANDLED, Upstream.returning(UPSTREAM));
 
       assertThat(result.stat("spurious_msgs_received")).isEqualTo(1);
       assertThat(result.clientResponse().status()).isEqualTo(500);
-      assertThat(result.localReply()).map(LocalReply::details).hasValueSatisfying(details ->
-          assertThat(details).contains("Normal_body_mutation_response_is_received_while_body_mode__is_FULL_DUPLEX_STREAMED"));
+      assertThat(result.localReply())
+          .map(LocalReply::details)
+          .hasValueSatisfying(
+              details -> assertThat(details)
+                  .contains(
+                      "Normal_body_mutation_response_is_received_while_body_mode__is_FULL_DUPLEX_STREAMED"));
     }
   }
 
   private static Headers withoutContentLength(Headers headers) {
     Headers.Builder b = Headers.builder();
-    headers.entries().stream().filter(e -> !e.name().equals("content-length")).forEach(e -> b.add(e.name(), e.value()));
+    headers.entries().stream()
+        .filter(e -> !e.name().equals("content-length"))
+        .forEach(e -> b.add(e.name(), e.value()));
     return b.build();
   }
 }

@@ -16,7 +16,8 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 public final class GatewayFilterConfig {
 
   public static final ExternalProcessor EXT_PROC = ExternalProcessor.newBuilder()
-      .setGrpcService(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("llmgw_ext_proc"))
+      .setGrpcService(GrpcService.newBuilder()
+          .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("llmgw_ext_proc"))
           .setTimeout(Durations.fromSeconds(2)))
       .setFailureModeAllow(false)
       .setMessageTimeout(Durations.fromSeconds(1))
@@ -29,7 +30,8 @@ public final class GatewayFilterConfig {
           .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SKIP)
           .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
       .setMetadataOptions(MetadataOptions.newBuilder()
-          .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
+          .setReceivingNamespaces(
+              MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
       .build();
 
   private GatewayFilterConfig() {}

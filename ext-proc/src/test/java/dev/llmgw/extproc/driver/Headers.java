@@ -38,8 +38,8 @@ public final class Headers {
   public static Headers of(String... namesAndValues) {
     requireNonNull(namesAndValues, "namesAndValues");
     if (namesAndValues.length % 2 != 0) {
-      throw new IllegalArgumentException(
-          "namesAndValues: " + namesAndValues.length + " strings (expected: an even number, name then value)");
+      throw new IllegalArgumentException("namesAndValues: " + namesAndValues.length
+          + " strings (expected: an even number, name then value)");
     }
     Builder builder = builder();
     for (int i = 0; i < namesAndValues.length; i += 2) {
@@ -128,7 +128,8 @@ public final class Headers {
       requireNonNull(value, "value");
       String key = lower(name);
       if (key.isEmpty()) {
-        throw new IllegalArgumentException("header name: empty (expected: a token or a :pseudo-header)");
+        throw new IllegalArgumentException(
+            "header name: empty (expected: a token or a :pseudo-header)");
       }
       (key.startsWith(":") ? pseudo : regular).add(new Entry(key, value));
       return this;

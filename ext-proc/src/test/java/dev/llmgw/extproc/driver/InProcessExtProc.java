@@ -46,7 +46,8 @@ public final class InProcessExtProc implements AutoCloseable {
 
   /** Connects to a server someone else started on the in-process name {@code name}; closes it too. */
   public static InProcessExtProc connectingTo(String name, AutoCloseable server) {
-    return new InProcessExtProc(channel(requireNonNull(name, "name")), requireNonNull(server, "server"));
+    return new InProcessExtProc(
+        channel(requireNonNull(name, "name")), requireNonNull(server, "server"));
   }
 
   private static ManagedChannel channel(String name) {

@@ -17,7 +17,12 @@ import java.util.OptionalInt;
  *     the reply into a gRPC trailers-only response)
  */
 public record LocalReply(
-    Origin origin, int status, Headers headers, ByteString body, String details, OptionalInt grpcStatus) {
+    Origin origin,
+    int status,
+    Headers headers,
+    ByteString body,
+    String details,
+    OptionalInt grpcStatus) {
 
   /** Who asked for the local reply. */
   public enum Origin {

@@ -92,7 +92,8 @@ final class MutableHeaders {
   long byteSize() {
     long total = 0;
     for (Headers.Entry e : entries) {
-      total += e.name().getBytes(StandardCharsets.UTF_8).length + e.value().getBytes(StandardCharsets.UTF_8).length;
+      total += e.name().getBytes(StandardCharsets.UTF_8).length
+          + e.value().getBytes(StandardCharsets.UTF_8).length;
     }
     return total;
   }

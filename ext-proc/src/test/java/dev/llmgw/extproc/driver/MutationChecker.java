@@ -20,7 +20,11 @@ import java.util.regex.Pattern;
  */
 final class MutationChecker {
 
-  enum Operation { SET, APPEND, REMOVE }
+  enum Operation {
+    SET,
+    APPEND,
+    REMOVE
+  }
 
   enum Result {
     OK,
@@ -31,9 +35,11 @@ final class MutationChecker {
   }
 
   /** {@code ExtraRoutingHeaders}: HostLegacy, Host (:authority), Method, Scheme. */
-  private static final Set<String> ROUTING_HEADERS = Set.of("host", ":authority", ":method", ":scheme");
+  private static final Set<String> ROUTING_HEADERS =
+      Set.of("host", ":authority", ":method", ":scheme");
   /** Envoy's internal header prefix ({@code Http::Headers::get().prefix()}), unless the bootstrap changes it. */
   static final String ENVOY_PREFIX = "x-envoy";
+
   private static final String TCHARS = "!#$%&'*+-.^_`|~";
 
   private final HeaderMutationRules rules;
@@ -70,7 +76,8 @@ final class MutationChecker {
     if (!rules.getAllowAllRouting().getValue() && ROUTING_HEADERS.contains(name)) {
       return false;
     }
-    if (name.startsWith(":") && (op == Operation.APPEND || rules.getDisallowSystem().getValue())) {
+    if (name.startsWith(":")
+        && (op == Operation.APPEND || rules.getDisallowSystem().getValue())) {
       return false;
     }
     return rules.getAllowEnvoy().getValue() || !name.startsWith(ENVOY_PREFIX);
@@ -143,7 +150,9 @@ final class MutationChecker {
   private static boolean authorityIsValid(String value) {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+      boolean ok = (c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
           || "-._~!$&'()*+,;=:@%[]".indexOf(c) >= 0;
       if (!ok) {
         return false;

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /** Envoy's header mutation rules (mutation_rules.cc), checked without a stream. */
 class MutationCheckerTest {
 
-  private static final MutationChecker DEFAULTS = new MutationChecker(HeaderMutationRules.getDefaultInstance());
+  private static final MutationChecker DEFAULTS =
+      new MutationChecker(HeaderMutationRules.getDefaultInstance());
 
   @Test
   void defaultsAllowOrdinaryHeadersAndPathButNotRoutingOrEnvoyHeaders() {
@@ -43,8 +44,8 @@ class MutationCheckerTest {
     assertThat(DEFAULTS.check(SET, "x-a", "line\nbreak")).isEqualTo(IGNORE);
     assertThat(DEFAULTS.check(SET, ":status", "99")).isEqualTo(IGNORE);
     assertThat(DEFAULTS.check(SET, ":status", "abc")).isEqualTo(IGNORE);
-    MutationChecker routing = new MutationChecker(HeaderMutationRules.newBuilder()
-        .setAllowAllRouting(BoolValue.of(true)).build());
+    MutationChecker routing = new MutationChecker(
+        HeaderMutationRules.newBuilder().setAllowAllRouting(BoolValue.of(true)).build());
     assertThat(routing.check(SET, ":scheme", "ftp")).isEqualTo(IGNORE);
     assertThat(routing.check(SET, ":authority", "bad host")).isEqualTo(IGNORE);
     assertThat(routing.check(SET, ":authority", "api.openai.com:443")).isEqualTo(OK);
@@ -52,12 +53,12 @@ class MutationCheckerTest {
 
   @Test
   void rulesCanWidenAndNarrowWhatIsAllowed() {
-    MutationChecker envoy = new MutationChecker(HeaderMutationRules.newBuilder()
-        .setAllowEnvoy(BoolValue.of(true)).build());
+    MutationChecker envoy = new MutationChecker(
+        HeaderMutationRules.newBuilder().setAllowEnvoy(BoolValue.of(true)).build());
     assertThat(envoy.check(SET, "x-envoy-max-retries", "3")).isEqualTo(OK);
 
-    MutationChecker noSystem = new MutationChecker(HeaderMutationRules.newBuilder()
-        .setDisallowSystem(BoolValue.of(true)).build());
+    MutationChecker noSystem = new MutationChecker(
+        HeaderMutationRules.newBuilder().setDisallowSystem(BoolValue.of(true)).build());
     assertThat(noSystem.check(SET, ":path", "/x")).isEqualTo(IGNORE);
 
     MutationChecker none = new MutationChecker(HeaderMutationRules.newBuilder()
@@ -65,7 +66,9 @@ class MutationCheckerTest {
         .setAllowExpression(RegexMatcher.newBuilder().setRegex("x-llmgw-.*"))
         .build());
     assertThat(none.check(SET, "x-other", "1")).isEqualTo(IGNORE);
-    assertThat(none.check(SET, "x-llmgw-route", "1")).as("allow_expression beats disallow_all").isEqualTo(OK);
+    assertThat(none.check(SET, "x-llmgw-route", "1"))
+        .as("allow_expression beats disallow_all")
+        .isEqualTo(OK);
   }
 
   @Test

@@ -54,14 +54,18 @@ final class Mutations {
    * @param where which reply this is, for notes
    */
   Outcome applyHeaders(
-      HeaderMutation mutation, MutableHeaders headers, boolean replacingMessage, boolean removeContentLength,
+      HeaderMutation mutation,
+      MutableHeaders headers,
+      boolean replacingMessage,
+      boolean removeContentLength,
       String where) {
     int removes = mutation.getRemoveHeadersCount();
     int sets = mutation.getSetHeadersCount();
     if (removes > maxHeadersCount || sets > maxHeadersCount) {
       reporter.count("rejected_header_mutations");
-      return Outcome.error("Header mutation remove header count " + removes + " or set header count " + sets
-          + " exceed the HCM header countlimit " + maxHeadersCount);
+      return Outcome.error(
+          "Header mutation remove header count " + removes + " or set header count " + sets
+              + " exceed the HCM header countlimit " + maxHeadersCount);
     }
     for (String raw : mutation.getRemoveHeadersList()) {
       if (!MutationChecker.headerNameIsValid(raw)) {
@@ -73,7 +77,8 @@ final class Mutations {
         case OK -> headers.remove(name);
         case IGNORE -> {
           reporter.count("rejected_header_mutations");
-          reporter.note(where + ": removal of '" + name + "' ignored (disallowed by the mutation rules)");
+          reporter.note(
+              where + ": removal of '" + name + "' ignored (disallowed by the mutation rules)");
         }
         case FAIL -> {
           reporter.count("rejected_header_mutations");
@@ -87,33 +92,40 @@ final class Mutations {
       }
       String key = option.getHeader().getKey();
       if (removeContentLength && key.equalsIgnoreCase("content-length")) {
-        reporter.note(where + ": set of content-length skipped (Envoy removes it in this body mode)");
+        reporter.note(
+            where + ": set of content-length skipped (Envoy removes it in this body mode)");
         continue;
       }
       String value = option.getHeader().getValue();
       ByteString rawValue = option.getHeader().getRawValue();
       if (!value.isEmpty() && !rawValue.isEmpty()) {
         reporter.count("rejected_header_mutations");
-        return Outcome.error("Only one of value or raw_value in the HeaderValue message should be set.");
+        return Outcome.error(
+            "Only one of value or raw_value in the HeaderValue message should be set.");
       }
       if (!value.isEmpty()) {
-        reporter.note(where + ": '" + key + "' has value but no raw_value; Envoy reads raw_value only,"
-            + " so the header is set to the empty string");
+        reporter.note(
+            where + ": '" + key + "' has value but no raw_value; Envoy reads raw_value only,"
+                + " so the header is set to the empty string");
       }
       String headerValue = rawValue.toString(StandardCharsets.UTF_8);
-      if (!MutationChecker.headerNameIsValid(key) || !MutationChecker.headerValueIsValid(headerValue)) {
+      if (!MutationChecker.headerNameIsValid(key)
+          || !MutationChecker.headerValueIsValid(headerValue)) {
         reporter.count("rejected_header_mutations");
         return Outcome.error("Invalid character in set_headers mutation.");
       }
       String name = key.toLowerCase(Locale.ROOT);
       if (!option.hasAppend()
-          && option.getAppendAction() != HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD) {
-        reporter.note(where + ": append_action " + option.getAppendAction() + " on '" + name
-            + "' is not read by Envoy 1.34's ext_proc filter; it overwrites (set append=true to add a value)");
+          && option.getAppendAction()
+              != HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD) {
+        reporter.note(
+            where + ": append_action " + option.getAppendAction() + " on '" + name
+                + "' is not read by Envoy 1.34's ext_proc filter; it overwrites (set append=true to add a value)");
       }
       boolean append = option.hasAppend() && option.getAppend().getValue();
-      MutationChecker.Operation op =
-          append && headers.contains(name) ? MutationChecker.Operation.APPEND : MutationChecker.Operation.SET;
+      MutationChecker.Operation op = append && headers.contains(name)
+          ? MutationChecker.Operation.APPEND
+          : MutationChecker.Operation.SET;
       MutationChecker.Result result = checker.check(op, name, headerValue);
       if (replacingMessage && name.equals(":method")) {
         result = MutationChecker.Result.OK;
@@ -128,7 +140,8 @@ final class Mutations {
         }
         case IGNORE -> {
           reporter.count("rejected_header_mutations");
-          reporter.note(where + ": change of '" + name + "' ignored (disallowed by the mutation rules)");
+          reporter.note(
+              where + ": change of '" + name + "' ignored (disallowed by the mutation rules)");
         }
         case FAIL -> {
           reporter.count("rejected_header_mutations");
@@ -138,9 +151,11 @@ final class Mutations {
     }
     if (headers.byteSize() > maxHeadersKb * 1024L || headers.size() > maxHeadersCount) {
       reporter.count("rejected_header_mutations");
-      return Outcome.error("Header mutation causes end result header count " + headers.size() + " or header size "
-          + headers.byteSize() + " bytes, exceeding the count limit " + maxHeadersCount + " or the size limit "
-          + maxHeadersKb + " kilobytes");
+      return Outcome.error(
+          "Header mutation causes end result header count " + headers.size() + " or header size "
+              + headers.byteSize() + " bytes, exceeding the count limit " + maxHeadersCount
+              + " or the size limit "
+              + maxHeadersKb + " kilobytes");
     }
     return Outcome.ok();
   }

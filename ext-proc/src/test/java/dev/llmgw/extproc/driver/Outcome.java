@@ -9,7 +9,11 @@ import static java.util.Objects.requireNonNull;
  */
 record Outcome(Kind kind, String message) {
 
-  enum Kind { OK, SPURIOUS, ERROR }
+  enum Kind {
+    OK,
+    SPURIOUS,
+    ERROR
+  }
 
   private static final Outcome OK = new Outcome(Kind.OK, "");
 

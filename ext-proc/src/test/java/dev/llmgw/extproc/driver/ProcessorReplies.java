@@ -37,7 +37,9 @@ public final class ProcessorReplies {
     HeadersResponse headers = HeadersResponse.newBuilder().setResponse(common).build();
     BodyResponse body = BodyResponse.newBuilder().setResponse(common).build();
     TrailersResponse trailers = common.hasHeaderMutation()
-        ? TrailersResponse.newBuilder().setHeaderMutation(common.getHeaderMutation()).build()
+        ? TrailersResponse.newBuilder()
+            .setHeaderMutation(common.getHeaderMutation())
+            .build()
         : TrailersResponse.getDefaultInstance();
     return switch (request.getRequestCase()) {
       case REQUEST_HEADERS -> b.setRequestHeaders(headers).build();
@@ -46,57 +48,70 @@ public final class ProcessorReplies {
       case RESPONSE_BODY -> b.setResponseBody(body).build();
       case REQUEST_TRAILERS -> b.setRequestTrailers(trailers).build();
       case RESPONSE_TRAILERS -> b.setResponseTrailers(trailers).build();
-      case REQUEST_NOT_SET -> throw new IllegalArgumentException("request has no phase set: " + request);
+      case REQUEST_NOT_SET ->
+        throw new IllegalArgumentException("request has no phase set: " + request);
     };
   }
 
   public static ProcessingResponse requestHeaders(CommonResponse common) {
     return ProcessingResponse.newBuilder()
-        .setRequestHeaders(HeadersResponse.newBuilder().setResponse(common)).build();
+        .setRequestHeaders(HeadersResponse.newBuilder().setResponse(common))
+        .build();
   }
 
   public static ProcessingResponse responseHeaders(CommonResponse common) {
     return ProcessingResponse.newBuilder()
-        .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common)).build();
+        .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common))
+        .build();
   }
 
   public static ProcessingResponse requestBody(CommonResponse common) {
-    return ProcessingResponse.newBuilder().setRequestBody(BodyResponse.newBuilder().setResponse(common)).build();
+    return ProcessingResponse.newBuilder()
+        .setRequestBody(BodyResponse.newBuilder().setResponse(common))
+        .build();
   }
 
   public static ProcessingResponse responseBody(CommonResponse common) {
-    return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.newBuilder().setResponse(common)).build();
+    return ProcessingResponse.newBuilder()
+        .setResponseBody(BodyResponse.newBuilder().setResponse(common))
+        .build();
   }
 
   public static ProcessingResponse requestTrailers(HeaderMutation mutation) {
     return ProcessingResponse.newBuilder()
-        .setRequestTrailers(TrailersResponse.newBuilder().setHeaderMutation(mutation)).build();
+        .setRequestTrailers(TrailersResponse.newBuilder().setHeaderMutation(mutation))
+        .build();
   }
 
   public static ProcessingResponse responseTrailers(HeaderMutation mutation) {
     return ProcessingResponse.newBuilder()
-        .setResponseTrailers(TrailersResponse.newBuilder().setHeaderMutation(mutation)).build();
+        .setResponseTrailers(TrailersResponse.newBuilder().setHeaderMutation(mutation))
+        .build();
   }
 
   /** A FULL_DUPLEX_STREAMED request body reply carrying {@code body} on. */
   public static ProcessingResponse streamedRequestBody(ByteString body, boolean endOfStream) {
-    return requestBody(CommonResponse.newBuilder().setBodyMutation(streamed(body, endOfStream)).build());
+    return requestBody(
+        CommonResponse.newBuilder().setBodyMutation(streamed(body, endOfStream)).build());
   }
 
   /** A FULL_DUPLEX_STREAMED response body reply carrying {@code body} on. */
   public static ProcessingResponse streamedResponseBody(ByteString body, boolean endOfStream) {
-    return responseBody(CommonResponse.newBuilder().setBodyMutation(streamed(body, endOfStream)).build());
+    return responseBody(
+        CommonResponse.newBuilder().setBodyMutation(streamed(body, endOfStream)).build());
   }
 
   private static BodyMutation streamed(ByteString body, boolean endOfStream) {
     return BodyMutation.newBuilder()
-        .setStreamedResponse(StreamedBodyResponse.newBuilder().setBody(body).setEndOfStream(endOfStream))
+        .setStreamedResponse(
+            StreamedBodyResponse.newBuilder().setBody(body).setEndOfStream(endOfStream))
         .build();
   }
 
   /** An immediate response with a text body and details. */
   public static ProcessingResponse immediate(int status, String body, String details) {
-    return ProcessingResponse.newBuilder().setImmediateResponse(ImmediateResponse.newBuilder()
+    return ProcessingResponse.newBuilder()
+        .setImmediateResponse(ImmediateResponse.newBuilder()
             .setStatus(HttpStatus.newBuilder().setCodeValue(status))
             .setBody(ByteString.copyFromUtf8(body))
             .setDetails(details))
@@ -110,11 +125,17 @@ public final class ProcessorReplies {
 
   /** Adds one more value: {@code append: true}, the only append flag Envoy 1.34's ext_proc reads. */
   public static HeaderValueOption appendHeader(String name, String value) {
-    return HeaderValueOption.newBuilder().setHeader(rawHeader(name, value)).setAppend(BoolValue.of(true)).build();
+    return HeaderValueOption.newBuilder()
+        .setHeader(rawHeader(name, value))
+        .setAppend(BoolValue.of(true))
+        .build();
   }
 
   public static HeaderValue rawHeader(String name, String value) {
-    return HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFrom(value, StandardCharsets.UTF_8)).build();
+    return HeaderValue.newBuilder()
+        .setKey(name)
+        .setRawValue(ByteString.copyFrom(value, StandardCharsets.UTF_8))
+        .build();
   }
 
   public static HeaderMutation headerMutation(HeaderValueOption... sets) {

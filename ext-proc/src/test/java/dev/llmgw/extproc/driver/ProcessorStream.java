@@ -56,28 +56,30 @@ final class ProcessorStream {
   }
 
   void open() {
-    Channel target = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(initialMetadata));
-    ExternalProcessorGrpc.newStub(target).process(new ClientResponseObserver<ProcessingRequest, ProcessingResponse>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<ProcessingRequest> requestStream) {
-        requests = requestStream;
-      }
+    Channel target = ClientInterceptors.intercept(
+        channel, MetadataUtils.newAttachHeadersInterceptor(initialMetadata));
+    ExternalProcessorGrpc.newStub(target)
+        .process(new ClientResponseObserver<ProcessingRequest, ProcessingResponse>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<ProcessingRequest> requestStream) {
+            requests = requestStream;
+          }
 
-      @Override
-      public void onNext(ProcessingResponse response) {
-        inbox.add(new Message(response));
-      }
+          @Override
+          public void onNext(ProcessingResponse response) {
+            inbox.add(new Message(response));
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        inbox.add(new Closed(Status.fromThrowable(t)));
-      }
+          @Override
+          public void onError(Throwable t) {
+            inbox.add(new Closed(Status.fromThrowable(t)));
+          }
 
-      @Override
-      public void onCompleted() {
-        inbox.add(new Closed(Status.OK));
-      }
-    });
+          @Override
+          public void onCompleted() {
+            inbox.add(new Closed(Status.OK));
+          }
+        });
   }
 
   void send(ProcessingRequest request) {

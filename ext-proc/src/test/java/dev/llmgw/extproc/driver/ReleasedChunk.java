@@ -20,7 +20,8 @@ public record ReleasedChunk(ByteString data, int afterSourceChunk) {
   public ReleasedChunk {
     requireNonNull(data, "data");
     if (afterSourceChunk < -1) {
-      throw new IllegalArgumentException("afterSourceChunk: " + afterSourceChunk + " (expected: >= -1)");
+      throw new IllegalArgumentException(
+          "afterSourceChunk: " + afterSourceChunk + " (expected: >= -1)");
     }
   }
 

@@ -64,8 +64,9 @@ public final class ScriptedProcessor extends ExternalProcessorGrpc.ExternalProce
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
-    ServerCallStreamObserver<ProcessingResponse> call = (ServerCallStreamObserver<ProcessingResponse>) responses;
-    call.setOnCancelHandler(() -> { });
+    ServerCallStreamObserver<ProcessingResponse> call =
+        (ServerCallStreamObserver<ProcessingResponse>) responses;
+    call.setOnCancelHandler(() -> {});
     Script script = scripts.get();
     Replies replies = new Replies() {
       private boolean closed;
@@ -130,8 +131,10 @@ public final class ScriptedProcessor extends ExternalProcessorGrpc.ExternalProce
       if (protocol == null) {
         return false;
       }
-      var duplex = io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode.FULL_DUPLEX_STREAMED;
-      return request.hasRequestBody() ? protocol.getRequestBodyMode() == duplex
+      var duplex = io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode
+          .BodySendMode.FULL_DUPLEX_STREAMED;
+      return request.hasRequestBody()
+          ? protocol.getRequestBodyMode() == duplex
           : request.hasResponseBody() && protocol.getResponseBodyMode() == duplex;
     }
 
@@ -139,10 +142,10 @@ public final class ScriptedProcessor extends ExternalProcessorGrpc.ExternalProce
     public ProcessingResponse continueFor(ProcessingRequest request) {
       if (duplex(request)) {
         return request.hasRequestBody()
-            ? ProcessorReplies.streamedRequestBody(request.getRequestBody().getBody(),
-                request.getRequestBody().getEndOfStream())
-            : ProcessorReplies.streamedResponseBody(request.getResponseBody().getBody(),
-                request.getResponseBody().getEndOfStream());
+            ? ProcessorReplies.streamedRequestBody(
+                request.getRequestBody().getBody(), request.getRequestBody().getEndOfStream())
+            : ProcessorReplies.streamedResponseBody(
+                request.getResponseBody().getBody(), request.getResponseBody().getEndOfStream());
       }
       return ProcessorReplies.continueFor(request);
     }

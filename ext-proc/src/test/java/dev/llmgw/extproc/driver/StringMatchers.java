@@ -46,8 +46,10 @@ final class StringMatchers {
       case PREFIX -> v.startsWith(ic ? m.getPrefix().toLowerCase(Locale.ROOT) : m.getPrefix());
       case SUFFIX -> v.endsWith(ic ? m.getSuffix().toLowerCase(Locale.ROOT) : m.getSuffix());
       case CONTAINS -> v.contains(ic ? m.getContains().toLowerCase(Locale.ROOT) : m.getContains());
-      case SAFE_REGEX -> Pattern.compile(m.getSafeRegex().getRegex()).matcher(value).matches();
-      default -> throw new IllegalArgumentException("unsupported StringMatcher " + m.getMatchPatternCase());
+      case SAFE_REGEX ->
+        Pattern.compile(m.getSafeRegex().getRegex()).matcher(value).matches();
+      default ->
+        throw new IllegalArgumentException("unsupported StringMatcher " + m.getMatchPatternCase());
     };
   }
 }

@@ -27,8 +27,11 @@ public record UpstreamResponse(
     requireNonNull(headers, "headers");
     requireNonNull(trailers, "trailers");
     chunks = List.copyOf(requireNonNull(chunks, "chunks"));
-    String status = headers.get(":status").orElseThrow(() -> new IllegalArgumentException(
-        "response headers lack :status (expected: a numeric :status pseudo-header): " + headers));
+    String status = headers
+        .get(":status")
+        .orElseThrow(() -> new IllegalArgumentException(
+            "response headers lack :status (expected: a numeric :status pseudo-header): "
+                + headers));
     try {
       Integer.parseInt(status);
     } catch (NumberFormatException e) {
@@ -93,7 +96,10 @@ public record UpstreamResponse(
 
     public UpstreamResponse build() {
       return new UpstreamResponse(
-          headers.build(), chunks, Optional.ofNullable(trailers).map(Headers.Builder::build), bodyWithHeaders);
+          headers.build(),
+          chunks,
+          Optional.ofNullable(trailers).map(Headers.Builder::build),
+          bodyWithHeaders);
     }
   }
 }

@@ -18,7 +18,9 @@ class BudgetPeriodTest {
 
     assertThat(start).isEqualTo(LocalDate.of(2026, 3, 14));
     assertThat(Period.DAILY.end(start)).isEqualTo(at("2026-03-15T00:00:00Z"));
-    assertThat(Period.DAILY.startDate(at("2026-03-15T00:00:00Z"))).as("midnight starts the new day").isEqualTo(LocalDate.of(2026, 3, 15));
+    assertThat(Period.DAILY.startDate(at("2026-03-15T00:00:00Z")))
+        .as("midnight starts the new day")
+        .isEqualTo(LocalDate.of(2026, 3, 15));
   }
 
   @Test
@@ -30,16 +32,21 @@ class BudgetPeriodTest {
 
   @Test
   void monthlyPeriodRunsFromTheFirstToTheFirstUtc() {
-    assertThat(Period.MONTHLY.startDate(at("2026-01-31T23:59:59.999Z"))).isEqualTo(LocalDate.of(2026, 1, 1));
+    assertThat(Period.MONTHLY.startDate(at("2026-01-31T23:59:59.999Z")))
+        .isEqualTo(LocalDate.of(2026, 1, 1));
     assertThat(Period.MONTHLY.end(LocalDate.of(2026, 1, 1))).isEqualTo(at("2026-02-01T00:00:00Z"));
-    assertThat(Period.MONTHLY.startDate(at("2026-02-01T00:00:00Z"))).isEqualTo(LocalDate.of(2026, 2, 1));
+    assertThat(Period.MONTHLY.startDate(at("2026-02-01T00:00:00Z")))
+        .isEqualTo(LocalDate.of(2026, 2, 1));
   }
 
   @Test
   void monthlyPeriodHandlesFebruaryAndTheYearsEnd() {
-    assertThat(Period.MONTHLY.end(Period.MONTHLY.startDate(at("2027-02-28T12:00:00Z")))).isEqualTo(at("2027-03-01T00:00:00Z"));
-    assertThat(Period.MONTHLY.end(Period.MONTHLY.startDate(at("2028-02-29T12:00:00Z")))).isEqualTo(at("2028-03-01T00:00:00Z"));
-    assertThat(Period.MONTHLY.end(Period.MONTHLY.startDate(at("2026-12-31T23:59:59Z")))).isEqualTo(at("2027-01-01T00:00:00Z"));
+    assertThat(Period.MONTHLY.end(Period.MONTHLY.startDate(at("2027-02-28T12:00:00Z"))))
+        .isEqualTo(at("2027-03-01T00:00:00Z"));
+    assertThat(Period.MONTHLY.end(Period.MONTHLY.startDate(at("2028-02-29T12:00:00Z"))))
+        .isEqualTo(at("2028-03-01T00:00:00Z"));
+    assertThat(Period.MONTHLY.end(Period.MONTHLY.startDate(at("2026-12-31T23:59:59Z"))))
+        .isEqualTo(at("2027-01-01T00:00:00Z"));
   }
 
   @Test

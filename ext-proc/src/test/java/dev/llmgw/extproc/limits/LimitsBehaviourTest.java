@@ -57,7 +57,12 @@ abstract class LimitsBehaviourTest {
   }
 
   Limits limits(LimitsConfig config) {
-    return Limits.builder().store(store).clock(clock).meterRegistry(registry).config(config).build();
+    return Limits.builder()
+        .store(store)
+        .clock(clock)
+        .meterRegistry(registry)
+        .config(config)
+        .build();
   }
 
   static BudgetRule tenantDaily(String limit) {
@@ -118,10 +123,15 @@ abstract class LimitsBehaviourTest {
     assertThat(r.remaining()).isEqualByComparingTo("0.5");
     assertThat(r.resetAt()).isEqualTo(Instant.parse("2026-03-15T00:00:00Z"));
     assertThat(r.retryAfter()).isEqualTo(Duration.ofHours(14));
-    assertThat(r.message()).isEqualTo("Budget exceeded: tenant 'acme' has $0.50 left of its daily budget of $10.00, "
-        + "and this request is estimated at $0.500001. The budget resets at 2026-03-15T00:00:00Z.");
-    assertThat(count(LimitsMetrics.REJECTIONS, "kind", "budget", "scope_kind", "tenant")).isEqualTo(1);
-    assertThat(limits.admit(spend("0.5")).admitted()).as("the refusal reserved nothing").isTrue();
+    assertThat(r.message())
+        .isEqualTo(
+            "Budget exceeded: tenant 'acme' has $0.50 left of its daily budget of $10.00, "
+                + "and this request is estimated at $0.500001. The budget resets at 2026-03-15T00:00:00Z.");
+    assertThat(count(LimitsMetrics.REJECTIONS, "kind", "budget", "scope_kind", "tenant"))
+        .isEqualTo(1);
+    assertThat(limits.admit(spend("0.5")).admitted())
+        .as("the refusal reserved nothing")
+        .isTrue();
   }
 
   @Test
@@ -129,7 +139,8 @@ abstract class LimitsBehaviourTest {
     Limits limits = limits(List.of(tenantDaily("1")), List.of());
 
     assertThat(limits.admit(spend("0.9999991")).admitted()).isTrue();
-    assertThat(limits.admit(spend("0.0000001")).rejection().orElseThrow().remaining()).isEqualByComparingTo("0");
+    assertThat(limits.admit(spend("0.0000001")).rejection().orElseThrow().remaining())
+        .isEqualByComparingTo("0");
   }
 
   @Test
@@ -137,7 +148,8 @@ abstract class LimitsBehaviourTest {
     clock.set(Instant.parse("2026-03-14T23:59:59.999Z"));
     Limits limits = limits(List.of(tenantDaily("1")), List.of());
     spent(limits, "1");
-    assertThat(limits.admit(spend("0.000001")).rejection().orElseThrow().retryAfter()).isEqualTo(Duration.ofMillis(1));
+    assertThat(limits.admit(spend("0.000001")).rejection().orElseThrow().retryAfter())
+        .isEqualTo(Duration.ofMillis(1));
 
     clock.set(Instant.parse("2026-03-15T00:00:00Z"));
 
@@ -147,7 +159,8 @@ abstract class LimitsBehaviourTest {
   @Test
   void monthlyBudgetRunsToTheLastMomentOfTheMonthUtc() {
     clock.set(Instant.parse("2026-01-01T00:00:00Z"));
-    Limits limits = limits(List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("100"))), List.of());
+    Limits limits = limits(
+        List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("100"))), List.of());
     spent(limits, "60");
     clock.set(Instant.parse("2026-01-31T23:59:59.999Z"));
     spent(limits, "40");
@@ -163,10 +176,12 @@ abstract class LimitsBehaviourTest {
   @Test
   void monthlyBudgetOfALeapFebruaryResetsOnTheFirstOfMarch() {
     clock.set(Instant.parse("2028-02-29T12:00:00Z"));
-    Limits limits = limits(List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("1"))), List.of());
+    Limits limits = limits(
+        List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("1"))), List.of());
     spent(limits, "1");
 
-    assertThat(limits.admit(spend("1")).rejection().orElseThrow().resetAt()).isEqualTo(Instant.parse("2028-03-01T00:00:00Z"));
+    assertThat(limits.admit(spend("1")).rejection().orElseThrow().resetAt())
+        .isEqualTo(Instant.parse("2028-03-01T00:00:00Z"));
   }
 
   @Test
@@ -196,7 +211,8 @@ abstract class LimitsBehaviourTest {
     Admission a = limits.admit(spend("0.2"));
     limits.settle(a, 0, usd("1.5"));
 
-    assertThat(limits.admit(spend("0.500001")).rejection().orElseThrow().remaining()).isEqualByComparingTo("0.5");
+    assertThat(limits.admit(spend("0.500001")).rejection().orElseThrow().remaining())
+        .isEqualByComparingTo("0.5");
     assertThat(limits.admit(spend("0.5")).admitted()).isTrue();
   }
 
@@ -214,14 +230,17 @@ abstract class LimitsBehaviourTest {
 
   @Test
   void aResponseThatNeverCameIsSettledWithTheEstimate() {
-    BudgetRule rule = new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("1"), List.of(usd("0.4")), null);
+    BudgetRule rule =
+        new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("1"), List.of(usd("0.4")), null);
     Limits limits = limits(List.of(rule), List.of());
     Admission a = limits.admit(spend("0.4"));
 
     limits.settleWithEstimate(a);
     limits.settle(a, 0, BigDecimal.ZERO);
 
-    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "threshold", "0.4")).as("0.4 became settled spend").isEqualTo(1);
+    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "threshold", "0.4"))
+        .as("0.4 became settled spend")
+        .isEqualTo(1);
     assertThat(limits.admit(spend("0.6")).admitted()).isTrue();
     assertThat(limits.admit(spend("0.000001")).admitted()).isFalse();
   }
@@ -230,7 +249,8 @@ abstract class LimitsBehaviourTest {
   void settlingARefusedAdmissionDoesNothing() {
     Limits limits = limits(List.of(tenantDaily("1")), List.of());
     Admission refused = limits.admit(spend("2"));
-    assertThat(refused.rejection().orElseThrow().message()).contains("more than the whole daily budget of $1.00");
+    assertThat(refused.rejection().orElseThrow().message())
+        .contains("more than the whole daily budget of $1.00");
 
     limits.settle(refused, 100, usd("2"));
 
@@ -240,47 +260,69 @@ abstract class LimitsBehaviourTest {
   @Test
   void spendCountsInThePeriodTheRequestWasAdmittedIn() {
     clock.set(Instant.parse("2026-03-14T23:59:59Z"));
-    BudgetRule rule = new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("10"), List.of(usd("0.5")), null);
+    BudgetRule rule = new BudgetRule(
+        ScopeKind.TENANT, TENANT, Period.DAILY, usd("10"), List.of(usd("0.5")), null);
     Limits limits = limits(List.of(rule), List.of());
     Admission lateEvening = limits.admit(spend("5"));
 
     clock.set(Instant.parse("2026-03-15T00:05:00Z"));
     limits.settle(lateEvening, 0, usd("5"));
 
-    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "threshold", "0.5")).as("half of the 14th's budget").isEqualTo(1);
+    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "threshold", "0.5"))
+        .as("half of the 14th's budget")
+        .isEqualTo(1);
     assertThat(limits.admit(spend("10")).admitted()).as("the 15th is untouched").isTrue();
   }
 
   @Test
   void keyAndTenantBudgetsAreBothEnforcedAndARefusalReservesNothing() {
-    Limits limits = limits(List.of(
-        BudgetRule.of(ScopeKind.API_KEY, KEY, Period.DAILY, usd("10")),
-        BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("1"))), List.of());
+    Limits limits = limits(
+        List.of(
+            BudgetRule.of(ScopeKind.API_KEY, KEY, Period.DAILY, usd("10")),
+            BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("1"))),
+        List.of());
 
-    Rejection r = limits.admit(new LimitRequest(KEY, TENANT, "gpt-4o", 0, usd("2"))).rejection().orElseThrow();
+    Rejection r = limits
+        .admit(new LimitRequest(KEY, TENANT, "gpt-4o", 0, usd("2")))
+        .rejection()
+        .orElseThrow();
 
     assertThat(r.scopeKind()).isEqualTo(ScopeKind.TENANT);
     assertThat(limits.admit(new LimitRequest(KEY, null, "gpt-4o", 0, usd("10"))).admitted())
-        .as("the key's budget was not charged by the refused request").isTrue();
-    assertThat(limits.admit(new LimitRequest(KEY, "other", "gpt-4o", 0, usd("0.000001"))).rejection().orElseThrow().scopeKind())
+        .as("the key's budget was not charged by the refused request")
+        .isTrue();
+    assertThat(limits
+            .admit(new LimitRequest(KEY, "other", "gpt-4o", 0, usd("0.000001")))
+            .rejection()
+            .orElseThrow()
+            .scopeKind())
         .isEqualTo(ScopeKind.API_KEY);
   }
 
   @Test
   void everyKeyRuleGivesEachKeyItsOwnBudgetAndANamedRuleReplacesIt() {
-    Limits limits = limits(List.of(
-        BudgetRule.of(ScopeKind.API_KEY, BudgetRule.EVERY, Period.DAILY, usd("1")),
-        BudgetRule.of(ScopeKind.API_KEY, "key_big", Period.DAILY, usd("100"))), List.of());
+    Limits limits = limits(
+        List.of(
+            BudgetRule.of(ScopeKind.API_KEY, BudgetRule.EVERY, Period.DAILY, usd("1")),
+            BudgetRule.of(ScopeKind.API_KEY, "key_big", Period.DAILY, usd("100"))),
+        List.of());
 
-    assertThat(limits.admit(new LimitRequest("key_a", null, "m", 0, usd("1"))).admitted()).isTrue();
-    assertThat(limits.admit(new LimitRequest("key_b", null, "m", 0, usd("1"))).admitted()).isTrue();
-    assertThat(limits.admit(new LimitRequest("key_a", null, "m", 0, usd("0.01"))).admitted()).isFalse();
-    assertThat(limits.admit(new LimitRequest("key_big", null, "m", 0, usd("50"))).admitted()).isTrue();
+    assertThat(limits.admit(new LimitRequest("key_a", null, "m", 0, usd("1"))).admitted())
+        .isTrue();
+    assertThat(limits.admit(new LimitRequest("key_b", null, "m", 0, usd("1"))).admitted())
+        .isTrue();
+    assertThat(
+            limits.admit(new LimitRequest("key_a", null, "m", 0, usd("0.01"))).admitted())
+        .isFalse();
+    assertThat(
+            limits.admit(new LimitRequest("key_big", null, "m", 0, usd("50"))).admitted())
+        .isTrue();
   }
 
   @Test
   void requestsWithoutTheScopesOfAnyRuleAreNotLimited() {
-    Limits limits = limits(List.of(tenantDaily("0")), List.of(new RateRule(ScopeKind.TENANT, TENANT, 1, 1)));
+    Limits limits =
+        limits(List.of(tenantDaily("0")), List.of(new RateRule(ScopeKind.TENANT, TENANT, 1, 1)));
 
     Admission a = limits.admit(new LimitRequest(KEY, null, "gpt-4o", 1_000_000, usd("1000")));
 
@@ -290,7 +332,8 @@ abstract class LimitsBehaviourTest {
 
   @Test
   void downgradeBudgetAdmitsWithTheCheaperModelAndStillCountsSpend() {
-    BudgetRule rule = new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("1"), List.of(usd("1.1")), "gpt-4o-mini");
+    BudgetRule rule = new BudgetRule(
+        ScopeKind.TENANT, TENANT, Period.DAILY, usd("1"), List.of(usd("1.1")), "gpt-4o-mini");
     Limits limits = limits(List.of(rule), List.of());
     spent(limits, "1");
 
@@ -300,12 +343,15 @@ abstract class LimitsBehaviourTest {
     assertThat(a.downgradeTo()).contains("gpt-4o-mini");
     assertThat(count(LimitsMetrics.DOWNGRADES, "scope_kind", "tenant")).isEqualTo(1);
     limits.settle(a, 0, usd("0.1"));
-    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "threshold", "1.1")).as("spend past the limit is counted").isEqualTo(1);
+    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "threshold", "1.1"))
+        .as("spend past the limit is counted")
+        .isEqualTo(1);
   }
 
   @Test
   void requestAlreadyOnTheDowngradeModelIsAdmittedAsItIs() {
-    BudgetRule rule = new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("1"), List.of(), "gpt-4o-mini");
+    BudgetRule rule =
+        new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("1"), List.of(), "gpt-4o-mini");
     Limits limits = limits(List.of(rule), List.of());
     spent(limits, "1");
 
@@ -317,26 +363,36 @@ abstract class LimitsBehaviourTest {
 
   @Test
   void hardBudgetRefusesEvenWhenADowngradeBudgetWouldAdmit() {
-    Limits limits = limits(List.of(
-        new BudgetRule(ScopeKind.API_KEY, KEY, Period.DAILY, usd("1"), List.of(), "gpt-4o-mini"),
-        tenantDaily("2")), List.of());
+    Limits limits = limits(
+        List.of(
+            new BudgetRule(
+                ScopeKind.API_KEY, KEY, Period.DAILY, usd("1"), List.of(), "gpt-4o-mini"),
+            tenantDaily("2")),
+        List.of());
     LimitRequest request = new LimitRequest(KEY, TENANT, "gpt-4o", 0, usd("1.5"));
     Admission first = limits.admit(request);
     assertThat(first.downgradeTo()).contains("gpt-4o-mini");
 
-    assertThat(limits.admit(request).rejection().orElseThrow().scopeKind()).isEqualTo(ScopeKind.TENANT);
+    assertThat(limits.admit(request).rejection().orElseThrow().scopeKind())
+        .isEqualTo(ScopeKind.TENANT);
   }
 
   @Test
   void alertsFireOncePerThresholdPerPeriod() {
-    BudgetRule rule = new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, usd("10"),
-        List.of(usd("0.9"), usd("0.5"), usd("0.8")), null);
+    BudgetRule rule = new BudgetRule(
+        ScopeKind.TENANT,
+        TENANT,
+        Period.DAILY,
+        usd("10"),
+        List.of(usd("0.9"), usd("0.5"), usd("0.8")),
+        null);
     Limits limits = limits(List.of(rule), List.of());
 
     spent(limits, "4.999999");
     assertThat(count(LimitsMetrics.BUDGET_ALERTS)).isZero();
     spent(limits, "0.000001");
-    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "scope_kind", "tenant", "threshold", "0.5")).isEqualTo(1);
+    assertThat(count(LimitsMetrics.BUDGET_ALERTS, "scope_kind", "tenant", "threshold", "0.5"))
+        .isEqualTo(1);
     spent(limits, "4");
     spent(limits, "0.5");
     spent(limits, "0.5");
@@ -372,9 +428,13 @@ abstract class LimitsBehaviourTest {
     assertThat(r.remaining()).isEqualByComparingTo("0");
     assertThat(r.resetAt()).isEqualTo(START.plusSeconds(60));
     assertThat(r.retryAfter()).isEqualTo(Duration.ofSeconds(60));
-    assertThat(r.message()).isEqualTo("Rate limit: API key key_0123456789ab may use 1000 tokens per minute; 0 are left "
-        + "and this request needs an estimated 1. Retry in 60 s.");
-    assertThat(count(LimitsMetrics.REJECTIONS, "kind", "tokens_per_minute", "scope_kind", "api_key")).isEqualTo(1);
+    assertThat(r.message())
+        .isEqualTo(
+            "Rate limit: API key key_0123456789ab may use 1000 tokens per minute; 0 are left "
+                + "and this request needs an estimated 1. Retry in 60 s.");
+    assertThat(
+            count(LimitsMetrics.REJECTIONS, "kind", "tokens_per_minute", "scope_kind", "api_key"))
+        .isEqualTo(1);
   }
 
   @Test
@@ -395,7 +455,8 @@ abstract class LimitsBehaviourTest {
     assertThat(limits.admit(tokens(1)).admitted()).isFalse();
     clock.set(START.plusSeconds(60));
     assertThat(limits.admit(tokens(300)).admitted()).isTrue();
-    assertThat(limits.admit(tokens(1)).rejection().orElseThrow().resetAt()).isEqualTo(START.plusSeconds(70));
+    assertThat(limits.admit(tokens(1)).rejection().orElseThrow().resetAt())
+        .isEqualTo(START.plusSeconds(70));
   }
 
   @Test
@@ -410,7 +471,9 @@ abstract class LimitsBehaviourTest {
     assertThat(r.limit()).isEqualByComparingTo("3");
     assertThat(r.remaining()).isEqualByComparingTo("0");
     assertThat(r.retryAfter()).isEqualTo(Duration.ofSeconds(60));
-    assertThat(r.message()).isEqualTo("Rate limit: API key key_0123456789ab may send 3 requests per minute. Retry in 60 s.");
+    assertThat(r.message())
+        .isEqualTo(
+            "Rate limit: API key key_0123456789ab may send 3 requests per minute. Retry in 60 s.");
 
     clock.advance(Duration.ofSeconds(60));
     assertThat(limits.admit(tokens(10)).admitted()).isTrue();
@@ -428,7 +491,8 @@ abstract class LimitsBehaviourTest {
     clock.advance(Duration.ofSeconds(60));
     Admission low = limits.admit(tokens(100));
     limits.settle(low, 900, BigDecimal.ZERO);
-    assertThat(limits.admit(tokens(101)).rejection().orElseThrow().remaining()).isEqualByComparingTo("100");
+    assertThat(limits.admit(tokens(101)).rejection().orElseThrow().remaining())
+        .isEqualByComparingTo("100");
     assertThat(limits.admit(tokens(100)).admitted()).isTrue();
   }
 
@@ -441,7 +505,9 @@ abstract class LimitsBehaviourTest {
     limits.settle(old, 10, BigDecimal.ZERO);
 
     assertThat(limits.admit(tokens(1000)).admitted()).isTrue();
-    assertThat(limits.admit(tokens(1)).admitted()).as("the -990 did not leak into the current window").isFalse();
+    assertThat(limits.admit(tokens(1)).admitted())
+        .as("the -990 did not leak into the current window")
+        .isFalse();
   }
 
   @Test
@@ -451,20 +517,33 @@ abstract class LimitsBehaviourTest {
     Rejection r = limits.admit(tokens(1001)).rejection().orElseThrow();
 
     assertThat(r.remaining()).isEqualByComparingTo("1000");
-    assertThat(r.message()).isEqualTo("Rate limit: this request needs an estimated 1001 tokens, but API key key_0123456789ab "
-        + "may use at most 1000 tokens per minute. Reduce the prompt or the maximum output tokens.");
+    assertThat(r.message())
+        .isEqualTo(
+            "Rate limit: this request needs an estimated 1001 tokens, but API key key_0123456789ab "
+                + "may use at most 1000 tokens per minute. Reduce the prompt or the maximum output tokens.");
   }
 
   @Test
   void tenantRateLimitIsSharedByItsKeys() {
-    Limits limits = limits(List.of(), List.of(new RateRule(ScopeKind.TENANT, BudgetRule.EVERY, 100, 0)));
+    Limits limits =
+        limits(List.of(), List.of(new RateRule(ScopeKind.TENANT, BudgetRule.EVERY, 100, 0)));
 
-    assertThat(limits.admit(new LimitRequest("key_a", TENANT, "m", 60, BigDecimal.ZERO)).admitted()).isTrue();
-    Rejection r = limits.admit(new LimitRequest("key_b", TENANT, "m", 60, BigDecimal.ZERO)).rejection().orElseThrow();
+    assertThat(limits
+            .admit(new LimitRequest("key_a", TENANT, "m", 60, BigDecimal.ZERO))
+            .admitted())
+        .isTrue();
+    Rejection r = limits
+        .admit(new LimitRequest("key_b", TENANT, "m", 60, BigDecimal.ZERO))
+        .rejection()
+        .orElseThrow();
 
     assertThat(r.scopeKind()).isEqualTo(ScopeKind.TENANT);
-    assertThat(r.message()).startsWith("Rate limit: tenant 'acme' may use 100 tokens per minute; 40 are left");
-    assertThat(limits.admit(new LimitRequest("key_b", "other", "m", 60, BigDecimal.ZERO)).admitted()).isTrue();
+    assertThat(r.message())
+        .startsWith("Rate limit: tenant 'acme' may use 100 tokens per minute; 40 are left");
+    assertThat(limits
+            .admit(new LimitRequest("key_b", "other", "m", 60, BigDecimal.ZERO))
+            .admitted())
+        .isTrue();
   }
 
   // ---- concurrency ---------------------------------------------------------------------------
@@ -495,8 +574,11 @@ abstract class LimitsBehaviourTest {
 
   /** Spend plus reservations of the tenant's daily budget, read through the store. */
   long budgetUsedMicros() {
-    String key = Keys.budget(ScopeKind.TENANT, Period.DAILY, Period.DAILY.startDate(clock.instant()), TENANT);
-    return store.reserve(List.of(new Charge(key, false, Long.MAX_VALUE, 0, true, 86_400_000)), clock.instant().getEpochSecond())
+    String key = Keys.budget(
+        ScopeKind.TENANT, Period.DAILY, Period.DAILY.startDate(clock.instant()), TENANT);
+    return store.reserve(
+            List.of(new Charge(key, false, Long.MAX_VALUE, 0, true, 86_400_000)),
+            clock.instant().getEpochSecond())
         .used()[0];
   }
 
@@ -550,13 +632,20 @@ abstract class LimitsBehaviourTest {
 
     List<long[]> all = perThread.stream().flatMap(List::stream).toList();
     long spent = all.stream().mapToLong(s -> s[1]).sum();
-    List<Long> overruns = new ArrayList<>(all.stream().map(s -> Math.max(0, s[1] - s[0])).toList());
+    List<Long> overruns =
+        new ArrayList<>(all.stream().map(s -> Math.max(0, s[1] - s[0])).toList());
     overruns.sort(Collections.reverseOrder());
-    long worstInFlight = overruns.stream().limit(THREADS).mapToLong(Long::longValue).sum();
-    assertThat(budgetUsedMicros()).as("every settlement was recorded, no reservation left").isEqualTo(spent);
-    assertThat(spent).as("at most %s requests were in flight at any time", THREADS)
+    long worstInFlight =
+        overruns.stream().limit(THREADS).mapToLong(Long::longValue).sum();
+    assertThat(budgetUsedMicros())
+        .as("every settlement was recorded, no reservation left")
+        .isEqualTo(spent);
+    assertThat(spent)
+        .as("at most %s requests were in flight at any time", THREADS)
         .isLessThanOrEqualTo(limitMicros + worstInFlight);
-    assertThat(limits.admit(spend("0.04")).admitted()).as("the budget is used up").isFalse();
+    assertThat(limits.admit(spend("0.04")).admitted())
+        .as("the budget is used up")
+        .isFalse();
   }
 
   @Test
@@ -577,7 +666,10 @@ abstract class LimitsBehaviourTest {
 
     assertThat(admitted.get()).isLessThanOrEqualTo(1_000_000).isGreaterThan(1_000_000 - 500);
     String key = Keys.tokens(ScopeKind.API_KEY, KEY);
-    long used = store.reserve(List.of(new Charge(key, true, Long.MAX_VALUE, 0, true, 0)), clock.instant().getEpochSecond()).used()[0];
+    long used = store.reserve(
+            List.of(new Charge(key, true, Long.MAX_VALUE, 0, true, 0)),
+            clock.instant().getEpochSecond())
+        .used()[0];
     assertThat(used).as("no reservation was lost").isEqualTo(admitted.get());
   }
 }

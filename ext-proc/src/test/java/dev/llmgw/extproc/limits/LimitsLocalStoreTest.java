@@ -18,17 +18,23 @@ class LimitsLocalStoreTest extends LimitsBehaviourTest {
 
   @Test
   void countersOfPastPeriodsAndIdleWindowsExpire() {
-    Limits limits = limits(List.of(tenantDaily("10")),
-        List.of(new RateRule(ScopeKind.TENANT, TENANT, 1000, 10)));
+    Limits limits = limits(
+        List.of(tenantDaily("10")), List.of(new RateRule(ScopeKind.TENANT, TENANT, 1000, 10)));
     limits.settle(limits.admit(spend("1")), 10, usd("1"));
     assertThat(((LocalLimitStore) store).size()).isEqualTo(3);
 
     clock.advance(Duration.ofMinutes(2).plusSeconds(1));
-    assertThat(((LocalLimitStore) store).size()).as("windows idle for two minutes are gone").isEqualTo(1);
+    assertThat(((LocalLimitStore) store).size())
+        .as("windows idle for two minutes are gone")
+        .isEqualTo(1);
 
     clock.set(Instant.parse("2026-03-16T00:00:00Z").minusMillis(1));
-    assertThat(((LocalLimitStore) store).size()).as("the 14th's budget lives until a day after its end").isEqualTo(1);
+    assertThat(((LocalLimitStore) store).size())
+        .as("the 14th's budget lives until a day after its end")
+        .isEqualTo(1);
     clock.advance(Duration.ofSeconds(2));
-    assertThat(((LocalLimitStore) store).size()).as("gone (Caffeine's timer wheel is about a second coarse)").isZero();
+    assertThat(((LocalLimitStore) store).size())
+        .as("gone (Caffeine's timer wheel is about a second coarse)")
+        .isZero();
   }
 }

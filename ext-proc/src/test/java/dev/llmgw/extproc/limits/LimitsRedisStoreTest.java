@@ -25,7 +25,10 @@ class LimitsRedisStoreTest extends LimitsBehaviourTest {
     ConnectionPoolConfig pool = new ConnectionPoolConfig();
     pool.setMaxTotal(THREADS);
     pool.setMaxIdle(THREADS);
-    return RedisClient.builder().hostAndPort(server.host(), server.port()).poolConfig(pool).build();
+    return RedisClient.builder()
+        .hostAndPort(server.host(), server.port())
+        .poolConfig(pool)
+        .build();
   }
 
   @Override
@@ -64,7 +67,8 @@ class LimitsRedisStoreTest extends LimitsBehaviourTest {
 
     try (Jedis jedis = redis.server().connection()) {
       long now = clock.instant().getEpochSecond();
-      assertThat(jedis.hgetAll(key)).containsOnlyKeys(Long.toString(now - 31), Long.toString(now))
+      assertThat(jedis.hgetAll(key))
+          .containsOnlyKeys(Long.toString(now - 31), Long.toString(now))
           .containsEntry(Long.toString(now), "300");
       assertThat(jedis.pttl(key)).isBetween(110_000L, 120_000L);
     }

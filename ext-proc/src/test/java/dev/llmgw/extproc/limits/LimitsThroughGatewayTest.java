@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.extproc.cost.CostTagging;
 import dev.llmgw.extproc.driver.ExchangeResult;
-import dev.llmgw.extproc.driver.Upstream;
 import dev.llmgw.extproc.driver.UpstreamResponse;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
@@ -40,10 +39,12 @@ class LimitsThroughGatewayTest {
 
   @BeforeEach
   void start() throws Exception {
-    gw = new GatewayExchange(PolicyLoader.parse(POLICY, "test"), registry -> List.of(
-        TokenCounting.listener(registry),
-        CostTagging.builder(registry).build(),
-        new LimitEnforcement(LocalLimitStore.create(), clock, registry)));
+    gw = new GatewayExchange(
+        PolicyLoader.parse(POLICY, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry).build(),
+            new LimitEnforcement(LocalLimitStore.create(), clock, registry)));
   }
 
   @AfterEach
@@ -53,11 +54,16 @@ class LimitsThroughGatewayTest {
 
   /** A request whose provider reports 1,000 prompt and 1,000 completion tokens: $0.00015 + $0.0006 = $0.00075. */
   private ExchangeResult call(String tenant) {
-    return gw.exchange(GatewayExchange.post("/v1/chat/completions",
-            "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-        .header("x-llmgw-tenant", tenant).build(), request -> {
+    return gw.exchange(
+        GatewayExchange.post(
+                "/v1/chat/completions",
+                "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .header("x-llmgw-tenant", tenant)
+            .build(),
+        request -> {
           forwarded.incrementAndGet();
-          return UpstreamResponse.ok("application/json",
+          return UpstreamResponse.ok(
+              "application/json",
               "{\"model\":\"gpt-4o-mini\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}");
         });
   }
@@ -66,7 +72,8 @@ class LimitsThroughGatewayTest {
   void aBudgetIsChargedWithActualCostAndRefusesWithWhatRemainsAndWhenItResets() throws Exception {
     ExchangeResult first = call("acme");
     assertThat(first.clientResponse().status()).isEqualTo(200);
-    assertThat(GatewayExchange.metadata(first).get("cost_usd").getStringValue()).isEqualTo("0.00075");
+    assertThat(GatewayExchange.metadata(first).get("cost_usd").getStringValue())
+        .isEqualTo("0.00075");
 
     // The second estimate (a few prompt tokens + 100 output) fits in the $0.00025 left; its actual
     // cost ($0.00075) does not, and is still counted: overspend comes only from in-flight requests.
@@ -78,11 +85,16 @@ class LimitsThroughGatewayTest {
     assertThat(error.path("type").asText()).isEqualTo("rate_limit_error");
     assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
     assertThat(error.path("message").asText()).contains("acme").contains("2026-11-23T00:00:00Z");
-    assertThat(refused.clientResponse().headers().get("retry-after")).contains(Long.toString(Duration.ofHours(14).toSeconds()));
+    assertThat(refused.clientResponse().headers().get("retry-after"))
+        .contains(Long.toString(Duration.ofHours(14).toSeconds()));
 
-    assertThat(call("other").clientResponse().status()).as("other tenants have no budget").isEqualTo(200);
+    assertThat(call("other").clientResponse().status())
+        .as("other tenants have no budget")
+        .isEqualTo(200);
     clock.advance(Duration.ofHours(14));
-    assertThat(call("acme").clientResponse().status()).as("a new day, a new budget").isEqualTo(200);
+    assertThat(call("acme").clientResponse().status())
+        .as("a new day, a new budget")
+        .isEqualTo(200);
   }
 
   @Test
@@ -97,22 +109,31 @@ class LimitsThroughGatewayTest {
   }
 
   @Test
-  void aSpentBudgetWithADowngradeSendsRequestsToTheCheaperModelAndChargesItsPrice() throws Exception {
-    try (GatewayExchange gw2 = new GatewayExchange(PolicyLoader.parse("""
+  void aSpentBudgetWithADowngradeSendsRequestsToTheCheaperModelAndChargesItsPrice()
+      throws Exception {
+    try (GatewayExchange gw2 = new GatewayExchange(
+        PolicyLoader.parse("""
         models:
           smart: { provider: openai, model: gpt-4o }
           fast: { provider: openai, model: gpt-4o-mini }
         limits:
           budgets:
             - { scope: tenant, id: acme, period: daily, limit_usd: "0.01", downgrade_to: fast }
-        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build(),
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry).build(),
             new LimitEnforcement(LocalLimitStore.create(), clock, registry)))) {
       List<String> models = new java.util.ArrayList<>();
       List<ExchangeResult> results = new java.util.ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        results.add(gw2.exchange(GatewayExchange.post("/v1/chat/completions",
-                "{\"model\":\"smart\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-            .header("x-llmgw-tenant", "acme").build(), request -> {
+        results.add(gw2.exchange(
+            GatewayExchange.post(
+                    "/v1/chat/completions",
+                    "{\"model\":\"smart\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .header("x-llmgw-tenant", "acme")
+                .build(),
+            request -> {
               String model;
               try {
                 model = JSON.readTree(request.bodyUtf8()).path("model").asText();
@@ -120,14 +141,19 @@ class LimitsThroughGatewayTest {
                 throw new java.io.UncheckedIOException(e);
               }
               models.add(model);
-              assertThat(request.headers().get("content-length")).contains(Integer.toString(request.body().size()));
-              return UpstreamResponse.ok("application/json", "{\"model\":\"" + model
-                  + "\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}");
+              assertThat(request.headers().get("content-length"))
+                  .contains(Integer.toString(request.body().size()));
+              return UpstreamResponse.ok(
+                  "application/json",
+                  "{\"model\":\"" + model
+                      + "\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}");
             }));
       }
-      // gpt-4o: 1,000 × 2.50/1e6 + 1,000 × 10/1e6 = $0.0125 > $0.01, so the second request is downgraded.
+      // gpt-4o: 1,000 × 2.50/1e6 + 1,000 × 10/1e6 = $0.0125 > $0.01, so the second request is
+      // downgraded.
       assertThat(models).containsExactly("gpt-4o", "gpt-4o-mini", "gpt-4o-mini");
-      assertThat(results).allSatisfy(r -> assertThat(r.clientResponse().status()).isEqualTo(200));
+      assertThat(results)
+          .allSatisfy(r -> assertThat(r.clientResponse().status()).isEqualTo(200));
       var meta = GatewayExchange.metadata(results.get(1));
       assertThat(meta.get("downgraded_from").getStringValue()).isEqualTo("gpt-4o");
       assertThat(meta.get("model").getStringValue()).isEqualTo("gpt-4o-mini");
@@ -138,20 +164,31 @@ class LimitsThroughGatewayTest {
 
   @Test
   void aRouteBudgetHoldsAllTrafficOfTheRouteWhoeverSendsIt() throws Exception {
-    try (GatewayExchange gw2 = new GatewayExchange(PolicyLoader.parse("""
+    try (GatewayExchange gw2 = new GatewayExchange(
+        PolicyLoader.parse("""
         models:
           mini: { provider: openai, model: gpt-4o-mini }
         limits:
           budgets:
             - { scope: route, id: openai, period: daily, limit_usd: "0.001" }
-        """, "test"), registry -> List.of(TokenCounting.listener(registry), CostTagging.builder(registry).build(),
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry).build(),
             new LimitEnforcement(LocalLimitStore.create(), clock, registry)))) {
       List<Integer> statuses = new java.util.ArrayList<>();
       for (String tenant : List.of("a", "b", "c")) {
-        statuses.add(gw2.exchange(GatewayExchange.post("/v1/chat/completions",
-                "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-            .header("x-llmgw-tenant", tenant).build(), request -> UpstreamResponse.ok("application/json",
-                "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}")).clientResponse().status());
+        statuses.add(gw2.exchange(
+                GatewayExchange.post(
+                        "/v1/chat/completions",
+                        "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                    .header("x-llmgw-tenant", tenant)
+                    .build(),
+                request -> UpstreamResponse.ok(
+                    "application/json",
+                    "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}"))
+            .clientResponse()
+            .status());
       }
       // $0.00075 each against $0.001 for the whole route, whatever the tenant.
       assertThat(statuses).containsExactly(200, 200, 429);
@@ -163,19 +200,30 @@ class LimitsThroughGatewayTest {
   void twoReplicasSharingRedisEnforceOneBudget() throws Exception {
     RedisServerExtension.requireBinary();
     RedisServer server = RedisServer.start(RedisServerExtension.requireBinary());
-    try (RedisLimitStore storeA = RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
-        RedisLimitStore storeB = RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
+    try (RedisLimitStore storeA =
+            RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
+        RedisLimitStore storeB =
+            RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
         GatewayExchange a = replica(storeA);
         GatewayExchange b = replica(storeB)) {
-      // $0.001 a day and $0.00075 per exchange: two are admitted, then the spend leaves no room for an
+      // $0.001 a day and $0.00075 per exchange: two are admitted, then the spend leaves no room for
+      // an
       // estimate, whichever replica a request reaches.
       int ok = 0;
       int refused = 0;
       for (GatewayExchange gateway : List.of(a, b, a, b)) {
-        int status = gateway.exchange(GatewayExchange.post("/v1/chat/completions",
-                "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-            .header("x-llmgw-tenant", "acme").build(), request -> UpstreamResponse.ok("application/json",
-                "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}")).clientResponse().status();
+        int status = gateway
+            .exchange(
+                GatewayExchange.post(
+                        "/v1/chat/completions",
+                        "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                    .header("x-llmgw-tenant", "acme")
+                    .build(),
+                request -> UpstreamResponse.ok(
+                    "application/json",
+                    "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}"))
+            .clientResponse()
+            .status();
         if (status == 200) {
           ok++;
         } else {
@@ -191,9 +239,11 @@ class LimitsThroughGatewayTest {
   }
 
   private GatewayExchange replica(LimitStore store) throws Exception {
-    return new GatewayExchange(PolicyLoader.parse(POLICY, "test"), registry -> List.of(
-        TokenCounting.listener(registry),
-        CostTagging.builder(registry).build(),
-        new LimitEnforcement(store, clock, registry)));
+    return new GatewayExchange(
+        PolicyLoader.parse(POLICY, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry).build(),
+            new LimitEnforcement(store, clock, registry)));
   }
 }

@@ -43,8 +43,13 @@ class RedisLimitStoreCircuitTest {
   }
 
   Limits limits(RedisLimitStore store) {
-    return Limits.builder().store(store).clock(clock).meterRegistry(registry)
-        .config(new LimitsConfig(List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.DAILY, BigDecimal.TEN)), List.of()))
+    return Limits.builder()
+        .store(store)
+        .clock(clock)
+        .meterRegistry(registry)
+        .config(new LimitsConfig(
+            List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.DAILY, BigDecimal.TEN)),
+            List.of()))
         .build();
   }
 
@@ -66,42 +71,63 @@ class RedisLimitStoreCircuitTest {
   void aRedisThatStopsAnsweringIsNoLongerAskedOnceTheCircuitOpens() throws Exception {
     SilentServer silent = new SilentServer();
     toClose.add(silent);
-    RedisLimitStore store = RedisLimitStore.connect("127.0.0.1", silent.port(), Duration.ofMillis(150), 1,
-        RedisLimitStore.breakerConfig(clock, OPEN_FOR)).bindTo(registry);
+    RedisLimitStore store = RedisLimitStore.connect(
+            "127.0.0.1",
+            silent.port(),
+            Duration.ofMillis(150),
+            1,
+            RedisLimitStore.breakerConfig(clock, OPEN_FOR))
+        .bindTo(registry);
     toClose.add(store);
     Limits limits = limits(store);
 
     for (int i = 0; i < RedisLimitStore.BREAKER_MINIMUM_CALLS; i++) {
-      assertThat(limits.admit(request()).rejection().orElseThrow().kind()).isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
+      assertThat(limits.admit(request()).rejection().orElseThrow().kind())
+          .isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
     }
     assertThat(store.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
     assertThat(circuitGauge()).isEqualTo(1);
     // The acceptor thread may lag a failed operation's connect by a moment; let it settle first.
-    await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(5))
+    await()
+        .pollDelay(Duration.ofMillis(100))
+        .atMost(Duration.ofSeconds(5))
         .until(silent::connections, n -> n == silent.connections());
     int reachedRedis = silent.connections();
-    assertThat(reachedRedis).as("each failed operation opened a connection that got no answer").isPositive();
+    assertThat(reachedRedis)
+        .as("each failed operation opened a connection that got no answer")
+        .isPositive();
 
     for (int i = 0; i < 50; i++) {
       assertThat(limits.admit(request()).rejection().orElseThrow().kind())
-          .as("budgets still fail closed while the circuit is open").isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
+          .as("budgets still fail closed while the circuit is open")
+          .isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
     }
-    assertThat(silent.connections()).as("no operation went to Redis while the circuit was open").isEqualTo(reachedRedis);
+    assertThat(silent.connections())
+        .as("no operation went to Redis while the circuit was open")
+        .isEqualTo(reachedRedis);
     assertThat(count(RedisLimitStore.CIRCUIT_SHORT_CIRCUITED)).isEqualTo(50);
     assertThat(count(LimitsMetrics.STORE_ERRORS, "operation", "reserve"))
-        .as("a short-circuited operation is a store error like any other").isEqualTo(RedisLimitStore.BREAKER_MINIMUM_CALLS + 50);
+        .as("a short-circuited operation is a store error like any other")
+        .isEqualTo(RedisLimitStore.BREAKER_MINIMUM_CALLS + 50);
 
     clock.advance(OPEN_FOR.plusMillis(1));
     limits.admit(request());
-    assertThat(silent.connections()).as("after the open period a trial operation goes to Redis").isGreaterThan(reachedRedis);
+    assertThat(silent.connections())
+        .as("after the open period a trial operation goes to Redis")
+        .isGreaterThan(reachedRedis);
   }
 
   @Test
   void theCircuitClosesWhenRedisIsBackAndBudgetsAreEnforcedAgain() {
     RedisServer server = RedisServer.start(RedisServerExtension.requireBinary());
     toClose.add(server);
-    RedisLimitStore store = RedisLimitStore.connect(server.host(), server.port(), Duration.ofSeconds(2), 4,
-        RedisLimitStore.breakerConfig(clock, OPEN_FOR)).bindTo(registry);
+    RedisLimitStore store = RedisLimitStore.connect(
+            server.host(),
+            server.port(),
+            Duration.ofSeconds(2),
+            4,
+            RedisLimitStore.breakerConfig(clock, OPEN_FOR))
+        .bindTo(registry);
     toClose.add(store);
     Limits limits = limits(store);
     assertThat(limits.admit(request()).admitted()).isTrue();
@@ -113,9 +139,13 @@ class RedisLimitStoreCircuitTest {
     assertThat(store.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
 
     server.restart();
-    assertThat(limits.admit(request()).admitted()).as("still open: Redis is not asked yet").isFalse();
+    assertThat(limits.admit(request()).admitted())
+        .as("still open: Redis is not asked yet")
+        .isFalse();
     clock.advance(OPEN_FOR);
-    assertThat(limits.admit(request()).admitted()).as("still open at the end of the open period").isFalse();
+    assertThat(limits.admit(request()).admitted())
+        .as("still open at the end of the open period")
+        .isFalse();
 
     clock.advance(Duration.ofMillis(1));
     for (int i = 0; i < RedisLimitStore.BREAKER_TRIAL_CALLS; i++) {
@@ -125,17 +155,25 @@ class RedisLimitStoreCircuitTest {
     assertThat(circuitGauge()).isZero();
 
     // Redis restarted empty, so the budget counts from what was admitted since: 3 trials of 0.01.
-    assertThat(limits.admit(new LimitRequest(null, TENANT, "gpt-4o", 100, new BigDecimal("9.97")))
-        .admitted()).isTrue();
-    assertThat(limits.admit(request()).rejection().orElseThrow().kind()).isEqualTo(Rejection.Kind.BUDGET);
+    assertThat(limits
+            .admit(new LimitRequest(null, TENANT, "gpt-4o", 100, new BigDecimal("9.97")))
+            .admitted())
+        .isTrue();
+    assertThat(limits.admit(request()).rejection().orElseThrow().kind())
+        .isEqualTo(Rejection.Kind.BUDGET);
   }
 
   @Test
   void aFailedTrialOpensTheCircuitAgain() {
     RedisServer server = RedisServer.start(RedisServerExtension.requireBinary());
     toClose.add(server);
-    RedisLimitStore store = RedisLimitStore.connect(server.host(), server.port(), Duration.ofSeconds(2), 4,
-        RedisLimitStore.breakerConfig(clock, OPEN_FOR)).bindTo(registry);
+    RedisLimitStore store = RedisLimitStore.connect(
+            server.host(),
+            server.port(),
+            Duration.ofSeconds(2),
+            4,
+            RedisLimitStore.breakerConfig(clock, OPEN_FOR))
+        .bindTo(registry);
     toClose.add(store);
     Limits limits = limits(store);
 
@@ -169,16 +207,18 @@ class RedisLimitStoreCircuitTest {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      acceptor = new Thread(() -> {
-        while (!socket.isClosed()) {
-          try {
-            open.add(socket.accept());
-            accepted.incrementAndGet();
-          } catch (IOException closed) {
-            return;
-          }
-        }
-      }, "silent-redis");
+      acceptor = new Thread(
+          () -> {
+            while (!socket.isClosed()) {
+              try {
+                open.add(socket.accept());
+                accepted.incrementAndGet();
+              } catch (IOException closed) {
+                return;
+              }
+            }
+          },
+          "silent-redis");
       acceptor.setDaemon(true);
       acceptor.start();
     }

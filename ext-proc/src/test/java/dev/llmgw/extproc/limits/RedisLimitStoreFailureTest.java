@@ -40,7 +40,12 @@ class RedisLimitStoreFailureTest {
   }
 
   Limits limits(LimitsConfig config) {
-    return Limits.builder().store(store).clock(clock).meterRegistry(registry).config(config).build();
+    return Limits.builder()
+        .store(store)
+        .clock(clock)
+        .meterRegistry(registry)
+        .config(config)
+        .build();
   }
 
   static LimitRequest request(String cost) {
@@ -72,10 +77,13 @@ class RedisLimitStoreFailureTest {
     assertThat(r.kind()).isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
     assertThat(r.scopeKind()).isEqualTo(ScopeKind.TENANT);
     assertThat(r.retryAfter()).isEqualTo(Limits.UNAVAILABLE_RETRY);
-    assertThat(r.message()).isEqualTo("The limits of tenant 'acme' cannot be checked right now, and requests are not "
-        + "forwarded unchecked. Retry in 1 s.");
+    assertThat(r.message())
+        .isEqualTo("The limits of tenant 'acme' cannot be checked right now, and requests are not "
+            + "forwarded unchecked. Retry in 1 s.");
     assertThat(count(LimitsMetrics.STORE_ERRORS, "operation", "reserve")).isEqualTo(1);
-    assertThat(count(LimitsMetrics.REJECTIONS, "kind", "limits_unavailable", "scope_kind", "tenant")).isEqualTo(1);
+    assertThat(
+            count(LimitsMetrics.REJECTIONS, "kind", "limits_unavailable", "scope_kind", "tenant"))
+        .isEqualTo(1);
   }
 
   @Test
@@ -93,15 +101,21 @@ class RedisLimitStoreFailureTest {
 
   @Test
   void rateLimitsCanFailClosed() {
-    Limits limits = limits(new LimitsConfig(List.of(), List.of(rate()), StoreFailureMode.FAIL_CLOSED, StoreFailureMode.FAIL_CLOSED));
+    Limits limits = limits(new LimitsConfig(
+        List.of(), List.of(rate()), StoreFailureMode.FAIL_CLOSED, StoreFailureMode.FAIL_CLOSED));
     server.kill();
 
-    assertThat(limits.admit(request("1")).rejection().orElseThrow().kind()).isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
+    assertThat(limits.admit(request("1")).rejection().orElseThrow().kind())
+        .isEqualTo(Rejection.Kind.LIMITS_UNAVAILABLE);
   }
 
   @Test
   void aFailOpenAdmissionRecordsItsActualUsageOnceRedisIsBack() {
-    Limits limits = limits(new LimitsConfig(List.of(budget()), List.of(rate()), StoreFailureMode.FAIL_OPEN, StoreFailureMode.FAIL_OPEN));
+    Limits limits = limits(new LimitsConfig(
+        List.of(budget()),
+        List.of(rate()),
+        StoreFailureMode.FAIL_OPEN,
+        StoreFailureMode.FAIL_OPEN));
     server.kill();
     Admission a = limits.admit(request("1"));
     assertThat(a.admitted()).isTrue();
@@ -110,10 +124,17 @@ class RedisLimitStoreFailureTest {
     limits.settle(a, 700, new BigDecimal("9.5"));
 
     try (Jedis jedis = server.connection()) {
-      assertThat(jedis.hget(RedisLimitStore.DEFAULT_PREFIX + "budget:tenant:daily:2026-03-14:acme", "spent")).isEqualTo("9500000");
+      assertThat(jedis.hget(
+              RedisLimitStore.DEFAULT_PREFIX + "budget:tenant:daily:2026-03-14:acme", "spent"))
+          .isEqualTo("9500000");
     }
-    assertThat(limits.admit(request("0.500001")).rejection().orElseThrow().kind()).isEqualTo(Rejection.Kind.BUDGET);
-    assertThat(limits.admit(new LimitRequest(null, TENANT, "gpt-4o", 301, BigDecimal.ZERO)).rejection().orElseThrow().kind())
+    assertThat(limits.admit(request("0.500001")).rejection().orElseThrow().kind())
+        .isEqualTo(Rejection.Kind.BUDGET);
+    assertThat(limits
+            .admit(new LimitRequest(null, TENANT, "gpt-4o", 301, BigDecimal.ZERO))
+            .rejection()
+            .orElseThrow()
+            .kind())
         .isEqualTo(Rejection.Kind.TOKENS_PER_MINUTE);
   }
 
@@ -122,18 +143,28 @@ class RedisLimitStoreFailureTest {
     Limits limits = limits(new LimitsConfig(List.of(budget()), List.of()));
     Admission a = limits.admit(request("4"));
     Limits unreachable;
-    try (RedisLimitStore nowhere = RedisLimitStore.connect(server.host(), RedisServer.freePort(), Duration.ofSeconds(2), 1)) {
-      unreachable = Limits.builder().store(nowhere).clock(clock).meterRegistry(registry).config(limits.config()).build();
+    try (RedisLimitStore nowhere =
+        RedisLimitStore.connect(server.host(), RedisServer.freePort(), Duration.ofSeconds(2), 1)) {
+      unreachable = Limits.builder()
+          .store(nowhere)
+          .clock(clock)
+          .meterRegistry(registry)
+          .config(limits.config())
+          .build();
       unreachable.settle(a, 0, BigDecimal.ONE);
     }
 
     assertThat(count(LimitsMetrics.STORE_ERRORS, "operation", "settle")).isEqualTo(1);
     try (Jedis jedis = server.connection()) {
       String key = RedisLimitStore.DEFAULT_PREFIX + "budget:tenant:daily:2026-03-14:acme";
-      assertThat(jedis.hget(key, "reserved")).as("the estimate still counts until the period ends").isEqualTo("4000000");
+      assertThat(jedis.hget(key, "reserved"))
+          .as("the estimate still counts until the period ends")
+          .isEqualTo("4000000");
       assertThat(jedis.hget(key, "spent")).isNull();
     }
     limits.settle(a, 0, BigDecimal.ONE);
-    assertThat(limits.admit(request("6.000001")).admitted()).as("settling again does nothing").isFalse();
+    assertThat(limits.admit(request("6.000001")).admitted())
+        .as("settling again does nothing")
+        .isFalse();
   }
 }

@@ -111,9 +111,20 @@ final class RedisServer implements AutoCloseable {
   private void launch() {
     Path log = dir.resolve("redis.log");
     try {
-      process = new ProcessBuilder(List.of(binary.toString(),
-          "--port", Integer.toString(port), "--bind", host(), "--save", "", "--appendonly", "no",
-          "--dir", dir.toString(), "--daemonize", "no"))
+      process = new ProcessBuilder(List.of(
+              binary.toString(),
+              "--port",
+              Integer.toString(port),
+              "--bind",
+              host(),
+              "--save",
+              "",
+              "--appendonly",
+              "no",
+              "--dir",
+              dir.toString(),
+              "--daemonize",
+              "no"))
           .redirectErrorStream(true)
           .redirectOutput(log.toFile())
           .start();
@@ -123,7 +134,8 @@ final class RedisServer implements AutoCloseable {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("redis-server on port " + port + " exited with " + process.exitValue() + ": " + read(log));
+        throw new IllegalStateException("redis-server on port " + port + " exited with "
+            + process.exitValue() + ": " + read(log));
       }
       try (Jedis jedis = connection()) {
         if ("PONG".equals(jedis.ping())) {
@@ -134,7 +146,8 @@ final class RedisServer implements AutoCloseable {
       }
     }
     kill();
-    throw new IllegalStateException("redis-server on port " + port + " did not answer within " + START_TIMEOUT + ": " + read(log));
+    throw new IllegalStateException("redis-server on port " + port + " did not answer within "
+        + START_TIMEOUT + ": " + read(log));
   }
 
   static int freePort() {

@@ -12,10 +12,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * skipped with a message saying so (per test, so the reason shows in the report; CI installs one);
  * with a binary, failing to start is an error.
  */
-final class RedisServerExtension implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
+final class RedisServerExtension
+    implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
 
-  static final String MISSING = "redis-server not found on PATH or at /usr/bin/redis-server; skipping this Redis "
-      + "limit test (install it, e.g. apt-get install -y redis-server)";
+  static final String MISSING =
+      "redis-server not found on PATH or at /usr/bin/redis-server; skipping this Redis "
+          + "limit test (install it, e.g. apt-get install -y redis-server)";
 
   private RedisServer server;
 
@@ -46,7 +48,8 @@ final class RedisServerExtension implements BeforeAllCallback, BeforeEachCallbac
 
   RedisServer server() {
     if (server == null) {
-      throw new IllegalStateException("redis-server is not running (expected: used from a test of a class that registers this extension)");
+      throw new IllegalStateException(
+          "redis-server is not running (expected: used from a test of a class that registers this extension)");
     }
     return server;
   }

@@ -39,8 +39,10 @@ class RedisSharedBudgetTest {
     try (Jedis jedis = redis.server().connection()) {
       jedis.flushAll();
     }
-    storeA = RedisLimitStore.connect(redis.server().host(), redis.server().port(), Duration.ofSeconds(5), THREADS_PER_REPLICA);
-    storeB = RedisLimitStore.connect(redis.server().host(), redis.server().port(), Duration.ofSeconds(5), THREADS_PER_REPLICA);
+    storeA = RedisLimitStore.connect(
+        redis.server().host(), redis.server().port(), Duration.ofSeconds(5), THREADS_PER_REPLICA);
+    storeB = RedisLimitStore.connect(
+        redis.server().host(), redis.server().port(), Duration.ofSeconds(5), THREADS_PER_REPLICA);
   }
 
   @AfterEach
@@ -55,8 +57,19 @@ class RedisSharedBudgetTest {
 
   Limits[] replicas(LimitsConfig config) {
     return new Limits[] {
-        Limits.builder().store(storeA).clock(clock).meterRegistry(registryA).config(config).build(),
-        Limits.builder().store(storeB).clock(clock).meterRegistry(registryB).config(config).build()};
+      Limits.builder()
+          .store(storeA)
+          .clock(clock)
+          .meterRegistry(registryA)
+          .config(config)
+          .build(),
+      Limits.builder()
+          .store(storeB)
+          .clock(clock)
+          .meterRegistry(registryB)
+          .config(config)
+          .build()
+    };
   }
 
   static LimitRequest request(long costMicros, int tokens) {
@@ -64,7 +77,8 @@ class RedisSharedBudgetTest {
   }
 
   static double alerts(SimpleMeterRegistry registry, String threshold) {
-    Counter counter = registry.find(LimitsMetrics.BUDGET_ALERTS).tag("threshold", threshold).counter();
+    Counter counter =
+        registry.find(LimitsMetrics.BUDGET_ALERTS).tag("threshold", threshold).counter();
     return counter == null ? 0 : counter.count();
   }
 
@@ -73,7 +87,8 @@ class RedisSharedBudgetTest {
     long limitMicros = 10_000_000;
     long maxEstimate = 50_000;
     Limits[] replicas = replicas(new LimitsConfig(
-        List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.DAILY, new BigDecimal("10"))), List.of()));
+        List.of(BudgetRule.of(ScopeKind.TENANT, TENANT, Period.DAILY, new BigDecimal("10"))),
+        List.of()));
 
     List<long[]> perThread = concurrently(2 * THREADS_PER_REPLICA, thread -> {
       Limits replica = replicas[thread % 2];
@@ -91,19 +106,31 @@ class RedisSharedBudgetTest {
       return new long[] {thread % 2, admitted, refused};
     });
 
-    long admittedA = perThread.stream().filter(r -> r[0] == 0).mapToLong(r -> r[1]).sum();
-    long admittedB = perThread.stream().filter(r -> r[0] == 1).mapToLong(r -> r[1]).sum();
-    assertThat(perThread.stream().mapToLong(r -> r[2]).sum()).as("the budget was exhausted").isPositive();
+    long admittedA =
+        perThread.stream().filter(r -> r[0] == 0).mapToLong(r -> r[1]).sum();
+    long admittedB =
+        perThread.stream().filter(r -> r[0] == 1).mapToLong(r -> r[1]).sum();
+    assertThat(perThread.stream().mapToLong(r -> r[2]).sum())
+        .as("the budget was exhausted")
+        .isPositive();
     assertThat(admittedA).as("replica A admitted some").isPositive();
     assertThat(admittedB).as("replica B admitted some").isPositive();
-    assertThat(admittedA + admittedB).as("one budget, not one per replica")
-        .isLessThanOrEqualTo(limitMicros).isGreaterThan(limitMicros - maxEstimate);
+    assertThat(admittedA + admittedB)
+        .as("one budget, not one per replica")
+        .isLessThanOrEqualTo(limitMicros)
+        .isGreaterThan(limitMicros - maxEstimate);
   }
 
   @Test
   void twoReplicasSettlingConcurrentlyFireEachAlertOnce() throws Exception {
-    BudgetRule rule = new BudgetRule(ScopeKind.TENANT, TENANT, Period.DAILY, new BigDecimal("5"),
-        List.of(new BigDecimal("0.5"), new BigDecimal("0.8"), new BigDecimal("0.9"), BigDecimal.ONE), null);
+    BudgetRule rule = new BudgetRule(
+        ScopeKind.TENANT,
+        TENANT,
+        Period.DAILY,
+        new BigDecimal("5"),
+        List.of(
+            new BigDecimal("0.5"), new BigDecimal("0.8"), new BigDecimal("0.9"), BigDecimal.ONE),
+        null);
     Limits[] replicas = replicas(new LimitsConfig(List.of(rule), List.of()));
 
     List<Long> spentPerThread = concurrently(2 * THREADS_PER_REPLICA, thread -> {
@@ -123,13 +150,23 @@ class RedisSharedBudgetTest {
     });
 
     long spent = spentPerThread.stream().mapToLong(Long::longValue).sum();
-    // Admission stops once what is left is below the next estimate, so whether the spend reaches the
+    // Admission stops once what is left is below the next estimate, so whether the spend reaches
+    // the
     // whole $5 depends on how the threads interleave: each threshold the spend crossed fires once,
     // on one replica, and one it did not cross never fires.
-    assertThat(spent).as("enough was spent to cross the 90 %% threshold").isGreaterThanOrEqualTo(4_500_000);
+    assertThat(spent)
+        .as("enough was spent to cross the 90 %% threshold")
+        .isGreaterThanOrEqualTo(4_500_000);
     for (String threshold : List.of("0.5", "0.8", "0.9", "1")) {
-      long crossed = spent >= new BigDecimal(threshold).multiply(BigDecimal.valueOf(5_000_000)).longValue() ? 1 : 0;
-      assertThat(alerts(registryA, threshold) + alerts(registryB, threshold)).as("alerts at %s", threshold).isEqualTo(crossed);
+      long crossed = spent
+              >= new BigDecimal(threshold)
+                  .multiply(BigDecimal.valueOf(5_000_000))
+                  .longValue()
+          ? 1
+          : 0;
+      assertThat(alerts(registryA, threshold) + alerts(registryB, threshold))
+          .as("alerts at %s", threshold)
+          .isEqualTo(crossed);
     }
     try (Jedis jedis = redis.server().connection()) {
       String key = RedisLimitStore.DEFAULT_PREFIX + "budget:tenant:daily:2026-03-14:acme";
@@ -140,7 +177,8 @@ class RedisSharedBudgetTest {
 
   @Test
   void twoReplicasSharingRedisEnforceOneTokenRate() throws Exception {
-    Limits[] replicas = replicas(new LimitsConfig(List.of(), List.of(new RateRule(ScopeKind.TENANT, TENANT, 100_000, 0))));
+    Limits[] replicas = replicas(
+        new LimitsConfig(List.of(), List.of(new RateRule(ScopeKind.TENANT, TENANT, 100_000, 0))));
 
     List<Long> perThread = concurrently(2 * THREADS_PER_REPLICA, thread -> {
       Limits replica = replicas[thread % 2];
@@ -155,6 +193,8 @@ class RedisSharedBudgetTest {
       return admitted;
     });
 
-    assertThat(perThread.stream().mapToLong(Long::longValue).sum()).isLessThanOrEqualTo(100_000).isGreaterThan(98_000);
+    assertThat(perThread.stream().mapToLong(Long::longValue).sum())
+        .isLessThanOrEqualTo(100_000)
+        .isGreaterThan(98_000);
   }
 }

@@ -38,8 +38,10 @@ class PiiCorpusTest {
   static void load() throws IOException {
     corpus = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
-    try (InputStream in = Objects.requireNonNull(PiiCorpusTest.class.getResourceAsStream("/pii/corpus.jsonl"));
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+    try (InputStream in =
+            Objects.requireNonNull(PiiCorpusTest.class.getResourceAsStream("/pii/corpus.jsonl"));
+        BufferedReader reader =
+            new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
         if (!line.isBlank()) {
@@ -56,12 +58,17 @@ class PiiCorpusTest {
     assertThat(positives).as("positive examples").isGreaterThanOrEqualTo(300);
     assertThat(negatives).as("hard negatives").isGreaterThanOrEqualTo(300);
     for (EntityType type : EntityType.values()) {
-      long examples = corpus.stream().filter(e -> e.labels.stream().anyMatch(l -> l.type() == type)).count();
+      long examples = corpus.stream()
+          .filter(e -> e.labels.stream().anyMatch(l -> l.type() == type))
+          .count();
       assertThat(examples).as("examples with %s", type).isGreaterThanOrEqualTo(20);
     }
     assertThat(corpus.stream().filter(e -> e.labels.isEmpty()).allMatch(e -> e.note != null))
-        .as("every hard negative says which trap it is").isTrue();
-    assertThat(corpus.stream().map(e -> e.lang).distinct().count()).as("languages").isGreaterThanOrEqualTo(6);
+        .as("every hard negative says which trap it is")
+        .isTrue();
+    assertThat(corpus.stream().map(e -> e.lang).distinct().count())
+        .as("languages")
+        .isGreaterThanOrEqualTo(6);
   }
 
   @Test
@@ -79,17 +86,20 @@ class PiiCorpusTest {
           counts.get(found.type())[0]++;
         } else {
           counts.get(found.type())[1]++;
-          errors.add("FP " + example.id + " " + found.type() + " [" + example.text.substring(found.start(), found.end()) + "]"
+          errors.add("FP " + example.id + " " + found.type() + " ["
+              + example.text.substring(found.start(), found.end()) + "]"
               + (example.note != null ? " (" + example.note + ")" : ""));
         }
       }
       for (Finding missed : expected) {
         counts.get(missed.type())[2]++;
-        errors.add("FN " + example.id + " " + missed.type() + " [" + example.text.substring(missed.start(), missed.end()) + "]");
+        errors.add("FN " + example.id + " " + missed.type() + " ["
+            + example.text.substring(missed.start(), missed.end()) + "]");
       }
     }
-    StringBuilder table = new StringBuilder("\n| type | labels | TP | FP | FN | precision | recall | target P/R |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    StringBuilder table =
+        new StringBuilder("\n| type | labels | TP | FP | FN | precision | recall | target P/R |\n"
+            + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     List<String> failures = new ArrayList<>();
     for (EntityType type : EntityType.values()) {
       int[] c = counts.get(type);
@@ -97,15 +107,21 @@ class PiiCorpusTest {
       double recall = c[0] + c[2] == 0 ? 1 : (double) c[0] / (c[0] + c[2]);
       double minPrecision = type.checksumValidated() ? CHECKSUM_PRECISION : OTHER_PRECISION;
       double minRecall = type.checksumValidated() ? CHECKSUM_RECALL : OTHER_RECALL;
-      table.append(String.format("| %s | %d | %d | %d | %d | %.3f | %.3f | %.2f/%.2f |%n",
+      table.append(String.format(
+          "| %s | %d | %d | %d | %d | %.3f | %.3f | %.2f/%.2f |%n",
           type, c[0] + c[2], c[0], c[1], c[2], precision, recall, minPrecision, minRecall));
       if (precision < minPrecision || recall < minRecall) {
-        failures.add(type + String.format(": precision %.3f (min %.2f), recall %.3f (min %.2f)", precision, minPrecision, recall, minRecall));
+        failures.add(type
+            + String.format(
+                ": precision %.3f (min %.2f), recall %.3f (min %.2f)",
+                precision, minPrecision, recall, minRecall));
       }
     }
     System.out.println(table);
     errors.forEach(System.out::println);
-    assertThat(failures).as("types below target; table and misses printed above").isEmpty();
+    assertThat(failures)
+        .as("types below target; table and misses printed above")
+        .isEmpty();
   }
 
   /** One corpus line; labels are resolved to spans (a repeated value takes its next occurrence). */
@@ -120,12 +136,17 @@ class PiiCorpusTest {
         String value = entity.get("value").asText();
         int at = text.indexOf(value, nextFrom.getOrDefault(value, 0));
         if (at < 0) {
-          throw new IllegalStateException(node.get("id").asText() + ": label is not a substring of the text");
+          throw new IllegalStateException(
+              node.get("id").asText() + ": label is not a substring of the text");
         }
         nextFrom.put(value, at + value.length());
         labels.add(new Finding(type, at, at + value.length()));
       }
-      return new Example(node.get("id").asText(), node.get("lang").asText(), text, labels,
+      return new Example(
+          node.get("id").asText(),
+          node.get("lang").asText(),
+          text,
+          labels,
           node.hasNonNull("note") ? node.get("note").asText() : null);
     }
   }

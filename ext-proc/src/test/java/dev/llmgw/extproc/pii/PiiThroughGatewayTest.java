@@ -63,12 +63,18 @@ class PiiThroughGatewayTest {
 
   private GatewayExchange gw;
 
-  private GatewayExchange gateway(Function<java.util.Set<EntityType>, PiiProtection.TextScanner> scanners) throws Exception {
+  private GatewayExchange gateway(
+      Function<java.util.Set<EntityType>, PiiProtection.TextScanner> scanners) throws Exception {
     GatewayPolicy policy = PolicyLoader.parse(POLICY, "test");
-    gw = new GatewayExchange(policy, registry -> List.of(
-        scanners == null ? PiiProtection.listener(registry, "0123456789abcdef".getBytes(StandardCharsets.UTF_8))
-            : PiiProtection.withScanners(registry, "0123456789abcdef".getBytes(StandardCharsets.UTF_8), scanners),
-        TokenCounting.listener(registry)));
+    gw = new GatewayExchange(
+        policy,
+        registry -> List.of(
+            scanners == null
+                ? PiiProtection.listener(
+                    registry, "0123456789abcdef".getBytes(StandardCharsets.UTF_8))
+                : PiiProtection.withScanners(
+                    registry, "0123456789abcdef".getBytes(StandardCharsets.UTF_8), scanners),
+            TokenCounting.listener(registry)));
     return gw;
   }
 
@@ -83,20 +89,28 @@ class PiiThroughGatewayTest {
   void noOriginalValueReachesUpstreamAndTheJsonAnswerGetsThemBack() throws Exception {
     String body = chat("fast", "Write to " + EMAIL + " and copy " + EMAIL2 + "; again: " + EMAIL);
     AtomicReference<String> sent = new AtomicReference<>();
-    ExchangeResult r = gateway(null).exchange(GatewayExchange.post("/v1/chat/completions", body).build(), request -> {
-      sent.set(request.bodyUtf8());
-      String prompt = tree(request.bodyUtf8()).at("/messages/0/content").asText();
-      return UpstreamResponse.ok("application/json", completion("Sure. You said: " + prompt));
-    });
+    ExchangeResult r = gateway(null)
+        .exchange(GatewayExchange.post("/v1/chat/completions", body).build(), request -> {
+          sent.set(request.bodyUtf8());
+          String prompt = tree(request.bodyUtf8()).at("/messages/0/content").asText();
+          return UpstreamResponse.ok("application/json", completion("Sure. You said: " + prompt));
+        });
 
-    assertThat(sent.get()).doesNotContain(EMAIL).doesNotContain(EMAIL2)
-        .contains("<EMAIL_1>").contains("<EMAIL_2>");
+    assertThat(sent.get())
+        .doesNotContain(EMAIL)
+        .doesNotContain(EMAIL2)
+        .contains("<EMAIL_1>")
+        .contains("<EMAIL_2>");
     assertThat(JSON.readTree(sent.get()).at("/messages/0/content").asText())
         .as("the same value gets the same placeholder")
         .isEqualTo("Write to <EMAIL_1> and copy <EMAIL_2>; again: <EMAIL_1>");
-    assertThat(r.upstream().headers().get("content-length")).contains(Integer.toString(sent.get().getBytes(StandardCharsets.UTF_8).length));
-    assertThat(JSON.readTree(r.clientResponse().bodyUtf8()).at("/choices/0/message/content").asText())
-        .isEqualTo("Sure. You said: Write to " + EMAIL + " and copy " + EMAIL2 + "; again: " + EMAIL);
+    assertThat(r.upstream().headers().get("content-length"))
+        .contains(Integer.toString(sent.get().getBytes(StandardCharsets.UTF_8).length));
+    assertThat(JSON.readTree(r.clientResponse().bodyUtf8())
+            .at("/choices/0/message/content")
+            .asText())
+        .isEqualTo(
+            "Sure. You said: Write to " + EMAIL + " and copy " + EMAIL2 + "; again: " + EMAIL);
     Map<String, com.google.protobuf.Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("pii_types").getStringValue()).isEqualTo("email");
     assertThat(meta.get("pii_found").getNumberValue()).isEqualTo(3);
@@ -137,7 +151,9 @@ class PiiThroughGatewayTest {
       String upstream = sent.get();
       if (e.getKey().equals("/v1/chat/completions")) {
         // The image URL is structural: it is a reference, not text the model reads.
-        assertThat(upstream.replace("https://x.test/" + EMAIL + ".png", "")).as(e.getKey()).doesNotContain(EMAIL);
+        assertThat(upstream.replace("https://x.test/" + EMAIL + ".png", ""))
+            .as(e.getKey())
+            .doesNotContain(EMAIL);
       } else {
         assertThat(upstream).as(e.getKey()).doesNotContain(EMAIL);
       }
@@ -145,7 +161,8 @@ class PiiThroughGatewayTest {
       JsonNode tree = JSON.readTree(upstream);
       assertThat(tree.path("model").asText()).isNotEmpty();
       if (e.getKey().equals("/v1/chat/completions")) {
-        assertThat(tree.at("/messages/2/tool_calls/0/function/arguments").asText()).isEqualTo("{\"to\":\"<EMAIL_1>\"}");
+        assertThat(tree.at("/messages/2/tool_calls/0/function/arguments").asText())
+            .isEqualTo("{\"to\":\"<EMAIL_1>\"}");
         assertThat(tree.at("/messages/3/tool_call_id").asText()).isEqualTo("call_1");
       }
       if (e.getKey().equals("/v1/messages")) {
@@ -173,11 +190,17 @@ class PiiThroughGatewayTest {
     String wire = String.join("", sseChat(pieces));
     byte[] bytes = wire.getBytes(StandardCharsets.UTF_8);
     for (int cut = 1; cut < bytes.length; cut++) {
-      UpstreamResponse response = UpstreamResponse.builder(200).header("content-type", "text/event-stream")
-          .chunk(ByteString.copyFrom(bytes, 0, cut)).chunk(ByteString.copyFrom(bytes, cut, bytes.length - cut)).build();
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", streamingChat()).build(),
+      UpstreamResponse response = UpstreamResponse.builder(200)
+          .header("content-type", "text/event-stream")
+          .chunk(ByteString.copyFrom(bytes, 0, cut))
+          .chunk(ByteString.copyFrom(bytes, cut, bytes.length - cut))
+          .build();
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", streamingChat()).build(),
           Upstream.returning(response));
-      assertThat(clientText(r)).as("cut at byte %d", cut).isEqualTo("Hi " + EMAIL + " and " + EMAIL2 + "!");
+      assertThat(clientText(r))
+          .as("cut at byte %d", cut)
+          .isEqualTo("Hi " + EMAIL + " and " + EMAIL2 + "!");
     }
   }
 
@@ -190,20 +213,27 @@ class PiiThroughGatewayTest {
       pieces.add(String.valueOf(c));
     }
     ExchangeResult r = streamChat(pieces);
-    assertThat(clientText(r)).isEqualTo("Mail " + EMAIL + " now, " + EMAIL2 + " later; <EM is not one.");
+    assertThat(clientText(r))
+        .isEqualTo("Mail " + EMAIL + " now, " + EMAIL2 + " later; <EM is not one.");
 
-    // After upstream event i, what the client has (with values turned back into placeholders) is the
+    // After upstream event i, what the client has (with values turned back into placeholders) is
+    // the
     // provider's text so far minus a suffix shorter than the longest placeholder.
     int longest = "<EMAIL_2>".length();
     List<ReleasedChunk> released = r.clientResponse().chunks();
     for (int i = 0; i < pieces.size(); i++) {
       int upTo = i + 1; // upstream chunk 0 is the role chunk
       ByteArrayOutputStream soFar = new ByteArrayOutputStream();
-      released.stream().filter(c -> c.afterSourceChunk() <= upTo).forEach(c -> soFar.writeBytes(c.data().toByteArray()));
-      String client = textOf(soFar.toByteArray()).replace(EMAIL, "<EMAIL_1>").replace(EMAIL2, "<EMAIL_2>");
+      released.stream()
+          .filter(c -> c.afterSourceChunk() <= upTo)
+          .forEach(c -> soFar.writeBytes(c.data().toByteArray()));
+      String client =
+          textOf(soFar.toByteArray()).replace(EMAIL, "<EMAIL_1>").replace(EMAIL2, "<EMAIL_2>");
       String provider = String.join("", pieces.subList(0, i + 1));
       assertThat(provider).as("after event %d", i).startsWith(client);
-      assertThat(provider.length() - client.length()).as("held after event %d", i).isLessThan(longest);
+      assertThat(provider.length() - client.length())
+          .as("held after event %d", i)
+          .isLessThan(longest);
     }
   }
 
@@ -218,7 +248,8 @@ class PiiThroughGatewayTest {
         .filter(ProcessingResponse::hasResponseBody)
         .map(p -> p.getResponseBody().getResponse().hasBodyMutation())
         .toList();
-    // Upstream chunks: the role chunk, the four pieces, the finish chunk and [DONE], one event each.
+    // Upstream chunks: the role chunk, the four pieces, the finish chunk and [DONE], one event
+    // each.
     // Only the event that held the placeholder changed; the others went on as they came.
     assertThat(mutated).containsExactly(false, false, false, true, false, false, false);
   }
@@ -229,20 +260,37 @@ class PiiThroughGatewayTest {
     String body = """
         {"model":"claude","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"I am %s"}]}""".formatted(EMAIL);
     List<String> events = new ArrayList<>();
-    events.add(anthropic("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"m1\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}"));
-    events.add(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
+    events.add(
+        anthropic(
+            "message_start",
+            "{\"type\":\"message_start\",\"message\":{\"id\":\"m1\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}"));
+    events.add(
+        anthropic(
+            "content_block_start",
+            "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
     for (String piece : List.of("Hello <EMA", "IL_1", ">!")) {
-      events.add(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":" + JSON.writeValueAsString(piece) + "}}"));
+      events.add(anthropic(
+          "content_block_delta",
+          "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+              + JSON.writeValueAsString(piece) + "}}"));
     }
     events.add(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"));
-    events.add(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"send\",\"input\":{}}}"));
+    events.add(
+        anthropic(
+            "content_block_start",
+            "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"send\",\"input\":{}}}"));
     for (String piece : List.of("{\"to\": \"<EMAIL", "_1>\"}")) {
-      events.add(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":" + JSON.writeValueAsString(piece) + "}}"));
+      events.add(anthropic(
+          "content_block_delta",
+          "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":"
+              + JSON.writeValueAsString(piece) + "}}"));
     }
     events.add(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}"));
     events.add(anthropic("message_stop", "{\"type\":\"message_stop\"}"));
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages", body).build(),
-        Upstream.returning(UpstreamResponse.ok("text/event-stream", events.toArray(String[]::new))));
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post("/v1/messages", body).build(),
+        Upstream.returning(
+            UpstreamResponse.ok("text/event-stream", events.toArray(String[]::new))));
 
     StringBuilder text = new StringBuilder();
     StringBuilder json = new StringBuilder();
@@ -262,15 +310,21 @@ class PiiThroughGatewayTest {
   void blockedTypesAreNamedButTheirValuesNever() throws Exception {
     gateway(null);
     String card = "4111 1111 1111 1111";
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-        chat("strict", "Charge " + card + " and mail " + EMAIL)).build(), request -> {
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post(
+                "/v1/chat/completions", chat("strict", "Charge " + card + " and mail " + EMAIL))
+            .build(),
+        request -> {
           throw new AssertionError("a blocked request must not reach the provider");
         });
     assertThat(r.clientResponse().status()).isEqualTo(403);
     JsonNode error = JSON.readTree(r.clientResponse().bodyUtf8()).path("error");
     assertThat(error.path("code").asText()).isEqualTo("pii_blocked");
-    assertThat(error.path("message").asText()).contains("credit_card").doesNotContain("email")
-        .doesNotContain(card).doesNotContain("4111");
+    assertThat(error.path("message").asText())
+        .contains("credit_card")
+        .doesNotContain("email")
+        .doesNotContain(card)
+        .doesNotContain("4111");
   }
 
   @Test
@@ -279,18 +333,28 @@ class PiiThroughGatewayTest {
     AtomicReference<String> sent = new AtomicReference<>();
     String phone = "+44 20 7946 0958";
     String body = chat("fast", "From " + EMAIL + ", call " + phone + " or " + phone);
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", body).header("x-llmgw-tenant", "redactor").build(),
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post("/v1/chat/completions", body)
+            .header("x-llmgw-tenant", "redactor")
+            .build(),
         request -> {
           sent.set(request.bodyUtf8());
-          return UpstreamResponse.ok("application/json", completion(
-              tree(request.bodyUtf8()).at("/messages/0/content").asText()));
+          return UpstreamResponse.ok(
+              "application/json",
+              completion(tree(request.bodyUtf8()).at("/messages/0/content").asText()));
         });
     String content = JSON.readTree(sent.get()).at("/messages/0/content").asText();
-    assertThat(content).startsWith("From [REDACTED_EMAIL], call <PHONE_HASH_").doesNotContain(phone).doesNotContain(EMAIL);
+    assertThat(content)
+        .startsWith("From [REDACTED_EMAIL], call <PHONE_HASH_")
+        .doesNotContain(phone)
+        .doesNotContain(EMAIL);
     String[] hashes = content.split("call | or ");
     assertThat(hashes[1]).isEqualTo(hashes[2]).matches("<PHONE_HASH_[0-9a-f]{12}>");
-    assertThat(JSON.readTree(r.clientResponse().bodyUtf8()).at("/choices/0/message/content").asText())
-        .as("redacted and hashed values are not restorable").isEqualTo(content);
+    assertThat(JSON.readTree(r.clientResponse().bodyUtf8())
+            .at("/choices/0/message/content")
+            .asText())
+        .as("redacted and hashed values are not restorable")
+        .isEqualTo(content);
   }
 
   @Test
@@ -309,25 +373,41 @@ class PiiThroughGatewayTest {
     ExchangeResult forwarded;
     AtomicReference<String> sent = new AtomicReference<>();
     try {
-      blocked = gw.exchange(GatewayExchange.post("/v1/chat/completions", chat("fast", "I am " + EMAIL)).build(), request -> {
-        throw new AssertionError("must not be forwarded");
-      });
-      forwarded = gw.exchange(GatewayExchange.post("/v1/chat/completions", chat("lenient", "I am " + EMAIL)).build(), request -> {
-        sent.set(request.bodyUtf8());
-        return UpstreamResponse.ok("application/json", "{}");
-      });
+      blocked = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", chat("fast", "I am " + EMAIL))
+              .build(),
+          request -> {
+            throw new AssertionError("must not be forwarded");
+          });
+      forwarded = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", chat("lenient", "I am " + EMAIL))
+              .build(),
+          request -> {
+            sent.set(request.bodyUtf8());
+            return UpstreamResponse.ok("application/json", "{}");
+          });
     } finally {
       System.setOut(out);
       System.setErr(err);
     }
     assertThat(blocked.clientResponse().status()).isEqualTo(503);
-    assertThat(JSON.readTree(blocked.clientResponse().bodyUtf8()).at("/error/code").asText()).isEqualTo("pii_detection_failed");
-    assertThat(forwarded.clientResponse().status()).as("on_error: allow forwards unchanged").isEqualTo(200);
+    assertThat(
+            JSON.readTree(blocked.clientResponse().bodyUtf8()).at("/error/code").asText())
+        .isEqualTo("pii_detection_failed");
+    assertThat(forwarded.clientResponse().status())
+        .as("on_error: allow forwards unchanged")
+        .isEqualTo(200);
     assertThat(sent.get()).contains(EMAIL);
     String logs = captured.toString(StandardCharsets.UTF_8);
     assertThat(logs).contains("PII detection failed").doesNotContain(EMAIL).doesNotContain("alice");
-    assertThat(gw.registry.counter(PiiMetrics.DETECTION_FAILURES, "outcome", "blocked").count()).isEqualTo(1);
-    assertThat(gw.registry.counter(PiiMetrics.DETECTION_FAILURES, "outcome", "forwarded").count()).isEqualTo(1);
+    assertThat(gw.registry
+            .counter(PiiMetrics.DETECTION_FAILURES, "outcome", "blocked")
+            .count())
+        .isEqualTo(1);
+    assertThat(gw.registry
+            .counter(PiiMetrics.DETECTION_FAILURES, "outcome", "forwarded")
+            .count())
+        .isEqualTo(1);
   }
 
   @Test
@@ -335,13 +415,18 @@ class PiiThroughGatewayTest {
     gateway(null);
     String made = "carol@example.net";
     List<String> pieces = List.of("Try ca", "rol@exam", "ple.net today");
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", streamingChat("scanned")).build(),
-        Upstream.returning(UpstreamResponse.ok("text/event-stream", sseChat(pieces).toArray(String[]::new))));
+    ExchangeResult r = gw.exchange(
+        GatewayExchange.post("/v1/chat/completions", streamingChat("scanned")).build(),
+        Upstream.returning(
+            UpstreamResponse.ok("text/event-stream", sseChat(pieces).toArray(String[]::new))));
     assertThat(clientText(r)).isEqualTo("Try " + made + " today");
     Map<String, com.google.protobuf.Value> meta = GatewayExchange.metadata(r);
     assertThat(meta.get("pii_response_types").getStringValue()).isEqualTo("email");
     assertThat(meta.get("pii_response_action").getStringValue()).isEqualTo("flag");
-    assertThat(gw.registry.counter(PiiMetrics.RESPONSE_ENTITIES, "type", "email", "action", "flag").count()).isEqualTo(1);
+    assertThat(gw.registry
+            .counter(PiiMetrics.RESPONSE_ENTITIES, "type", "email", "action", "flag")
+            .count())
+        .isEqualTo(1);
   }
 
   @Test
@@ -350,18 +435,21 @@ class PiiThroughGatewayTest {
     String body = chat("fast", "What is 2 + 2? Use <b>bold</b>.");
     String expectedUpstream = body.replace("\"fast\"", "\"gpt-4o-mini\"");
     List<String> wire = sseChat(List.of("It is <b>4", "</b>."));
-    ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", body).build(), request -> {
-      assertThat(request.bodyUtf8()).isEqualTo(expectedUpstream);
-      return UpstreamResponse.ok("text/event-stream", wire.toArray(String[]::new));
-    });
+    ExchangeResult r =
+        gw.exchange(GatewayExchange.post("/v1/chat/completions", body).build(), request -> {
+          assertThat(request.bodyUtf8()).isEqualTo(expectedUpstream);
+          return UpstreamResponse.ok("text/event-stream", wire.toArray(String[]::new));
+        });
     assertThat(r.clientResponse().bodyUtf8()).isEqualTo(String.join("", wire));
   }
 
   // ---- helpers
 
   private ExchangeResult streamChat(List<String> pieces) {
-    return gw.exchange(GatewayExchange.post("/v1/chat/completions", streamingChat()).build(),
-        Upstream.returning(UpstreamResponse.ok("text/event-stream", sseChat(pieces).toArray(String[]::new))));
+    return gw.exchange(
+        GatewayExchange.post("/v1/chat/completions", streamingChat()).build(),
+        Upstream.returning(
+            UpstreamResponse.ok("text/event-stream", sseChat(pieces).toArray(String[]::new))));
   }
 
   private static String streamingChat() {
@@ -369,8 +457,9 @@ class PiiThroughGatewayTest {
   }
 
   private static String streamingChat(String model) {
-    return "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"I am "
-        + EMAIL + ", my friend is " + EMAIL2 + "\"}]}";
+    return "{\"model\":\"" + model
+        + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"I am " + EMAIL
+        + ", my friend is " + EMAIL2 + "\"}]}";
   }
 
   private static String chat(String model, String content) throws Exception {
@@ -388,7 +477,8 @@ class PiiThroughGatewayTest {
   }
 
   private static String completion(String content) {
-    ObjectNode body = JSON.createObjectNode().put("id", "chatcmpl-1").put("object", "chat.completion");
+    ObjectNode body =
+        JSON.createObjectNode().put("id", "chatcmpl-1").put("object", "chat.completion");
     ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
     choice.putObject("message").put("role", "assistant").put("content", content);
     choice.put("finish_reason", "stop");
@@ -399,15 +489,18 @@ class PiiThroughGatewayTest {
   static List<String> sseChat(List<String> pieces) {
     List<String> events = new ArrayList<>();
     try {
-      events.add("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+      events.add(
+          "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
       for (String p : pieces) {
-        events.add("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
-            + JSON.writeValueAsString(p) + "},\"finish_reason\":null}]}\n\n");
+        events.add(
+            "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+                + JSON.writeValueAsString(p) + "},\"finish_reason\":null}]}\n\n");
       }
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    events.add("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    events.add(
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
     events.add("data: [DONE]\n\n");
     return events;
   }

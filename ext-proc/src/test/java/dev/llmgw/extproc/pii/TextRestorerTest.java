@@ -7,8 +7,11 @@ import org.junit.jupiter.api.Test;
 class TextRestorerTest {
 
   private static Vault vault() {
-    Vault v = new Vault("the client wrote <EMAIL_1> literally".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    assertThat(v.mask(EntityType.EMAIL, "a@b.example")).as("numbers skip what the request contains").isEqualTo("<EMAIL_2>");
+    Vault v = new Vault(
+        "the client wrote <EMAIL_1> literally".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(v.mask(EntityType.EMAIL, "a@b.example"))
+        .as("numbers skip what the request contains")
+        .isEqualTo("<EMAIL_2>");
     assertThat(v.mask(EntityType.PHONE, "+1 415 555 0132")).isEqualTo("<PHONE_1>");
     assertThat(v.mask(EntityType.EMAIL, "a@b.example")).isEqualTo("<EMAIL_2>");
     return v;
@@ -22,7 +25,10 @@ class TextRestorerTest {
     for (int i = 0; i <= text.length(); i++) {
       for (int j = i; j <= text.length(); j++) {
         TextRestorer r = new TextRestorer(v, false);
-        String out = r.push(text.substring(0, i)) + r.push(text.substring(i, j)) + r.push(text.substring(j)) + r.flush();
+        String out = r.push(text.substring(0, i))
+            + r.push(text.substring(i, j))
+            + r.push(text.substring(j))
+            + r.flush();
         assertThat(out).as("cuts %d, %d", i, j).isEqualTo(expected);
       }
     }

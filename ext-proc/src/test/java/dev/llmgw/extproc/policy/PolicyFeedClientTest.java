@@ -45,14 +45,18 @@ class PolicyFeedClientTest {
 
   private PolicyFeedClient connect(PolicyStore store) throws Exception {
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(new PolicyServiceGrpc.PolicyServiceImplBase() {
-      @Override
-      public void watchPolicy(WatchPolicyRequest request, StreamObserver<Policy> responses) {
-        watchers.add(responses);
-      }
-    }).build().start();
+    server = InProcessServerBuilder.forName(name)
+        .addService(new PolicyServiceGrpc.PolicyServiceImplBase() {
+          @Override
+          public void watchPolicy(WatchPolicyRequest request, StreamObserver<Policy> responses) {
+            watchers.add(responses);
+          }
+        })
+        .build()
+        .start();
     channel = InProcessChannelBuilder.forName(name).build();
-    PolicyFeedClient client = new PolicyFeedClient(channel, store, new ExtProcMetrics(registry), scheduler, "test");
+    PolicyFeedClient client =
+        new PolicyFeedClient(channel, store, new ExtProcMetrics(registry), scheduler, "test");
     client.start();
     return client;
   }
@@ -60,7 +64,12 @@ class PolicyFeedClientTest {
   static Policy policy(String version, String route) {
     return Policy.newBuilder()
         .setVersion(version)
-        .putModels("fast", dev.llmgw.proto.policy.v1.ModelTarget.newBuilder().setRoute(route).setModel("gpt-4o-mini").build())
+        .putModels(
+            "fast",
+            dev.llmgw.proto.policy.v1.ModelTarget.newBuilder()
+                .setRoute(route)
+                .setModel("gpt-4o-mini")
+                .build())
         .setUnknownModel(UnknownModel.PASS_THROUGH)
         .setFailureMode(FailureMode.FAIL_OPEN)
         .setIncludeStreamUsage(true)
@@ -82,12 +91,20 @@ class PolicyFeedClientTest {
     assertThat(applied.unknownModel()).isEqualTo(GatewayPolicy.UnknownModel.PASS_THROUGH);
     assertThat(applied.failureMode()).isEqualTo(GatewayPolicy.FailureMode.FAIL_OPEN);
     assertThat(applied.identityHeaders()).isEqualTo(GatewayPolicy.IdentityHeaders.DEFAULT);
-    assertThat(applied.maxRequestBodyBytes()).isEqualTo(GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES);
+    assertThat(applied.maxRequestBodyBytes())
+        .isEqualTo(GatewayPolicy.DEFAULT_MAX_REQUEST_BODY_BYTES);
 
     feed.onNext(policy("4", ""));
-    await().atMost(Duration.ofSeconds(5)).until(() ->
-        registry.find(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "rejected").counter() != null);
-    assertThat(store.current().version()).as("a bad policy leaves the last good one").isEqualTo("feed-3");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> registry
+                .find(ExtProcMetrics.POLICY_LOADS)
+                .tag(ExtProcMetrics.TAG_RESULT, "rejected")
+                .counter()
+            != null);
+    assertThat(store.current().version())
+        .as("a bad policy leaves the last good one")
+        .isEqualTo("feed-3");
   }
 
   @Test
@@ -98,52 +115,89 @@ class PolicyFeedClientTest {
     feed.onNext(policy("7", "openai"));
     await().atMost(Duration.ofSeconds(5)).until(() -> client.appliedVersion().equals("7"));
 
-    feed.onError(io.grpc.Status.UNAVAILABLE.withDescription("control plane restarting").asRuntimeException());
+    feed.onError(io.grpc.Status.UNAVAILABLE
+        .withDescription("control plane restarting")
+        .asRuntimeException());
 
     StreamObserver<Policy> again = watchers.poll(10, TimeUnit.SECONDS);
     assertThat(again).as("the client watches again after its backoff").isNotNull();
     assertThat(store.current().version()).isEqualTo("feed-7");
     again.onNext(policy("8", "anthropic"));
     await().atMost(Duration.ofSeconds(5)).until(() -> client.appliedVersion().equals("8"));
-    assertThat(store.current().resolve(null, "fast")).contains(new ModelTarget("anthropic", "gpt-4o-mini"));
+    assertThat(store.current().resolve(null, "fast"))
+        .contains(new ModelTarget("anthropic", "gpt-4o-mini"));
     client.close();
   }
 
   @Test
   void convertsPiiPoliciesFromTheFeed() {
-    Policy feed = Policy.newBuilder().setVersion("9")
+    Policy feed = Policy.newBuilder()
+        .setVersion("9")
         .setPiiDefault(dev.llmgw.proto.policy.v1.PiiPolicy.newBuilder()
             .putEntities("email", dev.llmgw.proto.policy.v1.PiiAction.PII_MASK)
             .putEntities("secret", dev.llmgw.proto.policy.v1.PiiAction.PII_BLOCK))
-        .putTenantPii("research", dev.llmgw.proto.policy.v1.PiiPolicy.newBuilder().setRestore(false)
-            .setOnError(dev.llmgw.proto.policy.v1.PiiOnError.PII_ON_ERROR_ALLOW)
-            .setResponse(dev.llmgw.proto.policy.v1.PiiResponseScan.PII_RESPONSE_MASK).setBlockStatus(403).build())
+        .putTenantPii(
+            "research",
+            dev.llmgw.proto.policy.v1.PiiPolicy.newBuilder()
+                .setRestore(false)
+                .setOnError(dev.llmgw.proto.policy.v1.PiiOnError.PII_ON_ERROR_ALLOW)
+                .setResponse(dev.llmgw.proto.policy.v1.PiiResponseScan.PII_RESPONSE_MASK)
+                .setBlockStatus(403)
+                .build())
         .build();
     GatewayPolicy policy = PolicyFeedClient.convert(feed);
-    dev.llmgw.extproc.pii.PiiPolicy byDefault = policy.pii().forExchange(null, null).orElseThrow();
-    assertThat(byDefault.actionFor(dev.llmgw.extproc.pii.EntityType.SECRET)).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.Action.BLOCK);
+    dev.llmgw.extproc.pii.PiiPolicy byDefault =
+        policy.pii().forExchange(null, null).orElseThrow();
+    assertThat(byDefault.actionFor(dev.llmgw.extproc.pii.EntityType.SECRET))
+        .isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.Action.BLOCK);
     assertThat(byDefault.restore()).as("unset restore means restore").isTrue();
-    dev.llmgw.extproc.pii.PiiPolicy tenant = policy.pii().forExchange("research", null).orElseThrow();
+    dev.llmgw.extproc.pii.PiiPolicy tenant =
+        policy.pii().forExchange("research", null).orElseThrow();
     assertThat(tenant.restore()).isFalse();
     assertThat(tenant.onError()).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.OnError.ALLOW);
     assertThat(tenant.responseScan()).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.ResponseScan.MASK);
     assertThat(tenant.blockStatus()).isEqualTo(403);
-    assertThat(PolicyFeedClient.convert(Policy.newBuilder().setVersion("1").build()).pii().isEmpty()).isTrue();
+    assertThat(PolicyFeedClient.convert(Policy.newBuilder().setVersion("1").build())
+            .pii()
+            .isEmpty())
+        .isTrue();
   }
 
   @Test
   void convertsLimitsAndOperatorPricesFromTheFeed() {
-    Policy feed = Policy.newBuilder().setVersion("10")
+    Policy feed = Policy.newBuilder()
+        .setVersion("10")
         .setLimits(dev.llmgw.proto.policy.v1.Limits.newBuilder()
-            .addBudgets(dev.llmgw.proto.policy.v1.Budget.newBuilder().setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_TENANT)
-                .setId("acme").setPeriod(dev.llmgw.proto.policy.v1.BudgetPeriod.BUDGET_PERIOD_MONTHLY).setLimitUsd("500.00")
+            .addBudgets(dev.llmgw.proto.policy.v1.Budget.newBuilder()
+                .setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_TENANT)
+                .setId("acme")
+                .setPeriod(dev.llmgw.proto.policy.v1.BudgetPeriod.BUDGET_PERIOD_MONTHLY)
+                .setLimitUsd("500.00")
                 .addAlertThresholds("0.8"))
-            .addRates(dev.llmgw.proto.policy.v1.RateLimit.newBuilder().setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_API_KEY)
-                .setId("*").setRequestsPerMinute(600)))
-        .setPrices(dev.llmgw.proto.policy.v1.PriceList.newBuilder().setVersion("cp-3").putModels("gpt-4o",
-            dev.llmgw.proto.policy.v1.Price.newBuilder().setInput("2.00").setOutput("8.00").setSource("contract").setAsOf("2026-11-01").build())
-            .putModels("claude-haiku-4-5", dev.llmgw.proto.policy.v1.Price.newBuilder().setInput("0.90").setCacheWrite("1.10")
-                .setCacheWrite1H("1.80").setOutput("4.50").setSource("contract").setAsOf("2026-11-01").build()))
+            .addRates(dev.llmgw.proto.policy.v1.RateLimit.newBuilder()
+                .setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_API_KEY)
+                .setId("*")
+                .setRequestsPerMinute(600)))
+        .setPrices(dev.llmgw.proto.policy.v1.PriceList.newBuilder()
+            .setVersion("cp-3")
+            .putModels(
+                "gpt-4o",
+                dev.llmgw.proto.policy.v1.Price.newBuilder()
+                    .setInput("2.00")
+                    .setOutput("8.00")
+                    .setSource("contract")
+                    .setAsOf("2026-11-01")
+                    .build())
+            .putModels(
+                "claude-haiku-4-5",
+                dev.llmgw.proto.policy.v1.Price.newBuilder()
+                    .setInput("0.90")
+                    .setCacheWrite("1.10")
+                    .setCacheWrite1H("1.80")
+                    .setOutput("4.50")
+                    .setSource("contract")
+                    .setAsOf("2026-11-01")
+                    .build()))
         .build();
     GatewayPolicy policy = PolicyFeedClient.convert(feed);
     assertThat(policy.limits().budgets()).singleElement().satisfies(b -> {
@@ -151,10 +205,15 @@ class PolicyFeedClientTest {
       assertThat(b.limitUsd()).isEqualByComparingTo("500");
       assertThat(b.period()).isEqualTo(dev.llmgw.extproc.limits.Period.MONTHLY);
     });
-    assertThat(policy.limits().rates()).singleElement().satisfies(r -> assertThat(r.requestsPerMinute()).isEqualTo(600));
+    assertThat(policy.limits().rates())
+        .singleElement()
+        .satisfies(r -> assertThat(r.requestsPerMinute()).isEqualTo(600));
     assertThat(policy.prices().find("gpt-4o").orElseThrow().input()).isEqualByComparingTo("2.00");
     assertThat(policy.prices().version()).endsWith("+cp-3");
-    assertThat(policy.prices().find("claude-haiku-4-5").orElseThrow().cacheWrite1h()).isEqualByComparingTo("1.80");
-    assertThat(policy.prices().find("gpt-4o-mini")).as("the built-in catalog stays underneath").isPresent();
+    assertThat(policy.prices().find("claude-haiku-4-5").orElseThrow().cacheWrite1h())
+        .isEqualByComparingTo("1.80");
+    assertThat(policy.prices().find("gpt-4o-mini"))
+        .as("the built-in catalog stays underneath")
+        .isPresent();
   }
 }

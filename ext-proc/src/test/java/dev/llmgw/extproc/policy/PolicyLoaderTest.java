@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
+import dev.llmgw.extproc.pii.EntityType;
+import dev.llmgw.extproc.pii.PiiPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.llmgw.extproc.pii.EntityType;
-import dev.llmgw.extproc.pii.PiiPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,7 +30,8 @@ class PolicyLoaderTest {
         acme: { fast: { provider: openai, model: gpt-4.1-mini } }
       """;
 
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   @Test
   void parsesEveryFieldWithDefaultsForTheRest() throws Exception {
@@ -42,7 +43,8 @@ class PolicyLoaderTest {
     assertThat(policy.identityHeaders().user()).isEqualTo("x-llmgw-user");
     assertThat(policy.resolve(null, "fast")).contains(new ModelTarget("openai", "gpt-4o-mini"));
     assertThat(policy.resolve("acme", "fast")).contains(new ModelTarget("openai", "gpt-4.1-mini"));
-    assertThat(policy.resolve("acme", "smart")).contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
+    assertThat(policy.resolve("acme", "smart"))
+        .contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
     assertThat(policy.resolve(null, "nope")).isEmpty();
     assertThat(policy.allowedModels(null)).containsExactly("fast", "gpt-4o", "smart");
     assertThat(policy.failureModeFor("openai")).isEqualTo(GatewayPolicy.FailureMode.FAIL_OPEN);
@@ -52,7 +54,8 @@ class PolicyLoaderTest {
 
   @Test
   void unknownFieldIsAnErrorNamingTheKnownOnes() {
-    assertThatThrownBy(() -> PolicyLoader.parse("version: 1\nunknown_modle: reject\n", "policy.yaml"))
+    assertThatThrownBy(
+            () -> PolicyLoader.parse("version: 1\nunknown_modle: reject\n", "policy.yaml"))
         .isInstanceOf(PolicyLoader.InvalidPolicyException.class)
         .hasMessageContaining("policy.yaml: unknown field 'unknown_modle'")
         .hasMessageContaining("unknown_model");
@@ -61,12 +64,14 @@ class PolicyLoaderTest {
   @Test
   void badEnumValueSaysWhatIsAllowed() {
     assertThatThrownBy(() -> PolicyLoader.parse("unknown_model: allow\n", "p"))
-        .hasMessageContaining("unknown_model: 'allow' is not valid (expected: reject or pass_through)");
+        .hasMessageContaining(
+            "unknown_model: 'allow' is not valid (expected: reject or pass_through)");
   }
 
   @Test
   void invalidTargetAndLimitAreRejectedWithTheField() {
-    assertThatThrownBy(() -> PolicyLoader.parse("models: { fast: { provider: '', model: x } }\n", "p"))
+    assertThatThrownBy(
+            () -> PolicyLoader.parse("models: { fast: { provider: '', model: x } }\n", "p"))
         .hasMessageContaining("provider: ''");
     assertThatThrownBy(() -> PolicyLoader.parse("max_request_body_bytes: 0\n", "p"))
         .hasMessageContaining("maxRequestBodyBytes: 0 (expected: > 0 and <= 10485760");
@@ -87,7 +92,8 @@ class PolicyLoaderTest {
     assertThat(store.current().version()).isEqualTo("7");
     assertThat(watcher.reload().message()).isEqualTo("unchanged");
 
-    Files.writeString(file, POLICY.replace("version: \"7\"", "version: \"8\"").replace("reject", "rejekt"));
+    Files.writeString(
+        file, POLICY.replace("version: \"7\"", "version: \"8\"").replace("reject", "rejekt"));
     PolicyFileWatcher.LoadResult bad = watcher.reload();
     assertThat(bad.applied()).isFalse();
     assertThat(bad.message()).contains("rejected policy").contains("keeping policy version 7");
@@ -96,18 +102,30 @@ class PolicyLoaderTest {
     Files.writeString(file, POLICY.replace("version: \"7\"", "version: \"9\""));
     assertThat(watcher.reload().applied()).isTrue();
     assertThat(store.current().version()).isEqualTo("9");
-    assertThat(registry.get(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "rejected").counter().count()).isEqualTo(1);
-    assertThat(registry.get(ExtProcMetrics.POLICY_LOADS).tag(ExtProcMetrics.TAG_RESULT, "applied").counter().count()).isEqualTo(2);
+    assertThat(registry
+            .get(ExtProcMetrics.POLICY_LOADS)
+            .tag(ExtProcMetrics.TAG_RESULT, "rejected")
+            .counter()
+            .count())
+        .isEqualTo(1);
+    assertThat(registry
+            .get(ExtProcMetrics.POLICY_LOADS)
+            .tag(ExtProcMetrics.TAG_RESULT, "applied")
+            .counter()
+            .count())
+        .isEqualTo(2);
   }
 
   @Test
   void shippedExamplePolicyParses() throws Exception {
-    Path root = Path.of(System.getProperty("gateway.repo.root", "..")).toAbsolutePath().normalize();
+    Path root =
+        Path.of(System.getProperty("gateway.repo.root", "..")).toAbsolutePath().normalize();
     Path file = root.resolve("deploy/ext-proc/policy.yaml");
     GatewayPolicy policy = PolicyLoader.parse(Files.readString(file), file.toString());
 
     assertThat(policy.resolve(null, "fast")).contains(new ModelTarget("openai", "gpt-4o-mini"));
-    assertThat(policy.resolve("research", "smart")).contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
+    assertThat(policy.resolve("research", "smart"))
+        .contains(new ModelTarget("anthropic", "claude-sonnet-4-5"));
   }
 
   @Test
@@ -121,7 +139,9 @@ class PolicyLoaderTest {
     PiiPolicy byDefault = policy.pii().forExchange(null, "openai").orElseThrow();
     assertThat(byDefault.actionFor(EntityType.EMAIL)).isEqualTo(PiiPolicy.Action.MASK);
     assertThat(byDefault.actionFor(EntityType.CREDIT_CARD)).isEqualTo(PiiPolicy.Action.BLOCK);
-    assertThat(byDefault.actionFor(EntityType.PHONE)).as("unlisted types are not looked for").isEqualTo(PiiPolicy.Action.ALLOW);
+    assertThat(byDefault.actionFor(EntityType.PHONE))
+        .as("unlisted types are not looked for")
+        .isEqualTo(PiiPolicy.Action.ALLOW);
     assertThat(byDefault.restore()).isTrue();
     assertThat(byDefault.onError()).isEqualTo(PiiPolicy.OnError.BLOCK);
     assertThat(byDefault.blockStatus()).isEqualTo(400);
@@ -132,16 +152,22 @@ class PolicyLoaderTest {
     PiiPolicy tenant = policy.pii().forExchange("research", "anthropic").orElseThrow();
     assertThat(tenant.active()).isFalse();
     assertThat(tenant.onError()).isEqualTo(PiiPolicy.OnError.ALLOW);
-    assertThat(PolicyLoader.parse("version: x\n", "p").pii().forExchange("t", "r")).isEmpty();
+    assertThat(PolicyLoader.parse("version: x\n", "p").pii().forExchange("t", "r"))
+        .isEmpty();
   }
 
   @Test
   void badPiiPoliciesNameTheField() {
-    assertThatThrownBy(() -> PolicyLoader.parse("pii: { default: { entities: { passport: mask } } }\n", "p"))
-        .hasMessageContaining("pii.default.entities: unknown PII type: passport (expected one of: email, phone");
-    assertThatThrownBy(() -> PolicyLoader.parse("pii: { routes: { r: { block_status: 451 } } }\n", "p"))
+    assertThatThrownBy(
+            () -> PolicyLoader.parse("pii: { default: { entities: { passport: mask } } }\n", "p"))
+        .hasMessageContaining(
+            "pii.default.entities: unknown PII type: passport (expected one of: email, phone");
+    assertThatThrownBy(
+            () -> PolicyLoader.parse("pii: { routes: { r: { block_status: 451 } } }\n", "p"))
         .hasMessageContaining("pii.routes.r: blockStatus: 451 (expected: 400 or 403)");
-    assertThatThrownBy(() -> PolicyLoader.parse("pii: { default: { entities: { email: scramble } } }\n", "p"))
-        .hasMessageContaining("'scramble' is not valid (expected: allow or mask or redact or hash or block)");
+    assertThatThrownBy(
+            () -> PolicyLoader.parse("pii: { default: { entities: { email: scramble } } }\n", "p"))
+        .hasMessageContaining(
+            "'scramble' is not valid (expected: allow or mask or redact or hash or block)");
   }
 }

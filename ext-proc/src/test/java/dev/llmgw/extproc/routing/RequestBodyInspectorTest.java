@@ -15,11 +15,16 @@ class RequestBodyInspectorTest {
 
   @Test
   void findsModelStreamAndOffsets() throws Exception {
-    byte[] body = utf8("{ \"messages\": [{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}], \"model\" : \"fast\", \"stream\": true }");
+    byte[] body = utf8(
+        "{ \"messages\": [{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}], \"model\" : \"fast\", \"stream\": true }");
     RequestBodyInspector.Facts facts = RequestBodyInspector.inspect(body);
 
     assertThat(facts.model()).isEqualTo("fast");
-    assertThat(new String(body, facts.modelStart(), facts.modelEnd() - facts.modelStart(), StandardCharsets.UTF_8))
+    assertThat(new String(
+            body,
+            facts.modelStart(),
+            facts.modelEnd() - facts.modelStart(),
+            StandardCharsets.UTF_8))
         .isEqualTo("\"fast\"");
     assertThat(facts.stream()).isTrue();
     assertThat(facts.hasStreamOptions()).isFalse();
@@ -28,11 +33,14 @@ class RequestBodyInspectorTest {
 
   @Test
   void rewriteChangesOnlyTheModelValueByteForByte() throws Exception {
-    String original = "{\"model\":\"fast\",\"temperature\":1.0,\"n\":10000000000000000001,\"messages\":[{\"role\":\"user\",\"content\":\"Grüße \\u00e9 😀\"}]}";
+    String original =
+        "{\"model\":\"fast\",\"temperature\":1.0,\"n\":10000000000000000001,\"messages\":[{\"role\":\"user\",\"content\":\"Grüße \\u00e9 😀\"}]}";
     byte[] body = utf8(original);
-    byte[] out = BodyRewriter.rewrite(body, RequestBodyInspector.inspect(body), "gpt-4o-mini", false);
+    byte[] out =
+        BodyRewriter.rewrite(body, RequestBodyInspector.inspect(body), "gpt-4o-mini", false);
 
-    assertThat(new String(out, StandardCharsets.UTF_8)).isEqualTo(original.replace("\"fast\"", "\"gpt-4o-mini\""));
+    assertThat(new String(out, StandardCharsets.UTF_8))
+        .isEqualTo(original.replace("\"fast\"", "\"gpt-4o-mini\""));
   }
 
   @Test
@@ -55,13 +63,17 @@ class RequestBodyInspectorTest {
         .isInstanceOfSatisfying(RequestBodyInspector.BadBodyException.class, e -> {
           assertThat(e.error().status()).isEqualTo(400);
           assertThat(e.error().code()).isEqualTo("invalid_json");
-          assertThat(e.error().message()).contains("not valid JSON").contains("expected: a JSON object");
+          assertThat(e.error().message())
+              .contains("not valid JSON")
+              .contains("expected: a JSON object");
         });
   }
 
   @Test
   void rejectsInvalidUtf8WithOffset() {
-    byte[] body = {'{', '"', 'm', 'o', 'd', 'e', 'l', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+    byte[] body = {
+      '{', '"', 'm', 'o', 'd', 'e', 'l', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'
+    };
     assertThatThrownBy(() -> RequestBodyInspector.inspect(body))
         .isInstanceOfSatisfying(RequestBodyInspector.BadBodyException.class, e -> {
           assertThat(e.error().code()).isEqualTo("invalid_utf8");
@@ -72,14 +84,18 @@ class RequestBodyInspectorTest {
   @Test
   void rejectsMissingEmptyAndNonStringModel() {
     assertThatThrownBy(() -> RequestBodyInspector.inspect(utf8("{\"messages\":[]}")))
-        .isInstanceOfSatisfying(RequestBodyInspector.BadBodyException.class,
+        .isInstanceOfSatisfying(
+            RequestBodyInspector.BadBodyException.class,
             e -> assertThat(e.error().code()).isEqualTo("missing_model"));
     assertThatThrownBy(() -> RequestBodyInspector.inspect(utf8("{\"model\":\" \"}")))
-        .isInstanceOfSatisfying(RequestBodyInspector.BadBodyException.class,
+        .isInstanceOfSatisfying(
+            RequestBodyInspector.BadBodyException.class,
             e -> assertThat(e.error().message()).contains("\"model\" is empty"));
     assertThatThrownBy(() -> RequestBodyInspector.inspect(utf8("{\"model\":42}")))
-        .isInstanceOfSatisfying(RequestBodyInspector.BadBodyException.class,
-            e -> assertThat(e.error().message()).isEqualTo("\"model\" is a number (expected: a non-empty string)"));
+        .isInstanceOfSatisfying(
+            RequestBodyInspector.BadBodyException.class,
+            e -> assertThat(e.error().message())
+                .isEqualTo("\"model\" is a number (expected: a non-empty string)"));
   }
 
   @Test

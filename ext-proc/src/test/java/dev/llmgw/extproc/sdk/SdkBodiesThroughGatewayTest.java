@@ -57,8 +57,12 @@ class SdkBodiesThroughGatewayTest {
     }
     GatewayPolicy policy = PolicyLoader.parse(POLICY, "test");
     String name = InProcessServerBuilder.generateName();
-    ExtProcServer server = ExtProcServer.start(InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1),
-        new PolicyStore(policy), List.of(), new ExtProcMetrics(new SimpleMeterRegistry()));
+    ExtProcServer server = ExtProcServer.start(
+        InProcessServerBuilder.forName(name).directExecutor(),
+        Duration.ofSeconds(1),
+        new PolicyStore(policy),
+        List.of(),
+        new ExtProcMetrics(new SimpleMeterRegistry()));
     connection = InProcessExtProc.connectingTo(name, server);
     driver = EnvoyExtProcDriver.builder(connection.channel())
         .filterConfig(ExternalProcessor.newBuilder()
@@ -77,17 +81,19 @@ class SdkBodiesThroughGatewayTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "openai-chat, gpt-4o-mini, openai, false",
-      "openai-chat-stream, gpt-4o-mini, openai, true",
-      "openai-chat-tools, gpt-4o, openai, false",
-      "openai-embeddings, text-embedding-3-small, openai, false",
-      "anthropic-messages, claude-sonnet-4-5, anthropic, false",
-      "anthropic-messages-stream, claude-sonnet-4-5, anthropic, false",
-      "anthropic-messages-tools, claude-sonnet-4-5, anthropic, false"})
-  void sdkBodyReachesUpstreamWithOnlyTheIntendedRewrites(String name, String model, String route, boolean addsUsage)
-      throws Exception {
+    "openai-chat, gpt-4o-mini, openai, false",
+    "openai-chat-stream, gpt-4o-mini, openai, true",
+    "openai-chat-tools, gpt-4o, openai, false",
+    "openai-embeddings, text-embedding-3-small, openai, false",
+    "anthropic-messages, claude-sonnet-4-5, anthropic, false",
+    "anthropic-messages-stream, claude-sonnet-4-5, anthropic, false",
+    "anthropic-messages-tools, claude-sonnet-4-5, anthropic, false"
+  })
+  void sdkBodyReachesUpstreamWithOnlyTheIntendedRewrites(
+      String name, String model, String route, boolean addsUsage) throws Exception {
     SdkRecorder.Recorded sdk = recorded.get(name);
-    DownstreamRequest.Builder request = DownstreamRequest.builder().method("POST").path(sdk.path());
+    DownstreamRequest.Builder request =
+        DownstreamRequest.builder().method("POST").path(sdk.path());
     sdk.headers().forEach((k, v) -> {
       if (!k.equals("host") && !k.equals("connection") && !k.equals("accept-encoding")) {
         request.header(k, v);
@@ -95,7 +101,8 @@ class SdkBodiesThroughGatewayTest {
     });
     request.chunk(ByteString.copyFrom(sdk.body()));
 
-    ExchangeResult r = driver.exchange(request.build(), Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
+    ExchangeResult r = driver.exchange(
+        request.build(), Upstream.returning(UpstreamResponse.ok("application/json", "{}")));
 
     byte[] sent = r.upstream().body().toByteArray();
     ObjectNode expected = (ObjectNode) JSON.readTree(sdk.body());
@@ -106,13 +113,21 @@ class SdkBodiesThroughGatewayTest {
     }
     assertThat(JSON.readTree(sent)).isEqualTo(expected);
     String original = new String(sdk.body(), StandardCharsets.UTF_8);
-    String spliced = original.replaceFirst("\"model\":\"" + requestedModel + "\"", "\"model\":\"" + model + "\"");
+    String spliced = original.replaceFirst(
+        "\"model\":\"" + requestedModel + "\"", "\"model\":\"" + model + "\"");
     if (!addsUsage) {
-      assertThat(new String(sent, StandardCharsets.UTF_8)).as("byte-for-byte apart from the model").isEqualTo(spliced);
+      assertThat(new String(sent, StandardCharsets.UTF_8))
+          .as("byte-for-byte apart from the model")
+          .isEqualTo(spliced);
     }
     assertThat(r.upstream().headers().get("x-llmgw-route")).contains(route);
-    assertThat(r.upstream().headers().get("content-length")).contains(Integer.toString(sent.length));
-    assertThat(r.upstream().headers().get("authorization").or(() -> r.upstream().headers().get("x-api-key")))
-        .as("credentials the SDK sent are forwarded untouched").isPresent();
+    assertThat(r.upstream().headers().get("content-length"))
+        .contains(Integer.toString(sent.length));
+    assertThat(r.upstream()
+            .headers()
+            .get("authorization")
+            .or(() -> r.upstream().headers().get("x-api-key")))
+        .as("credentials the SDK sent are forwarded untouched")
+        .isPresent();
   }
 }

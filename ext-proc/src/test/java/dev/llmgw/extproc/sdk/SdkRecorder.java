@@ -43,14 +43,20 @@ public final class SdkRecorder implements AutoCloseable {
     server.createContext("/", exchange -> {
       byte[] body = exchange.getRequestBody().readAllBytes();
       Map<String, String> headers = new LinkedHashMap<>();
-      exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), String.join(",", v)));
+      exchange
+          .getRequestHeaders()
+          .forEach(
+              (k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), String.join(",", v)));
       String path = exchange.getRequestURI().getPath();
       recorded.put(current, new Recorded(current, path, Map.copyOf(headers), body));
       boolean stream = new String(body, StandardCharsets.UTF_8).contains("\"stream\":true");
       byte[] answer;
       String type;
       if (stream) {
-        answer = resource(path.endsWith("/messages") ? "anthropic-messages-stream.sse" : "openai-chat-stream.sse");
+        answer = resource(
+            path.endsWith("/messages")
+                ? "anthropic-messages-stream.sse"
+                : "openai-chat-stream.sse");
         type = "text/event-stream";
       } else {
         answer = cannedJson(path).getBytes(StandardCharsets.UTF_8);
@@ -67,54 +73,110 @@ public final class SdkRecorder implements AutoCloseable {
   /** Runs every SDK call this project replays and returns the bodies by name. */
   public Map<String, Recorded> recordAll() {
     String base = "http://127.0.0.1:" + server.getAddress().getPort();
-    OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(base + "/v1").apiKey("sk-test-not-a-key").maxRetries(0).build();
-    AnthropicClient anthropic = AnthropicOkHttpClient.builder().baseUrl(base).apiKey("sk-ant-test-not-a-key").maxRetries(0).build();
+    OpenAIClient openai = OpenAIOkHttpClient.builder()
+        .baseUrl(base + "/v1")
+        .apiKey("sk-test-not-a-key")
+        .maxRetries(0)
+        .build();
+    AnthropicClient anthropic = AnthropicOkHttpClient.builder()
+        .baseUrl(base)
+        .apiKey("sk-ant-test-not-a-key")
+        .maxRetries(0)
+        .build();
     try {
-      record("openai-chat", () -> openai.chat().completions().create(ChatCompletionCreateParams.builder()
-          .model("fast")
-          .addSystemMessage("You are terse.")
-          .addUserMessage("Say hello in German, with an emoji 👋")
-          .temperature(0.2)
-          .maxCompletionTokens(64)
-          .build()));
+      record(
+          "openai-chat",
+          () -> openai
+              .chat()
+              .completions()
+              .create(ChatCompletionCreateParams.builder()
+                  .model("fast")
+                  .addSystemMessage("You are terse.")
+                  .addUserMessage("Say hello in German, with an emoji 👋")
+                  .temperature(0.2)
+                  .maxCompletionTokens(64)
+                  .build()));
       record("openai-chat-stream", () -> {
-        try (var stream = openai.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
-            .model("fast").addUserMessage("Stream please").build())) {
-          stream.stream().forEach((ChatCompletionChunk c) -> { });
+        try (var stream = openai
+            .chat()
+            .completions()
+            .createStreaming(ChatCompletionCreateParams.builder()
+                .model("fast")
+                .addUserMessage("Stream please")
+                .build())) {
+          stream.stream().forEach((ChatCompletionChunk c) -> {});
         }
       });
-      record("openai-chat-tools", () -> openai.chat().completions().create(ChatCompletionCreateParams.builder()
-          .model("gpt-4o")
-          .addUserMessage("What's the weather in Köln?")
-          .addTool(ChatCompletionFunctionTool.builder().function(FunctionDefinition.builder()
-              .name("get_weather")
-              .description("Current weather for a city")
-              .parameters(FunctionParameters.builder()
-                  .putAdditionalProperty("type", JsonValue.from("object"))
-                  .putAdditionalProperty("properties", JsonValue.from(Map.of("city", Map.of("type", "string"))))
-                  .putAdditionalProperty("required", JsonValue.from(List.of("city")))
-                  .build())
-              .build()).build())
-          .build()));
-      record("openai-embeddings", () -> openai.embeddings().create(EmbeddingCreateParams.builder()
-          .model("embed").input("The quick brown fox").build()));
-      record("anthropic-messages", () -> anthropic.messages().create(MessageCreateParams.builder()
-          .model("smart").maxTokens(128).system("Be brief.").addUserMessage("Hallo, wie geht's? 😀").build()));
+      record(
+          "openai-chat-tools",
+          () -> openai
+              .chat()
+              .completions()
+              .create(ChatCompletionCreateParams.builder()
+                  .model("gpt-4o")
+                  .addUserMessage("What's the weather in Köln?")
+                  .addTool(ChatCompletionFunctionTool.builder()
+                      .function(FunctionDefinition.builder()
+                          .name("get_weather")
+                          .description("Current weather for a city")
+                          .parameters(FunctionParameters.builder()
+                              .putAdditionalProperty("type", JsonValue.from("object"))
+                              .putAdditionalProperty(
+                                  "properties",
+                                  JsonValue.from(Map.of("city", Map.of("type", "string"))))
+                              .putAdditionalProperty("required", JsonValue.from(List.of("city")))
+                              .build())
+                          .build())
+                      .build())
+                  .build()));
+      record(
+          "openai-embeddings",
+          () -> openai
+              .embeddings()
+              .create(EmbeddingCreateParams.builder()
+                  .model("embed")
+                  .input("The quick brown fox")
+                  .build()));
+      record(
+          "anthropic-messages",
+          () -> anthropic
+              .messages()
+              .create(MessageCreateParams.builder()
+                  .model("smart")
+                  .maxTokens(128)
+                  .system("Be brief.")
+                  .addUserMessage("Hallo, wie geht's? 😀")
+                  .build()));
       record("anthropic-messages-stream", () -> {
-        try (StreamResponse<RawMessageStreamEvent> stream = anthropic.messages().createStreaming(MessageCreateParams.builder()
-            .model("smart").maxTokens(64).addUserMessage("Stream please").build())) {
-          stream.stream().forEach(e -> { });
+        try (StreamResponse<RawMessageStreamEvent> stream = anthropic
+            .messages()
+            .createStreaming(MessageCreateParams.builder()
+                .model("smart")
+                .maxTokens(64)
+                .addUserMessage("Stream please")
+                .build())) {
+          stream.stream().forEach(e -> {});
         }
       });
-      record("anthropic-messages-tools", () -> anthropic.messages().create(MessageCreateParams.builder()
-          .model("smart").maxTokens(128).addUserMessage("Weather in Paris?")
-          .addTool(Tool.builder().name("get_weather").description("Current weather")
-              .inputSchema(Tool.InputSchema.builder()
-                  .properties(com.anthropic.core.JsonValue.from(Map.of("city", Map.of("type", "string"))))
-                  .putAdditionalProperty("required", com.anthropic.core.JsonValue.from(List.of("city")))
-                  .build())
-              .build())
-          .build()));
+      record(
+          "anthropic-messages-tools",
+          () -> anthropic
+              .messages()
+              .create(MessageCreateParams.builder()
+                  .model("smart")
+                  .maxTokens(128)
+                  .addUserMessage("Weather in Paris?")
+                  .addTool(Tool.builder()
+                      .name("get_weather")
+                      .description("Current weather")
+                      .inputSchema(Tool.InputSchema.builder()
+                          .properties(com.anthropic.core.JsonValue.from(
+                              Map.of("city", Map.of("type", "string"))))
+                          .putAdditionalProperty(
+                              "required", com.anthropic.core.JsonValue.from(List.of("city")))
+                          .build())
+                      .build())
+                  .build()));
     } finally {
       openai.close();
       anthropic.close();

@@ -17,8 +17,15 @@ class SdkRecorderTest {
       recorded = recorder.recordAll();
     }
     ObjectMapper json = new ObjectMapper();
-    assertThat(recorded).containsOnlyKeys("openai-chat", "openai-chat-stream", "openai-chat-tools", "openai-embeddings",
-        "anthropic-messages", "anthropic-messages-stream", "anthropic-messages-tools");
+    assertThat(recorded)
+        .containsOnlyKeys(
+            "openai-chat",
+            "openai-chat-stream",
+            "openai-chat-tools",
+            "openai-embeddings",
+            "anthropic-messages",
+            "anthropic-messages-stream",
+            "anthropic-messages-tools");
     assertThat(recorded.get("openai-chat").path()).isEqualTo("/v1/chat/completions");
     assertThat(recorded.get("openai-embeddings").path()).isEqualTo("/v1/embeddings");
     assertThat(recorded.get("anthropic-messages").path()).isEqualTo("/v1/messages");
@@ -28,8 +35,11 @@ class SdkRecorderTest {
     assertThat(stream.get("model").asText()).isEqualTo("fast");
     JsonNode tools = json.readTree(recorded.get("openai-chat-tools").body());
     assertThat(tools.at("/tools/0/function/name").asText()).isEqualTo("get_weather");
-    JsonNode anthropicTools = json.readTree(recorded.get("anthropic-messages-tools").body());
-    assertThat(anthropicTools.at("/tools/0/input_schema/properties/city/type").asText()).isEqualTo("string");
-    assertThat(recorded.get("openai-chat").headers().get("content-type")).startsWith("application/json");
+    JsonNode anthropicTools =
+        json.readTree(recorded.get("anthropic-messages-tools").body());
+    assertThat(anthropicTools.at("/tools/0/input_schema/properties/city/type").asText())
+        .isEqualTo("string");
+    assertThat(recorded.get("openai-chat").headers().get("content-type"))
+        .startsWith("application/json");
   }
 }

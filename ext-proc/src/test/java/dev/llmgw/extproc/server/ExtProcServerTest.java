@@ -35,7 +35,8 @@ class ExtProcServerTest {
   @BeforeEach
   void start() {
     name = InProcessServerBuilder.generateName();
-    server = ExtProcServer.start(InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1));
+    server = ExtProcServer.start(
+        InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1));
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 
@@ -48,9 +49,14 @@ class ExtProcServerTest {
   @Test
   void healthServiceReportsServingForServerAndExtProcService() {
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
-    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(ServingStatus.SERVING);
-    assertThat(health.check(HealthCheckRequest.newBuilder().setService(ExtProcServer.HEALTH_SERVICE_NAME).build())
-        .getStatus()).isEqualTo(ServingStatus.SERVING);
+    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
+        .isEqualTo(ServingStatus.SERVING);
+    assertThat(health
+            .check(HealthCheckRequest.newBuilder()
+                .setService(ExtProcServer.HEALTH_SERVICE_NAME)
+                .build())
+            .getStatus())
+        .isEqualTo(ServingStatus.SERVING);
   }
 
   @Test
@@ -58,7 +64,8 @@ class ExtProcServerTest {
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
     server.close();
     try {
-      ServingStatus status = health.check(HealthCheckRequest.getDefaultInstance()).getStatus();
+      ServingStatus status =
+          health.check(HealthCheckRequest.getDefaultInstance()).getStatus();
       assertThat(status).isEqualTo(ServingStatus.NOT_SERVING);
     } catch (StatusRuntimeException e) {
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -69,37 +76,43 @@ class ExtProcServerTest {
   void requestWithoutPhaseFailsTheStreamWithInvalidArgument() throws InterruptedException {
     List<Throwable> errors = new CopyOnWriteArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
-    StreamObserver<ProcessingRequest> requests = ExternalProcessorGrpc.newStub(channel).process(new StreamObserver<>() {
-      @Override
-      public void onNext(ProcessingResponse value) {}
+    StreamObserver<ProcessingRequest> requests = ExternalProcessorGrpc.newStub(channel)
+        .process(new StreamObserver<>() {
+          @Override
+          public void onNext(ProcessingResponse value) {}
 
-      @Override
-      public void onError(Throwable t) {
-        errors.add(t);
-        done.countDown();
-      }
+          @Override
+          public void onError(Throwable t) {
+            errors.add(t);
+            done.countDown();
+          }
 
-      @Override
-      public void onCompleted() {
-        done.countDown();
-      }
-    });
+          @Override
+          public void onCompleted() {
+            done.countDown();
+          }
+        });
     requests.onNext(ProcessingRequest.getDefaultInstance());
     assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
     assertThat(errors).singleElement().satisfies(t -> {
       assertThat(Status.fromThrowable(t).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-      assertThat(Status.fromThrowable(t).getDescription()).contains("expected one of request_headers");
+      assertThat(Status.fromThrowable(t).getDescription())
+          .contains("expected one of request_headers");
     });
   }
 
   @Test
   void everyPhaseIsAnsweredWithAnUnmutatedContinueOfTheSameKind() {
     ProcessingRequest headers = ProcessingRequest.newBuilder()
-        .setRequestHeaders(HttpHeaders.newBuilder().setHeaders(HeaderMap.newBuilder()
-            .addHeaders(HeaderValue.newBuilder().setKey(":path").setRawValue(com.google.protobuf.ByteString.copyFromUtf8("/v1/models")))))
+        .setRequestHeaders(HttpHeaders.newBuilder()
+            .setHeaders(HeaderMap.newBuilder()
+                .addHeaders(HeaderValue.newBuilder()
+                    .setKey(":path")
+                    .setRawValue(com.google.protobuf.ByteString.copyFromUtf8("/v1/models")))))
         .build();
     ProcessingResponse response = ExternalProcessorService.continueResponse(headers);
-    assertThat(response.getResponseCase()).isEqualTo(ProcessingResponse.ResponseCase.REQUEST_HEADERS);
+    assertThat(response.getResponseCase())
+        .isEqualTo(ProcessingResponse.ResponseCase.REQUEST_HEADERS);
     assertThat(response.getRequestHeaders().getResponse().hasHeaderMutation()).isFalse();
     assertThat(response.getRequestHeaders().getResponse().getClearRouteCache()).isFalse();
     for (ProcessingRequest.RequestCase phase : ProcessingRequest.RequestCase.values()) {
@@ -107,7 +120,9 @@ class ExtProcServerTest {
         continue;
       }
       ProcessingRequest request = withPhase(phase);
-      assertThat(ExternalProcessorService.continueResponse(request).getResponseCase().name())
+      assertThat(ExternalProcessorService.continueResponse(request)
+              .getResponseCase()
+              .name())
           .as("reply to %s", phase)
           .isEqualTo(phase.name());
     }
@@ -118,10 +133,16 @@ class ExtProcServerTest {
     switch (phase) {
       case REQUEST_HEADERS -> b.setRequestHeaders(HttpHeaders.getDefaultInstance());
       case RESPONSE_HEADERS -> b.setResponseHeaders(HttpHeaders.getDefaultInstance());
-      case REQUEST_BODY -> b.setRequestBody(io.envoyproxy.envoy.service.ext_proc.v3.HttpBody.getDefaultInstance());
-      case RESPONSE_BODY -> b.setResponseBody(io.envoyproxy.envoy.service.ext_proc.v3.HttpBody.getDefaultInstance());
-      case REQUEST_TRAILERS -> b.setRequestTrailers(io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers.getDefaultInstance());
-      case RESPONSE_TRAILERS -> b.setResponseTrailers(io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers.getDefaultInstance());
+      case REQUEST_BODY ->
+        b.setRequestBody(io.envoyproxy.envoy.service.ext_proc.v3.HttpBody.getDefaultInstance());
+      case RESPONSE_BODY ->
+        b.setResponseBody(io.envoyproxy.envoy.service.ext_proc.v3.HttpBody.getDefaultInstance());
+      case REQUEST_TRAILERS ->
+        b.setRequestTrailers(
+            io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers.getDefaultInstance());
+      case RESPONSE_TRAILERS ->
+        b.setResponseTrailers(
+            io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers.getDefaultInstance());
       default -> throw new IllegalArgumentException("phase: " + phase);
     }
     return b.build();

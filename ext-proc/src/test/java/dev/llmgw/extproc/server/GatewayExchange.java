@@ -41,13 +41,21 @@ public final class GatewayExchange implements AutoCloseable {
   }
 
   /** ext-proc with {@code policy} and the listeners {@code listeners} builds from this gateway's registry. */
-  public GatewayExchange(GatewayPolicy policy, Function<SimpleMeterRegistry, List<ExchangeListener>> listeners) {
+  public GatewayExchange(
+      GatewayPolicy policy, Function<SimpleMeterRegistry, List<ExchangeListener>> listeners) {
     policies = new PolicyStore(policy);
     String name = InProcessServerBuilder.generateName();
-    server = ExtProcServer.start(InProcessServerBuilder.forName(name).directExecutor(), Duration.ofSeconds(1),
-        policies, listeners.apply(registry), new ExtProcMetrics(registry));
+    server = ExtProcServer.start(
+        InProcessServerBuilder.forName(name).directExecutor(),
+        Duration.ofSeconds(1),
+        policies,
+        listeners.apply(registry),
+        new ExtProcMetrics(registry));
     connection = InProcessExtProc.connectingTo(name, server);
-    driver = EnvoyExtProcDriver.builder(connection.channel()).filterConfig(FILTER_CONFIG).bufferLimitBytes(16 << 20).build();
+    driver = EnvoyExtProcDriver.builder(connection.channel())
+        .filterConfig(FILTER_CONFIG)
+        .bufferLimitBytes(16 << 20)
+        .build();
   }
 
   public ExchangeResult exchange(DownstreamRequest request, Upstream upstream) {
@@ -62,7 +70,9 @@ public final class GatewayExchange implements AutoCloseable {
 
   /** A JSON POST as an SDK sends it, with content-type and content-length. */
   public static DownstreamRequest.Builder post(String path, byte[] body) {
-    return DownstreamRequest.builder().method("POST").path(path)
+    return DownstreamRequest.builder()
+        .method("POST")
+        .path(path)
         .header("content-type", "application/json")
         .header("content-length", Integer.toString(body.length))
         .chunk(ByteString.copyFrom(body));

@@ -51,12 +51,18 @@ class LlmDataPathTest {
   @Test
   void chatRequestIsRewrittenRoutedAndTaggedWithCorrectContentLength() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-          "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build(), OK_JSON);
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+              .build(),
+          OK_JSON);
 
       assertThat(r.clientResponse().status()).isEqualTo(200);
       String body = r.upstream().bodyUtf8();
-      assertThat(body).isEqualTo("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(body)
+          .isEqualTo(
+              "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
       assertThat(r.upstream().headers().get("x-llmgw-route")).contains("openai");
       assertThat(r.upstream().headers().get("content-length"))
           .contains(Integer.toString(body.getBytes(StandardCharsets.UTF_8).length));
@@ -66,7 +72,9 @@ class LlmDataPathTest {
           .containsEntry("model", str("gpt-4o-mini"))
           .containsEntry("requested_model", str("fast"))
           .containsEntry("api", str("openai_chat_completions"));
-      assertThat(r.phasesSent()).containsExactly(RequestCase.REQUEST_HEADERS, RequestCase.REQUEST_BODY, RequestCase.RESPONSE_HEADERS);
+      assertThat(r.phasesSent())
+          .containsExactly(
+              RequestCase.REQUEST_HEADERS, RequestCase.REQUEST_BODY, RequestCase.RESPONSE_HEADERS);
     }
   }
 
@@ -80,8 +88,13 @@ class LlmDataPathTest {
         new Case("/v1/messages", "smart", "claude-sonnet-4-5", "anthropic"));
     try (GatewayExchange gw = new GatewayExchange(policy())) {
       for (Case c : cases) {
-        ExchangeResult r = gw.exchange(GatewayExchange.post(c.path(), "{\"model\":\"" + c.model() + "\",\"input\":\"x\"}").build(), OK_JSON);
-        assertThat(JSON.readTree(r.upstream().bodyUtf8()).get("model").asText()).as(c.path()).isEqualTo(c.expectedModel());
+        ExchangeResult r = gw.exchange(
+            GatewayExchange.post(c.path(), "{\"model\":\"" + c.model() + "\",\"input\":\"x\"}")
+                .build(),
+            OK_JSON);
+        assertThat(JSON.readTree(r.upstream().bodyUtf8()).get("model").asText())
+            .as(c.path())
+            .isEqualTo(c.expectedModel());
         assertThat(r.upstream().headers().get("x-llmgw-route")).as(c.path()).contains(c.route());
       }
     }
@@ -90,8 +103,10 @@ class LlmDataPathTest {
   @Test
   void nonLlmTrafficPassesUntouchedAndItsBodiesAreNeverSent() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
-      ExchangeResult get = gw.exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), OK_JSON);
-      ExchangeResult post = gw.exchange(GatewayExchange.post("/v1/files", "{\"purpose\":\"batch\"}").build(), OK_JSON);
+      ExchangeResult get = gw.exchange(
+          DownstreamRequest.builder().method("GET").path("/v1/models").build(), OK_JSON);
+      ExchangeResult post = gw.exchange(
+          GatewayExchange.post("/v1/files", "{\"purpose\":\"batch\"}").build(), OK_JSON);
 
       assertThat(get.phasesSent()).containsExactly(RequestCase.REQUEST_HEADERS);
       assertThat(post.phasesSent()).containsExactly(RequestCase.REQUEST_HEADERS);
@@ -103,8 +118,11 @@ class LlmDataPathTest {
   @Test
   void clientCannotChooseTheRouteHeaderItself() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(GatewayPolicy.passThrough())) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"anything\"}")
-          .header("x-llmgw-route", "internal-expensive").build(), OK_JSON);
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"anything\"}")
+              .header("x-llmgw-route", "internal-expensive")
+              .build(),
+          OK_JSON);
 
       assertThat(r.upstream().headers().contains("x-llmgw-route")).isFalse();
       assertThat(r.upstream().bodyUtf8()).isEqualTo("{\"model\":\"anything\"}");
@@ -114,13 +132,19 @@ class LlmDataPathTest {
   @Test
   void tenantOverrideWinsAndPolicyChangesApplyWithoutRestart() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
-      ExchangeResult acme = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}")
-          .header("x-llmgw-tenant", "acme").build(), OK_JSON);
+      ExchangeResult acme = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}")
+              .header("x-llmgw-tenant", "acme")
+              .build(),
+          OK_JSON);
       assertThat(acme.upstream().bodyUtf8()).isEqualTo("{\"model\":\"gpt-4.1-mini\"}");
-      assertThat(acme.dynamicMetadata().get("llmgw").getFieldsMap()).containsEntry("tenant", str("acme"));
+      assertThat(acme.dynamicMetadata().get("llmgw").getFieldsMap())
+          .containsEntry("tenant", str("acme"));
 
-      gw.policies.replace(PolicyLoader.parse(POLICY.replace("gpt-4o-mini", "gpt-4.1-nano"), "changed"));
-      ExchangeResult after = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
+      gw.policies.replace(
+          PolicyLoader.parse(POLICY.replace("gpt-4o-mini", "gpt-4.1-nano"), "changed"));
+      ExchangeResult after = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
       assertThat(after.upstream().bodyUtf8()).isEqualTo("{\"model\":\"gpt-4.1-nano\"}");
     }
   }
@@ -128,11 +152,17 @@ class LlmDataPathTest {
   @Test
   void apiKeyIsAttributedByFingerprintNeverByValue() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}")
-          .header("x-llmgw-api-key", "sk-live-secret-123").build(), OK_JSON);
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}")
+              .header("x-llmgw-api-key", "sk-live-secret-123")
+              .build(),
+          OK_JSON);
 
-      String keyId = r.dynamicMetadata().get("llmgw").getFieldsOrThrow("api_key_id").getStringValue();
-      assertThat(keyId).matches("key_[0-9a-f]{12}").isEqualTo(Identity.fingerprint("sk-live-secret-123"));
+      String keyId =
+          r.dynamicMetadata().get("llmgw").getFieldsOrThrow("api_key_id").getStringValue();
+      assertThat(keyId)
+          .matches("key_[0-9a-f]{12}")
+          .isEqualTo(Identity.fingerprint("sk-live-secret-123"));
       assertThat(r.dynamicMetadata().toString()).doesNotContain("sk-live-secret-123");
     }
   }
@@ -140,17 +170,31 @@ class LlmDataPathTest {
   @Test
   void streamingOpenAiRequestGetsIncludeUsageWhenPolicySaysSo() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\",\"stream\":true}").build(), OK_JSON);
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\",\"stream\":true}")
+              .build(),
+          OK_JSON);
       JsonNode sent = JSON.readTree(r.upstream().bodyUtf8());
       assertThat(sent.at("/stream_options/include_usage").asBoolean()).isTrue();
 
-      ExchangeResult explicit = gw.exchange(GatewayExchange.post("/v1/chat/completions",
-          "{\"model\":\"fast\",\"stream\":true,\"stream_options\":{\"include_usage\":false}}").build(), OK_JSON);
-      assertThat(JSON.readTree(explicit.upstream().bodyUtf8()).at("/stream_options/include_usage").asBoolean())
-          .as("a client's explicit choice is kept").isFalse();
+      ExchangeResult explicit = gw.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"fast\",\"stream\":true,\"stream_options\":{\"include_usage\":false}}")
+              .build(),
+          OK_JSON);
+      assertThat(JSON.readTree(explicit.upstream().bodyUtf8())
+              .at("/stream_options/include_usage")
+              .asBoolean())
+          .as("a client's explicit choice is kept")
+          .isFalse();
 
-      ExchangeResult anthropic = gw.exchange(GatewayExchange.post("/v1/messages", "{\"model\":\"smart\",\"stream\":true}").build(), OK_JSON);
-      assertThat(JSON.readTree(anthropic.upstream().bodyUtf8()).has("stream_options")).isFalse();
+      ExchangeResult anthropic = gw.exchange(
+          GatewayExchange.post("/v1/messages", "{\"model\":\"smart\",\"stream\":true}")
+              .build(),
+          OK_JSON);
+      assertThat(JSON.readTree(anthropic.upstream().bodyUtf8()).has("stream_options"))
+          .isFalse();
     }
   }
 
@@ -164,13 +208,18 @@ class LlmDataPathTest {
       chunks.add(text.substring(i, Math.min(text.length(), i + 97)));
     }
     try (GatewayExchange gw = new GatewayExchange(policy(), listener)) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\",\"stream\":true}").build(),
-          Upstream.returning(UpstreamResponse.ok("text/event-stream", chunks.toArray(String[]::new))));
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\",\"stream\":true}")
+              .build(),
+          Upstream.returning(
+              UpstreamResponse.ok("text/event-stream", chunks.toArray(String[]::new))));
 
       assertThat(r.clientResponse().bodyUtf8()).isEqualTo(text);
       List<ReleasedChunk> released = r.clientResponse().chunks();
       for (int i = 0; i < released.size(); i++) {
-        assertThat(released.get(i).afterSourceChunk()).as("chunk %d released as soon as it arrived", i).isEqualTo(i);
+        assertThat(released.get(i).afterSourceChunk())
+            .as("chunk %d released as soon as it arrived", i)
+            .isEqualTo(i);
       }
       assertThat(r.phasesSent()).contains(RequestCase.RESPONSE_BODY);
       assertThat(listener.events).hasSize(6);
@@ -188,16 +237,26 @@ class LlmDataPathTest {
       String path = file.startsWith("openai") ? "/v1/chat/completions" : "/v1/messages";
       String model = file.startsWith("openai") ? "fast" : "smart";
       try (GatewayExchange gw = new GatewayExchange(policy(), whole)) {
-        gw.exchange(GatewayExchange.post(path, "{\"model\":\"" + model + "\",\"stream\":true}").build(),
-            Upstream.returning(UpstreamResponse.builder(200).header("content-type", "text/event-stream").chunk(sse).build()));
+        gw.exchange(
+            GatewayExchange.post(path, "{\"model\":\"" + model + "\",\"stream\":true}")
+                .build(),
+            Upstream.returning(UpstreamResponse.builder(200)
+                .header("content-type", "text/event-stream")
+                .chunk(sse)
+                .build()));
       }
       assertThat(whole.events).isNotEmpty();
       for (int cut = 1; cut < sse.size(); cut++) {
         RecordingListener split = new RecordingListener();
         try (GatewayExchange gw = new GatewayExchange(policy(), split)) {
-          ExchangeResult r = gw.exchange(GatewayExchange.post(path, "{\"model\":\"" + model + "\",\"stream\":true}").build(),
-              Upstream.returning(UpstreamResponse.builder(200).header("content-type", "text/event-stream")
-                  .chunk(sse.substring(0, cut)).chunk(sse.substring(cut)).build()));
+          ExchangeResult r = gw.exchange(
+              GatewayExchange.post(path, "{\"model\":\"" + model + "\",\"stream\":true}")
+                  .build(),
+              Upstream.returning(UpstreamResponse.builder(200)
+                  .header("content-type", "text/event-stream")
+                  .chunk(sse.substring(0, cut))
+                  .chunk(sse.substring(cut))
+                  .build()));
           assertThat(r.clientResponse().body()).isEqualTo(sse);
         }
         assertThat(split.events).as("%s split at byte %d", file, cut).isEqualTo(whole.events);
@@ -209,8 +268,10 @@ class LlmDataPathTest {
   void jsonResponseBodyIsHandedToListenersWhole() throws Exception {
     RecordingListener listener = new RecordingListener();
     try (GatewayExchange gw = new GatewayExchange(policy(), listener)) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(),
-          Upstream.returning(UpstreamResponse.ok("application/json", "{\"usage\":", "{\"prompt_tokens\":3}}")));
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(),
+          Upstream.returning(
+              UpstreamResponse.ok("application/json", "{\"usage\":", "{\"prompt_tokens\":3}}")));
 
       assertThat(r.clientResponse().bodyUtf8()).isEqualTo("{\"usage\":{\"prompt_tokens\":3}}");
       assertThat(listener.bodies).containsExactly("{\"usage\":{\"prompt_tokens\":3}}");
@@ -224,17 +285,26 @@ class LlmDataPathTest {
       throw new IllegalStateException("detector crashed");
     };
     try (GatewayExchange gw = new GatewayExchange(policy(), broken)) {
-      ExchangeResult closed = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
+      ExchangeResult closed = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
       assertThat(closed.upstreamRequest()).isEmpty();
       assertThat(closed.clientResponse().status()).isEqualTo(502);
       JsonNode error = JSON.readTree(closed.clientResponse().bodyUtf8()).get("error");
       assertThat(error.get("code").asText()).isEqualTo("gateway_internal_error");
-      assertThat(error.get("message").asText()).contains("did not forward it").doesNotContain("detector crashed");
+      assertThat(error.get("message").asText())
+          .contains("did not forward it")
+          .doesNotContain("detector crashed");
 
-      ExchangeResult open = gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"loose\"}").build(), OK_JSON);
+      ExchangeResult open = gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"loose\"}").build(), OK_JSON);
       assertThat(open.clientResponse().status()).isEqualTo(200);
       assertThat(open.upstream().bodyUtf8()).isEqualTo("{\"model\":\"loose\"}");
-      assertThat(gw.registry.get(ExtProcMetrics.ERRORS).tag(ExtProcMetrics.TAG_KIND, "internal").counter().count()).isEqualTo(2);
+      assertThat(gw.registry
+              .get(ExtProcMetrics.ERRORS)
+              .tag(ExtProcMetrics.TAG_KIND, "internal")
+              .counter()
+              .count())
+          .isEqualTo(2);
     }
   }
 
@@ -243,29 +313,57 @@ class LlmDataPathTest {
     ExchangeListener refusing = context -> new ExchangeListener.Observer() {
       @Override
       public void onRequestBody(byte[] forwarded) {
-        throw new RejectException(new dev.llmgw.extproc.api.ApiError(400, dev.llmgw.extproc.api.ApiError.Kind.INVALID_REQUEST,
-            "max_tokens", "context_length_exceeded", "prompt 9000 + max_tokens 1000 exceeds the context window of 8192 tokens"));
+        throw new RejectException(new dev.llmgw.extproc.api.ApiError(
+            400,
+            dev.llmgw.extproc.api.ApiError.Kind.INVALID_REQUEST,
+            "max_tokens",
+            "context_length_exceeded",
+            "prompt 9000 + max_tokens 1000 exceeds the context window of 8192 tokens"));
       }
     };
     try (GatewayExchange gw = new GatewayExchange(policy(), refusing)) {
-      ExchangeResult r = gw.exchange(GatewayExchange.post("/v1/messages", "{\"model\":\"smart\"}").build(), OK_JSON);
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post("/v1/messages", "{\"model\":\"smart\"}").build(), OK_JSON);
 
       assertThat(r.upstreamRequest()).isEmpty();
       assertThat(r.clientResponse().status()).isEqualTo(400);
-      assertThat(JSON.readTree(r.clientResponse().bodyUtf8()).at("/error/message").asText()).contains("context window of 8192");
-      assertThat(gw.registry.get(ExtProcMetrics.ERRORS).tag(ExtProcMetrics.TAG_KIND, "context_length_exceeded").counter().count()).isEqualTo(1);
+      assertThat(
+              JSON.readTree(r.clientResponse().bodyUtf8()).at("/error/message").asText())
+          .contains("context window of 8192");
+      assertThat(gw.registry
+              .get(ExtProcMetrics.ERRORS)
+              .tag(ExtProcMetrics.TAG_KIND, "context_length_exceeded")
+              .counter()
+              .count())
+          .isEqualTo(1);
     }
   }
 
   @Test
   void metricsCountStreamsByApiAndTimePhases() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
-      gw.exchange(GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
+      gw.exchange(
+          GatewayExchange.post("/v1/chat/completions", "{\"model\":\"fast\"}").build(), OK_JSON);
       gw.exchange(DownstreamRequest.builder().method("GET").path("/v1/models").build(), OK_JSON);
 
-      assertThat(gw.registry.get(ExtProcMetrics.STREAMS).tag(ExtProcMetrics.TAG_API, "openai_chat_completions").counter().count()).isEqualTo(1);
-      assertThat(gw.registry.get(ExtProcMetrics.STREAMS).tag(ExtProcMetrics.TAG_API, "passthrough").counter().count()).isEqualTo(1);
-      assertThat(gw.registry.get(ExtProcMetrics.PHASE_TIME).tag(ExtProcMetrics.TAG_PHASE, "request_body").timer().count()).isEqualTo(1);
+      assertThat(gw.registry
+              .get(ExtProcMetrics.STREAMS)
+              .tag(ExtProcMetrics.TAG_API, "openai_chat_completions")
+              .counter()
+              .count())
+          .isEqualTo(1);
+      assertThat(gw.registry
+              .get(ExtProcMetrics.STREAMS)
+              .tag(ExtProcMetrics.TAG_API, "passthrough")
+              .counter()
+              .count())
+          .isEqualTo(1);
+      assertThat(gw.registry
+              .get(ExtProcMetrics.PHASE_TIME)
+              .tag(ExtProcMetrics.TAG_PHASE, "request_body")
+              .timer()
+              .count())
+          .isEqualTo(1);
     }
   }
 

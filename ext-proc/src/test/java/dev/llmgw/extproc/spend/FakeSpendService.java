@@ -31,6 +31,7 @@ final class FakeSpendService extends SpendServiceGrpc.SpendServiceImplBase {
   volatile Predicate<SpendRecord> invalid = r -> false;
   /** Every arrival, by id: more than 1 means it was sent again. */
   final Map<String, Integer> received = new ConcurrentHashMap<>();
+
   final Set<String> stored = ConcurrentHashMap.newKeySet();
   final AtomicInteger calls = new AtomicInteger();
   final AtomicInteger largestBatch = new AtomicInteger();
@@ -50,7 +51,8 @@ final class FakeSpendService extends SpendServiceGrpc.SpendServiceImplBase {
     largestBatch.accumulateAndGet(batch.getRecordsCount(), Math::max);
     switch (mode) {
       case UNAVAILABLE -> {
-        responses.onError(Status.UNAVAILABLE.withDescription("control plane away").asRuntimeException());
+        responses.onError(
+            Status.UNAVAILABLE.withDescription("control plane away").asRuntimeException());
         return;
       }
       case HANG_ONCE -> {
@@ -63,7 +65,9 @@ final class FakeSpendService extends SpendServiceGrpc.SpendServiceImplBase {
     }
     for (int i = 0; i < batch.getRecordsCount(); i++) {
       if (invalid.test(batch.getRecords(i))) {
-        responses.onError(Status.INVALID_ARGUMENT.withDescription("records[" + i + "].cost_usd: 'bad'").asRuntimeException());
+        responses.onError(Status.INVALID_ARGUMENT
+            .withDescription("records[" + i + "].cost_usd: 'bad'")
+            .asRuntimeException());
         return;
       }
     }
@@ -76,10 +80,14 @@ final class FakeSpendService extends SpendServiceGrpc.SpendServiceImplBase {
     }
     if (mode == Mode.LOSE_ACK_ONCE) {
       mode = Mode.ACCEPT;
-      responses.onError(Status.UNAVAILABLE.withDescription("connection reset").asRuntimeException());
+      responses.onError(
+          Status.UNAVAILABLE.withDescription("connection reset").asRuntimeException());
       return;
     }
-    responses.onNext(SpendAck.newBuilder().setAccepted(accepted).setDuplicates(batch.getRecordsCount() - accepted).build());
+    responses.onNext(SpendAck.newBuilder()
+        .setAccepted(accepted)
+        .setDuplicates(batch.getRecordsCount() - accepted)
+        .build());
     responses.onCompleted();
   }
 }

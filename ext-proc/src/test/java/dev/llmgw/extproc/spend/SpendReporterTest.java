@@ -30,7 +30,9 @@ class SpendReporterTest {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @TempDir Path spoolDir;
+  @TempDir
+  Path spoolDir;
+
   private final FakeSpendService controlPlane = new FakeSpendService();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -40,7 +42,8 @@ class SpendReporterTest {
   @BeforeEach
   void start() throws Exception {
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(controlPlane).build().start();
+    server =
+        InProcessServerBuilder.forName(name).addService(controlPlane).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
   }
 
@@ -54,8 +57,15 @@ class SpendReporterTest {
   }
 
   static SpendReporter.Settings settings(int queueCapacity, Duration deadline) {
-    return new SpendReporter.Settings(queueCapacity, 50, deadline, Duration.ofMillis(20), Duration.ofMillis(200),
-        64L * 1024 * 1024, 4096, "ext-proc-test");
+    return new SpendReporter.Settings(
+        queueCapacity,
+        50,
+        deadline,
+        Duration.ofMillis(20),
+        Duration.ofMillis(200),
+        64L * 1024 * 1024,
+        4096,
+        "ext-proc-test");
   }
 
   private SpendReporter reporter() {
@@ -63,14 +73,24 @@ class SpendReporterTest {
   }
 
   private SpendReporter reporter(SpendReporter.Settings settings, ThreadFactory threads) {
-    SpendReporter r = new SpendReporter(channel, spoolDir, registry, Clock.systemUTC(), settings, threads);
+    SpendReporter r =
+        new SpendReporter(channel, spoolDir, registry, Clock.systemUTC(), settings, threads);
     toClose.add(r);
     return r;
   }
 
   static SpendRecord record(String id) {
-    return SpendRecord.newBuilder().setId(id).setAtEpochMillis(1_764_000_000_000L).setTenant("acme").setApiKeyId("key-1")
-        .setModel("gpt-4o").setInputTokens(10).setOutputTokens(20).setCostUsd("0.000250000000").setPriceVersion("p1").build();
+    return SpendRecord.newBuilder()
+        .setId(id)
+        .setAtEpochMillis(1_764_000_000_000L)
+        .setTenant("acme")
+        .setApiKeyId("key-1")
+        .setModel("gpt-4o")
+        .setInputTokens(10)
+        .setOutputTokens(20)
+        .setCostUsd("0.000250000000")
+        .setPriceVersion("p1")
+        .build();
   }
 
   static List<String> ids(String prefix, int n) {
@@ -104,7 +124,11 @@ class SpendReporterTest {
 
     await().atMost(WAIT).until(() -> reporter.spooled() == 120);
     await().atMost(WAIT).until(() -> counter(SpendMetrics.SHIP_FAILURES) >= 3);
-    assertThat(registry.find(SpendMetrics.SHIP_FAILURES).tag(SpendMetrics.TAG_CODE, "UNAVAILABLE").counter()).isNotNull();
+    assertThat(registry
+            .find(SpendMetrics.SHIP_FAILURES)
+            .tag(SpendMetrics.TAG_CODE, "UNAVAILABLE")
+            .counter())
+        .isNotNull();
     assertThat(controlPlane.stored).isEmpty();
     ids("b", 30).forEach(id -> reporter.record(record(id)));
 
@@ -113,7 +137,9 @@ class SpendReporterTest {
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 150);
     await().atMost(WAIT).until(() -> reporter.spooled() == 0);
     assertThat(controlPlane.received).hasSize(150);
-    assertThat(controlPlane.received.values()).as("each record delivered exactly once").allMatch(n -> n == 1);
+    assertThat(controlPlane.received.values())
+        .as("each record delivered exactly once")
+        .allMatch(n -> n == 1);
     assertThat(counter(SpendMetrics.DUPLICATES)).isZero();
   }
 
@@ -124,7 +150,8 @@ class SpendReporterTest {
     ids("a", 75).forEach(id -> first.record(record(id)));
     await().atMost(WAIT).until(() -> first.spooled() == 75);
     first.close();
-    assertThat(Files.size(spoolDir.resolve(SpendSpool.SPOOL_FILE))).isGreaterThan(SpendSpool.HEADER_BYTES);
+    assertThat(Files.size(spoolDir.resolve(SpendSpool.SPOOL_FILE)))
+        .isGreaterThan(SpendSpool.HEADER_BYTES);
 
     controlPlane.mode = FakeSpendService.Mode.ACCEPT;
     SpendReporter second = reporter();
@@ -169,7 +196,12 @@ class SpendReporterTest {
 
     assertThat(tookMillis).as("record() never waits").isLessThan(1000);
     assertThat(reporter.dropped()).isEqualTo(15);
-    assertThat(registry.find(SpendMetrics.DROPPED).tag(SpendMetrics.TAG_REASON, "queue_full").counter().count()).isEqualTo(15);
+    assertThat(registry
+            .find(SpendMetrics.DROPPED)
+            .tag(SpendMetrics.TAG_REASON, "queue_full")
+            .counter()
+            .count())
+        .isEqualTo(15);
     assertThat(counter(SpendMetrics.QUEUED)).isEqualTo(10);
 
     release.countDown();
@@ -186,7 +218,9 @@ class SpendReporterTest {
 
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 40 && reporter.spooled() == 0);
     await().atMost(WAIT).until(() -> counter(SpendMetrics.DUPLICATES) > 0);
-    assertThat(controlPlane.received.values()).as("the batch whose ack was lost arrived twice").contains(2);
+    assertThat(controlPlane.received.values())
+        .as("the batch whose ack was lost arrived twice")
+        .contains(2);
     assertThat(counter(SpendMetrics.SHIP_FAILURES)).isEqualTo(1);
   }
 
@@ -197,7 +231,11 @@ class SpendReporterTest {
     ids("a", 5).forEach(id -> reporter.record(record(id)));
 
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 5 && reporter.spooled() == 0);
-    assertThat(registry.find(SpendMetrics.SHIP_FAILURES).tag(SpendMetrics.TAG_CODE, "DEADLINE_EXCEEDED").counter().count())
+    assertThat(registry
+            .find(SpendMetrics.SHIP_FAILURES)
+            .tag(SpendMetrics.TAG_CODE, "DEADLINE_EXCEEDED")
+            .counter()
+            .count())
         .isEqualTo(1);
   }
 
@@ -210,7 +248,8 @@ class SpendReporterTest {
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 43 && reporter.spooled() == 0);
     assertThat(controlPlane.stored).doesNotContain("a-7", "a-31");
     assertThat(counter(SpendMetrics.REJECTED)).isEqualTo(2);
-    // One record goes out and is held at the control plane while 59 more pile up in the spool behind it,
+    // One record goes out and is held at the control plane while 59 more pile up in the spool
+    // behind it,
     // so the next call shows whether the reporter went back to full batches or stayed one by one.
     CountDownLatch held = new CountDownLatch(1);
     controlPlane.gate = held;
@@ -221,7 +260,9 @@ class SpendReporterTest {
     await().atMost(WAIT).until(() -> reporter.spooled() == 60);
     held.countDown();
     await().atMost(WAIT).until(() -> controlPlane.stored.size() == 103);
-    assertThat(controlPlane.largestBatch.get()).as("back to full batches after the refused one").isEqualTo(50);
+    assertThat(controlPlane.largestBatch.get())
+        .as("back to full batches after the refused one")
+        .isEqualTo(50);
   }
 
   @Test
@@ -230,7 +271,12 @@ class SpendReporterTest {
     reporter.record(record(""));
     reporter.record(null);
 
-    assertThat(registry.find(SpendMetrics.DROPPED).tag(SpendMetrics.TAG_REASON, "invalid").counter().count()).isEqualTo(2);
+    assertThat(registry
+            .find(SpendMetrics.DROPPED)
+            .tag(SpendMetrics.TAG_REASON, "invalid")
+            .counter()
+            .count())
+        .isEqualTo(2);
     assertThat(counter(SpendMetrics.QUEUED)).isZero();
   }
 
@@ -238,7 +284,8 @@ class SpendReporterTest {
   void twoReportersCannotShareASpool() {
     reporter();
 
-    assertThatThrownBy(this::reporter).isInstanceOf(UncheckedIOException.class)
+    assertThatThrownBy(this::reporter)
+        .isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("already open in this process");
   }
 

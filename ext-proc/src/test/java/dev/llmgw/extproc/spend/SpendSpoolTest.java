@@ -24,7 +24,8 @@ class SpendSpoolTest {
 
   private static final long MAX = 64L * 1024 * 1024;
 
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   private SpendSpool open(long compactBytes) throws IOException {
     return SpendSpool.open(dir, MAX, compactBytes);
@@ -76,7 +77,8 @@ class SpendSpoolTest {
       SpendSpool.Chunk all = spool.read(100);
       assertThat(all.records()).hasSize(32);
       spool.ack(all.end(), 32);
-      assertThat(Files.size(spoolFile())).as("an empty spool after everything was acknowledged")
+      assertThat(Files.size(spoolFile()))
+          .as("an empty spool after everything was acknowledged")
           .isEqualTo(SpendSpool.HEADER_BYTES);
     }
   }
@@ -90,11 +92,14 @@ class SpendSpoolTest {
       staleAcked = Files.readString(dir.resolve(SpendSpool.ACKED_FILE));
       spool.ack(spool.read(25).end(), 25); // compacts: generation + 1
     }
-    // A crash between the new spool's rename and the acked file's: the acked file still names the old one.
+    // A crash between the new spool's rename and the acked file's: the acked file still names the
+    // old one.
     Files.writeString(dir.resolve(SpendSpool.ACKED_FILE), staleAcked);
 
     try (SpendSpool spool = open(1000)) {
-      assertThat(spool.pending()).as("the 10 records the new spool holds, none skipped").isEqualTo(10);
+      assertThat(spool.pending())
+          .as("the 10 records the new spool holds, none skipped")
+          .isEqualTo(10);
       assertThat(idsOf(spool.read(100))).isEqualTo(ids("a", 40).subList(30, 40));
     }
   }
@@ -105,7 +110,8 @@ class SpendSpoolTest {
     try (SpendSpool spool = open(Long.MAX_VALUE)) {
       spool.append(records("a", 4));
       spool.ack(spool.read(2).end(), 2);
-      generation = Long.parseLong(Files.readString(dir.resolve(SpendSpool.ACKED_FILE)).split(" ")[0]);
+      generation =
+          Long.parseLong(Files.readString(dir.resolve(SpendSpool.ACKED_FILE)).split(" ")[0]);
     }
     for (String acked : List.of("garbage", "", generation + " 17", generation + " 999999")) {
       Files.writeString(dir.resolve(SpendSpool.ACKED_FILE), acked);
@@ -122,7 +128,8 @@ class SpendSpoolTest {
   static Stream<Arguments> tornTails() throws Exception {
     SpendRecord r = record("torn");
     byte[] payload = r.toByteArray();
-    java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate(8 + payload.length).putInt(payload.length);
+    java.nio.ByteBuffer frame =
+        java.nio.ByteBuffer.allocate(8 + payload.length).putInt(payload.length);
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     crc.update(payload);
     frame.putInt((int) crc.getValue()).put(payload);
@@ -172,8 +179,10 @@ class SpendSpoolTest {
       assertThat(idsOf(spool.read(10))).containsExactly("a-0", "a-1");
     }
     try (Stream<Path> files = Files.list(dir)) {
-      Path aside = files.filter(p -> p.getFileName().toString().startsWith(SpendSpool.SPOOL_FILE + ".damaged-"))
-          .findFirst().orElseThrow();
+      Path aside = files
+          .filter(p -> p.getFileName().toString().startsWith(SpendSpool.SPOOL_FILE + ".damaged-"))
+          .findFirst()
+          .orElseThrow();
       assertThat(Files.readAllBytes(aside)).isEqualTo(data);
     }
   }
@@ -188,14 +197,16 @@ class SpendSpoolTest {
       assertThat(spool.pending()).isEqualTo(1);
     }
     try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith(SpendSpool.SPOOL_FILE + ".damaged-"));
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .anyMatch(n -> n.startsWith(SpendSpool.SPOOL_FILE + ".damaged-"));
     }
   }
 
   @Test
   void aFullSpoolTakesWhatFitsAndRefusesTheRest() throws Exception {
     int one = 8 + record("a-0").getSerializedSize();
-    try (SpendSpool spool = SpendSpool.open(dir, SpendSpool.HEADER_BYTES + 3L * one, Long.MAX_VALUE)) {
+    try (SpendSpool spool =
+        SpendSpool.open(dir, SpendSpool.HEADER_BYTES + 3L * one, Long.MAX_VALUE)) {
       assertThat(spool.append(records("a", 5))).isEqualTo(3);
       assertThat(spool.append(records("b", 1))).isZero();
       spool.ack(spool.read(3).end(), 3);
@@ -206,7 +217,8 @@ class SpendSpoolTest {
   @Test
   void aSpoolIsOpenOnceAtATime() throws Exception {
     try (SpendSpool spool = open(Long.MAX_VALUE)) {
-      assertThatThrownBy(() -> open(Long.MAX_VALUE)).isInstanceOf(IOException.class)
+      assertThatThrownBy(() -> open(Long.MAX_VALUE))
+          .isInstanceOf(IOException.class)
           .hasMessageContaining("already open in this process");
     }
     open(Long.MAX_VALUE).close();

@@ -33,40 +33,61 @@ import org.junit.jupiter.api.io.TempDir;
 /** Every priced exchange reaches the control plane's ledger as one record, off the request path. */
 class SpendThroughGatewayTest {
 
-  @TempDir Path spool;
+  @TempDir
+  Path spool;
 
   @Test
   void aPricedExchangeBecomesOneLedgerRecordWithItsAttribution() throws Exception {
     List<SpendRecord> ledger = new CopyOnWriteArrayList<>();
     String name = InProcessServerBuilder.generateName();
-    Server server = InProcessServerBuilder.forName(name).addService(new SpendServiceGrpc.SpendServiceImplBase() {
-      @Override
-      public void record(SpendBatch batch, StreamObserver<SpendAck> responses) {
-        ledger.addAll(batch.getRecordsList());
-        responses.onNext(SpendAck.newBuilder().setAccepted(batch.getRecordsCount()).build());
-        responses.onCompleted();
-      }
-    }).build().start();
+    Server server = InProcessServerBuilder.forName(name)
+        .addService(new SpendServiceGrpc.SpendServiceImplBase() {
+          @Override
+          public void record(SpendBatch batch, StreamObserver<SpendAck> responses) {
+            ledger.addAll(batch.getRecordsList());
+            responses.onNext(
+                SpendAck.newBuilder().setAccepted(batch.getRecordsCount()).build());
+            responses.onCompleted();
+          }
+        })
+        .build()
+        .start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
     Clock clock = Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
-    try (SpendReporter reporter = new SpendReporter(channel, spool, new SimpleMeterRegistry(), clock);
-        GatewayExchange gw = new GatewayExchange(PolicyLoader.parse("""
+    try (SpendReporter reporter =
+            new SpendReporter(channel, spool, new SimpleMeterRegistry(), clock);
+        GatewayExchange gw = new GatewayExchange(
+            PolicyLoader.parse("""
             models:
               gpt-4o: { provider: openai, model: gpt-4o }
-            """, "test"), registry -> List.of(TokenCounting.listener(registry),
-                CostTagging.builder(registry).sink(SpendRecords.sink(reporter, clock)).build()))) {
-      gw.exchange(GatewayExchange.post("/v1/chat/completions",
-              "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
-          .header("x-llmgw-tenant", "acme").header("x-llmgw-api-key", "sk-live-1").header("x-llmgw-user", "u7").build(),
-          Upstream.returning(UpstreamResponse.ok("application/json", "{\"model\":\"gpt-4o-2024-08-06\",\"usage\":"
-              + "{\"prompt_tokens\":1200,\"completion_tokens\":300,\"prompt_tokens_details\":{\"cached_tokens\":1024}}}")));
+            """, "test"),
+            registry -> List.of(
+                TokenCounting.listener(registry),
+                CostTagging.builder(registry)
+                    .sink(SpendRecords.sink(reporter, clock))
+                    .build()))) {
+      gw.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+              .header("x-llmgw-tenant", "acme")
+              .header("x-llmgw-api-key", "sk-live-1")
+              .header("x-llmgw-user", "u7")
+              .build(),
+          Upstream.returning(
+              UpstreamResponse.ok(
+                  "application/json",
+                  "{\"model\":\"gpt-4o-2024-08-06\",\"usage\":"
+                      + "{\"prompt_tokens\":1200,\"completion_tokens\":300,\"prompt_tokens_details\":{\"cached_tokens\":1024}}}")));
 
       await().atMost(Duration.ofSeconds(10)).until(() -> ledger.size() == 1);
       SpendRecord r = ledger.get(0);
       assertThat(r.getId()).isNotEmpty();
       assertThat(r.getAtEpochMillis()).isEqualTo(clock.millis());
       assertThat(r.getTenant()).isEqualTo("acme");
-      assertThat(r.getApiKeyId()).isEqualTo(Identity.fingerprint("sk-live-1")).doesNotContain("sk-live-1");
+      assertThat(r.getApiKeyId())
+          .isEqualTo(Identity.fingerprint("sk-live-1"))
+          .doesNotContain("sk-live-1");
       assertThat(r.getUser()).isEqualTo("u7");
       assertThat(r.getRequestedModel()).isEqualTo("gpt-4o");
       assertThat(r.getModel()).isEqualTo("gpt-4o");

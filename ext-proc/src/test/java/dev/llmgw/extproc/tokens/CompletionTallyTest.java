@@ -53,7 +53,8 @@ class CompletionTallyTest {
           break;
         }
         assertThat(tokenizer.count(text.substring(0, cut)) + tokenizer.count(text.substring(cut)))
-            .as("%s cut at %d", tokenizer, cut).isEqualTo(whole);
+            .as("%s cut at %d", tokenizer, cut)
+            .isEqualTo(whole);
         cuts++;
         end = cut;
       }
@@ -73,13 +74,16 @@ class CompletionTallyTest {
       expected += Tokenizer.O200K_BASE.count("choice " + slot);
     }
     assertThat(tally.total()).isEqualTo(expected);
-    assertThat(tally.approximate()).as("slots beyond the cap are counted piece by piece").isTrue();
+    assertThat(tally.approximate())
+        .as("slots beyond the cap are counted piece by piece")
+        .isTrue();
   }
 
   @Test
   void textWithoutAnySafeCutIsFlushedAtTheHardLimitAndMarkedApproximate() {
     CompletionTally tally = new CompletionTally(Tokenizer.CL100K_BASE);
-    String blob = "QUJD".repeat(CompletionTally.HARD_LIMIT / 4 + 10); // base64-like, no spaces or newlines
+    String blob =
+        "QUJD".repeat(CompletionTally.HARD_LIMIT / 4 + 10); // base64-like, no spaces or newlines
 
     for (int i = 0; i < blob.length(); i += 1000) {
       tally.add(0, blob.substring(i, Math.min(blob.length(), i + 1000)));

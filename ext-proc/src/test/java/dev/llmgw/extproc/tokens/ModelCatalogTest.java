@@ -21,7 +21,9 @@ class ModelCatalogTest {
     assertThat(tokenizer("o3-mini-2025-01-31")).isEqualTo(Tokenizer.O200K_BASE);
     assertThat(tokenizer("o4-mini")).isEqualTo(Tokenizer.O200K_BASE);
     assertThat(tokenizer("gpt-5")).isEqualTo(Tokenizer.O200K_BASE);
-    assertThat(tokenizer("gpt-5.2-pro")).as("unlisted, mapped by the gpt-5 prefix").isEqualTo(Tokenizer.O200K_BASE);
+    assertThat(tokenizer("gpt-5.2-pro"))
+        .as("unlisted, mapped by the gpt-5 prefix")
+        .isEqualTo(Tokenizer.O200K_BASE);
     assertThat(tokenizer("gpt-4")).isEqualTo(Tokenizer.CL100K_BASE);
     assertThat(tokenizer("gpt-4-turbo-2024-04-09")).isEqualTo(Tokenizer.CL100K_BASE);
     assertThat(tokenizer("gpt-3.5-turbo-0125")).isEqualTo(Tokenizer.CL100K_BASE);
@@ -31,14 +33,31 @@ class ModelCatalogTest {
 
   @Test
   void snapshotsAliasesAndFineTunesResolveToTheirListedModel() {
-    assertThat(catalog.resolve("gpt-4o-2024-11-20", LlmApi.Provider.OPENAI).name()).isEqualTo("gpt-4o");
-    assertThat(catalog.resolve("gpt-4o-2024-05-13", LlmApi.Provider.OPENAI).maxOutput()).as("own entry").isEqualTo(4096);
-    assertThat(catalog.resolve("gpt-4o-mini-2024-07-18", LlmApi.Provider.OPENAI).name()).isEqualTo("gpt-4o-mini");
-    assertThat(catalog.resolve("gpt-4-0613", LlmApi.Provider.OPENAI).contextWindow()).isEqualTo(8192);
-    assertThat(catalog.resolve("ft:gpt-4o-mini-2024-07-18:acme::9abc", LlmApi.Provider.OPENAI).name()).isEqualTo("gpt-4o-mini");
-    assertThat(catalog.resolve("claude-sonnet-4-5-20250929", LlmApi.Provider.ANTHROPIC).name()).isEqualTo("claude-sonnet-4-5");
-    assertThat(catalog.resolve("claude-3-5-haiku-latest", LlmApi.Provider.ANTHROPIC).maxOutput()).isEqualTo(8192);
-    assertThat(catalog.resolve("claude-sonnet-4-20250514", LlmApi.Provider.ANTHROPIC).name()).isEqualTo("claude-sonnet-4");
+    assertThat(catalog.resolve("gpt-4o-2024-11-20", LlmApi.Provider.OPENAI).name())
+        .isEqualTo("gpt-4o");
+    assertThat(catalog.resolve("gpt-4o-2024-05-13", LlmApi.Provider.OPENAI).maxOutput())
+        .as("own entry")
+        .isEqualTo(4096);
+    assertThat(catalog.resolve("gpt-4o-mini-2024-07-18", LlmApi.Provider.OPENAI).name())
+        .isEqualTo("gpt-4o-mini");
+    assertThat(catalog.resolve("gpt-4-0613", LlmApi.Provider.OPENAI).contextWindow())
+        .isEqualTo(8192);
+    assertThat(catalog
+            .resolve("ft:gpt-4o-mini-2024-07-18:acme::9abc", LlmApi.Provider.OPENAI)
+            .name())
+        .isEqualTo("gpt-4o-mini");
+    assertThat(catalog
+            .resolve("claude-sonnet-4-5-20250929", LlmApi.Provider.ANTHROPIC)
+            .name())
+        .isEqualTo("claude-sonnet-4-5");
+    assertThat(catalog
+            .resolve("claude-3-5-haiku-latest", LlmApi.Provider.ANTHROPIC)
+            .maxOutput())
+        .isEqualTo(8192);
+    assertThat(catalog
+            .resolve("claude-sonnet-4-20250514", LlmApi.Provider.ANTHROPIC)
+            .name())
+        .isEqualTo("claude-sonnet-4");
   }
 
   @Test
@@ -63,7 +82,9 @@ class ModelCatalogTest {
     assertThat(sonnet.tokenizer()).isEqualTo(Tokenizer.ESTIMATE);
     assertThat(sonnet.toolPromptAuto()).isEqualTo(346);
     assertThat(sonnet.toolPromptAny()).isEqualTo(313);
-    assertThat(sonnet.contextWindow()).as("the 1M beta is the largest window it can get").isEqualTo(1_000_000);
+    assertThat(sonnet.contextWindow())
+        .as("the 1M beta is the largest window it can get")
+        .isEqualTo(1_000_000);
   }
 
   @Test
@@ -91,23 +112,37 @@ class ModelCatalogTest {
 
     ModelCatalog merged = ModelCatalog.load(file);
 
-    assertThat(merged.resolve("gpt-4o-2024-08-06", LlmApi.Provider.OPENAI).contextWindow()).isEqualTo(64000);
-    assertThat(merged.resolve("acme-llm", LlmApi.Provider.OPENAI).tokenizer()).isEqualTo(Tokenizer.CL100K_BASE);
-    assertThat(merged.resolve("gpt-4.1", LlmApi.Provider.OPENAI).contextWindow()).as("kept").isEqualTo(1047576);
+    assertThat(merged.resolve("gpt-4o-2024-08-06", LlmApi.Provider.OPENAI).contextWindow())
+        .isEqualTo(64000);
+    assertThat(merged.resolve("acme-llm", LlmApi.Provider.OPENAI).tokenizer())
+        .isEqualTo(Tokenizer.CL100K_BASE);
+    assertThat(merged.resolve("gpt-4.1", LlmApi.Provider.OPENAI).contextWindow())
+        .as("kept")
+        .isEqualTo(1047576);
     assertThat(merged.estimateRejectMargin()).isEqualTo(0.4);
   }
 
   @Test
   void invalidCatalogsAreRejectedNamingTheField() {
-    assertThatThrownBy(() -> ModelCatalog.parse("models: { m: { tokenizer: gpt2, context_window: 1, max_output: 1 } }", "f.yaml", null))
-        .hasMessageContaining("f.yaml: models.m.tokenizer").hasMessageContaining("expected: o200k_base, cl100k_base or estimate");
-    assertThatThrownBy(() -> ModelCatalog.parse("models: { m: { tokenizer: estimate, context_window: 100, max_output: 200 } }", "f.yaml", null))
+    assertThatThrownBy(() -> ModelCatalog.parse(
+            "models: { m: { tokenizer: gpt2, context_window: 1, max_output: 1 } }", "f.yaml", null))
+        .hasMessageContaining("f.yaml: models.m.tokenizer")
+        .hasMessageContaining("expected: o200k_base, cl100k_base or estimate");
+    assertThatThrownBy(() -> ModelCatalog.parse(
+            "models: { m: { tokenizer: estimate, context_window: 100, max_output: 200 } }",
+            "f.yaml",
+            null))
         .hasMessageContaining("max_output 200 exceeds context_window 100");
-    assertThatThrownBy(() -> ModelCatalog.parse("models: { m: { tokenizer: estimate, max_output: 2 } }", "f.yaml", null))
+    assertThatThrownBy(() -> ModelCatalog.parse(
+            "models: { m: { tokenizer: estimate, max_output: 2 } }", "f.yaml", null))
         .hasMessageContaining("models.m.context_window: missing");
-    assertThatThrownBy(() -> ModelCatalog.parse("models: { m: { tokenizer: estimate, context_window: 9, max_output: 2, colour: red } }", "f.yaml", null))
+    assertThatThrownBy(() -> ModelCatalog.parse(
+            "models: { m: { tokenizer: estimate, context_window: 9, max_output: 2, colour: red } }",
+            "f.yaml",
+            null))
         .hasMessageContaining("unknown key 'colour'");
-    assertThatThrownBy(() -> ModelCatalog.parse("models: { mystery: { context_window: 9, max_output: 2 } }", "f.yaml", null))
+    assertThatThrownBy(() -> ModelCatalog.parse(
+            "models: { mystery: { context_window: 9, max_output: 2 } }", "f.yaml", null))
         .hasMessageContaining("models.mystery: no tokenizer given");
     assertThatThrownBy(() -> ModelCatalog.parse("estimate: { reject_margin: 1.5 }", "f.yaml", null))
         .hasMessageContaining("estimate.reject_margin");

@@ -13,8 +13,14 @@ class PromptCounterTest {
 
   @Test
   void maxCompletionTokensWinsOverTheDeprecatedMaxTokensInEitherOrder() {
-    PromptCount a = count(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o", "{\"max_tokens\":10,\"max_completion_tokens\":20,\"messages\":[]}");
-    PromptCount b = count(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o", "{\"max_completion_tokens\":20,\"max_tokens\":10,\"messages\":[]}");
+    PromptCount a = count(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o",
+        "{\"max_tokens\":10,\"max_completion_tokens\":20,\"messages\":[]}");
+    PromptCount b = count(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o",
+        "{\"max_completion_tokens\":20,\"max_tokens\":10,\"messages\":[]}");
 
     assertThat(a.maxOutputTokens()).isEqualTo(20);
     assertThat(a.maxOutputField()).isEqualTo("max_completion_tokens");
@@ -24,7 +30,8 @@ class PromptCounterTest {
 
   @Test
   void legacyCompletionsDefaultToSixteenOutputTokens() {
-    PromptCount c = count(LlmApi.OPENAI_COMPLETIONS, "gpt-3.5-turbo-instruct", "{\"prompt\":\"Once upon a time\"}");
+    PromptCount c = count(
+        LlmApi.OPENAI_COMPLETIONS, "gpt-3.5-turbo-instruct", "{\"prompt\":\"Once upon a time\"}");
 
     assertThat(c.maxOutputTokens()).isEqualTo(16);
     assertThat(c.tokens()).isEqualTo(Tokenizer.CL100K_BASE.count("Once upon a time"));
@@ -33,9 +40,14 @@ class PromptCounterTest {
 
   @Test
   void responsesAndAnthropicCarryTheirOutputBudgetFields() {
-    assertThat(count(LlmApi.OPENAI_RESPONSES, "gpt-4.1", "{\"input\":\"hi\",\"max_output_tokens\":77}").maxOutputField())
+    assertThat(
+            count(LlmApi.OPENAI_RESPONSES, "gpt-4.1", "{\"input\":\"hi\",\"max_output_tokens\":77}")
+                .maxOutputField())
         .isEqualTo("max_output_tokens");
-    PromptCount claude = count(LlmApi.ANTHROPIC_MESSAGES, "claude-haiku-4-5", "{\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    PromptCount claude = count(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-haiku-4-5",
+        "{\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(claude.maxOutputTokens()).isEqualTo(64);
     assertThat(claude.tokenizer()).isEqualTo(Tokenizer.ESTIMATE);
     assertThat(claude.exact()).isFalse();
@@ -44,10 +56,10 @@ class PromptCounterTest {
   @Test
   void unexpectedShapesNeverFailAndMakeTheCountALowerBound() {
     String[] bodies = {
-        "{\"messages\":\"not a list\"}",
-        "{\"messages\":[42,{\"role\":\"user\",\"content\":{\"odd\":true}}]}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"web_search\"}]}",
-        "[1,2]",
+      "{\"messages\":\"not a list\"}",
+      "{\"messages\":[42,{\"role\":\"user\",\"content\":{\"odd\":true}}]}",
+      "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"web_search\"}]}",
+      "[1,2]",
     };
     for (String body : bodies) {
       PromptCount c = count(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o", body);
@@ -58,7 +70,8 @@ class PromptCounterTest {
 
   @Test
   void nonNumericOutputBudgetIsIgnoredForTheProviderToRefuse() {
-    PromptCount c = count(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o", "{\"messages\":[],\"max_tokens\":\"many\"}");
+    PromptCount c = count(
+        LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o", "{\"messages\":[],\"max_tokens\":\"many\"}");
 
     assertThat(c.maxOutputTokens()).isEqualTo(-1);
     assertThat(c.exact()).isTrue();
@@ -66,22 +79,32 @@ class PromptCounterTest {
 
   @Test
   void hugeOutputBudgetIsKeptAsTooLargeRatherThanOverflowing() {
-    PromptCount c = count(LlmApi.OPENAI_CHAT_COMPLETIONS, "gpt-4o", "{\"max_tokens\":99999999999999999999999,\"messages\":[]}");
+    PromptCount c = count(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "gpt-4o",
+        "{\"max_tokens\":99999999999999999999999,\"messages\":[]}");
 
     assertThat(c.maxOutputTokens()).isEqualTo(Integer.MAX_VALUE);
   }
 
   @Test
   void embeddingsRememberTheLargestSingleInput() {
-    PromptCount c = count(LlmApi.OPENAI_EMBEDDINGS, "text-embedding-3-small", "{\"input\":[\"a\",\"hello world, hello world\",[1,2,3,4,5,6,7,8,9]]}");
+    PromptCount c = count(
+        LlmApi.OPENAI_EMBEDDINGS,
+        "text-embedding-3-small",
+        "{\"input\":[\"a\",\"hello world, hello world\",[1,2,3,4,5,6,7,8,9]]}");
 
     assertThat(c.largestInputTokens()).isEqualTo(9);
-    assertThat(c.tokens()).isEqualTo(1 + Tokenizer.CL100K_BASE.count("hello world, hello world") + 9);
+    assertThat(c.tokens())
+        .isEqualTo(1 + Tokenizer.CL100K_BASE.count("hello world, hello world") + 9);
   }
 
   @Test
   void unmappedOpenAiStyleModelsAreCountedWithO200kButNotClaimedExact() {
-    PromptCount c = count(LlmApi.OPENAI_CHAT_COMPLETIONS, "mistral-large", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    PromptCount c = count(
+        LlmApi.OPENAI_CHAT_COMPLETIONS,
+        "mistral-large",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
 
     assertThat(c.tokenizer()).isEqualTo(Tokenizer.O200K_BASE);
     assertThat(c.exact()).isFalse();
@@ -91,8 +114,12 @@ class PromptCounterTest {
   @Test
   void claudeToolUseAddsTheDocumentedSystemPromptByToolChoice() {
     String tools = "\"tools\":[{\"name\":\"t\",\"input_schema\":{\"type\":\"object\"}}]";
-    PromptCount auto = count(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5", "{" + tools + ",\"messages\":[]}");
-    PromptCount any = count(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5", "{" + tools + ",\"tool_choice\":{\"type\":\"any\"},\"messages\":[]}");
+    PromptCount auto =
+        count(LlmApi.ANTHROPIC_MESSAGES, "claude-sonnet-4-5", "{" + tools + ",\"messages\":[]}");
+    PromptCount any = count(
+        LlmApi.ANTHROPIC_MESSAGES,
+        "claude-sonnet-4-5",
+        "{" + tools + ",\"tool_choice\":{\"type\":\"any\"},\"messages\":[]}");
 
     int schema = Tokenizer.estimate("t".length() + "{\"type\":\"object\"}".length());
     assertThat(auto.tokens()).isEqualTo(schema + 346);
@@ -100,6 +127,7 @@ class PromptCounterTest {
   }
 
   private static PromptCount count(LlmApi api, String model, String body) {
-    return PromptCounter.count(api, body.getBytes(StandardCharsets.UTF_8), CATALOG.resolve(model, api.provider()));
+    return PromptCounter.count(
+        api, body.getBytes(StandardCharsets.UTF_8), CATALOG.resolve(model, api.provider()));
   }
 }

@@ -22,25 +22,35 @@ public final class ReportFixtures {
    *
    * @param promptCounted the gateway's count of the prompt on the request path
    */
-  public static TokenReport fromResponse(LlmApi api, String model, Tokenizer tokenizer, int promptCounted,
-      String resource) {
+  public static TokenReport fromResponse(
+      LlmApi api, String model, Tokenizer tokenizer, int promptCounted, String resource) {
     UsageReader reader = new UsageReader(api, tokenizer);
     byte[] body = bytes(resource);
     if (resource.endsWith(".sse")) {
-      for (SseEvent e : new SseParser(1 << 20).feed(com.google.protobuf.ByteString.copyFrom(body))) {
+      for (SseEvent e :
+          new SseParser(1 << 20).feed(com.google.protobuf.ByteString.copyFrom(body))) {
         reader.event(e);
       }
     } else {
       reader.body(body);
     }
-    return new TokenReport(model, tokenizer, promptCounted, !tokenizer.isEstimate(), -1, reader.usage(),
-        reader.completionCounted(), 200, true);
+    return new TokenReport(
+        model,
+        tokenizer,
+        promptCounted,
+        !tokenizer.isEstimate(),
+        -1,
+        reader.usage(),
+        reader.completionCounted(),
+        200,
+        true);
   }
 
   private static byte[] bytes(String resource) {
     try (InputStream in = ReportFixtures.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalArgumentException("resource: " + resource + " (expected: on the test classpath)");
+        throw new IllegalArgumentException(
+            "resource: " + resource + " (expected: on the test classpath)");
       }
       return in.readAllBytes();
     } catch (IOException e) {

@@ -24,13 +24,18 @@ class TokenMetricsTest {
     String text = registry.scrape();
 
     assertThat(text)
-        .contains("gen_ai_client_token_usage_bucket{gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\","
-            + "gen_ai_token_type=\"input\",source=\"provider\",le=\"4096.0\"} 1")
-        .contains("gen_ai_client_token_usage_bucket{gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\","
-            + "gen_ai_token_type=\"input\",source=\"provider\",le=\"1024.0\"} 0")
-        .contains("llmgw_tokens_prompt_counted_sum{exact=\"false\",method=\"estimate\",model=\"claude-sonnet-4-5\"} 120.0")
-        .contains("llmgw_tokens_count_error_count{direction=\"match\",exact=\"true\",method=\"o200k_base\",model=\"gpt-4o\",part=\"prompt\"} 1")
-        .contains("llmgw_tokens_count_error_sum{direction=\"under\",exact=\"false\",method=\"estimate\",model=\"claude-sonnet-4-5\",part=\"prompt\"} 10.0")
+        .contains(
+            "gen_ai_client_token_usage_bucket{gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\","
+                + "gen_ai_token_type=\"input\",source=\"provider\",le=\"4096.0\"} 1")
+        .contains(
+            "gen_ai_client_token_usage_bucket{gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\","
+                + "gen_ai_token_type=\"input\",source=\"provider\",le=\"1024.0\"} 0")
+        .contains(
+            "llmgw_tokens_prompt_counted_sum{exact=\"false\",method=\"estimate\",model=\"claude-sonnet-4-5\"} 120.0")
+        .contains(
+            "llmgw_tokens_count_error_count{direction=\"match\",exact=\"true\",method=\"o200k_base\",model=\"gpt-4o\",part=\"prompt\"} 1")
+        .contains(
+            "llmgw_tokens_count_error_sum{direction=\"under\",exact=\"false\",method=\"estimate\",model=\"claude-sonnet-4-5\",part=\"prompt\"} 10.0")
         .contains("llmgw_tokens_detail_total{model=\"gpt-4o\",type=\"cached_input\"} 1024.0")
         .contains("llmgw_tokens_usage_missing_total{model=\"gpt-4o\"} 1.0")
         .contains("llmgw_tokens_count_failures_total{model=\"gpt-4o\"} 1.0");

@@ -29,7 +29,8 @@ class TokenReferenceTableTest {
 
   @BeforeAll
   static void load() throws Exception {
-    try (InputStream in = TokenReferenceTableTest.class.getResourceAsStream("/tokens/reference-prompts.json")) {
+    try (InputStream in =
+        TokenReferenceTableTest.class.getResourceAsStream("/tokens/reference-prompts.json")) {
       table = JSON.readTree(in);
     }
   }
@@ -56,27 +57,42 @@ class TokenReferenceTableTest {
 
     PromptCount count = PromptCounter.count(api, body, spec);
 
-    assertThat(count.tokens()).as("%s (%s)", id, row.get("source").asText())
+    assertThat(count.tokens())
+        .as("%s (%s)", id, row.get("source").asText())
         .isEqualTo(row.get("expected").asInt());
-    assertThat(count.exact()).as("%s is labelled exact=%s", id, row.get("exact").asBoolean())
+    assertThat(count.exact())
+        .as("%s is labelled exact=%s", id, row.get("exact").asBoolean())
         .isEqualTo(row.get("exact").asBoolean());
   }
 
   @Test
-  void tableHasAtLeastThirtyRowsWithPublishedCountsForBothEncodingsAndEveryKindOfContent() throws Exception {
+  void tableHasAtLeastThirtyRowsWithPublishedCountsForBothEncodingsAndEveryKindOfContent()
+      throws Exception {
     Map<String, Integer> kinds = new TreeMap<>();
     List<String> ids = new ArrayList<>();
     rows().forEach(r -> {
       kinds.merge(r.get("kind").asText(), 1, Integer::sum);
       ids.add(r.get("id").asText());
-      assertThat(r.get("source").asText()).as("source of %s", r.get("id").asText()).isNotBlank();
+      assertThat(r.get("source").asText())
+          .as("source of %s", r.get("id").asText())
+          .isNotBlank();
     });
 
     assertThat(ids).hasSizeGreaterThanOrEqualTo(30).doesNotHaveDuplicates();
-    assertThat(kinds).containsKeys("published-api", "published-tokenizer", "derived", "approximation", "estimate");
+    assertThat(kinds)
+        .containsKeys(
+            "published-api", "published-tokenizer", "derived", "approximation", "estimate");
     assertThat(kinds.get("published-api")).isGreaterThanOrEqualTo(30);
-    assertThat(ids).contains("cookbook-messages-gpt-4o", "cookbook-messages-gpt-4", "cookbook-tools-gpt-4o-mini",
-        "cookbook-tools-gpt-3.5-turbo", "derived-emoji-gpt-4o", "derived-python-code-gpt-4o", "derived-cjk-gpt-4o-mini",
-        "derived-names-german-gpt-4o", "derived-nested-tools-gpt-4o");
+    assertThat(ids)
+        .contains(
+            "cookbook-messages-gpt-4o",
+            "cookbook-messages-gpt-4",
+            "cookbook-tools-gpt-4o-mini",
+            "cookbook-tools-gpt-3.5-turbo",
+            "derived-emoji-gpt-4o",
+            "derived-python-code-gpt-4o",
+            "derived-cjk-gpt-4o-mini",
+            "derived-names-german-gpt-4o",
+            "derived-nested-tools-gpt-4o");
   }
 }

@@ -33,7 +33,8 @@ class UsageReaderTest {
     reader.body(resource("/tokens/openai-chat-no-usage.json").toByteArray());
 
     assertThat(reader.usage()).isNull();
-    assertThat(reader.completionCounted()).isEqualTo(O200K.count("Bonjour ! Comment puis-je vous aider aujourd'hui ?"));
+    assertThat(reader.completionCounted())
+        .isEqualTo(O200K.count("Bonjour ! Comment puis-je vous aider aujourd'hui ?"));
   }
 
   @Test
@@ -60,8 +61,10 @@ class UsageReaderTest {
     events("/tokens/openai-chat-stream-no-usage.sse").forEach(reader::event);
 
     assertThat(reader.usage()).isNull();
-    assertThat(reader.completionCounted()).isEqualTo(O200K.count("Let me check the weather in Zürich 🌦️.")
-        + O200K.count("get_weather") + O200K.count("{\"location\": \"Zürich, CH\"}"));
+    assertThat(reader.completionCounted())
+        .isEqualTo(O200K.count("Let me check the weather in Zürich 🌦️.")
+            + O200K.count("get_weather")
+            + O200K.count("{\"location\": \"Zürich, CH\"}"));
   }
 
   @Test
@@ -71,7 +74,8 @@ class UsageReaderTest {
     events("/tokens/openai-completions-stream-usage-last.sse").forEach(reader::event);
 
     assertThat(reader.usage()).isEqualTo(new ProviderUsage(5, 7, 12, -1, -1, -1));
-    assertThat(reader.completionCounted()).isEqualTo(Tokenizer.CL100K_BASE.count("\n\nThis is a test."));
+    assertThat(reader.completionCounted())
+        .isEqualTo(Tokenizer.CL100K_BASE.count("\n\nThis is a test."));
   }
 
   @Test
@@ -104,19 +108,23 @@ class UsageReaderTest {
   }
 
   @Test
-  void anthropicStreamTakesInputAndCacheFromMessageStartAndCumulativeOutputFromMessageDelta() throws Exception {
+  void anthropicStreamTakesInputAndCacheFromMessageStartAndCumulativeOutputFromMessageDelta()
+      throws Exception {
     UsageReader reader = new UsageReader(LlmApi.ANTHROPIC_MESSAGES, Tokenizer.ESTIMATE);
     List<SseEvent> events = events("/tokens/anthropic-messages-stream-tool-use.sse");
 
     reader.event(events.get(0));
-    assertThat(reader.usage()).as("after message_start").isEqualTo(new ProviderUsage(2520, 2, 2522, 2048, 0, -1));
+    assertThat(reader.usage())
+        .as("after message_start")
+        .isEqualTo(new ProviderUsage(2520, 2, 2522, 2048, 0, -1));
     events.subList(1, events.size()).forEach(reader::event);
 
     assertThat(reader.usage()).isEqualTo(new ProviderUsage(2520, 89, 2609, 2048, 0, -1));
     assertThat(reader.usage().uncachedPromptTokens()).isEqualTo(472);
     String text = "Okay, let's check the weather for San Francisco, CA:";
     String args = "{\"location\": \"San Francisco, CA\", \"unit\": \"fahrenheit\"}";
-    assertThat(reader.completionCounted()).as("estimated from text, tool name and arguments")
+    assertThat(reader.completionCounted())
+        .as("estimated from text, tool name and arguments")
         .isEqualTo(Tokenizer.estimate(text.length() + "get_weather".length() + args.length()));
   }
 
@@ -128,7 +136,8 @@ class UsageReaderTest {
 
     UsageReader json = new UsageReader(LlmApi.ANTHROPIC_MESSAGES, Tokenizer.ESTIMATE);
     json.body(resource("/tokens/anthropic-messages.json").toByteArray());
-    assertThat(json.usage()).isEqualTo(new ProviderUsage(21 + 188086, 393, 21 + 188086 + 393, 0, 188086, -1));
+    assertThat(json.usage())
+        .isEqualTo(new ProviderUsage(21 + 188086, 393, 21 + 188086 + 393, 0, 188086, -1));
     assertThat(json.usage().uncachedPromptTokens()).isEqualTo(21);
   }
 
@@ -136,8 +145,14 @@ class UsageReaderTest {
   void laterUsageChunksReplaceEarlierOnesAsCompatibleServersSendRunningTotals() {
     UsageReader reader = new UsageReader(LlmApi.OPENAI_CHAT_COMPLETIONS, O200K);
 
-    reader.event(new SseEvent("", "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"total_tokens\":10}}", ""));
-    reader.event(new SseEvent("", "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"}}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}}", ""));
+    reader.event(new SseEvent(
+        "",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"total_tokens\":10}}",
+        ""));
+    reader.event(new SseEvent(
+        "",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"}}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}}",
+        ""));
 
     assertThat(reader.usage()).isEqualTo(new ProviderUsage(9, 2, 11, -1, -1, -1));
   }

@@ -140,14 +140,13 @@ public final class CrossReferenceChecker {
     unique(problems, "secret", secrets, Secret::getName);
 
     Set<String> clusterNames = union(names(clusters, Cluster::getName), knownClusters);
-    Scope scope =
-        new Scope(
-            clusterNames,
-            "served clusters" + (knownClusters.isEmpty() ? "" : " and known static clusters"),
-            Set.copyOf(names(routes, RouteConfiguration::getName)),
-            byName(endpoints),
-            Set.copyOf(names(secrets, Secret::getName)),
-            knownSecrets);
+    Scope scope = new Scope(
+        clusterNames,
+        "served clusters" + (knownClusters.isEmpty() ? "" : " and known static clusters"),
+        Set.copyOf(names(routes, RouteConfiguration::getName)),
+        byName(endpoints),
+        Set.copyOf(names(secrets, Secret::getName)),
+        knownSecrets);
     List<Message> resources = new ArrayList<>();
     resources.addAll(listeners);
     resources.addAll(routes);
@@ -177,17 +176,15 @@ public final class CrossReferenceChecker {
         union(names(statics.getClustersList(), Cluster::getName), knownClusters);
     Set<String> staticSecrets =
         union(names(statics.getSecretsList(), Secret::getName), knownSecrets);
-    boolean dynamicClusters =
-        bootstrap.getDynamicResources().hasCdsConfig()
-            || !bootstrap.getDynamicResources().getCdsResourcesLocator().isEmpty();
-    Scope scope =
-        new Scope(
-            dynamicClusters ? null : staticClusters,
-            "static clusters",
-            null,
-            null,
-            null,
-            staticSecrets);
+    boolean dynamicClusters = bootstrap.getDynamicResources().hasCdsConfig()
+        || !bootstrap.getDynamicResources().getCdsResourcesLocator().isEmpty();
+    Scope scope = new Scope(
+        dynamicClusters ? null : staticClusters,
+        "static clusters",
+        null,
+        null,
+        null,
+        staticSecrets);
     Scope staticOnly =
         new Scope(staticClusters, "static clusters", null, null, null, staticSecrets);
 
@@ -263,23 +260,20 @@ public final class CrossReferenceChecker {
             || !(source.hasAds() || source.equals(ConfigSource.getDefaultInstance()))) {
           return;
         }
-        String serviceName =
-            cluster.getEdsClusterConfig().getServiceName().isEmpty()
-                ? cluster.getName()
-                : cluster.getEdsClusterConfig().getServiceName();
+        String serviceName = cluster.getEdsClusterConfig().getServiceName().isEmpty()
+            ? cluster.getName()
+            : cluster.getEdsClusterConfig().getServiceName();
         ClusterLoadAssignment assignment = scope.endpoints().get(serviceName);
         if (assignment == null) {
-          problems.add(
-              label
-                  + " is of type EDS, but no cluster load assignment named '"
-                  + serviceName
-                  + "' is served, so it has no endpoints");
+          problems.add(label
+              + " is of type EDS, but no cluster load assignment named '"
+              + serviceName
+              + "' is served, so it has no endpoints");
         } else if (lbEndpoints(assignment) == 0) {
-          problems.add(
-              label
-                  + " is of type EDS, but its cluster load assignment '"
-                  + serviceName
-                  + "' has no lb_endpoints");
+          problems.add(label
+              + " is of type EDS, but its cluster load assignment '"
+              + serviceName
+              + "' has no lb_endpoints");
         }
       }
       case STATIC, STRICT_DNS -> {
@@ -291,14 +285,13 @@ public final class CrossReferenceChecker {
       case LOGICAL_DNS -> {
         List<LocalityLbEndpoints> localities = cluster.getLoadAssignment().getEndpointsList();
         if (localities.size() != 1 || localities.get(0).getLbEndpointsCount() != 1) {
-          problems.add(
-              label
-                  + " is of type LOGICAL_DNS, whose load_assignment must hold exactly one"
-                  + " locality with exactly one lb_endpoint (Envoy refuses it otherwise); it has "
-                  + lbEndpoints(cluster.getLoadAssignment())
-                  + " in "
-                  + localities.size()
-                  + (localities.size() == 1 ? " locality" : " localities"));
+          problems.add(label
+              + " is of type LOGICAL_DNS, whose load_assignment must hold exactly one"
+              + " locality with exactly one lb_endpoint (Envoy refuses it otherwise); it has "
+              + lbEndpoints(cluster.getLoadAssignment())
+              + " in "
+              + localities.size()
+              + (localities.size() == 1 ? " locality" : " localities"));
         }
       }
       default -> {
@@ -321,23 +314,20 @@ public final class CrossReferenceChecker {
     for (T resource : resources) {
       counts.merge(name.apply(resource), 1, Integer::sum);
     }
-    counts.forEach(
-        (resourceName, count) -> {
-          if (resourceName.isEmpty()) {
-            problems.add(
-                count
-                    + (count == 1 ? " " + kind + " has" : " " + kind + "s have")
-                    + " an empty name; every xDS resource needs a unique name");
-          } else if (count > 1) {
-            problems.add(
-                count
-                    + " "
-                    + kind
-                    + "s are named '"
-                    + resourceName
-                    + "'; names must be unique within each kind");
-          }
-        });
+    counts.forEach((resourceName, count) -> {
+      if (resourceName.isEmpty()) {
+        problems.add(count
+            + (count == 1 ? " " + kind + " has" : " " + kind + "s have")
+            + " an empty name; every xDS resource needs a unique name");
+      } else if (count > 1) {
+        problems.add(count
+            + " "
+            + kind
+            + "s are named '"
+            + resourceName
+            + "'; names must be unique within each kind");
+      }
+    });
   }
 
   private static <T> List<String> names(Collection<T> resources, Function<T, String> name) {
@@ -391,46 +381,42 @@ public final class CrossReferenceChecker {
       switch (kind) {
         case CLUSTER -> {
           if (scope.clusters() != null && !scope.clusters().contains(name)) {
-            problems.add(
-                where
-                    + " names cluster '"
-                    + name
-                    + "', which does not exist ("
-                    + scope.clustersDescription()
-                    + ": "
-                    + listed(scope.clusters())
-                    + ")");
+            problems.add(where
+                + " names cluster '"
+                + name
+                + "', which does not exist ("
+                + scope.clustersDescription()
+                + ": "
+                + listed(scope.clusters())
+                + ")");
           }
         }
         case ROUTE_CONFIGURATION -> {
           if (scope.routes() != null && !scope.routes().contains(name)) {
-            problems.add(
-                where
-                    + " fetches route configuration '"
-                    + name
-                    + "' over RDS, but no route configuration of that name is served ("
-                    + "served: "
-                    + listed(scope.routes())
-                    + ")");
+            problems.add(where
+                + " fetches route configuration '"
+                + name
+                + "' over RDS, but no route configuration of that name is served ("
+                + "served: "
+                + listed(scope.routes())
+                + ")");
           }
         }
         case ADS_SECRET -> {
           if (scope.adsSecrets() != null && !scope.adsSecrets().contains(name)) {
-            problems.add(
-                where
-                    + " fetches secret '"
-                    + name
-                    + "' over SDS (ADS), but no secret of that name is served");
+            problems.add(where
+                + " fetches secret '"
+                + name
+                + "' over SDS (ADS), but no secret of that name is served");
           }
         }
         case STATIC_SECRET -> {
           if (!scope.staticSecrets().contains(name)) {
-            problems.add(
-                where
-                    + " names secret '"
-                    + name
-                    + "' without an sds_config, so Envoy"
-                    + " looks it up among the bootstrap's static secrets, which do not include it");
+            problems.add(where
+                + " names secret '"
+                + name
+                + "' without an sds_config, so Envoy"
+                + " looks it up among the bootstrap's static secrets, which do not include it");
           }
         }
       }

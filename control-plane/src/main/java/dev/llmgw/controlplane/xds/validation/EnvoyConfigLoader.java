@@ -127,10 +127,8 @@ public final class EnvoyConfigLoader {
     Map<String, String> typeUrls = new LinkedHashMap<>();
     collectTypeUrls(tree, "", typeUrls);
     JsonFormat.TypeRegistry.Builder builder = JsonFormat.TypeRegistry.newBuilder();
-    typeUrls.forEach(
-        (typeUrl, path) ->
-            EnvoyTypes.descriptor(typeUrl)
-                .ifPresentOrElse(builder::add, () -> unknown.putIfAbsent(typeUrl, path)));
+    typeUrls.forEach((typeUrl, path) -> EnvoyTypes.descriptor(typeUrl)
+        .ifPresentOrElse(builder::add, () -> unknown.putIfAbsent(typeUrl, path)));
     return builder.build();
   }
 
@@ -141,12 +139,10 @@ public final class EnvoyConfigLoader {
         into.putIfAbsent(type.asText(), path.isEmpty() ? "@type" : path + ".@type");
       }
       node.fields()
-          .forEachRemaining(
-              field ->
-                  collectTypeUrls(
-                      field.getValue(),
-                      path.isEmpty() ? field.getKey() : path + "." + field.getKey(),
-                      into));
+          .forEachRemaining(field -> collectTypeUrls(
+              field.getValue(),
+              path.isEmpty() ? field.getKey() : path + "." + field.getKey(),
+              into));
     } else if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
         collectTypeUrls(node.get(i), path + "[" + i + "]", into);

@@ -90,9 +90,8 @@ public final class EnvoyTypes {
       Pattern.compile("^\\s*package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
   private static final Pattern JAVA_PACKAGE =
       Pattern.compile("^\\s*option\\s+java_package\\s*=\\s*\"([\\w.]+)\"\\s*;", Pattern.MULTILINE);
-  private static final Pattern JAVA_OUTER_CLASSNAME =
-      Pattern.compile(
-          "^\\s*option\\s+java_outer_classname\\s*=\\s*\"(\\w+)\"\\s*;", Pattern.MULTILINE);
+  private static final Pattern JAVA_OUTER_CLASSNAME = Pattern.compile(
+      "^\\s*option\\s+java_outer_classname\\s*=\\s*\"(\\w+)\"\\s*;", Pattern.MULTILINE);
   private static final Pattern JAVA_MULTIPLE_FILES =
       Pattern.compile("^\\s*option\\s+java_multiple_files\\s*=\\s*true\\s*;", Pattern.MULTILINE);
 
@@ -120,12 +119,9 @@ public final class EnvoyTypes {
     requireNonNull(typeUrlsOrNames, "typeUrlsOrNames");
     JsonFormat.TypeRegistry.Builder builder = JsonFormat.TypeRegistry.newBuilder();
     for (String type : typeUrlsOrNames) {
-      builder.add(
-          descriptor(type)
-              .orElseThrow(
-                  () ->
-                      new IllegalArgumentException(
-                          "unknown type " + type + ", expected a type from Envoy's API")));
+      builder.add(descriptor(type)
+          .orElseThrow(() -> new IllegalArgumentException(
+              "unknown type " + type + ", expected a type from Envoy's API")));
     }
     return builder.build();
   }
@@ -150,14 +146,10 @@ public final class EnvoyTypes {
     if (any.getTypeUrl().isEmpty()) {
       throw new IllegalArgumentException("Any has no type URL; expected a type from Envoy's API");
     }
-    Message prototype =
-        defaultInstance(typeName(any.getTypeUrl()))
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "unknown typed_config type "
-                            + any.getTypeUrl()
-                            + ", expected a type from Envoy's API"));
+    Message prototype = defaultInstance(typeName(any.getTypeUrl()))
+        .orElseThrow(() -> new IllegalArgumentException("unknown typed_config type "
+            + any.getTypeUrl()
+            + ", expected a type from Envoy's API"));
     try {
       return prototype.getParserForType().parseFrom(any.getValue());
     } catch (InvalidProtocolBufferException e) {
@@ -251,15 +243,14 @@ public final class EnvoyTypes {
   static List<String> javaClassNames(Descriptor type) {
     FileDescriptor file = type.getFile();
     FileOptions options = file.getOptions();
-    ProtoFile header =
-        new ProtoFile(
-            file.getName(),
-            file.getPackage(),
-            options.hasJavaPackage() ? options.getJavaPackage() : file.getPackage(),
-            options.hasJavaOuterClassname()
-                ? options.getJavaOuterClassname()
-                : defaultOuterClassName(file.getName()),
-            options.getJavaMultipleFiles());
+    ProtoFile header = new ProtoFile(
+        file.getName(),
+        file.getPackage(),
+        options.hasJavaPackage() ? options.getJavaPackage() : file.getPackage(),
+        options.hasJavaOuterClassname()
+            ? options.getJavaOuterClassname()
+            : defaultOuterClassName(file.getName()),
+        options.getJavaMultipleFiles());
     return header.classNames(type.getFullName());
   }
 
@@ -382,7 +373,8 @@ public final class EnvoyTypes {
     private JsonFormat.TypeRegistry gatewayRegistry() {
       JsonFormat.TypeRegistry registry = gatewayRegistry;
       if (registry == null) {
-        registry = JsonFormat.TypeRegistry.newBuilder().add(EnvoyTypes.gatewayTypes()).build();
+        registry =
+            JsonFormat.TypeRegistry.newBuilder().add(EnvoyTypes.gatewayTypes()).build();
         gatewayRegistry = registry;
       }
       return registry;

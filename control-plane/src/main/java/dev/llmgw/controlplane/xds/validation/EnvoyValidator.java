@@ -87,13 +87,12 @@ public final class EnvoyValidator {
   public List<Violation> validate(Snapshot snapshot) {
     requireNonNull(snapshot, "snapshot");
     List<Violation> out = new ArrayList<>();
-    for (SnapshotResources<?> kind :
-        List.of(
-            snapshot.clusters(),
-            snapshot.endpoints(),
-            snapshot.listeners(),
-            snapshot.routes(),
-            snapshot.secrets())) {
+    for (SnapshotResources<?> kind : List.of(
+        snapshot.clusters(),
+        snapshot.endpoints(),
+        snapshot.listeners(),
+        snapshot.routes(),
+        snapshot.secrets())) {
       kind.resources().values().forEach(resource -> validateInto(resource, out));
     }
     return List.copyOf(out);
@@ -135,46 +134,42 @@ public final class EnvoyValidator {
 
   private void validateInto(Message resource, List<Violation> out) {
     String label = MessageWalker.describe(resource);
-    MessageWalker.walk(
-        resource,
-        new MessageWalker.Visitor() {
-          @Override
-          public void message(String path, Message message, boolean typedByConfig) {
-            checkOne(label, path, message, typedByConfig, out);
-          }
+    MessageWalker.walk(resource, new MessageWalker.Visitor() {
+      @Override
+      public void message(String path, Message message, boolean typedByConfig) {
+        checkOne(label, path, message, typedByConfig, out);
+      }
 
-          @Override
-          public void unresolvedAny(String path, String problem) {
-            out.add(new Violation(label, path, problem));
-          }
-        });
+      @Override
+      public void unresolvedAny(String path, String problem) {
+        out.add(new Violation(label, path, problem));
+      }
+    });
   }
 
   private void checkOne(
       String label, String path, Message message, boolean typedByConfig, List<Violation> out) {
     Descriptor type = message.getDescriptorForType();
     if (typedByConfig && EnvoyTypes.isRemovedEnvoyApi(type)) {
-      out.add(
-          new Violation(
-              label,
-              path,
-              type.getFullName()
-                  + " is from Envoy's removed v2 API; Envoy v1.34 accepts only v3 types"));
+      out.add(new Violation(
+          label,
+          path,
+          type.getFullName()
+              + " is from Envoy's removed v2 API; Envoy v1.34 accepts only v3 types"));
       return;
     }
     Optional<ValidatorImpl<Message>> validator =
         validators.computeIfAbsent(message.getClass(), c -> lookup.find(message.getClass()));
     if (validator.isEmpty()) {
       if (EnvoyTypes.expectsGeneratedValidator(type)) {
-        out.add(
-            new Violation(
-                label,
-                path,
-                "no generated PGV validator for "
-                    + type.getFullName()
-                    + " on the classpath, so Envoy's rules for it cannot be checked (expected "
-                    + validatorClassName(message.getClass())
-                    + ", generated from Envoy's protos at build time)"));
+        out.add(new Violation(
+            label,
+            path,
+            "no generated PGV validator for "
+                + type.getFullName()
+                + " on the classpath, so Envoy's rules for it cannot be checked (expected "
+                + validatorClassName(message.getClass())
+                + ", generated from Envoy's protos at build time)"));
       }
     } else {
       try {
@@ -184,14 +179,13 @@ public final class EnvoyValidator {
       } catch (ValidationException e) {
         out.add(new Violation(label, MessageWalker.join(path, fieldOf(e, type)), reason(e)));
       } catch (RuntimeException e) {
-        out.add(
-            new Violation(
-                label,
-                path,
-                "the PGV validator of "
-                    + type.getFullName()
-                    + " failed: "
-                    + e.getClass().getName()));
+        out.add(new Violation(
+            label,
+            path,
+            "the PGV validator of "
+                + type.getFullName()
+                + " failed: "
+                + e.getClass().getName()));
       }
     }
     LoadTimeRules.check(
@@ -212,12 +206,10 @@ public final class EnvoyValidator {
       long seconds = m.group(1) == null ? 0 : Long.parseLong(m.group(1));
       String nanosText = m.group(2) != null ? m.group(2) : m.group(3);
       int nanos = nanosText == null ? 0 : Integer.parseInt(nanosText);
-      String duration =
-          Durations.toString(
-              com.google.protobuf.Duration.newBuilder()
-                  .setSeconds(seconds)
-                  .setNanos(nanos)
-                  .build());
+      String duration = Durations.toString(com.google.protobuf.Duration.newBuilder()
+          .setSeconds(seconds)
+          .setNanos(nanos)
+          .build());
       m.appendReplacement(out, Matcher.quoteReplacement(duration));
     }
     m.appendTail(out);

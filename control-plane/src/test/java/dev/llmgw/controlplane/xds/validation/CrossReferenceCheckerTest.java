@@ -39,10 +39,8 @@ class CrossReferenceCheckerTest {
 
   @Test
   void findsRouteToMissingCluster() {
-    RouteConfiguration routes =
-        Fixtures.routes(
-            Fixtures.headerRoute(
-                "gone", "gone", RouteAction.newBuilder().setCluster("provider_gone").build()));
+    RouteConfiguration routes = Fixtures.routes(Fixtures.headerRoute(
+        "gone", "gone", RouteAction.newBuilder().setCluster("provider_gone").build()));
 
     assertThat(check(Fixtures.clusters(), List.of(Fixtures.listener()), routes))
         .containsExactly(
@@ -53,22 +51,19 @@ class CrossReferenceCheckerTest {
 
   @Test
   void findsMissingClusterInWeightedSplit() {
-    RouteConfiguration routes =
-        Fixtures.routes(
-            Fixtures.headerRoute(
-                "split",
-                "split",
-                RouteAction.newBuilder()
-                    .setWeightedClusters(Fixtures.split(OPENAI, 50, "provider_gone", 50))
-                    .build()));
+    RouteConfiguration routes = Fixtures.routes(Fixtures.headerRoute(
+        "split",
+        "split",
+        RouteAction.newBuilder()
+            .setWeightedClusters(Fixtures.split(OPENAI, 50, "provider_gone", 50))
+            .build()));
 
     assertThat(check(Fixtures.clusters(), List.of(Fixtures.listener()), routes))
         .singleElement()
         .asString()
-        .startsWith(
-            "route configuration 'llm_routes':"
-                + " virtual_hosts[0].routes[0].route.weighted_clusters.clusters[1].name names"
-                + " cluster 'provider_gone'");
+        .startsWith("route configuration 'llm_routes':"
+            + " virtual_hosts[0].routes[0].route.weighted_clusters.clusters[1].name names"
+            + " cluster 'provider_gone'");
   }
 
   @Test
@@ -95,13 +90,12 @@ class CrossReferenceCheckerTest {
   void findsExtProcFilterNamingMissingCluster() {
     List<Cluster> clusters = Fixtures.clusters().subList(1, 4); // without ext_proc
 
-    assertThat(
-            checker.check(
-                clusters,
-                List.of(),
-                List.of(Fixtures.listener()),
-                List.of(Fixtures.routes()),
-                List.of()))
+    assertThat(checker.check(
+            clusters,
+            List.of(),
+            List.of(Fixtures.listener()),
+            List.of(Fixtures.routes()),
+            List.of()))
         .singleElement()
         .asString()
         .startsWith(
@@ -112,86 +106,70 @@ class CrossReferenceCheckerTest {
 
   @Test
   void acceptsClustersKnownFromTheBootstrap() {
-    ExternalProcessor viaStatic =
-        Fixtures.extProc().toBuilder()
-            .setGrpcService(
-                GrpcService.newBuilder()
-                    .setEnvoyGrpc(
-                        GrpcService.EnvoyGrpc.newBuilder().setClusterName("static_ext_proc")))
-            .build();
+    ExternalProcessor viaStatic = Fixtures.extProc().toBuilder()
+        .setGrpcService(GrpcService.newBuilder()
+            .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("static_ext_proc")))
+        .build();
     Listener listener = Fixtures.listener(Fixtures.hcm(viaStatic));
-    Bootstrap bootstrap =
-        Bootstrap.newBuilder()
-            .setStaticResources(
-                Bootstrap.StaticResources.newBuilder()
-                    .addClusters(
-                        Fixtures.providerCluster(
-                            "static_ext_proc", "ext-proc", Fixtures.tls("ext-proc"))))
-            .build();
+    Bootstrap bootstrap = Bootstrap.newBuilder()
+        .setStaticResources(Bootstrap.StaticResources.newBuilder()
+            .addClusters(
+                Fixtures.providerCluster("static_ext_proc", "ext-proc", Fixtures.tls("ext-proc"))))
+        .build();
 
-    assertThat(
-            checker.check(
+    assertThat(checker.check(
+            Fixtures.clusters(),
+            Fixtures.allEndpoints(),
+            List.of(listener),
+            List.of(Fixtures.routes()),
+            List.of()))
+        .hasSize(1);
+    assertThat(CrossReferenceChecker.alongside(bootstrap)
+            .check(
                 Fixtures.clusters(),
                 Fixtures.allEndpoints(),
                 List.of(listener),
                 List.of(Fixtures.routes()),
                 List.of()))
-        .hasSize(1);
-    assertThat(
-            CrossReferenceChecker.alongside(bootstrap)
-                .check(
-                    Fixtures.clusters(),
-                    Fixtures.allEndpoints(),
-                    List.of(listener),
-                    List.of(Fixtures.routes()),
-                    List.of()))
         .isEmpty();
   }
 
   @Test
   void findsRdsNameNobodyServes() {
-    Listener listener =
-        Fixtures.listener(
-            Fixtures.hcmBuilder(Fixtures.extProc())
-                .setRds(
-                    Rds.newBuilder()
-                        .setConfigSource(Fixtures.ads())
-                        .setRouteConfigName("llm_routes_v2"))
-                .build());
+    Listener listener = Fixtures.listener(Fixtures.hcmBuilder(Fixtures.extProc())
+        .setRds(
+            Rds.newBuilder().setConfigSource(Fixtures.ads()).setRouteConfigName("llm_routes_v2"))
+        .build());
 
     assertThat(check(Fixtures.clusters(), List.of(listener), Fixtures.routes()))
-        .containsExactly(
-            "listener 'ingress':"
-                + " filter_chains[0].filters[0].typed_config(HttpConnectionManager).rds.route_config_name"
-                + " fetches route configuration 'llm_routes_v2' over RDS, but no route"
-                + " configuration of that name is served (served: [llm_routes])");
+        .containsExactly("listener 'ingress':"
+            + " filter_chains[0].filters[0].typed_config(HttpConnectionManager).rds.route_config_name"
+            + " fetches route configuration 'llm_routes_v2' over RDS, but no route"
+            + " configuration of that name is served (served: [llm_routes])");
   }
 
   @Test
   void findsEdsClusterWithoutEndpoints() {
-    ClusterLoadAssignment empty =
-        ClusterLoadAssignment.newBuilder()
-            .setClusterName(EXT_PROC)
-            .addEndpoints(LocalityLbEndpoints.getDefaultInstance())
-            .build();
+    ClusterLoadAssignment empty = ClusterLoadAssignment.newBuilder()
+        .setClusterName(EXT_PROC)
+        .addEndpoints(LocalityLbEndpoints.getDefaultInstance())
+        .build();
 
-    assertThat(
-            checker.check(
-                Fixtures.clusters(),
-                List.of(),
-                List.of(Fixtures.listener()),
-                List.of(Fixtures.routes()),
-                List.of()))
+    assertThat(checker.check(
+            Fixtures.clusters(),
+            List.of(),
+            List.of(Fixtures.listener()),
+            List.of(Fixtures.routes()),
+            List.of()))
         .containsExactly(
             "cluster 'ext_proc' is of type EDS, but no cluster load assignment named 'ext_proc' is"
                 + " served, so it has no endpoints");
-    assertThat(
-            checker.check(
-                Fixtures.clusters(),
-                List.of(empty),
-                List.of(Fixtures.listener()),
-                List.of(Fixtures.routes()),
-                List.of()))
+    assertThat(checker.check(
+            Fixtures.clusters(),
+            List.of(empty),
+            List.of(Fixtures.listener()),
+            List.of(Fixtures.routes()),
+            List.of()))
         .containsExactly(
             "cluster 'ext_proc' is of type EDS, but its cluster load assignment 'ext_proc' has no"
                 + " lb_endpoints");
@@ -199,12 +177,10 @@ class CrossReferenceCheckerTest {
 
   @Test
   void findsLogicalDnsClusterWithoutExactlyOneEndpoint() {
-    Cluster twoHosts =
-        Fixtures.anthropic().toBuilder()
-            .setLoadAssignment(
-                Fixtures.endpoints(ANTHROPIC, "a.example", 443).toBuilder()
-                    .addEndpoints(Fixtures.endpoints(ANTHROPIC, "b.example", 443).getEndpoints(0)))
-            .build();
+    Cluster twoHosts = Fixtures.anthropic().toBuilder()
+        .setLoadAssignment(Fixtures.endpoints(ANTHROPIC, "a.example", 443).toBuilder()
+            .addEndpoints(Fixtures.endpoints(ANTHROPIC, "b.example", 443).getEndpoints(0)))
+        .build();
     List<Cluster> clusters = new ArrayList<>(Fixtures.clusters());
     clusters.set(2, twoHosts);
 
@@ -222,13 +198,12 @@ class CrossReferenceCheckerTest {
     clusters.add(Fixtures.openai());
     clusters.add(Fixtures.openai().toBuilder().setName("").build());
 
-    assertThat(
-            checker.check(
-                clusters,
-                Fixtures.allEndpoints(),
-                List.of(Fixtures.listener(), Fixtures.listener()),
-                List.of(Fixtures.routes()),
-                List.of()))
+    assertThat(checker.check(
+            clusters,
+            Fixtures.allEndpoints(),
+            List.of(Fixtures.listener(), Fixtures.listener()),
+            List.of(Fixtures.routes()),
+            List.of()))
         .contains(
             "2 clusters are named 'provider_openai'; names must be unique within each kind",
             "1 cluster has an empty name; every xDS resource needs a unique name",
@@ -237,79 +212,62 @@ class CrossReferenceCheckerTest {
 
   @Test
   void findsSdsSecretNobodyServes() {
-    DownstreamTlsContext tls =
-        DownstreamTlsContext.newBuilder()
-            .setCommonTlsContext(
-                CommonTlsContext.newBuilder()
-                    .addTlsCertificateSdsSecretConfigs(
-                        SdsSecretConfig.newBuilder()
-                            .setName("ingress_cert")
-                            .setSdsConfig(Fixtures.ads())))
-            .build();
-    Listener listener =
-        Fixtures.listener().toBuilder()
-            .setFilterChains(
-                0,
-                Fixtures.listener().getFilterChains(0).toBuilder()
-                    .setTransportSocket(
-                        TransportSocket.newBuilder()
-                            .setName("envoy.transport_sockets.tls")
-                            .setTypedConfig(Any.pack(tls))))
-            .build();
+    DownstreamTlsContext tls = DownstreamTlsContext.newBuilder()
+        .setCommonTlsContext(CommonTlsContext.newBuilder()
+            .addTlsCertificateSdsSecretConfigs(
+                SdsSecretConfig.newBuilder().setName("ingress_cert").setSdsConfig(Fixtures.ads())))
+        .build();
+    Listener listener = Fixtures.listener().toBuilder()
+        .setFilterChains(
+            0,
+            Fixtures.listener().getFilterChains(0).toBuilder()
+                .setTransportSocket(TransportSocket.newBuilder()
+                    .setName("envoy.transport_sockets.tls")
+                    .setTypedConfig(Any.pack(tls))))
+        .build();
     Secret cert = Secret.newBuilder().setName("ingress_cert").build();
 
-    assertThat(
-            checker.check(
-                Fixtures.clusters(),
-                Fixtures.allEndpoints(),
-                List.of(listener),
-                List.of(Fixtures.routes()),
-                List.of()))
-        .containsExactly(
-            "listener 'ingress':"
-                + " filter_chains[0].transport_socket.typed_config(DownstreamTlsContext)"
-                + ".common_tls_context.tls_certificate_sds_secret_configs[0].name"
-                + " fetches secret 'ingress_cert' over SDS (ADS), but no secret of that name is"
-                + " served");
-    assertThat(
-            checker.check(
-                Fixtures.clusters(),
-                Fixtures.allEndpoints(),
-                List.of(listener),
-                List.of(Fixtures.routes()),
-                List.of(cert)))
+    assertThat(checker.check(
+            Fixtures.clusters(),
+            Fixtures.allEndpoints(),
+            List.of(listener),
+            List.of(Fixtures.routes()),
+            List.of()))
+        .containsExactly("listener 'ingress':"
+            + " filter_chains[0].transport_socket.typed_config(DownstreamTlsContext)"
+            + ".common_tls_context.tls_certificate_sds_secret_configs[0].name"
+            + " fetches secret 'ingress_cert' over SDS (ADS), but no secret of that name is"
+            + " served");
+    assertThat(checker.check(
+            Fixtures.clusters(),
+            Fixtures.allEndpoints(),
+            List.of(listener),
+            List.of(Fixtures.routes()),
+            List.of(cert)))
         .isEmpty();
   }
 
   @Test
   void doesNotJudgeClustersChosenAtRequestTime() {
-    RouteConfiguration routes =
-        Fixtures.routes(
-            Fixtures.headerRoute(
-                "dynamic",
-                "dynamic",
-                RouteAction.newBuilder().setClusterHeader("x-llmgw-cluster").build()));
+    RouteConfiguration routes = Fixtures.routes(Fixtures.headerRoute(
+        "dynamic",
+        "dynamic",
+        RouteAction.newBuilder().setClusterHeader("x-llmgw-cluster").build()));
 
     assertThat(check(Fixtures.clusters(), List.of(Fixtures.listener()), routes)).isEmpty();
   }
 
   @Test
   void requiresAdsClusterOfABootstrapToBeStatic() {
-    Bootstrap bootstrap =
-        Bootstrap.newBuilder()
-            .setDynamicResources(
-                Bootstrap.DynamicResources.newBuilder()
-                    .setAdsConfig(
-                        io.envoyproxy.envoy.config.core.v3.ApiConfigSource.newBuilder()
-                            .setApiType(
-                                io.envoyproxy.envoy.config.core.v3.ApiConfigSource.ApiType.GRPC)
-                            .addGrpcServices(
-                                GrpcService.newBuilder()
-                                    .setEnvoyGrpc(
-                                        GrpcService.EnvoyGrpc.newBuilder()
-                                            .setClusterName("xds_cluster"))))
-                    .setCdsConfig(Fixtures.ads()))
-            .build();
+    Bootstrap bootstrap = Bootstrap.newBuilder()
+        .setDynamicResources(Bootstrap.DynamicResources.newBuilder()
+            .setAdsConfig(io.envoyproxy.envoy.config.core.v3.ApiConfigSource.newBuilder()
+                .setApiType(io.envoyproxy.envoy.config.core.v3.ApiConfigSource.ApiType.GRPC)
+                .addGrpcServices(GrpcService.newBuilder()
+                    .setEnvoyGrpc(
+                        GrpcService.EnvoyGrpc.newBuilder().setClusterName("xds_cluster"))))
+            .setCdsConfig(Fixtures.ads()))
+        .build();
 
     assertThat(checker.checkStatic(bootstrap))
         .singleElement()
@@ -323,14 +281,12 @@ class CrossReferenceCheckerTest {
   void requireWholeListsEveryProblem() {
     List<Cluster> clusters = List.of(Fixtures.extProcCluster());
 
-    assertThatThrownBy(
-            () ->
-                checker.requireWhole(
-                    clusters,
-                    List.of(),
-                    List.of(Fixtures.listener()),
-                    List.of(Fixtures.routes()),
-                    List.of()))
+    assertThatThrownBy(() -> checker.requireWhole(
+            clusters,
+            List.of(),
+            List.of(Fixtures.listener()),
+            List.of(Fixtures.routes()),
+            List.of()))
         .isInstanceOf(IncompleteConfigException.class)
         .hasMessageStartingWith("Envoy configuration is not whole: 4 problems:")
         .hasMessageContaining("names cluster 'openai_then_anthropic'")

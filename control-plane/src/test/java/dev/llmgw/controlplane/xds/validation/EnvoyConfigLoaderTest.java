@@ -15,8 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EnvoyConfigLoaderTest {
 
-  private static final String BOOTSTRAP =
-      """
+  private static final String BOOTSTRAP = """
       node:
         id: envoy-1
         cluster: llmgw
@@ -78,14 +77,13 @@ class EnvoyConfigLoaderTest {
   void parsesYamlBootstrapWithTypedConfigsAndDurations() throws Exception {
     Bootstrap bootstrap = loader.parse(BOOTSTRAP, Bootstrap.class, "envoy.yaml");
 
-    HttpConnectionManager hcm =
-        bootstrap
-            .getStaticResources()
-            .getListeners(0)
-            .getFilterChains(0)
-            .getFilters(0)
-            .getTypedConfig()
-            .unpack(HttpConnectionManager.class);
+    HttpConnectionManager hcm = bootstrap
+        .getStaticResources()
+        .getListeners(0)
+        .getFilterChains(0)
+        .getFilters(0)
+        .getTypedConfig()
+        .unpack(HttpConnectionManager.class);
     assertThat(hcm.getStatPrefix()).isEqualTo("llmgw");
     assertThat(hcm.getRouteConfig().getVirtualHosts(0).getRoutes(0).getRoute().getTimeout())
         .isEqualTo(Durations.fromMillis(250));
@@ -108,10 +106,9 @@ class EnvoyConfigLoaderTest {
 
   @Test
   void rejectsTypeUrlOutsideEnvoysApi() {
-    String yaml =
-        BOOTSTRAP.replace(
-            "envoy.extensions.filters.http.router.v3.Router",
-            "envoy.extensions.filters.http.routr.v3.Router");
+    String yaml = BOOTSTRAP.replace(
+        "envoy.extensions.filters.http.router.v3.Router",
+        "envoy.extensions.filters.http.routr.v3.Router");
 
     assertThatThrownBy(() -> loader.parse(yaml, Bootstrap.class, "envoy.yaml"))
         .isInstanceOf(EnvoyConfigException.class)

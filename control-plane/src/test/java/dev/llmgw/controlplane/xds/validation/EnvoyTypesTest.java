@@ -19,40 +19,40 @@ class EnvoyTypesTest {
 
   @Test
   void registryHoldsEveryTypeTheGatewayConfigures() {
-    List<String> types =
-        List.of(
-            "envoy.config.bootstrap.v3.Bootstrap",
-            "envoy.config.listener.v3.Listener",
-            "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-            "envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
-            "envoy.extensions.filters.http.router.v3.Router",
-            "envoy.extensions.filters.http.header_mutation.v3.HeaderMutation",
-            "envoy.config.cluster.v3.Cluster",
-            "envoy.extensions.clusters.aggregate.v3.ClusterConfig",
-            "envoy.config.endpoint.v3.ClusterLoadAssignment",
-            "envoy.config.route.v3.RouteConfiguration",
-            "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
-            "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
-            "envoy.extensions.transport_sockets.tls.v3.Secret",
-            "envoy.extensions.access_loggers.file.v3.FileAccessLog",
-            "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-            "envoy.extensions.access_loggers.stream.v3.StderrAccessLog",
-            "envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-            "envoy.config.core.v3.HealthCheck",
-            "envoy.config.cluster.v3.OutlierDetection",
-            "envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig",
-            "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
-            // found only by scanning the api jar, not reachable from the types above
-            "envoy.extensions.filters.http.lua.v3.Lua",
-            "envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin");
+    List<String> types = List.of(
+        "envoy.config.bootstrap.v3.Bootstrap",
+        "envoy.config.listener.v3.Listener",
+        "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
+        "envoy.extensions.filters.http.router.v3.Router",
+        "envoy.extensions.filters.http.header_mutation.v3.HeaderMutation",
+        "envoy.config.cluster.v3.Cluster",
+        "envoy.extensions.clusters.aggregate.v3.ClusterConfig",
+        "envoy.config.endpoint.v3.ClusterLoadAssignment",
+        "envoy.config.route.v3.RouteConfiguration",
+        "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        "envoy.extensions.transport_sockets.tls.v3.Secret",
+        "envoy.extensions.access_loggers.file.v3.FileAccessLog",
+        "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+        "envoy.extensions.access_loggers.stream.v3.StderrAccessLog",
+        "envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        "envoy.config.core.v3.HealthCheck",
+        "envoy.config.cluster.v3.OutlierDetection",
+        "envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig",
+        "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+        // found only by scanning the api jar, not reachable from the types above
+        "envoy.extensions.filters.http.lua.v3.Lua",
+        "envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin");
 
     assertThat(types)
-        .allSatisfy(
-            name -> assertThat(EnvoyTypes.descriptor("type.googleapis.com/" + name)).isPresent());
+        .allSatisfy(name ->
+            assertThat(EnvoyTypes.descriptor("type.googleapis.com/" + name)).isPresent());
     assertThat(EnvoyTypes.scannedProtoFiles()).isGreaterThan(550);
     assertThat(types)
-        .allSatisfy(name -> assertThat(EnvoyTypes.registry().find(name)).as(name).isNotNull());
+        .allSatisfy(
+            name -> assertThat(EnvoyTypes.registry().find(name)).as(name).isNotNull());
     assertThat(EnvoyTypes.registry()).isSameAs(EnvoyTypes.registry());
   }
 
@@ -62,7 +62,8 @@ class EnvoyTypesTest {
         .hasValueSatisfying(d -> assertThat(d.getName()).isEqualTo("RequestMirrorPolicy"));
     // udpa/annotations/status.proto has no java_outer_classname and no java_multiple_files
     assertThat(EnvoyTypes.descriptor("udpa.annotations.StatusAnnotation")).isPresent();
-    assertThat(EnvoyTypes.descriptor("type.googleapis.com/google.protobuf.Struct")).isPresent();
+    assertThat(EnvoyTypes.descriptor("type.googleapis.com/google.protobuf.Struct"))
+        .isPresent();
     assertThat(EnvoyTypes.descriptor("type.googleapis.com/envoy.config.route.v3.NoSuchType"))
         .isEmpty();
     assertThat(EnvoyTypes.descriptor("acme.v1.Thing")).isEmpty();
@@ -70,9 +71,8 @@ class EnvoyTypesTest {
 
   @Test
   void buildsSmallRegistriesForTheTypesADocumentNames() {
-    JsonFormat.TypeRegistry registry =
-        EnvoyTypes.registryOf(
-            List.of("type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"));
+    JsonFormat.TypeRegistry registry = EnvoyTypes.registryOf(
+        List.of("type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"));
 
     assertThat(registry.find("envoy.extensions.filters.http.router.v3.Router")).isNotNull();
     assertThat(registry.find("envoy.extensions.filters.http.lua.v3.Lua")).isNull();
@@ -88,10 +88,8 @@ class EnvoyTypesTest {
     Message unpacked = EnvoyTypes.unpack(Any.pack(extProc));
 
     assertThat(unpacked).isInstanceOf(ExternalProcessor.class).isEqualTo(extProc);
-    assertThatThrownBy(
-            () ->
-                EnvoyTypes.unpack(
-                    Any.newBuilder().setTypeUrl("type.googleapis.com/acme.X").build()))
+    assertThatThrownBy(() -> EnvoyTypes.unpack(
+            Any.newBuilder().setTypeUrl("type.googleapis.com/acme.X").build()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "unknown typed_config type type.googleapis.com/acme.X, expected a type from Envoy's"

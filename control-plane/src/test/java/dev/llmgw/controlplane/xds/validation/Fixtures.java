@@ -73,20 +73,21 @@ final class Fixtures {
 
   static ExternalProcessor extProc() {
     return ExternalProcessor.newBuilder()
-        .setGrpcService(
-            GrpcService.newBuilder()
-                .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(EXT_PROC))
-                .setTimeout(Durations.fromSeconds(5)))
+        .setGrpcService(GrpcService.newBuilder()
+            .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(EXT_PROC))
+            .setTimeout(Durations.fromSeconds(5)))
         .setMessageTimeout(Durations.fromMillis(250))
-        .setProcessingMode(
-            ProcessingMode.newBuilder()
-                .setRequestBodyMode(ProcessingMode.BodySendMode.BUFFERED)
-                .setResponseBodyMode(ProcessingMode.BodySendMode.STREAMED))
+        .setProcessingMode(ProcessingMode.newBuilder()
+            .setRequestBodyMode(ProcessingMode.BodySendMode.BUFFERED)
+            .setResponseBodyMode(ProcessingMode.BodySendMode.STREAMED))
         .build();
   }
 
   static HttpFilter httpFilter(String name, com.google.protobuf.Message config) {
-    return HttpFilter.newBuilder().setName(name).setTypedConfig(Any.pack(config)).build();
+    return HttpFilter.newBuilder()
+        .setName(name)
+        .setTypedConfig(Any.pack(config))
+        .build();
   }
 
   static HttpConnectionManager hcm(ExternalProcessor extProc) {
@@ -99,22 +100,19 @@ final class Fixtures {
         .setRds(Rds.newBuilder().setConfigSource(ads()).setRouteConfigName(ROUTES))
         .addHttpFilters(httpFilter("envoy.filters.http.ext_proc", extProc))
         .addHttpFilters(httpFilter("envoy.filters.http.router", Router.getDefaultInstance()))
-        .addAccessLog(
-            AccessLog.newBuilder()
-                .setName("envoy.access_loggers.stdout")
-                .setTypedConfig(Any.pack(StdoutAccessLog.getDefaultInstance())));
+        .addAccessLog(AccessLog.newBuilder()
+            .setName("envoy.access_loggers.stdout")
+            .setTypedConfig(Any.pack(StdoutAccessLog.getDefaultInstance())));
   }
 
   static Listener listener(HttpConnectionManager hcm) {
     return Listener.newBuilder()
         .setName(LISTENER)
         .setAddress(address("0.0.0.0", 10000))
-        .addFilterChains(
-            FilterChain.newBuilder()
-                .addFilters(
-                    Filter.newBuilder()
-                        .setName("envoy.filters.network.http_connection_manager")
-                        .setTypedConfig(Any.pack(hcm))))
+        .addFilterChains(FilterChain.newBuilder()
+            .addFilters(Filter.newBuilder()
+                .setName("envoy.filters.network.http_connection_manager")
+                .setTypedConfig(Any.pack(hcm))))
         .build();
   }
 
@@ -130,14 +128,11 @@ final class Fixtures {
 
   /** ext-proc replicas over EDS, spoken to over HTTP/2 (gRPC). */
   static Cluster extProcCluster() {
-    HttpProtocolOptions http2 =
-        HttpProtocolOptions.newBuilder()
-            .setExplicitHttpConfig(
-                ExplicitHttpConfig.newBuilder()
-                    .setHttp2ProtocolOptions(
-                        Http2ProtocolOptions.newBuilder()
-                            .setMaxConcurrentStreams(UInt32Value.of(1000))))
-            .build();
+    HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
+        .setExplicitHttpConfig(ExplicitHttpConfig.newBuilder()
+            .setHttp2ProtocolOptions(
+                Http2ProtocolOptions.newBuilder().setMaxConcurrentStreams(UInt32Value.of(1000))))
+        .build();
     return Cluster.newBuilder()
         .setName(EXT_PROC)
         .setType(DiscoveryType.EDS)
@@ -150,11 +145,9 @@ final class Fixtures {
   static ClusterLoadAssignment endpoints(String clusterName, String host, int port) {
     return ClusterLoadAssignment.newBuilder()
         .setClusterName(clusterName)
-        .addEndpoints(
-            LocalityLbEndpoints.newBuilder()
-                .addLbEndpoints(
-                    LbEndpoint.newBuilder()
-                        .setEndpoint(Endpoint.newBuilder().setAddress(address(host, port)))))
+        .addEndpoints(LocalityLbEndpoints.newBuilder()
+            .addLbEndpoints(LbEndpoint.newBuilder()
+                .setEndpoint(Endpoint.newBuilder().setAddress(address(host, port)))))
         .build();
   }
 
@@ -172,10 +165,9 @@ final class Fixtures {
         .setType(DiscoveryType.LOGICAL_DNS)
         .setConnectTimeout(Durations.fromSeconds(2))
         .setLoadAssignment(endpoints(name, host, 443))
-        .setTransportSocket(
-            TransportSocket.newBuilder()
-                .setName("envoy.transport_sockets.tls")
-                .setTypedConfig(Any.pack(tls)))
+        .setTransportSocket(TransportSocket.newBuilder()
+            .setName("envoy.transport_sockets.tls")
+            .setTypedConfig(Any.pack(tls)))
         .build();
   }
 
@@ -191,28 +183,26 @@ final class Fixtures {
     return Cluster.newBuilder()
         .setName(name)
         .setConnectTimeout(Durations.fromSeconds(1))
-        .setClusterType(
-            CustomClusterType.newBuilder()
-                .setName("envoy.clusters.aggregate")
-                .setTypedConfig(Any.pack(config)))
+        .setClusterType(CustomClusterType.newBuilder()
+            .setName("envoy.clusters.aggregate")
+            .setTypedConfig(Any.pack(config)))
         .build();
   }
 
   static Cluster failover() {
     return aggregate(
-        FAILOVER, ClusterConfig.newBuilder().addClusters(OPENAI).addClusters(ANTHROPIC).build());
+        FAILOVER,
+        ClusterConfig.newBuilder().addClusters(OPENAI).addClusters(ANTHROPIC).build());
   }
 
   static Route headerRoute(String name, String headerValue, RouteAction action) {
     return Route.newBuilder()
         .setName(name)
-        .setMatch(
-            RouteMatch.newBuilder()
-                .setPrefix("/")
-                .addHeaders(
-                    HeaderMatcher.newBuilder()
-                        .setName("x-llmgw-route")
-                        .setStringMatch(StringMatcher.newBuilder().setExact(headerValue))))
+        .setMatch(RouteMatch.newBuilder()
+            .setPrefix("/")
+            .addHeaders(HeaderMatcher.newBuilder()
+                .setName("x-llmgw-route")
+                .setStringMatch(StringMatcher.newBuilder().setExact(headerValue))))
         .setRoute(action)
         .build();
   }
@@ -220,15 +210,13 @@ final class Fixtures {
   static RetryPolicy retries() {
     return RetryPolicy.newBuilder()
         .setRetryOn("5xx,reset,connect-failure")
-        .setRetryPriority(
-            RetryPolicy.RetryPriority.newBuilder()
-                .setName("envoy.retry_priorities.previous_priorities")
-                .setTypedConfig(
-                    Any.pack(PreviousPrioritiesConfig.newBuilder().setUpdateFrequency(1).build())))
-        .addRetryHostPredicate(
-            RetryPolicy.RetryHostPredicate.newBuilder()
-                .setName("envoy.retry_host_predicates.previous_hosts")
-                .setTypedConfig(Any.pack(PreviousHostsPredicate.getDefaultInstance())))
+        .setRetryPriority(RetryPolicy.RetryPriority.newBuilder()
+            .setName("envoy.retry_priorities.previous_priorities")
+            .setTypedConfig(Any.pack(
+                PreviousPrioritiesConfig.newBuilder().setUpdateFrequency(1).build())))
+        .addRetryHostPredicate(RetryPolicy.RetryHostPredicate.newBuilder()
+            .setName("envoy.retry_host_predicates.previous_hosts")
+            .setTypedConfig(Any.pack(PreviousHostsPredicate.getDefaultInstance())))
         .build();
   }
 
