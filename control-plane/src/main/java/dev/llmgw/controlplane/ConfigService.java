@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns stored documents into the gateway spec and keeps Envoy in step with the store: every
@@ -45,9 +46,10 @@ public final class ConfigService {
   public static final class RefusedException extends Exception {
     private static final long serialVersionUID = 1L;
     public final Refusal refusal;
-    public final String field;
+    /** The request field the refusal is about, or null when it is about no single field. */
+    public final @Nullable String field;
 
-    RefusedException(Refusal refusal, String field, String message) {
+    RefusedException(Refusal refusal, @Nullable String field, @Nullable String message) {
       super(message);
       this.refusal = refusal;
       this.field = field;
@@ -189,7 +191,9 @@ public final class ConfigService {
     }
     Snapshot snapshot;
     try {
-      snapshot = publisher.snapshots(spec, "dry-run").get(SnapshotPublisher.DEFAULT_GROUP);
+      snapshot = requireNonNull(
+          publisher.snapshots(spec, "dry-run").get(SnapshotPublisher.DEFAULT_GROUP),
+          "snapshots() always builds the default group");
     } catch (SnapshotPublisher.InvalidSnapshotException | IllegalArgumentException e) {
       throw new RefusedException(Refusal.INVALID, "fleets", e.getMessage());
     }
@@ -205,11 +209,17 @@ public final class ConfigService {
     GatewaySpec committedSpec = spec(committed);
     String version = publisher.publishAt(committedSpec, committed.version());
     feed.publish(policy(committed, committedSpec));
-    return new Result(committed, publisher.lastSnapshot(), version);
+    return new Result(
+        committed, requireNonNull(publisher.lastSnapshot(), "published just above"), version);
   }
 
-  /** Outcome of a change. */
-  public record Result(StoreState state, Snapshot snapshot, String publishedVersion) {}
+  /**
+   * Outcome of a change.
+   *
+   * @param publishedVersion the snapshot version the change was published under, or null for a dry run
+   */
+  public record Result(
+      StoreState state, Snapshot snapshot, @Nullable String publishedVersion) {}
 
   /** Create-only conflicts are 409s; a stale If-Match is a 412. */
   private static RefusedException conflict(Change change, ConflictException e) {

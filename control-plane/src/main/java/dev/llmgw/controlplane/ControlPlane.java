@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -206,15 +207,16 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /** The xDS port's bearer token check, or null (with a warning) when no token file is configured. */
-  private static XdsAuthentication xdsAuthentication(ControlPlaneConfig config) {
-    if (config.xdsTokenFile() == null) {
+  private static @Nullable XdsAuthentication xdsAuthentication(ControlPlaneConfig config) {
+    Path tokenFile = config.xdsTokenFile();
+    if (tokenFile == null) {
       log.warn(
           "no --xds-token-file: the xDS port has no authentication. Whoever reaches it receives the providers' "
               + "credentials and can report spend; set a token or keep the port on a trusted network");
       return null;
     }
-    XdsAuthentication authentication = XdsAuthentication.fromFile(config.xdsTokenFile());
-    log.info("the xDS port needs the bearer token in {}", config.xdsTokenFile().toAbsolutePath());
+    XdsAuthentication authentication = XdsAuthentication.fromFile(tokenFile);
+    log.info("the xDS port needs the bearer token in {}", tokenFile.toAbsolutePath());
     return authentication;
   }
 

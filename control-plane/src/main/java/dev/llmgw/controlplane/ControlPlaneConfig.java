@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Startup settings of the control plane. Each setting {@code foo-bar} is read from the flag
@@ -28,7 +30,7 @@ public record ControlPlaneConfig(
     String store,
     java.nio.file.Path dataDir,
     String adminToken,
-    java.nio.file.Path xdsTokenFile) {
+    java.nio.file.@Nullable Path xdsTokenFile) {
 
   /** Setting name to default value; the order is the order {@code --help} lists them in. */
   static final Map<String, String> DEFAULTS = defaults();
@@ -76,20 +78,29 @@ public record ControlPlaneConfig(
     return new ControlPlaneConfig(
         port(values, "xds-port"),
         port(values, "admin-port"),
-        values.get("bind-host"),
+        value(values, "bind-host"),
         port(values, "listener-port"),
         list(values, "ext-proc").stream().map(Endpoint::parse).toList(),
         Duration.ofMillis(integer(values, "ext-proc-message-timeout-ms")),
         providers,
-        values.get("default-provider"),
-        values.get("trusted-ca-file"),
+        value(values, "default-provider"),
+        value(values, "trusted-ca-file"),
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
-        store(values.get("store")),
-        java.nio.file.Path.of(values.get("data-dir")),
-        values.get("admin-token"),
-        values.get("xds-token-file").isEmpty()
-            ? null
-            : java.nio.file.Path.of(values.get("xds-token-file")));
+        store(value(values, "store")),
+        java.nio.file.Path.of(value(values, "data-dir")),
+        value(values, "admin-token"),
+        optionalPath(values, "xds-token-file"));
+  }
+
+  /** A setting's value; every setting has a default, so {@code values} holds every name. */
+  private static String value(Map<String, String> values, String name) {
+    return Objects.requireNonNull(values.get(name), name);
+  }
+
+  private static java.nio.file.@Nullable Path optionalPath(
+      Map<String, String> values, String name) {
+    String raw = value(values, name);
+    return raw.isEmpty() ? null : java.nio.file.Path.of(raw);
   }
 
   static String envName(String setting) {
@@ -138,7 +149,7 @@ public record ControlPlaneConfig(
   }
 
   private static List<String> list(Map<String, String> values, String name) {
-    return java.util.Arrays.stream(values.get(name).split(","))
+    return java.util.Arrays.stream(value(values, name).split(","))
         .map(String::trim)
         .filter(s -> !s.isEmpty())
         .toList();
@@ -153,7 +164,7 @@ public record ControlPlaneConfig(
   }
 
   private static int integer(Map<String, String> values, String name) {
-    String raw = values.get(name);
+    String raw = value(values, name);
     try {
       return Integer.parseInt(raw);
     } catch (NumberFormatException e) {

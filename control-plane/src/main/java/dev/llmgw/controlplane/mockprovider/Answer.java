@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.mockprovider;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What the mock answers one request with: either assistant text or a call to one tool with empty
  * arguments. Both APIs decide the same way and differ only in how they write it.
@@ -7,7 +9,7 @@ package dev.llmgw.controlplane.mockprovider;
  * @param text the assistant text; empty for a tool call
  * @param toolName the tool to call, or null for a text answer
  */
-record Answer(String text, String toolName) {
+record Answer(String text, @Nullable String toolName) {
 
   /** The arguments of every mock tool call: an empty object, which any schema without required fields accepts. */
   static final String TOOL_ARGUMENTS = "{}";

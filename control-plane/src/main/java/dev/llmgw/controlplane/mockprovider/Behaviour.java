@@ -1,6 +1,7 @@
 package dev.llmgw.controlplane.mockprovider;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the mock does with the next request: faults, extra delay and answer. Immutable so that one
@@ -19,7 +20,7 @@ record Behaviour(
     int failNextStatus,
     int failAllStatus,
     Duration delay,
-    String answer,
+    @Nullable String answer,
     int chunkChars) {
 
   static final Behaviour DEFAULT = new Behaviour(0, 0, 0, Duration.ZERO, null, 8);

@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.mockprovider;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -45,7 +47,8 @@ record MockProviderConfig(String bindHost, int port, Duration latency) {
     if (latencyMs < 0) {
       throw new IllegalArgumentException("latency-ms: " + latencyMs + " (expected: >= 0)");
     }
-    return new MockProviderConfig(values.get("bind-host"), port, Duration.ofMillis(latencyMs));
+    String bindHost = requireNonNull(values.get("bind-host"), "every setting has a default");
+    return new MockProviderConfig(bindHost, port, Duration.ofMillis(latencyMs));
   }
 
   static String envName(String setting) {

@@ -1,5 +1,8 @@
 package dev.llmgw.controlplane.mockprovider;
 
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -33,7 +36,8 @@ public final class MockProviderMain {
     try {
       provider = MockProvider.start(config.bindHost(), config.port(), config.latency());
     } catch (UncheckedIOException e) {
-      System.err.println(e.getMessage() + ": " + e.getCause().getMessage());
+      IOException cause = requireNonNull(e.getCause(), "an UncheckedIOException has a cause");
+      System.err.println(e.getMessage() + ": " + cause.getMessage());
       System.exit(1);
       return;
     }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The OpenAI endpoints: Chat Completions (JSON and SSE, text or tool call), Embeddings and Models. */
 final class OpenAiApi {
@@ -262,7 +263,7 @@ final class OpenAiApi {
       return delta(chunks, null);
     }
 
-    private ObjectNode delta(List<ObjectNode> chunks, String finishReason) {
+    private ObjectNode delta(List<ObjectNode> chunks, @Nullable String finishReason) {
       ObjectNode chunk = chunk();
       ObjectNode choice = chunk.putArray("choices").addObject();
       choice.put("index", 0);

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything the control plane turns into one Envoy snapshot. Plain values, no Envoy types: the
@@ -212,7 +213,7 @@ public record GatewaySpec(
    *
    * @throws IllegalArgumentException if a route of the fleet targets a provider the fleet lacks
    */
-  public GatewaySpec forFleet(String fleet) {
+  public GatewaySpec forFleet(@Nullable String fleet) {
     if (fleets.isEmpty()) {
       return this;
     }
@@ -239,7 +240,7 @@ public record GatewaySpec(
     }
   }
 
-  private boolean serves(String name, String fleet) {
+  private boolean serves(String name, @Nullable String fleet) {
     Set<String> restricted = fleets.get(name);
     return restricted == null || (fleet != null && restricted.contains(fleet));
   }

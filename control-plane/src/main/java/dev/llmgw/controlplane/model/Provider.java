@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.net.URI;
 import java.time.Duration;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An upstream LLM provider the gateway forwards to, such as OpenAI's or Anthropic's public API.
@@ -23,8 +24,8 @@ public record Provider(
     boolean tls,
     String sni,
     Duration connectTimeout,
-    Credential credential,
-    HealthCheck healthCheck) {
+    @Nullable Credential credential,
+    @Nullable HealthCheck healthCheck) {
 
   static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
 
@@ -44,7 +45,7 @@ public record Provider(
   }
 
   public static Provider fromUrl(
-      String name, String baseUrl, Duration connectTimeout, Credential credential) {
+      String name, String baseUrl, Duration connectTimeout, @Nullable Credential credential) {
     URI uri;
     try {
       uri = URI.create(requireNonNull(baseUrl, "baseUrl"));
@@ -61,8 +62,8 @@ public record Provider(
     }
     boolean tls = "https".equals(scheme);
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-    return new Provider(
-        name, new Endpoint(uri.getHost(), port), tls, null, connectTimeout, credential, null);
+    Endpoint address = new Endpoint(uri.getHost(), port);
+    return new Provider(name, address, tls, address.host(), connectTimeout, credential, null);
   }
 
   /** This provider with TLS server name {@code sni}. */
@@ -71,7 +72,7 @@ public record Provider(
   }
 
   /** This provider with active health checking (null for none). */
-  public Provider withHealthCheck(HealthCheck check) {
+  public Provider withHealthCheck(@Nullable HealthCheck check) {
     return new Provider(name, address, tls, sni, connectTimeout, credential, check);
   }
 

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A named route: ext-proc sends a request here by setting the route header to {@code name}.
@@ -24,10 +25,10 @@ import java.util.Set;
 public record Route(
     String name,
     List<Target> targets,
-    Retry retry,
+    @Nullable Retry retry,
     Duration timeout,
-    Duration idleTimeout,
-    Match match) {
+    @Nullable Duration idleTimeout,
+    @Nullable Match match) {
 
   /**
    * Conditions beyond the route header.
@@ -35,7 +36,7 @@ public record Route(
    * @param pathPrefix the request path must start with this, or null
    * @param tenant the tenant ext-proc resolved for the request must be this, or null
    */
-  public record Match(String pathPrefix, String tenant) {
+  public record Match(@Nullable String pathPrefix, @Nullable String tenant) {
     public Match {
       if (pathPrefix != null
           && (!pathPrefix.startsWith("/")
@@ -55,7 +56,11 @@ public record Route(
 
   /** A route matched on its route header alone. */
   public Route(
-      String name, List<Target> targets, Retry retry, Duration timeout, Duration idleTimeout) {
+      String name,
+      List<Target> targets,
+      @Nullable Retry retry,
+      Duration timeout,
+      @Nullable Duration idleTimeout) {
     this(name, targets, retry, timeout, idleTimeout, null);
   }
 
@@ -82,7 +87,7 @@ public record Route(
    * @param budgetPercent most retries may be this share of active requests (Envoy retry budget)
    */
   public record Retry(
-      int attempts, Duration perTryTimeout, Duration baseBackoff, double budgetPercent) {
+      int attempts, @Nullable Duration perTryTimeout, Duration baseBackoff, double budgetPercent) {
     public Retry {
       if (attempts < 1 || attempts > 5) {
         throw new IllegalArgumentException("retry.attempts: " + attempts + " (expected: 1..5)");

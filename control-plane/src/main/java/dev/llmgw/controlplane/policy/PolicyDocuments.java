@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The documents that only shape ext-proc's policy, not Envoy's configuration: operator prices
@@ -266,7 +267,7 @@ public final class PolicyDocuments {
     onlyFields(doc, IDENTITY_FIELDS);
     IdentityHeaders.Builder h = IdentityHeaders.newBuilder();
     for (String field : List.of("tenant", "application", "user", "api_key")) {
-      String name = string(doc, field, false);
+      String name = optionalString(doc, field);
       if (name == null) {
         continue;
       }
@@ -293,7 +294,7 @@ public final class PolicyDocuments {
     if (doc.has("api_key")) {
       throw new InvalidDocumentException("api_key", "must not be stored (expected: api_key_id)");
     }
-    String id = string(doc, "api_key_id", false);
+    String id = optionalString(doc, "api_key_id");
     if (id == null) {
       throw new InvalidDocumentException(
           "api_key_id", "missing (expected: api_key, or its fingerprint key_ and 12 hex digits)");
@@ -303,9 +304,9 @@ public final class PolicyDocuments {
           "api_key_id", "'" + id + "' (expected: key_ and 12 lower-case hex digits)");
     }
     KeyIdentity.Builder k = KeyIdentity.newBuilder();
-    String tenant = string(doc, "tenant", false);
-    String application = string(doc, "application", false);
-    String user = string(doc, "user", false);
+    String tenant = optionalString(doc, "tenant");
+    String application = optionalString(doc, "application");
+    String user = optionalString(doc, "user");
     if (tenant == null && application == null && user == null) {
       throw new InvalidDocumentException(
           "tenant", "missing (expected: at least one of tenant, application, user)");
@@ -375,21 +376,21 @@ public final class PolicyDocuments {
     p.setCacheWrite1H(rate(doc, "cache_write_1h", false));
     p.setOutput(rate(doc, "output", false));
     p.setReasoning(rate(doc, "reasoning", false));
-    String source = string(doc, "source", true);
+    String source = string(doc, "source");
     if (source.isBlank()) {
       throw new InvalidDocumentException(
           "source",
           "'' (expected: where the prices come from, such as a contract or pricing page)");
     }
     p.setSource(source);
-    String asOf = string(doc, "as_of", true);
+    String asOf = string(doc, "as_of");
     try {
       LocalDate.parse(asOf);
     } catch (DateTimeParseException e) {
       throw new InvalidDocumentException("as_of", "'" + asOf + "' (expected: a date YYYY-MM-DD)");
     }
     p.setAsOf(asOf);
-    String note = string(doc, "note", false);
+    String note = optionalString(doc, "note");
     return p.setNote(note == null ? "" : note).build();
   }
 
@@ -397,7 +398,7 @@ public final class PolicyDocuments {
     requireObject(doc);
     onlyFields(doc, BUDGET_FIELDS);
     Budget.Builder b = Budget.newBuilder().setScope(scope(doc)).setId(id(doc));
-    String period = string(doc, "period", true);
+    String period = string(doc, "period");
     b.setPeriod(
         switch (period) {
           case "daily" -> BudgetPeriod.BUDGET_PERIOD_DAILY;
@@ -406,7 +407,7 @@ public final class PolicyDocuments {
             throw new InvalidDocumentException(
                 "period", "'" + period + "' (expected: daily or monthly)");
         });
-    BigDecimal limit = decimal(doc.get("limit_usd"), "limit_usd", true);
+    BigDecimal limit = decimal(doc.get("limit_usd"), "limit_usd");
     if (limit.compareTo(MAX_USD) > 0) {
       throw new InvalidDocumentException(
           "limit_usd", limit.toPlainString() + " (expected: at most " + MAX_USD + ")");
@@ -420,7 +421,7 @@ public final class PolicyDocuments {
       }
       Set<BigDecimal> distinct = new java.util.TreeSet<>();
       for (JsonNode t : thresholds) {
-        BigDecimal v = decimal(t, "alert_thresholds", true);
+        BigDecimal v = decimal(t, "alert_thresholds");
         if (v.signum() <= 0 || v.compareTo(BigDecimal.TEN) > 0 || !distinct.add(v)) {
           throw new InvalidDocumentException(
               "alert_thresholds",
@@ -430,7 +431,7 @@ public final class PolicyDocuments {
         b.addAlertThresholds(v.toPlainString());
       }
     }
-    String downgrade = string(doc, "downgrade_to", false);
+    String downgrade = optionalString(doc, "downgrade_to");
     if (downgrade != null) {
       if (downgrade.isBlank()) {
         throw new InvalidDocumentException(
@@ -500,7 +501,7 @@ public final class PolicyDocuments {
       }
       p.setRestore(restore.asBoolean());
     }
-    String onError = string(doc, "on_error", false);
+    String onError = optionalString(doc, "on_error");
     if (onError != null) {
       p.setOnError(
           switch (onError) {
@@ -511,7 +512,7 @@ public final class PolicyDocuments {
                   "on_error", "'" + onError + "' (expected: block or allow)");
           });
     }
-    String response = string(doc, "response", false);
+    String response = optionalString(doc, "response");
     if (response != null) {
       p.setResponse(
           switch (response) {
@@ -535,7 +536,7 @@ public final class PolicyDocuments {
 
   /** {@code default}, {@code route:<name>} or {@code tenant:<name>}. */
   private static String piiTarget(JsonNode doc) {
-    String target = string(doc, "applies_to", true);
+    String target = string(doc, "applies_to");
     if (target.equals("default")
         || (target.startsWith("route:") && target.length() > "route:".length())
         || (target.startsWith("tenant:") && target.length() > "tenant:".length())) {
@@ -547,7 +548,7 @@ public final class PolicyDocuments {
   }
 
   private static LimitScope scope(JsonNode doc) {
-    String scope = string(doc, "scope", true);
+    String scope = string(doc, "scope");
     return switch (scope) {
       case "api_key" -> LimitScope.LIMIT_SCOPE_API_KEY;
       case "tenant" -> LimitScope.LIMIT_SCOPE_TENANT;
@@ -559,7 +560,7 @@ public final class PolicyDocuments {
   }
 
   private static String id(JsonNode doc) {
-    String id = string(doc, "id", true);
+    String id = string(doc, "id");
     if (id.isBlank()) {
       throw new InvalidDocumentException(
           "id", "'' (expected: a tenant name, an API key fingerprint, or \"*\" for each one)");
@@ -580,17 +581,24 @@ public final class PolicyDocuments {
   }
 
   private static String rate(JsonNode doc, String field, boolean required) {
-    BigDecimal v = decimal(doc.get(field), field, required);
+    BigDecimal v =
+        required ? decimal(doc.get(field), field) : optionalDecimal(doc.get(field), field);
     return v == null ? "" : v.toPlainString();
   }
 
   /** A non-negative decimal with at most 6 places, from a JSON string ("2.50") or number, never via double. */
-  private static BigDecimal decimal(JsonNode v, String field, boolean required) {
+  private static BigDecimal decimal(@Nullable JsonNode v, String field) {
+    BigDecimal d = optionalDecimal(v, field);
+    if (d == null) {
+      throw new InvalidDocumentException(
+          field, "missing (expected: a decimal number such as \"2.50\")");
+    }
+    return d;
+  }
+
+  /** Like {@link #decimal}, but null when {@code v} is absent or JSON null. */
+  private static @Nullable BigDecimal optionalDecimal(@Nullable JsonNode v, String field) {
     if (v == null || v.isNull()) {
-      if (required) {
-        throw new InvalidDocumentException(
-            field, "missing (expected: a decimal number such as \"2.50\")");
-      }
       return null;
     }
     BigDecimal d;
@@ -625,12 +633,18 @@ public final class PolicyDocuments {
     }
   }
 
-  private static String string(JsonNode doc, String field, boolean required) {
+  private static String string(JsonNode doc, String field) {
+    String v = optionalString(doc, field);
+    if (v == null) {
+      throw new InvalidDocumentException(field, "missing (expected: a string)");
+    }
+    return v;
+  }
+
+  /** The string at {@code field}, or null when it is absent or JSON null. */
+  private static @Nullable String optionalString(JsonNode doc, String field) {
     JsonNode v = doc.get(field);
     if (v == null || v.isNull()) {
-      if (required) {
-        throw new InvalidDocumentException(field, "missing (expected: a string)");
-      }
       return null;
     }
     if (!v.isTextual()) {

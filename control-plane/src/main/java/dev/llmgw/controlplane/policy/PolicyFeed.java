@@ -10,6 +10,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +33,8 @@ public final class PolicyFeed extends PolicyServiceGrpc.PolicyServiceImplBase {
     }
   }
 
-  public Policy current() {
+  /** The policy last published, or null before the first. */
+  public @Nullable Policy current() {
     return current.get();
   }
 

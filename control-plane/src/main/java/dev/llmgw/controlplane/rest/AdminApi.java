@@ -7,6 +7,7 @@ import io.javalin.Javalin;
 import io.javalin.http.HttpStatus;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The control plane's REST API: health, the configuration endpoints of {@link ConfigApi} and the
@@ -30,13 +31,17 @@ public final class AdminApi implements AutoCloseable {
 
   /** Starts the API with the configuration endpoints of {@code config}, when given. */
   public static AdminApi start(
-      String host, int port, SnapshotPublisher publisher, ConfigApi configApi) {
+      String host, int port, SnapshotPublisher publisher, @Nullable ConfigApi configApi) {
     return start(host, port, publisher, configApi, null);
   }
 
   /** Starts the API with the configuration endpoints and the spend query, each when given. */
   public static AdminApi start(
-      String host, int port, SnapshotPublisher publisher, ConfigApi configApi, SpendApi spendApi) {
+      String host,
+      int port,
+      SnapshotPublisher publisher,
+      @Nullable ConfigApi configApi,
+      @Nullable SpendApi spendApi) {
     requireNonNull(publisher, "publisher");
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;

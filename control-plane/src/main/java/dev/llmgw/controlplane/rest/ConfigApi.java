@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * CRUD over providers, routes and model aliases: {@code /v1/providers/{name}},
@@ -217,7 +218,7 @@ public final class ConfigApi {
   }
 
   /** If-Match / If-None-Match as an expected revision; null after answering 400 for a malformed header. */
-  private OptionalLong precondition(Context ctx) {
+  private @Nullable OptionalLong precondition(Context ctx) {
     String ifMatch = ctx.header("If-Match");
     String ifNoneMatch = ctx.header("If-None-Match");
     if ("*".equals(ifNoneMatch)) {
@@ -310,7 +311,12 @@ public final class ConfigApi {
     b.append(']');
   }
 
-  private void error(Context ctx, HttpStatus status, String type, String field, String message) {
+  private void error(
+      Context ctx,
+      HttpStatus status,
+      String type,
+      @Nullable String field,
+      @Nullable String message) {
     ApiErrors.error(ctx, status, type, field, message);
   }
 

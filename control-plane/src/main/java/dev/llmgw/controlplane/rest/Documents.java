@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The REST API's JSON documents for providers and routes, and their translation to and from the
@@ -55,7 +56,7 @@ final class Documents {
     private static final long serialVersionUID = 1L;
     final String field;
 
-    BadDocumentException(String field, String message) {
+    BadDocumentException(String field, @Nullable String message) {
       super(message);
       this.field = field;
     }
@@ -107,7 +108,7 @@ final class Documents {
     onlyFields("", doc, PROVIDER_FIELDS);
     fleets(doc);
     failureMode(doc);
-    String baseUrl = text(doc, "base_url", true);
+    String baseUrl = text(doc, "base_url", "");
     long timeout = number(doc, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, 600_000);
     Credential credential = null;
     JsonNode c = doc.get("credential");
@@ -116,13 +117,12 @@ final class Documents {
       onlyFields("credential.", c, CREDENTIAL_FIELDS);
       credential = domain(
           "credential",
-          () -> new Credential(
-              text(c, "header", true, "credential."), text(c, "value", true, "credential.")));
+          () -> new Credential(text(c, "header", "credential."), text(c, "value", "credential.")));
     }
     Credential cred = credential;
     Provider base =
         domain("base_url", () -> Provider.fromUrl(name, baseUrl, Duration.ofMillis(timeout), cred));
-    String sni = text(doc, "sni", false);
+    String sni = optionalText(doc, "sni", "");
     Provider named = sni == null ? base : domain("sni", () -> base.withSni(sni));
     JsonNode h = doc.get("health_check");
     if (h == null || h.isNull()) {
@@ -130,7 +130,7 @@ final class Documents {
     }
     requireObject("health_check", h);
     onlyFields("health_check.", h, HEALTH_CHECK_FIELDS);
-    String path = h.hasNonNull("path") ? text(h, "path", true, "health_check.") : "/v1/models";
+    String path = h.hasNonNull("path") ? text(h, "path", "health_check.") : "/v1/models";
     long interval = number(h, "interval_ms", 10_000, 1_000, 600_000, "health_check.");
     long checkTimeout = number(h, "timeout_ms", 2_000, 100, 600_000, "health_check.");
     long unhealthy = number(h, "unhealthy_threshold", 3, 1, 10, "health_check.");
@@ -186,7 +186,7 @@ final class Documents {
       String prefix = "targets[" + i + "].";
       requireObject(prefix, t);
       onlyFields(prefix, t, TARGET_FIELDS);
-      String provider = text(t, "provider", true, prefix);
+      String provider = text(t, "provider", prefix);
       int weight = (int) number(t, "weight", 1, 1, 10_000, prefix);
       int priority = (int) number(t, "priority", 0, 0, 9, prefix);
       targets.add(domain(prefix + "provider", () -> new Route.Target(provider, weight, priority)));
@@ -216,8 +216,8 @@ final class Documents {
     if (m != null && !m.isNull()) {
       requireObject("match", m);
       onlyFields("match.", m, MATCH_FIELDS);
-      String prefix = text(m, "path_prefix", false, "match.");
-      String tenant = text(m, "tenant", false, "match.");
+      String prefix = optionalText(m, "path_prefix", "match.");
+      String tenant = optionalText(m, "tenant", "match.");
       match = domain("match", () -> new Route.Match(prefix, tenant));
     }
     Route.Match finalMatch = match;
@@ -273,8 +273,8 @@ final class Documents {
   static ModelAlias model(String name, JsonNode doc) {
     requireObject("", doc);
     onlyFields("", doc, MODEL_FIELDS);
-    String route = text(doc, "route", true);
-    String model = text(doc, "model", true);
+    String route = text(doc, "route", "");
+    String model = text(doc, "model", "");
     return domain("model", () -> new ModelAlias(name, route, model));
   }
 
@@ -294,7 +294,7 @@ final class Documents {
     }
   }
 
-  private static void requireObject(String field, JsonNode node) {
+  private static void requireObject(String field, @Nullable JsonNode node) {
     if (node == null || !node.isObject()) {
       throw new BadDocumentException(
           field.isEmpty() ? "(body)" : field,
@@ -314,17 +314,19 @@ final class Documents {
     }
   }
 
-  private static String text(JsonNode node, String field, boolean required) {
-    return text(node, field, required, "");
+  private static String text(JsonNode node, String field, String prefix) {
+    String v = optionalText(node, field, prefix);
+    if (v == null) {
+      throw new BadDocumentException(
+          prefix + field, prefix + field + ": missing (expected: a string)");
+    }
+    return v;
   }
 
-  private static String text(JsonNode node, String field, boolean required, String prefix) {
+  /** The string at {@code field}, or null when it is absent or JSON null. */
+  private static @Nullable String optionalText(JsonNode node, String field, String prefix) {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
-      if (required) {
-        throw new BadDocumentException(
-            prefix + field, prefix + field + ": missing (expected: a string)");
-      }
       return null;
     }
     if (!v.isTextual()) {

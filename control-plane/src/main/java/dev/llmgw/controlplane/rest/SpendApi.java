@@ -168,7 +168,7 @@ public final class SpendApi {
     for (SpendRow r : rows) {
       ObjectNode row = items.addObject();
       if (dims.contains(SpendQuery.Dimension.DAY)) {
-        row.put("day", r.day().toString());
+        row.put("day", requireNonNull(r.day(), "a row grouped by day has one").toString());
       }
       if (dims.contains(SpendQuery.Dimension.TENANT)) {
         row.put(TENANT, r.tenant());

@@ -32,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -164,7 +165,8 @@ public final class FileSpendLedger implements SpendLedger {
   private final SpendBook book;
   private final Compaction compaction;
   private final Executor compactor;
-  private final ExecutorService ownedCompactor;
+  /** The compactor's executor when the ledger made it (and shuts it down), else null. */
+  private final @Nullable ExecutorService ownedCompactor;
   /** Held for a whole compaction, so that only one runs and {@link #close} can wait for it. */
   private final ReentrantLock compacting = new ReentrantLock();
 
@@ -173,21 +175,24 @@ public final class FileSpendLedger implements SpendLedger {
   private volatile StepHook hook = step -> {};
 
   // Guarded by this.
+  @SuppressWarnings(
+      "NullAway.Init") // set by recover(), which open() calls right after the constructor
   private FileChannel journal;
+
   private long journalBytes;
   /** Where the batch lines of the journal start, after its header. */
   private long journalStart;
 
   private long generation;
   /** Every record of a day before this one is in the totals file (or in the journal, if it came late); null before the first compaction. */
-  private LocalDate foldedBefore;
+  private @Nullable LocalDate foldedBefore;
   /** Journal bytes per day of the records they hold, estimated (a line's length is shared among its records). */
   private NavigableMap<LocalDate, Long> bytesByDay = new TreeMap<>();
   /** After a failed compaction, the next one waits until the journal reaches this size. */
   private long retryAtBytes;
 
   private long batches;
-  private SpendLedgerException failure;
+  private @Nullable SpendLedgerException failure;
   private volatile boolean closed;
 
   private FileSpendLedger(
@@ -196,7 +201,7 @@ public final class FileSpendLedger implements SpendLedger {
       int dedupWindowDays,
       Compaction compaction,
       Executor compactor,
-      ExecutorService ownedCompactor) {
+      @Nullable ExecutorService ownedCompactor) {
     this.data = data;
     this.dir = data.path();
     this.journalPath = dir.resolve(JOURNAL_FILE);
@@ -253,7 +258,7 @@ public final class FileSpendLedger implements SpendLedger {
       int dedupWindowDays,
       Compaction compaction,
       Executor compactor,
-      ExecutorService ownedCompactor) {
+      @Nullable ExecutorService ownedCompactor) {
     requireNonNull(dir, "dir");
     requireNonNull(clock, "clock");
     requireNonNull(compaction, "compaction");
@@ -860,7 +865,8 @@ public final class FileSpendLedger implements SpendLedger {
                     + " says the folded part ends (expected: a line boundary). The"
                     + " files do not belong together; refusing to start. Restore the directory from a backup.");
           }
-          replayed = keptFrom(replayed, foldedBefore);
+          replayed = keptFrom(
+              replayed, requireNonNull(foldedBefore, "read with the totals foldEnd comes from"));
         }
         book.replay(replayed);
         addBytes(bytesByDay, replayed, lines.end - lines.start);
@@ -964,7 +970,12 @@ public final class FileSpendLedger implements SpendLedger {
       byte[] header = JournalCodec.header(generation);
       writeFully(out, ByteBuffer.wrap(header), 0);
       out.position(header.length);
-      Filtered kept = filterLines(source, journalStart, foldEnd, foldedBefore, out);
+      Filtered kept = filterLines(
+          source,
+          journalStart,
+          foldEnd,
+          requireNonNull(foldedBefore, "read with the totals foldEnd comes from"),
+          out);
       transfer(source, foldEnd, journalBytes, out);
       out.force(true);
       DataDirectory.moveAtomically(tmp, journalPath);

@@ -17,6 +17,7 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The in-memory side of every ledger: daily totals per (tenant, API key, model), and the ids of
@@ -35,7 +36,11 @@ final class SpendBook {
   private record Key(String tenant, String apiKeyId, String model) {}
 
   /** One row of a query's answer; null stands for a dimension the query does not group by. */
-  private record Group(LocalDate day, String tenant, String apiKeyId, String model) {}
+  private record Group(
+      @Nullable LocalDate day,
+      @Nullable String tenant,
+      @Nullable String apiKeyId,
+      @Nullable String model) {}
 
   private static final Comparator<String> TEXT = Comparator.nullsFirst(Comparator.naturalOrder());
   /** The order of query rows: day, tenant, API key, model, each with null (not grouped) first. */
@@ -116,9 +121,14 @@ final class SpendBook {
     maps.writeLock().lock();
     try {
       for (SpendRow r : rows) {
+        // A totals file's rows are grouped by every dimension, so none is null.
+        Key key = new Key(
+            requireNonNull(r.tenant(), "tenant"),
+            requireNonNull(r.apiKeyId(), "apiKeyId"),
+            requireNonNull(r.model(), "model"));
         totals
-            .computeIfAbsent(r.day(), d -> new HashMap<>())
-            .merge(new Key(r.tenant(), r.apiKeyId(), r.model()), r.totals(), SpendTotals::plus);
+            .computeIfAbsent(requireNonNull(r.day(), "day"), d -> new HashMap<>())
+            .merge(key, r.totals(), SpendTotals::plus);
       }
     } finally {
       maps.writeLock().unlock();

@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.spend;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The ledger could not read or write its files, found them damaged, or is closed. A batch whose
  * {@link SpendLedger#record} threw this may or may not be stored; sending it again is safe.
@@ -12,7 +14,7 @@ public final class SpendLedgerException extends RuntimeException {
     super(message);
   }
 
-  public SpendLedgerException(String message, Throwable cause) {
+  public SpendLedgerException(String message, @Nullable Throwable cause) {
     super(message, cause);
   }
 }

@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The totals file: what compaction folded out of the journal, as exact sums per (UTC day, tenant,
@@ -93,7 +94,8 @@ final class TotalsFile {
       try (JsonGenerator g = FACTORY.createGenerator(line)) {
         SpendTotals t = r.totals();
         g.writeStartObject();
-        g.writeStringField("day", r.day().toString());
+        // The book's rows before a day are grouped by every dimension, so none is null.
+        g.writeStringField("day", requireNonNull(r.day(), "day").toString());
         g.writeStringField("tenant", r.tenant());
         g.writeStringField("api_key_id", r.apiKeyId());
         g.writeStringField("model", r.model());
@@ -170,7 +172,7 @@ final class TotalsFile {
               lines.start,
               "line " + (rows.size() + 3) + " is not a valid row: " + e.getMessage());
         }
-        if (!row.day().isBefore(foldedBefore)) {
+        if (!requireNonNull(row.day(), "row() reads every field").isBefore(foldedBefore)) {
           throw damaged(
               file,
               lines.start,
@@ -234,15 +236,17 @@ final class TotalsFile {
 
   /** The last day parsed: rows come sorted by day, so most rows reuse it. */
   private static final class LastDay {
-    String text;
-    LocalDate day;
+    private @Nullable String text;
+    private @Nullable LocalDate day;
 
     LocalDate parse(String dayText) {
-      if (!dayText.equals(text)) {
-        day = day(dayText);
+      LocalDate parsed = day;
+      if (parsed == null || !dayText.equals(text)) {
+        parsed = day(dayText);
+        day = parsed;
         text = dayText;
       }
-      return day;
+      return parsed;
     }
   }
 

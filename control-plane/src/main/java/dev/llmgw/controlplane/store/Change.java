@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One write: a put or a delete of one document, optionally conditional on the document's current
@@ -14,7 +15,7 @@ import java.util.OptionalLong;
  *     {@code n > 0}: the document must currently be at revision {@code n}
  */
 public record Change(
-    Op op, String kind, String name, JsonNode body, OptionalLong expectedRevision) {
+    Op op, String kind, String name, @Nullable JsonNode body, OptionalLong expectedRevision) {
 
   /** What a change does to its document. */
   public enum Op {

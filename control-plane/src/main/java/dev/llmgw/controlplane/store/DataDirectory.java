@@ -18,6 +18,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +34,14 @@ public final class DataDirectory implements AutoCloseable {
   public static final class UnavailableException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    UnavailableException(String message, Throwable cause) {
+    UnavailableException(String message, @Nullable Throwable cause) {
       super(message, cause);
+    }
+
+    /** Never null: every one is made with a message. */
+    @Override
+    public String getMessage() {
+      return requireNonNull(super.getMessage(), "message");
     }
   }
 
@@ -167,7 +174,7 @@ public final class DataDirectory implements AutoCloseable {
     };
   }
 
-  public static void closeQuietly(AutoCloseable closeable) {
+  public static void closeQuietly(@Nullable AutoCloseable closeable) {
     if (closeable == null) {
       return;
     }

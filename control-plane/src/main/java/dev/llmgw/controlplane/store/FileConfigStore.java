@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,12 +66,16 @@ public final class FileConfigStore implements ConfigStore {
   private final Path journalPath;
   private final Compaction compaction;
 
+  @SuppressWarnings(
+      "NullAway.Init") // set by recover(), which open() calls right after the constructor
   private volatile StoreState state;
   // Guarded by this.
+  @SuppressWarnings("NullAway.Init") // set by recover(), as state is
   private FileChannel journal;
+
   private long journalBytes;
   private int journalRecords;
-  private StoreException failure;
+  private @Nullable StoreException failure;
   private boolean closed;
 
   private FileConfigStore(DataDirectory data, Compaction compaction) {

@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.store;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The store could not read or write its files: an I/O error, a damaged file, or a directory held
  * by another control plane. The message names the file (and offset, for damage) and what to do.
@@ -12,7 +14,7 @@ public final class StoreException extends RuntimeException {
     super(message);
   }
 
-  public StoreException(String message, Throwable cause) {
+  public StoreException(String message, @Nullable Throwable cause) {
     super(message, cause);
   }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /** The one definition of what a commit does to a state, shared by every store and by replay. */
 final class Transitions {
@@ -38,12 +39,17 @@ final class Transitions {
       if (copied.add(change.kind())) {
         kinds.put(change.kind(), new TreeMap<>(kinds.getOrDefault(change.kind(), Map.of())));
       }
-      Map<String, StoredDocument> docs = kinds.get(change.kind());
+      Map<String, StoredDocument> docs =
+          requireNonNull(kinds.get(change.kind()), "copied into kinds above");
       check(change, docs.get(change.name()));
       if (change.op() == Change.Op.PUT) {
         docs.put(
             change.name(),
-            new StoredDocument(change.kind(), change.name(), change.body(), version));
+            new StoredDocument(
+                change.kind(),
+                change.name(),
+                requireNonNull(change.body(), "a PUT always has a body"),
+                version));
       } else {
         docs.remove(change.name());
       }
@@ -51,7 +57,8 @@ final class Transitions {
     return new StoreState(version, kinds);
   }
 
-  private static void check(Change change, StoredDocument existing) throws ConflictException {
+  private static void check(Change change, @Nullable StoredDocument existing)
+      throws ConflictException {
     OptionalLong current =
         existing == null ? OptionalLong.empty() : OptionalLong.of(existing.revision());
     OptionalLong expected = change.expectedRevision();

@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.xds;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
@@ -115,10 +117,12 @@ public final class ClusterFactory {
 
   /**
    * Active HTTP health checking with the provider's own host name; health checks carry no credential,
-   * so every answer below 500 (a 401 included) means the provider is up.
+   * so every answer below 500 (a 401 included) means the provider is up. The provider must have a
+   * health check.
    */
   static io.envoyproxy.envoy.config.core.v3.HealthCheck healthCheck(Provider provider) {
-    dev.llmgw.controlplane.model.HealthCheck h = provider.healthCheck();
+    dev.llmgw.controlplane.model.HealthCheck h =
+        requireNonNull(provider.healthCheck(), "provider without a health check");
     return io.envoyproxy.envoy.config.core.v3.HealthCheck.newBuilder()
         .setTimeout(duration(h.timeout()))
         .setInterval(duration(h.interval()))

@@ -1,6 +1,9 @@
 package dev.llmgw.controlplane.xds;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Any;
+import dev.llmgw.controlplane.model.Credential;
 import dev.llmgw.controlplane.model.Provider;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
@@ -28,11 +31,11 @@ public final class SecretFactory {
 
   /** The secret for {@code provider}'s credential; the provider must have one. */
   public static Secret credential(Provider provider) {
+    Credential credential = requireNonNull(provider.credential(), "provider without a credential");
     return Secret.newBuilder()
         .setName(XdsNames.credentialSecret(provider.name()))
         .setGenericSecret(GenericSecret.newBuilder()
-            .setSecret(
-                DataSource.newBuilder().setInlineString(provider.credential().value())))
+            .setSecret(DataSource.newBuilder().setInlineString(credential.value())))
         .build();
   }
 
@@ -62,12 +65,14 @@ public final class SecretFactory {
         .build();
   }
 
+  /** The injector of {@code provider}'s credential; the provider must have one. */
   static HttpFilter credentialInjector(Provider provider) {
+    Credential credential = requireNonNull(provider.credential(), "provider without a credential");
     Generic generic = Generic.newBuilder()
         .setCredential(SdsSecretConfig.newBuilder()
             .setName(XdsNames.credentialSecret(provider.name()))
             .setSdsConfig(ClusterFactory.adsConfigSource()))
-        .setHeader(provider.credential().header())
+        .setHeader(credential.header())
         .build();
     CredentialInjector injector = CredentialInjector.newBuilder()
         // The client's own Authorization (a gateway key) must never reach the provider.

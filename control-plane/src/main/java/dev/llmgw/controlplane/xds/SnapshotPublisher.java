@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,7 +96,8 @@ public final class SnapshotPublisher {
       throw new IllegalArgumentException("version: " + number + " (expected: > " + version + ")");
     }
     Map<String, Snapshot> byGroup = snapshots(spec, Long.toString(number));
-    Snapshot snapshot = byGroup.get(DEFAULT_GROUP);
+    Snapshot snapshot =
+        requireNonNull(byGroup.get(DEFAULT_GROUP), "snapshots() always builds the default group");
     String next = snapshot.version(Resources.V3.CLUSTER_TYPE_URL);
     // Fleets first, then the grouping, then the default group: an Envoy of a new fleet still parked
     // on the default group is answered last, and its next request finds its fleet's snapshot.
@@ -168,7 +170,7 @@ public final class SnapshotPublisher {
   }
 
   /** The last published snapshot, or null before the first. */
-  public Snapshot lastSnapshot() {
+  public @Nullable Snapshot lastSnapshot() {
     Published p = last.get();
     return p == null ? null : p.snapshot();
   }

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class XdsServer implements AutoCloseable {
       ServerBuilder<?> builder,
       SimpleCache<String> cache,
       Duration shutdownGrace,
-      ServerInterceptor authentication,
+      @Nullable ServerInterceptor authentication,
       io.grpc.BindableService... extraServices) {
     requireNonNull(builder, "builder");
     requireNonNull(cache, "cache");

@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Proves a set of Envoy resources is whole: everything one resource names by name exists. Envoy
@@ -359,11 +360,11 @@ public final class CrossReferenceChecker {
    * cannot see, so references to it are not judged.
    */
   private record Scope(
-      Set<String> clusters,
+      @Nullable Set<String> clusters,
       String clustersDescription,
-      Set<String> routes,
-      Map<String, ClusterLoadAssignment> endpoints,
-      Set<String> adsSecrets,
+      @Nullable Set<String> routes,
+      @Nullable Map<String, ClusterLoadAssignment> endpoints,
+      @Nullable Set<String> adsSecrets,
       Set<String> staticSecrets) {}
 
   private enum Kind {

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads Envoy configuration written as YAML or JSON (a bootstrap, or a listener, cluster, ... as in
@@ -42,7 +43,7 @@ public final class EnvoyConfigLoader {
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   /** Null: resolve each document's {@code "@type"} values through {@link EnvoyTypes}. */
-  private final JsonFormat.TypeRegistry fixedRegistry;
+  private final JsonFormat.@Nullable TypeRegistry fixedRegistry;
 
   /**
    * A loader that knows every type of Envoy's API. Each document's {@code "@type"} values are

@@ -59,6 +59,7 @@ import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,7 +226,7 @@ public final class EnvoyTypes {
   }
 
   /** Loads {@code className} if it is a generated message of type {@code fullName}. */
-  private static Message generatedInstance(String className, String fullName) {
+  private static @Nullable Message generatedInstance(String className, String fullName) {
     try {
       Class<?> c = Class.forName(className, true, Bootstrap.class.getClassLoader());
       if (!Message.class.isAssignableFrom(c)) {
@@ -321,7 +322,7 @@ public final class EnvoyTypes {
     final Map<String, Message> instances = new ConcurrentHashMap<>();
 
     /** The gateway's types, for when the jar's .proto files cannot be listed; built if needed. */
-    private volatile JsonFormat.TypeRegistry gatewayRegistry;
+    private volatile JsonFormat.@Nullable TypeRegistry gatewayRegistry;
 
     private Index() {
       long start = System.nanoTime();
@@ -336,6 +337,7 @@ public final class EnvoyTypes {
     }
 
     /** The generated default instance of the type named {@code fullName}, or null. */
+    @Nullable
     Message load(String fullName) {
       if (fullName.startsWith("google.protobuf.")) {
         String relative = fullName.substring("google.protobuf.".length());
@@ -438,7 +440,7 @@ public final class EnvoyTypes {
       if ("file".equals(marker.getProtocol())) {
         Path root = Path.of(marker.toURI());
         for (int i = 0; i < MARKER.split("/").length; i++) {
-          root = root.getParent();
+          root = requireNonNull(root.getParent(), "the marker lies below the class directory");
         }
         return protoFilesInDirectory(root);
       }
@@ -503,7 +505,7 @@ public final class EnvoyTypes {
           JAVA_MULTIPLE_FILES.matcher(text).find());
     }
 
-    private static String group(Pattern pattern, String text) {
+    private static @Nullable String group(Pattern pattern, String text) {
       Matcher m = pattern.matcher(text);
       return m.find() ? m.group(1) : null;
     }
@@ -522,6 +524,7 @@ public final class EnvoyTypes {
     }
 
     /** The file's descriptor from its generated outer class, or null if that class is absent. */
+    @Nullable
     FileDescriptor load(ClassLoader loader) {
       String prefix = javaPackage.isEmpty() ? "" : javaPackage + ".";
       for (String className :

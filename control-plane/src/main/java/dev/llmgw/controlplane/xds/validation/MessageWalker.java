@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane.xds.validation;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Any;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
@@ -119,7 +121,8 @@ final class MessageWalker {
     try {
       unpacked = EnvoyTypes.unpack(any);
     } catch (IllegalArgumentException e) {
-      visitor.unresolvedAny(path, e.getMessage());
+      visitor.unresolvedAny(
+          path, requireNonNull(e.getMessage(), "unpack's exceptions say what was wrong"));
       return;
     }
     String typeName = unpacked.getDescriptorForType().getFullName();
