@@ -23,10 +23,13 @@ import org.slf4j.LoggerFactory;
  * a crash at any point, including mid-write and mid-compaction, leaves every acknowledged change
  * readable. Each commit is one CRC-checked journal record, forced to disk before {@link #apply}
  * returns; a record torn by a crash can only be the last one, which nobody was told about, and is
- * cut off on the next open. When the journal grows past {@link Compaction}, the state is written as
- * a new snapshot (temporary file, fsync, atomic rename, directory fsync) and the journal starts
- * over. A lock file keeps a second control plane out of the directory. Everything is also kept in
- * memory, so reads never touch the disk. Format and guarantees: {@code docs/store.md}.
+ * cut off on the next open. A record that is all there but fails its checksum was not torn but
+ * changed: the open refuses and leaves it for the operator. A {@link HighWaterMark} remembers the
+ * highest version acknowledged, so versions never go back, even after the operator cut records out.
+ * When the journal grows past {@link Compaction}, the state is written as a new snapshot (temporary
+ * file, fsync, atomic rename, directory fsync) and the journal starts over. A lock file keeps a
+ * second control plane out of the directory. Everything is also kept in memory, so reads never
+ * touch the disk. Format and guarantees: {@code docs/store.md}.
  */
 public final class FileConfigStore implements ConfigStore {
 
@@ -75,6 +78,10 @@ public final class FileConfigStore implements ConfigStore {
 
   private long journalBytes;
   private int journalRecords;
+
+  @SuppressWarnings("NullAway.Init") // set by recover(), as state is
+  private HighWaterMark highWater;
+
   private @Nullable StoreException failure;
   private boolean closed;
 
@@ -92,10 +99,12 @@ public final class FileConfigStore implements ConfigStore {
 
   /**
    * Opens (creating if needed) the store in {@code dir}: takes the directory's lock, reads the
-   * snapshot, replays the journal and cuts off a torn last record.
+   * snapshot, replays the journal and cuts off a torn last record (one a crash left incomplete and
+   * nobody was told about).
    *
-   * @throws StoreException if another process holds the directory, a file is damaged anywhere but
-   *     in its last record, or the directory cannot be read or written
+   * @throws StoreException if another process holds the directory, a file is damaged (a journal
+   *     record that is complete but fails its checksum, a torn last record of a version that was
+   *     acknowledged, or damage before the last record), or the directory cannot be read or written
    */
   public static FileConfigStore open(Path dir, Compaction compaction) {
     requireNonNull(dir, "dir");
@@ -164,6 +173,16 @@ public final class FileConfigStore implements ConfigStore {
     }
     journalBytes += length;
     journalRecords++;
+    try {
+      highWater.raise(next.version());
+    } catch (IOException e) {
+      failure = new StoreException(
+          "version " + next.version() + " is in " + journalPath + ", but recording it in "
+              + highWater.file() + " failed (" + e + "); it will be there after a restart, and"
+              + " the store refuses writes until then",
+          e);
+      throw failure;
+    }
     state = next;
     if (journalRecords >= compaction.maxRecords() || journalBytes >= compaction.maxBytes()) {
       compactQuietly();
@@ -178,6 +197,7 @@ public final class FileConfigStore implements ConfigStore {
     }
     closed = true;
     closeQuietly(journal);
+    closeQuietly(highWater);
     data.close();
   }
 
@@ -233,11 +253,14 @@ public final class FileConfigStore implements ConfigStore {
     data.probeDirectorySync();
     deleteLeftover(dir.resolve(SNAPSHOT_FILE + TMP_SUFFIX));
     deleteLeftover(dir.resolve(JOURNAL_FILE + TMP_SUFFIX));
+    deleteLeftover(dir.resolve(HighWaterMark.FILE + TMP_SUFFIX));
     StoreState recovered = readSnapshot();
     long snapshotVersion = recovered.version();
+    highWater = HighWaterMark.open(data);
     if (!Files.exists(journalPath)) {
       state = recovered;
       startNewJournalOrFail();
+      keepVersionsAboveTheHighWaterMark();
       log.info(
           "opened the store in {}: version {}, {} documents, new journal",
           dir,
@@ -275,6 +298,12 @@ public final class FileConfigStore implements ConfigStore {
       }
       replayed++;
     }
+    if (scan.end() == RecordFile.End.DAMAGED) {
+      throw damagedLastRecord(data, scan, recovered.version());
+    }
+    if (scan.tornTail() && highWater.value() > recovered.version()) {
+      throw acknowledgedButTorn(scan, recovered.version());
+    }
     state = recovered;
     try {
       journal = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -297,6 +326,7 @@ public final class FileConfigStore implements ConfigStore {
       // Every record is older than the snapshot; appending would leave a gap, so start afresh.
       startNewJournalOrFail();
     }
+    keepVersionsAboveTheHighWaterMark();
     log.info(
         "opened the store in {}: version {}, {} documents (snapshot at version {}, {} journal records replayed)",
         dir,
@@ -312,7 +342,7 @@ public final class FileConfigStore implements ConfigStore {
       return StoreState.EMPTY;
     }
     RecordFile.Scan scan = RecordFile.scan(path, RecordFile.SNAPSHOT_MAGIC, readAll(path));
-    if (scan.frames().size() != 1 || scan.tornTail()) {
+    if (scan.frames().size() != 1 || scan.end() != RecordFile.End.CLEAN) {
       throw new StoreException(
           path + ": damaged at offset " + scan.validEnd() + " (expected: exactly one valid record;"
               + " snapshots are written to a temporary file and renamed, so this is not a torn write). Restore the"
@@ -333,6 +363,83 @@ public final class FileConfigStore implements ConfigStore {
       return StoreCodec.entry(frame.payload());
     } catch (RuntimeException e) {
       throw damaged(frame, "is not a valid journal entry (" + e.getMessage() + ")");
+    }
+  }
+
+  /**
+   * The journal's last record is all there but fails its checksum: it was written whole (and may
+   * have been acknowledged) and changed since, so it is not cut off. Its version stays reserved, so
+   * that whatever the operator does next, it is not handed out again.
+   */
+  private StoreException damagedLastRecord(byte[] bytes, RecordFile.Scan scan, long before) {
+    long offset = scan.validEnd();
+    StoreException refusal = new StoreException(journalPath + ": the record at offset " + offset
+        + " is complete (its length field says " + RecordFile.lengthAt(bytes, offset)
+        + " bytes, and they are all there) but fails its CRC32 check or holds no JSON object. A"
+        + " crash only cuts a record short, so this one was written whole and changed since; it may"
+        + " hold an acknowledged change (version " + (before + 1)
+        + "). Refusing to start rather than"
+        + " drop it; the file was not changed. Restore the directory from a backup (keeping the"
+        + " current " + HighWaterMark.FILE + " file), or drop the record and everything after it"
+        + " with 'truncate -s " + offset + " " + journalPath
+        + "', losing its change (apply it again"
+        + " afterwards); versions continue above " + (before + 1) + " either way.");
+    try {
+      highWater.raise(before + 1);
+    } catch (IOException e) {
+      refusal.addSuppressed(e);
+    }
+    return refusal;
+  }
+
+  /**
+   * The journal ends in a torn record, but the high-water mark says a version beyond the last
+   * valid record was acknowledged: the journal lost records it had made durable, which a crash does
+   * not do.
+   */
+  private StoreException acknowledgedButTorn(RecordFile.Scan scan, long lastVersion) {
+    long offset = scan.validEnd();
+    return new StoreException(journalPath + ": ends in an incomplete record at offset " + offset
+        + ", after version " + lastVersion + ", but " + highWater.file() + " says version "
+        + highWater.value() + " was acknowledged. A crash cuts off only a commit nobody was told"
+        + " about, so the journal was cut or overwritten: this is damage, not a torn write."
+        + " Refusing to start rather than drop acknowledged changes; the file was not changed."
+        + " Restore the directory from a backup (keeping the current " + HighWaterMark.FILE
+        + " file), or accept losing versions " + (lastVersion + 1) + ".." + highWater.value()
+        + " with 'truncate -s " + offset + " " + journalPath + "'; versions continue above "
+        + highWater.value() + " either way.");
+  }
+
+  /**
+   * Squares the recovered version with the high-water mark. Above it: a commit was made durable but
+   * a crash came before its mark (it was never acknowledged, and is kept), or the store predates
+   * the mark; the mark moves up. Below it: acknowledged commits are missing from the files, most
+   * likely cut out by an operator recovering from damage; the store moves its version up to the
+   * mark (a new snapshot, same documents), so that their versions are never handed out again.
+   */
+  private void keepVersionsAboveTheHighWaterMark() {
+    long version = state.version();
+    long mark = highWater.value();
+    try {
+      if (version > mark) {
+        highWater.raise(version);
+      } else if (version < mark) {
+        log.warn(
+            "{}: versions {}..{} were acknowledged but are not in the snapshot or the journal (cut"
+                + " off to recover from damage, or lost); continuing at version {} so that none of"
+                + " them is reused",
+            dir,
+            version + 1,
+            mark,
+            mark + 1);
+        state = new StoreState(mark, state.byKind());
+        compact();
+      }
+    } catch (IOException e) {
+      throw new StoreException(
+          "cannot bring the store in " + dir + " in line with " + highWater.file() + " (version "
+              + version + ", mark " + mark + "): " + e,
+          e);
     }
   }
 

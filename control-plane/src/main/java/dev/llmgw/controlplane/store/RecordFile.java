@@ -10,13 +10,15 @@ import java.util.zip.CRC32;
 /**
  * The framing shared by the journal and the snapshot: an 8-byte file header (4-byte magic, 4-byte
  * format version), then records of {@code [u32 length][u32 CRC32 of payload][payload]}, big-endian.
- * Tells a torn tail (nothing valid after the first bad record) from damage in the middle.
+ * Tells a torn tail (the last record is incomplete: a crash stopped its write) from damage (a record
+ * that is all there but fails its check, or a bad record with a valid one after it).
  */
 final class RecordFile {
 
   static final int FORMAT = 1;
   static final int JOURNAL_MAGIC = magic("LGWJ");
   static final int SNAPSHOT_MAGIC = magic("LGWS");
+  static final int HIGH_WATER_MAGIC = magic("LGWH");
   static final int HEADER_BYTES = 8;
   static final int FRAME_HEADER_BYTES = 8;
   /** Largest payload accepted; also keeps a damaged length field from looking plausible. */
@@ -29,13 +31,28 @@ final class RecordFile {
   /** One valid record and where it starts in the file. */
   record Frame(long offset, byte[] payload) {}
 
-  /**
-   * The valid records of a file, and where they end: {@code validEnd < size} means a torn tail
-   * (from {@code validEnd} on) that held nothing valid.
-   */
-  record Scan(List<Frame> frames, long validEnd, long size) {
+  /** What follows the valid records of a file. */
+  enum End {
+    /** Nothing: the file ends with its last valid record. */
+    CLEAN,
+    /**
+     * The record at {@code validEnd} is incomplete: the file ends inside its header, its length
+     * says more bytes than the file has, or the rest of the file is zeros (as a file system may leave
+     * after a crash that extended the file). A crash can leave this; nothing valid follows.
+     */
+    TORN,
+    /**
+     * The record at {@code validEnd} is all there (its length fits in the file) but fails its
+     * checksum or holds no JSON object. A crash does not leave this: the record was written whole
+     * and then changed. Nothing valid follows.
+     */
+    DAMAGED
+  }
+
+  /** The valid records of a file, where they end, and what follows them. */
+  record Scan(List<Frame> frames, long validEnd, long size, End end) {
     boolean tornTail() {
-      return validEnd < size;
+      return end == End.TORN;
     }
   }
 
@@ -56,11 +73,46 @@ final class RecordFile {
   }
 
   /**
-   * Reads every record of {@code data} (the whole file). Stops at the first invalid record; if a
-   * valid record exists anywhere after it, the file is damaged rather than torn and this throws.
+   * Reads every record of {@code data} (the whole file). Stops at the first invalid record and
+   * tells whether it is torn or damaged; if a valid record exists anywhere after it, the file is
+   * damaged in the middle and this throws.
    */
   static Scan scan(Path file, int magic, byte[] data) {
-    String what = magic == JOURNAL_MAGIC ? "journal" : "snapshot";
+    checkHeader(file, magic, data);
+    List<Frame> frames = new ArrayList<>();
+    int pos = HEADER_BYTES;
+    while (pos < data.length) {
+      int length = validFrameLength(data, pos);
+      if (length < 0) {
+        int next = nextValidFrame(data, pos + 1);
+        if (next >= 0) {
+          throw new StoreException(file + ": damaged record at offset " + pos
+              + ", followed by a valid record at offset " + next
+              + " (expected: damage only in the last, unacknowledged record). This is not a torn write;"
+              + " refusing to start rather than drop acknowledged changes. Restore the directory from a backup,"
+              + " or keep what comes before the damage with 'truncate -s " + pos + " " + file + "',"
+              + " losing every change after it.");
+        }
+        End end = isTorn(data, pos) ? End.TORN : End.DAMAGED;
+        return new Scan(List.copyOf(frames), pos, data.length, end);
+      }
+      byte[] payload = new byte[length];
+      System.arraycopy(data, pos + FRAME_HEADER_BYTES, payload, 0, length);
+      frames.add(new Frame(pos, payload));
+      pos += FRAME_HEADER_BYTES + length;
+    }
+    return new Scan(List.copyOf(frames), data.length, data.length, End.CLEAN);
+  }
+
+  /**
+   * Checks the 8-byte header of a store file: {@code magic}, then {@link #FORMAT}.
+   *
+   * @throws StoreException naming the file and what was expected
+   */
+  static void checkHeader(Path file, int magic, byte[] data) {
+    String what = magic == JOURNAL_MAGIC
+        ? "journal"
+        : magic == SNAPSHOT_MAGIC ? "snapshot" : "high-water mark";
     if (data.length < HEADER_BYTES) {
       throw new StoreException(file + ": " + data.length + " bytes, shorter than the "
           + HEADER_BYTES + "-byte header (expected: a store " + what
@@ -77,28 +129,28 @@ final class RecordFile {
       throw new StoreException(file + ": format " + format + " (expected: " + FORMAT
           + "; was it written by a newer control plane?)");
     }
-    List<Frame> frames = new ArrayList<>();
-    int pos = HEADER_BYTES;
-    while (pos < data.length) {
-      int length = validFrameLength(data, pos);
-      if (length < 0) {
-        int next = nextValidFrame(data, pos + 1);
-        if (next >= 0) {
-          throw new StoreException(file + ": damaged record at offset " + pos
-              + ", followed by a valid record at offset " + next
-              + " (expected: damage only in the last, unacknowledged record). This is not a torn write;"
-              + " refusing to start rather than drop acknowledged changes. Restore the directory from a backup,"
-              + " or keep what comes before the damage with 'truncate -s " + pos + " " + file + "',"
-              + " losing every change after it.");
-        }
-        return new Scan(List.copyOf(frames), pos, data.length);
-      }
-      byte[] payload = new byte[length];
-      System.arraycopy(data, pos + FRAME_HEADER_BYTES, payload, 0, length);
-      frames.add(new Frame(pos, payload));
-      pos += FRAME_HEADER_BYTES + length;
+  }
+
+  /**
+   * Whether the invalid record at {@code pos}, the last thing in the file, is one a crash can leave:
+   * its header or its payload is cut short, or everything from it on is zeros.
+   */
+  private static boolean isTorn(byte[] data, int pos) {
+    int remaining = data.length - pos;
+    if (remaining < FRAME_HEADER_BYTES || lengthAt(data, pos) > remaining - FRAME_HEADER_BYTES) {
+      return true;
     }
-    return new Scan(List.copyOf(frames), data.length, data.length);
+    for (int i = pos; i < data.length; i++) {
+      if (data[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The payload length the record at {@code pos} announces, unsigned; it may not be all there. */
+  static long lengthAt(byte[] data, long pos) {
+    return Integer.toUnsignedLong(ByteBuffer.wrap(data).getInt((int) pos));
   }
 
   /** The payload length of a valid record at {@code pos}, or -1. */
@@ -130,7 +182,7 @@ final class RecordFile {
     return -1;
   }
 
-  private static long crc(byte[] data, int offset, int length) {
+  static long crc(byte[] data, int offset, int length) {
     CRC32 crc = new CRC32();
     crc.update(data, offset, length);
     return crc.getValue();

@@ -198,16 +198,13 @@ class FileConfigStoreTest extends ConfigStoreContract {
 
   static Stream<Arguments> tornTails() {
     byte[] nextRecord = frame(StoreCodec.entry(6, List.of(Change.put(PROVIDERS, "p6", body(6)))));
-    byte[] garbage = new byte[300];
+    byte[] garbage = new byte[300]; // its first 4 bytes, as a length, say more than the file has
     new Random(42).nextBytes(garbage);
-    byte[] badChecksum = nextRecord.clone();
-    badChecksum[5] ^= 0x01;
     return Stream.of(
         Arguments.of("half a record", Arrays.copyOf(nextRecord, nextRecord.length / 2)),
         Arguments.of("part of a record header", Arrays.copyOf(nextRecord, 3)),
         Arguments.of(
             "a whole record but the last byte", Arrays.copyOf(nextRecord, nextRecord.length - 1)),
-        Arguments.of("a whole record with a bad checksum", badChecksum),
         Arguments.of("random garbage", garbage),
         Arguments.of("zeros, as after a crash that extended the file", new byte[4096]));
   }
@@ -229,6 +226,141 @@ class FileConfigStoreTest extends ConfigStoreContract {
       assertThat(again.state().version()).isEqualTo(6);
       assertThat(again.state().get(PROVIDERS, "p6").orElseThrow().body()).isEqualTo(body(6));
     }
+  }
+
+  /** Issue 18, finding 8: the last 4 bytes of an acknowledged record overwritten. */
+  @Test
+  void anAcknowledgedLastRecordWithItsLastFourBytesOverwrittenIsRefusedNotCutOff()
+      throws Exception {
+    writeAndClose(5);
+    byte[] data = Files.readAllBytes(journal());
+    long last = lastRecordOffset(data);
+    try (var ch = java.nio.channels.FileChannel.open(journal(), StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {'x', 'x', 'x', 'x'}), data.length - 4);
+    }
+    byte[] damaged = Files.readAllBytes(journal());
+
+    assertThatThrownBy(() -> FileConfigStore.open(dir()))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining(journal() + ": the record at offset " + last + " is complete")
+        .hasMessageContaining("fails its CRC32 check")
+        .hasMessageContaining("may hold an acknowledged change (version 5)")
+        .hasMessageContaining("Refusing to start")
+        .hasMessageContaining("'truncate -s " + last + " " + journal() + "'");
+    assertThat(Files.readAllBytes(journal())).isEqualTo(damaged);
+    // Refused again on the next try: nothing was repaired behind the operator's back.
+    assertThatThrownBy(() -> FileConfigStore.open(dir())).isInstanceOf(StoreException.class);
+    assertThat(Files.readAllBytes(journal())).isEqualTo(damaged);
+  }
+
+  @Test
+  void aCompleteRecordWithABadChecksumAfterTheLastAcknowledgedOneIsRefusedToo() throws Exception {
+    writeAndClose(5);
+    byte[] next = frame(StoreCodec.entry(6, List.of(Change.put(PROVIDERS, "p6", body(6)))));
+    next[5] ^= 0x01;
+    long offset = Files.size(journal());
+    Files.write(journal(), next, StandardOpenOption.APPEND);
+    byte[] damaged = Files.readAllBytes(journal());
+
+    assertThatThrownBy(() -> FileConfigStore.open(dir()))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining(journal() + ": the record at offset " + offset + " is complete");
+    assertThat(Files.readAllBytes(journal())).isEqualTo(damaged);
+  }
+
+  @Test
+  void theVersionOfARecordTheOperatorCutOutIsNeverHandedOutAgain() throws Exception {
+    writeAndClose(5);
+    byte[] data = Files.readAllBytes(journal());
+    long last = lastRecordOffset(data);
+    data[data.length - 1] ^= 0x20;
+    Files.write(journal(), data);
+    assertThatThrownBy(() -> FileConfigStore.open(dir())).isInstanceOf(StoreException.class);
+
+    // The operator's recovery, as the message says: drop the damaged record.
+    try (var ch = java.nio.channels.FileChannel.open(journal(), StandardOpenOption.WRITE)) {
+      ch.truncate(last);
+    }
+
+    try (FileConfigStore reopened = FileConfigStore.open(dir())) {
+      assertThat(reopened.state().version())
+          .as("moved up to the high-water mark")
+          .isEqualTo(5);
+      assertThat(reopened.state().get(PROVIDERS, "p5")).isEmpty();
+      assertThat(reopened.state().list(PROVIDERS)).hasSize(4);
+      StoreState next = reopened.apply(Change.create(PROVIDERS, "p5", body(50)));
+      assertThat(next.version()).isEqualTo(6);
+      assertThat(next.get(PROVIDERS, "p5").orElseThrow().revision()).isEqualTo(6);
+    }
+    try (FileConfigStore again = FileConfigStore.open(dir())) {
+      assertThat(again.state().version()).isEqualTo(6);
+      assertThat(again.state().get(PROVIDERS, "p5").orElseThrow().body()).isEqualTo(body(50));
+      assertThat(again.apply(Change.create(PROVIDERS, "p6", body(6))).version()).isEqualTo(7);
+    }
+  }
+
+  @Test
+  void versionsCutOffAtARecordBoundaryAreNotReusedEither() throws Exception {
+    writeAndClose(5);
+    byte[] data = Files.readAllBytes(journal());
+    List<Long> offsets = recordOffsets(data);
+    Files.write(journal(), Arrays.copyOf(data, offsets.get(3).intValue())); // versions 4 and 5 gone
+
+    try (FileConfigStore reopened = FileConfigStore.open(dir())) {
+      assertThat(reopened.state().version()).isEqualTo(5);
+      assertThat(reopened.state().list(PROVIDERS)).hasSize(3);
+      assertThat(reopened.apply(Change.create(PROVIDERS, "p4", body(40))).version())
+          .isEqualTo(6);
+    }
+  }
+
+  @Test
+  void anAcknowledgedRecordCutInHalfIsRefusedThoughItLooksTorn() throws Exception {
+    writeAndClose(5);
+    byte[] data = Files.readAllBytes(journal());
+    long last = lastRecordOffset(data);
+    byte[] cut = Arrays.copyOf(data, (int) (last + (data.length - last) / 2));
+    Files.write(journal(), cut);
+
+    assertThatThrownBy(() -> FileConfigStore.open(dir()))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining(journal() + ": ends in an incomplete record at offset " + last)
+        .hasMessageContaining("says version 5 was acknowledged")
+        .hasMessageContaining("'truncate -s " + last + " " + journal() + "'");
+    assertThat(Files.readAllBytes(journal())).isEqualTo(cut);
+  }
+
+  @Test
+  void aStoreWithoutAHighWaterFileGetsOneAtItsVersion() throws Exception {
+    writeAndClose(3);
+    Files.delete(dir().resolve(HighWaterMark.FILE));
+
+    try (FileConfigStore reopened = FileConfigStore.open(dir())) {
+      assertThat(reopened.state().version()).isEqualTo(3);
+    }
+    assertThat(dir().resolve(HighWaterMark.FILE)).exists();
+    // The recreated mark protects version 3 from now on.
+    byte[] data = Files.readAllBytes(journal());
+    Files.write(journal(), Arrays.copyOf(data, lastRecordOffset(data).intValue()));
+    try (FileConfigStore reopened = FileConfigStore.open(dir())) {
+      assertThat(reopened.state().version()).isEqualTo(3);
+      assertThat(reopened.apply(Change.create(PROVIDERS, "p3", body(30))).version())
+          .isEqualTo(4);
+    }
+  }
+
+  @Test
+  void aHighWaterFileWithNoValidSlotIsRefused() throws Exception {
+    writeAndClose(2);
+    Path file = dir().resolve(HighWaterMark.FILE);
+    byte[] data = Files.readAllBytes(file);
+    data[RecordFile.HEADER_BYTES + 7] ^= 0x01; // first slot's version
+    data[data.length - 1] ^= 0x01; // second slot's checksum
+    Files.write(file, data);
+
+    assertThatThrownBy(() -> FileConfigStore.open(dir()))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining(file + ": neither of its two slots passes its checksum");
   }
 
   @Test
@@ -345,7 +477,10 @@ class FileConfigStoreTest extends ConfigStoreContract {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir())))
         .isEqualTo("rwx------");
     for (String file : List.of(
-        FileConfigStore.JOURNAL_FILE, FileConfigStore.SNAPSHOT_FILE, FileConfigStore.LOCK_FILE)) {
+        FileConfigStore.JOURNAL_FILE,
+        FileConfigStore.SNAPSHOT_FILE,
+        FileConfigStore.LOCK_FILE,
+        HighWaterMark.FILE)) {
       assertThat(
               PosixFilePermissions.toString(Files.getPosixFilePermissions(dir().resolve(file))))
           .as(file)
@@ -358,6 +493,11 @@ class FileConfigStoreTest extends ConfigStoreContract {
     byte[] out = new byte[b.remaining()];
     b.get(out);
     return out;
+  }
+
+  private static Long lastRecordOffset(byte[] journal) throws IOException {
+    List<Long> offsets = recordOffsets(journal);
+    return offsets.get(offsets.size() - 1);
   }
 
   private static List<Long> recordOffsets(byte[] journal) throws IOException {
