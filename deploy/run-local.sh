@@ -17,8 +17,8 @@
 #   control plane xDS (ADS, policy feed, spend)  LLMGW_CP_XDS_PORT      18000
 #   control plane REST (GET /healthz, /v1/...)   LLMGW_CP_ADMIN_PORT    18080
 #   built-in mock provider                       LLMGW_MOCK_PORT        8900 (latency: LLMGW_MOCK_LATENCY_MS, 0)
-# Files under LLMGW_RUN_DIR (target/run-local): the control plane's store, spend ledger and admin
-# token (control-plane/), ext-proc's spend spool, the xDS token, the Envoy bootstrap it runs.
+# Files under LLMGW_RUN_DIR (target/run-local): the control plane's store, spend ledger, admin and
+# read-only tokens (control-plane/), ext-proc's spend spool, the xDS token, the Envoy bootstrap it runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +42,12 @@ export LLMGW_CP_XDS_TOKEN_FILE="${LLMGW_CP_XDS_TOKEN_FILE:-$RUN_DIR/xds-token}"
 export EXT_PROC_CONTROL_PLANE_TOKEN_FILE="${EXT_PROC_CONTROL_PLANE_TOKEN_FILE:-$LLMGW_CP_XDS_TOKEN_FILE}"
 if [[ ! -s "$LLMGW_CP_XDS_TOKEN_FILE" ]]; then
   (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$LLMGW_CP_XDS_TOKEN_FILE")
+fi
+# REST reads can use a read-only token (the control plane reads it from its data directory); one is
+# generated on the first run, next to the admin token the control plane generates itself.
+(umask 077 && mkdir -p "$LLMGW_CP_DATA_DIR")
+if [[ -z "${LLMGW_CP_READ_ONLY_TOKEN:-}" && ! -s "$LLMGW_CP_DATA_DIR/read-only-token" ]]; then
+  (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$LLMGW_CP_DATA_DIR/read-only-token")
 fi
 MOCK_URL="http://127.0.0.1:$LLMGW_MOCK_PORT"
 
@@ -197,7 +203,8 @@ cat <<MSG
 run-local: the gateway is up. Try:
   curl -s localhost:$LLMGW_CP_LISTENER_PORT/v1/chat/completions -H 'content-type: application/json' \\
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}'
-run-local: REST writes need: -H @$ADMIN_HEADER (or Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE))
+run-local: REST calls need a token: -H @$ADMIN_HEADER (or Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE));
+run-local: reads only: Authorization: Bearer \$(cat $LLMGW_CP_DATA_DIR/read-only-token) (unless LLMGW_CP_READ_ONLY_TOKEN is set)
 run-local: spend: curl -s -H @$ADMIN_HEADER localhost:$LLMGW_CP_ADMIN_PORT/v1/spend
 run-local: metrics: Envoy localhost:9902/metrics, ext-proc localhost:$EXT_PROC_METRICS_PORT/metrics; access log lines are the [envoy] {...} lines
 run-local: running; Ctrl-C to stop

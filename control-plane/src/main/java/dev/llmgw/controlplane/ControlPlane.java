@@ -9,6 +9,7 @@ import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.policy.PolicyFeed;
 import dev.llmgw.controlplane.rest.AdminApi;
+import dev.llmgw.controlplane.rest.AdminAuth;
 import dev.llmgw.controlplane.rest.ConfigApi;
 import dev.llmgw.controlplane.rest.SpendApi;
 import dev.llmgw.controlplane.spend.FileSpendLedger;
@@ -18,6 +19,7 @@ import dev.llmgw.controlplane.spend.SpendService;
 import dev.llmgw.controlplane.store.Change;
 import dev.llmgw.controlplane.store.ConfigStore;
 import dev.llmgw.controlplane.store.ConflictException;
+import dev.llmgw.controlplane.store.DataDirectory;
 import dev.llmgw.controlplane.store.FileConfigStore;
 import dev.llmgw.controlplane.store.InMemoryConfigStore;
 import dev.llmgw.controlplane.xds.NodeGroups;
@@ -30,9 +32,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -100,6 +102,21 @@ public final class ControlPlane implements AutoCloseable {
     requireNonNull(config, "config");
     requireNonNull(clock, "clock");
     GatewaySpec base = spec(config);
+    String adminToken =
+        requireNonNull(restToken(config.adminToken(), "admin-token", config.dataDir(), true));
+    String readOnlyToken =
+        restToken(config.readOnlyToken(), "read-only-token", config.dataDir(), false);
+    AdminAuth auth = new AdminAuth(adminToken, readOnlyToken, config.openReads());
+    if (readOnlyToken == null) {
+      log.info(
+          "no --read-only-token and no {}: REST reads need the admin token",
+          config.dataDir().resolve("read-only-token").toAbsolutePath());
+    }
+    if (config.openReads()) {
+      log.warn(
+          "open-reads=true: REST reads need no token; anyone who reaches the REST port sees tenants, key "
+              + "fingerprints, budgets, PII policies and spend");
+    }
     ConfigStore store = openStore(config);
     SpendLedger ledger;
     try {
@@ -124,7 +141,6 @@ public final class ControlPlane implements AutoCloseable {
           ConfigApi::parseModel,
           feed);
       service.publishCurrent();
-      String token = adminToken(config);
       XdsServer xds = XdsServer.start(
           xdsServer,
           cache,
@@ -138,13 +154,13 @@ public final class ControlPlane implements AutoCloseable {
             config.bindHost(),
             config.adminPort(),
             publisher,
-            new ConfigApi(service, token),
-            new SpendApi(ledger, token, clock));
+            new ConfigApi(service, auth),
+            new SpendApi(ledger, auth, clock));
       } catch (RuntimeException e) {
         xds.close();
         throw e;
       }
-      return new ControlPlane(store, publisher, service, xds, admin, token, feed, ledger);
+      return new ControlPlane(store, publisher, service, xds, admin, adminToken, feed, ledger);
     } catch (RuntimeException e) {
       ledger.close();
       store.close();
@@ -220,33 +236,45 @@ public final class ControlPlane implements AutoCloseable {
     return authentication;
   }
 
-  /** The configured admin token, or one generated into {@code <data-dir>/admin-token} (mode 600); never logged. */
-  private static String adminToken(ControlPlaneConfig config) {
-    if (!config.adminToken().isEmpty()) {
-      return config.adminToken();
+  /**
+   * A REST token: the one configured as {@code setting}, else the one in {@code <data-dir>/<setting>},
+   * else one generated into that file (owner-only) if {@code generate}, else null; never logged.
+   *
+   * @throws IllegalArgumentException for a weak token or an empty file, naming the setting or file
+   */
+  private static @Nullable String restToken(
+      String configured, String setting, Path dataDir, boolean generate) {
+    if (!configured.isEmpty()) {
+      return configured; // checked by ControlPlaneConfig
     }
-    Path file = config.dataDir().resolve("admin-token");
+    Path file = dataDir.resolve(setting);
     try {
       if (Files.exists(file)) {
-        return Files.readString(file).trim();
+        String token = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (token.isEmpty()) {
+          throw new IllegalArgumentException(setting + " file " + file.toAbsolutePath()
+              + " is empty (expected: a token, or no file"
+              + (generate ? " to have one generated)" : ")"));
+        }
+        return ControlPlaneConfig.requireToken(token, setting + " file " + file.toAbsolutePath());
       }
-      Files.createDirectories(config.dataDir());
+      if (!generate) {
+        return null;
+      }
+      Files.createDirectories(dataDir, DataDirectory.ownerOnly(dataDir, true));
       byte[] random = new byte[24];
       new SecureRandom().nextBytes(random);
       String token = HexFormat.of().formatHex(random);
-      Files.writeString(file, token + "\n");
-      try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException e) {
-        log.warn("cannot restrict permissions of {} on this file system", file);
-      }
+      Files.createFile(file, DataDirectory.ownerOnly(file, false));
+      Files.writeString(file, token + "\n", StandardCharsets.US_ASCII);
       log.info(
-          "no --admin-token given: generated one into {} (REST writes need it as a bearer token)",
+          "no --{} given: generated one into {} (use it as a bearer token)",
+          setting,
           file.toAbsolutePath());
       return token;
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot read or create the admin token file " + file + ": " + e.getMessage(), e);
+          "cannot read or create the " + setting + " file " + file + ": " + e.getMessage(), e);
     }
   }
 

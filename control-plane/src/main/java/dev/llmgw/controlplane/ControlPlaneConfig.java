@@ -1,5 +1,7 @@
 package dev.llmgw.controlplane;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.llmgw.controlplane.model.Endpoint;
 import dev.llmgw.controlplane.model.Provider;
 import java.time.Duration;
@@ -30,10 +32,18 @@ public record ControlPlaneConfig(
     String store,
     java.nio.file.Path dataDir,
     String adminToken,
+    String readOnlyToken,
+    boolean openReads,
     java.nio.file.@Nullable Path xdsTokenFile) {
 
   /** Setting name to default value; the order is the order {@code --help} lists them in. */
   static final Map<String, String> DEFAULTS = defaults();
+
+  /**
+   * Shortest bearer token accepted (REST and xDS): 128 bits of base64 or hex text are at least this
+   * long.
+   */
+  public static final int MIN_TOKEN_CHARS = 22;
 
   public ControlPlaneConfig {
     extProc = List.copyOf(extProc);
@@ -44,7 +54,23 @@ public record ControlPlaneConfig(
   public String toString() {
     return "ControlPlaneConfig[xdsPort=" + xdsPort + ", adminPort=" + adminPort + ", store=" + store
         + ", dataDir=" + dataDir + ", adminToken="
-        + (adminToken.isEmpty() ? "(generated)" : "(set)") + ", xdsTokenFile=" + xdsTokenFile + "]";
+        + (adminToken.isEmpty() ? "(generated)" : "(set)") + ", readOnlyToken="
+        + (readOnlyToken.isEmpty() ? "(file or none)" : "(set)") + ", openReads=" + openReads
+        + ", xdsTokenFile=" + xdsTokenFile + "]";
+  }
+
+  /**
+   * Returns {@code token} if it is a bearer token worth the name: at least {@link #MIN_TOKEN_CHARS}
+   * printable ASCII characters without spaces. The message names {@code source} and never the token.
+   */
+  public static String requireToken(String token, String source) {
+    requireNonNull(token, source);
+    if (token.length() < MIN_TOKEN_CHARS || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException(source + ": a token of " + token.length()
+          + " characters (expected: at least " + MIN_TOKEN_CHARS
+          + " printable ASCII characters without spaces, e.g. `openssl rand -base64 32`)");
+    }
+    return token;
   }
 
   public static ControlPlaneConfig fromArgs(String[] args, Map<String, String> env) {
@@ -88,7 +114,9 @@ public record ControlPlaneConfig(
         Duration.ofSeconds(integer(values, "shutdown-grace-seconds")),
         store(value(values, "store")),
         java.nio.file.Path.of(value(values, "data-dir")),
-        value(values, "admin-token"),
+        token(values, "admin-token"),
+        token(values, "read-only-token"),
+        bool(values, "open-reads"),
         optionalPath(values, "xds-token-file"));
   }
 
@@ -113,7 +141,7 @@ public record ControlPlaneConfig(
         .append("--")
         .append(k)
         .append("=<")
-        .append(k.equals("admin-token") ? "secret" : v)
+        .append(k.endsWith("-token") ? "secret" : v)
         .append('>'));
     return b.toString();
   }
@@ -137,6 +165,8 @@ public record ControlPlaneConfig(
     d.put("store", "file");
     d.put("data-dir", "data/control-plane");
     d.put("admin-token", "");
+    d.put("read-only-token", "");
+    d.put("open-reads", "false");
     d.put("xds-token-file", "");
     return java.util.Collections.unmodifiableMap(d);
   }
@@ -146,6 +176,22 @@ public record ControlPlaneConfig(
       throw new IllegalArgumentException("store: '" + value + "' (expected: file or memory)");
     }
     return value;
+  }
+
+  /** A token setting: empty (generated at start) or a valid token. */
+  private static String token(Map<String, String> values, String name) {
+    String token = value(values, name);
+    return token.isEmpty()
+        ? token
+        : requireToken(token, name + " (--" + name + " or " + envName(name) + ")");
+  }
+
+  private static boolean bool(Map<String, String> values, String name) {
+    String raw = value(values, name);
+    if (!raw.equals("true") && !raw.equals("false")) {
+      throw new IllegalArgumentException(name + ": '" + raw + "' (expected: true or false)");
+    }
+    return raw.equals("true");
   }
 
   private static List<String> list(Map<String, String> values, String name) {

@@ -3,6 +3,7 @@ package dev.llmgw.controlplane;
 import dev.llmgw.controlplane.mockprovider.MockProviderMain;
 import dev.llmgw.controlplane.xds.EnvoyContractCheck;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -33,10 +34,18 @@ public final class ControlPlaneMain {
       System.exit(2);
       return;
     }
-    ControlPlane cp = ControlPlane.start(
-        config,
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort())),
-        new EnvoyContractCheck());
+    ControlPlane cp;
+    try {
+      cp = ControlPlane.start(
+          config,
+          NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort())),
+          new EnvoyContractCheck());
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      // A setting that only shows itself at start (a token file, an unresolvable name): no trace.
+      System.err.println("control-plane: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(new Thread(

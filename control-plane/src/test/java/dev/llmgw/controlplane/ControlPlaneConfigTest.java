@@ -51,6 +51,27 @@ class ControlPlaneConfigTest {
   }
 
   @Test
+  void weakRestTokensAreRefusedNamingTheSettingButNotTheToken() {
+    assertThatThrownBy(
+            () -> ControlPlaneConfig.fromArgs(new String[] {"--admin-token=t"}, Map.of()))
+        .hasMessage("admin-token (--admin-token or LLMGW_CP_ADMIN_TOKEN): a token of 1 characters"
+            + " (expected: at least 22 printable ASCII characters without spaces,"
+            + " e.g. `openssl rand -base64 32`)");
+    assertThatThrownBy(() -> ControlPlaneConfig.fromArgs(
+            new String[0], Map.of("LLMGW_CP_READ_ONLY_TOKEN", "a read-only token with spaces")))
+        .hasMessageStartingWith("read-only-token (--read-only-token or LLMGW_CP_READ_ONLY_TOKEN):"
+            + " a token of 29 characters")
+        .hasMessageNotContaining("with spaces");
+    assertThatThrownBy(
+            () -> ControlPlaneConfig.fromArgs(new String[] {"--open-reads=yes"}, Map.of()))
+        .hasMessage("open-reads: 'yes' (expected: true or false)");
+    ControlPlaneConfig strong = ControlPlaneConfig.fromArgs(
+        new String[] {"--admin-token=0123456789abcdef012345"}, Map.of());
+    assertThat(strong.adminToken()).hasSize(ControlPlaneConfig.MIN_TOKEN_CHARS);
+    assertThat(strong.openReads()).isFalse();
+  }
+
+  @Test
   void defaultProviderMustBeOneOfTheProviders() {
     ControlPlaneConfig config =
         ControlPlaneConfig.fromArgs(new String[] {"--default-provider=mistral"}, Map.of());

@@ -37,7 +37,7 @@ class ControlPlaneCrashTest {
     long lastAckedVersion = 0;
     int next = 0;
     for (int round = 0; round < 2; round++) {
-      ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
+      ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash-test-admin-token-01");
       try {
         int port = cp.restPort;
         for (Map.Entry<String, Integer> e : acked.entrySet()) {
@@ -80,7 +80,7 @@ class ControlPlaneCrashTest {
         cp.kill();
       }
     }
-    ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
+    ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash-test-admin-token-01");
     try {
       int port = cp.restPort;
       JsonNode list = JSON.readTree(get(port, "/v1/providers").body());
@@ -97,7 +97,9 @@ class ControlPlaneCrashTest {
 
   private HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Authorization", "Bearer crash-test-admin-token-01")
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -108,7 +110,7 @@ class ControlPlaneCrashTest {
   private static HttpRequest putRequest(int port, String path, String body) {
     return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .PUT(HttpRequest.BodyPublishers.ofString(body))
-        .header("Authorization", "Bearer crash")
+        .header("Authorization", "Bearer crash-test-admin-token-01")
         .build();
   }
 }

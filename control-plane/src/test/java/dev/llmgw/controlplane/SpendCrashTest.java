@@ -51,7 +51,7 @@ class SpendCrashTest {
     long acked = 0;
     AtomicInteger nextBatch = new AtomicInteger();
     for (int round = 0; round < 2; round++) {
-      ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
+      ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash-test-admin-token-01");
       ExecutorService senders = Executors.newFixedThreadPool(3);
       ManagedChannel channel = null;
       try {
@@ -98,7 +98,7 @@ class SpendCrashTest {
       }
     }
 
-    ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash");
+    ControlPlaneProcess cp = ControlPlaneProcess.start(dataDir, "crash-test-admin-token-01");
     ManagedChannel channel = null;
     try {
       long before = requests(cp.restPort);
@@ -153,7 +153,7 @@ class SpendCrashTest {
     HttpResponse<String> r = http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/v1/spend?group_by="
                 + "&from=" + today.minusDays(1) + "&to=" + today.plusDays(1)))
-            .header("Authorization", "Bearer crash")
+            .header("Authorization", "Bearer crash-test-admin-token-01")
             .build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

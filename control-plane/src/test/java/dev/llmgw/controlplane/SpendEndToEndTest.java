@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Spend over the xDS port's gRPC into the ledger, out over REST, across a restart of the control plane. */
 class SpendEndToEndTest {
 
-  private static final String TOKEN = "e2e-token";
+  private static final String TOKEN = "e2e-admin-token-0123456789";
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
 

@@ -303,7 +303,7 @@ class DriverDifferentialTest {
           "--providers=mock=" + envoyMock.baseUrl(),
           "--default-provider=mock",
           "--store=memory",
-          "--admin-token=differential-token"
+          "--admin-token=differential-admin-token-0123"
         },
         Map.of());
     controlPlane = ControlPlane.start(

@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  */
 final class Gateway implements AutoCloseable {
 
-  static final String ADMIN_TOKEN = "e2e-admin-token";
+  static final String ADMIN_TOKEN = "e2e-admin-token-0123456789";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration START = Duration.ofSeconds(90);
   private static final Pattern APPLIED = Pattern.compile("policy version (\\d+) applied");

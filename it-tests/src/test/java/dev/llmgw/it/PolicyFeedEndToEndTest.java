@@ -38,7 +38,7 @@ class PolicyFeedEndToEndTest {
           "--bind-host=127.0.0.1",
           "--ext-proc=127.0.0.1:9002",
           "--store=memory",
-          "--admin-token=t"
+          "--admin-token=test-admin-token-0123456789"
         },
         Map.of());
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -64,7 +64,7 @@ class PolicyFeedEndToEndTest {
                         URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/models/fast"))
                     .PUT(HttpRequest.BodyPublishers.ofString(
                         "{\"route\":\"anthropic\",\"model\":\"claude-3-5-haiku-latest\"}"))
-                    .header("Authorization", "Bearer t")
+                    .header("Authorization", "Bearer test-admin-token-0123456789")
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).as(put.body()).isEqualTo(201);

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SpendLedgerEndToEndTest {
 
-  private static final String TOKEN = "it-token";
+  private static final String TOKEN = "it-admin-token-0123456789";
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();

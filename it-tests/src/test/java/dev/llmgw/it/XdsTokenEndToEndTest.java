@@ -57,7 +57,7 @@ class XdsTokenEndToEndTest {
           "--bind-host=127.0.0.1",
           "--ext-proc=127.0.0.1:9002",
           "--store=memory",
-          "--admin-token=t",
+          "--admin-token=test-admin-token-0123456789",
           "--xds-token-file=" + token
         },
         Map.of());
@@ -121,7 +121,7 @@ class XdsTokenEndToEndTest {
         .send(
             HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + cp.adminPort() + "/v1/spend?group_by=tenant"))
-                .header("Authorization", "Bearer t")
+                .header("Authorization", "Bearer test-admin-token-0123456789")
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -87,11 +87,17 @@ public record Provider(
     return address.host().contains(":") ? "[" + address.host() + "]" : address.host();
   }
 
-  static void requireName(String field, String name) {
+  /**
+   * Returns {@code name} if it is a name of the gateway's own (provider, route, most REST documents):
+   * it ends up in Envoy resource names, headers and logs, so nothing but lower-case letters, digits
+   * and '-'.
+   */
+  public static String requireName(String field, String name) {
     requireNonNull(name, field);
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(field + ": '" + name
           + "' (expected: lower-case letters, digits and '-', starting with a letter, at most 63)");
     }
+    return name;
   }
 }

@@ -1,6 +1,8 @@
 package dev.llmgw.controlplane.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.controlplane.model.ModelAlias;
+import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.store.StoreState;
 import dev.llmgw.controlplane.store.StoredDocument;
 import dev.llmgw.proto.policy.v1.Budget;
@@ -105,8 +107,20 @@ public final class PolicyDocuments {
 
   private PolicyDocuments() {}
 
-  /** Checks one document of {@code kind}. */
+  /**
+   * Checks one document of {@code kind} and its name. Prices are named by the model they price and
+   * tenants by the tenant, names that come from outside the gateway ({@code gpt-4.1}), so they are
+   * spelled like model names; every other document has a name of the operator's, spelled like a
+   * provider's.
+   *
+   * @throws IllegalArgumentException for a bad name, {@link InvalidDocumentException} for a bad body
+   */
   public static void check(String kind, String name, JsonNode doc) {
+    if (kind.equals(PRICES) || kind.equals(TENANTS)) {
+      ModelAlias.requireName("name", name);
+    } else {
+      Provider.requireName("name", name);
+    }
     switch (kind) {
       case PRICES -> price(doc);
       case BUDGETS -> budget(doc);

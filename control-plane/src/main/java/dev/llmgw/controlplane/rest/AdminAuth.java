@@ -6,42 +6,97 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The admin bearer token every protected endpoint checks, in one place. The comparison takes the
- * same time whatever the token given, and the token never appears in a response.
+ * The REST API's two roles and their bearer tokens, checked in one place: the admin token may read
+ * and write, the read-only token (when there is one) may only read. Reads need one of the two unless
+ * {@code openReads}.
+ * Comparisons take the same time whatever the token given, and no token appears in a response.
  */
-final class AdminAuth {
+public final class AdminAuth {
 
-  private final byte[] token;
+  private static final String BEARER = "Bearer ";
 
-  AdminAuth(String token) {
-    this.token = requireNonNull(token, "token").getBytes(StandardCharsets.UTF_8);
+  private final byte[] adminToken;
+  private final byte @Nullable [] readOnlyToken;
+  private final boolean openReads;
+
+  /**
+   * @param readOnlyToken the read-only role's token, or null for no such role
+   * @param openReads whether reads (configuration and spend) need no token at all
+   * @throws IllegalArgumentException if the two tokens are the same, which would make the roles one
+   */
+  public AdminAuth(String adminToken, @Nullable String readOnlyToken, boolean openReads) {
+    this.adminToken = requireNonNull(adminToken, "adminToken").getBytes(StandardCharsets.UTF_8);
+    this.readOnlyToken =
+        readOnlyToken == null ? null : readOnlyToken.getBytes(StandardCharsets.UTF_8);
+    if (adminToken.equals(readOnlyToken)) {
+      throw new IllegalArgumentException(
+          "read-only token: the same as the admin token (expected: a token of its own)");
+    }
+    this.openReads = openReads;
   }
 
   /**
-   * Whether the request carries {@code Authorization: Bearer <admin token>}. If not, answers 401
-   * (no token) or 403 (a wrong one) and returns false. {@code what} names what needs the token in
-   * the 401 message, e.g. "writes".
+   * Whether the request may read: open reads, or the admin or read-only token. If not, answers 401
+   * (no token) or 403 (a wrong one) and returns false. {@code what} names what is read, e.g. "reads".
    */
-  boolean check(Context ctx, String what) {
+  boolean canRead(Context ctx, String what) {
+    if (openReads) {
+      return true;
+    }
+    return role(ctx, what, "an admin or read-only token") != null;
+  }
+
+  /**
+   * Whether the request may write: the admin token. If not, answers 401 (no token) or 403 (a wrong
+   * one, or the read-only token) and returns false. {@code what} names the writes, e.g. "writes".
+   */
+  boolean canWrite(Context ctx, String what) {
+    Role role = role(ctx, what, "the admin token");
+    if (role == Role.READ_ONLY) {
+      ApiErrors.error(
+          ctx,
+          HttpStatus.FORBIDDEN,
+          "forbidden",
+          "Authorization",
+          "the read-only token cannot be used for " + what + " (expected: the admin token)");
+      return false;
+    }
+    return role == Role.ADMIN;
+  }
+
+  private enum Role {
+    ADMIN,
+    READ_ONLY
+  }
+
+  /** The role the request's token has; null after answering 401 or 403. */
+  private @Nullable Role role(Context ctx, String what, String expected) {
     String header = ctx.header("Authorization");
-    if (header == null || !header.startsWith("Bearer ")) {
+    // RFC 9110 section 11.1: the scheme is case-insensitive ("bearer" is "Bearer").
+    if (header == null
+        || header.length() <= BEARER.length()
+        || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       ctx.header("WWW-Authenticate", "Bearer");
       ApiErrors.error(
           ctx,
           HttpStatus.UNAUTHORIZED,
           "unauthorized",
           "Authorization",
-          what + " need an admin token (expected: Authorization: Bearer <token>)");
-      return false;
+          what + " need " + expected + " (expected: Authorization: Bearer <token>)");
+      return null;
     }
-    byte[] given = header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(given, token)) {
-      ApiErrors.error(
-          ctx, HttpStatus.FORBIDDEN, "forbidden", "Authorization", "the admin token is not valid");
-      return false;
+    byte[] given = header.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8);
+    // Both comparisons always run, so the time taken does not tell which role a token is close to.
+    boolean admin = MessageDigest.isEqual(given, adminToken);
+    boolean readOnly = readOnlyToken != null && MessageDigest.isEqual(given, readOnlyToken);
+    if (admin || readOnly) {
+      return admin ? Role.ADMIN : Role.READ_ONLY;
     }
-    return true;
+    ApiErrors.error(
+        ctx, HttpStatus.FORBIDDEN, "forbidden", "Authorization", "the bearer token is not valid");
+    return null;
   }
 }

@@ -33,7 +33,8 @@ import org.jspecify.annotations.Nullable;
  * CRUD over providers, routes and model aliases: {@code /v1/providers/{name}},
  * {@code /v1/routes/{name}} and {@code /v1/models/{name}}.
  *
- * <p>Reads are open; writes need {@code Authorization: Bearer <admin token>}. Every document has a
+ * <p>Reads need the admin or the read-only token (unless reads are open), writes the admin token
+ * ({@link AdminAuth}). Every document has a
  * revision, returned as a strong ETag; {@code If-Match} makes a write conditional (412 when someone
  * else wrote first) and {@code If-None-Match: *} makes a PUT create-only (409 when it exists).
  * {@code ?dry_run=true} checks a change and returns the Envoy resources it would produce, without
@@ -42,14 +43,16 @@ import org.jspecify.annotations.Nullable;
 public final class ConfigApi {
 
   private static final Pattern ETAG = Pattern.compile("\"(\\d+)\"");
+  /** Largest request body read (1 MB); documents are a few hundred bytes. */
+  static final int MAX_BODY_BYTES = 1_000_000;
 
   private final ConfigService service;
   private final AdminAuth auth;
   private final ObjectMapper json = new ObjectMapper();
 
-  public ConfigApi(ConfigService service, String adminToken) {
+  public ConfigApi(ConfigService service, AdminAuth auth) {
     this.service = requireNonNull(service, "service");
-    this.auth = new AdminAuth(requireNonNull(adminToken, "adminToken"));
+    this.auth = requireNonNull(auth, "auth");
   }
 
   /** Parses a stored or submitted provider document. */
@@ -79,6 +82,9 @@ public final class ConfigApi {
   }
 
   private void list(Context ctx, String kind) {
+    if (!auth.canRead(ctx, "reads")) {
+      return;
+    }
     StoreState state = service.state();
     String prefix = ctx.queryParam("name_prefix");
     String provider = ctx.queryParam("provider");
@@ -103,6 +109,9 @@ public final class ConfigApi {
   }
 
   private void get(Context ctx, String kind) {
+    if (!auth.canRead(ctx, "reads")) {
+      return;
+    }
     String name = ctx.pathParam("name");
     StoredDocument d = service.state().get(kind, name).orElse(null);
     if (d == null) {
@@ -122,9 +131,13 @@ public final class ConfigApi {
       return;
     }
     String name = ctx.pathParam("name");
+    byte[] raw = boundedBody(ctx);
+    if (raw == null) {
+      return;
+    }
     JsonNode body;
     try {
-      body = json.readTree(ctx.bodyAsBytes());
+      body = json.readTree(raw);
     } catch (java.io.IOException e) {
       error(
           ctx,
@@ -217,6 +230,28 @@ public final class ConfigApi {
         .json(render(kind, d));
   }
 
+  /**
+   * The request body, read up to {@link #MAX_BODY_BYTES} whether or not it declares its length; null
+   * after answering 413 for a larger one.
+   */
+  private static byte @Nullable [] boundedBody(Context ctx) throws java.io.IOException {
+    long declared = ctx.req().getContentLengthLong();
+    byte[] raw = declared > MAX_BODY_BYTES
+        ? null
+        : ctx.req().getInputStream().readNBytes(MAX_BODY_BYTES + 1);
+    if (raw != null && raw.length <= MAX_BODY_BYTES) {
+      return raw;
+    }
+    ApiErrors.error(
+        ctx,
+        HttpStatus.CONTENT_TOO_LARGE,
+        "request_too_large",
+        "(body)",
+        "body: " + (raw == null ? declared + " bytes" : "more than " + MAX_BODY_BYTES + " bytes")
+            + " (expected: at most " + MAX_BODY_BYTES + " bytes, 1 MB)");
+    return null;
+  }
+
   /** If-Match / If-None-Match as an expected revision; null after answering 400 for a malformed header. */
   private @Nullable OptionalLong precondition(Context ctx) {
     String ifMatch = ctx.header("If-Match");
@@ -241,7 +276,7 @@ public final class ConfigApi {
   }
 
   private boolean authorized(Context ctx) {
-    return auth.check(ctx, "writes");
+    return auth.canWrite(ctx, "writes");
   }
 
   private static Object parse(String kind, String name, JsonNode body) {
@@ -250,9 +285,6 @@ public final class ConfigApi {
       case Documents.ROUTES -> Documents.route(name, body);
       case Documents.MODELS -> Documents.model(name, body);
       default -> {
-        if (name.isBlank() || name.length() > 200) {
-          throw new IllegalArgumentException("name: '" + name + "' (expected: 1..200 characters)");
-        }
         PolicyDocuments.check(kind, name, body);
         yield body;
       }

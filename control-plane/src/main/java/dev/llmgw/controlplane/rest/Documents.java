@@ -104,6 +104,7 @@ final class Documents {
   }
 
   static Provider provider(String name, JsonNode doc) {
+    domain("name", () -> Provider.requireName("name", name));
     requireObject("", doc);
     onlyFields("", doc, PROVIDER_FIELDS);
     fleets(doc);
@@ -170,6 +171,7 @@ final class Documents {
   }
 
   static Route route(String name, JsonNode doc) {
+    domain("name", () -> Provider.requireName("name", name));
     requireObject("", doc);
     onlyFields("", doc, ROUTE_FIELDS);
     fleets(doc);
@@ -271,9 +273,11 @@ final class Documents {
   }
 
   static ModelAlias model(String name, JsonNode doc) {
+    domain("name", () -> ModelAlias.requireName("name", name));
     requireObject("", doc);
     onlyFields("", doc, MODEL_FIELDS);
     String route = text(doc, "route", "");
+    domain("route", () -> Provider.requireName("route", route));
     String model = text(doc, "model", "");
     return domain("model", () -> new ModelAlias(name, route, model));
   }

@@ -24,8 +24,8 @@ import java.util.Set;
 
 /**
  * {@code GET /v1/spend}: the ledger's totals over a range of UTC days, grouped by any of day,
- * tenant, API key and model, optionally filtered to one tenant, key or model. Needs the admin token
- * (unlike configuration reads: spend names tenants and keys). Costs are strings holding exact
+ * tenant, API key and model, optionally filtered to one tenant, key or model. A read like the
+ * configuration's: the admin or read-only token, unless reads are open. Costs are strings holding exact
  * decimals. Errors name the query parameter and say what was expected.
  */
 public final class SpendApi {
@@ -46,9 +46,9 @@ public final class SpendApi {
   private final Clock clock;
 
   /** {@code clock} decides "today", the default of {@code from} and {@code to} (as a UTC day). */
-  public SpendApi(SpendLedger ledger, String adminToken, Clock clock) {
+  public SpendApi(SpendLedger ledger, AdminAuth auth, Clock clock) {
     this.ledger = requireNonNull(ledger, "ledger");
-    this.auth = new AdminAuth(requireNonNull(adminToken, "adminToken"));
+    this.auth = requireNonNull(auth, "auth");
     this.clock = requireNonNull(clock, "clock");
   }
 
@@ -57,7 +57,7 @@ public final class SpendApi {
   }
 
   private void query(Context ctx) {
-    if (!auth.check(ctx, "spend queries")) {
+    if (!auth.canRead(ctx, "spend queries")) {
       return;
     }
     try {

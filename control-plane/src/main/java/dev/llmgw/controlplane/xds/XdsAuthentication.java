@@ -2,6 +2,7 @@ package dev.llmgw.controlplane.xds;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.llmgw.controlplane.ControlPlaneConfig;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -33,9 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class XdsAuthentication implements ServerInterceptor {
 
-  /** Shortest token accepted: 128 bits of base64 or hex text are at least this long. */
-  static final int MIN_TOKEN_CHARS = 22;
-
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final long LOG_INTERVAL_MILLIS = 10_000;
@@ -47,13 +45,8 @@ public final class XdsAuthentication implements ServerInterceptor {
 
   /** @param source where the token comes from, for the error message */
   XdsAuthentication(String token, String source) {
-    requireNonNull(token, "token");
-    if (token.length() < MIN_TOKEN_CHARS || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw new IllegalArgumentException(source + ": a token of " + token.length()
-          + " characters (expected: at least " + MIN_TOKEN_CHARS
-          + " printable ASCII characters without spaces, e.g. `openssl rand -base64 32`)");
-    }
-    this.expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
+    this.expected = ("Bearer " + ControlPlaneConfig.requireToken(token, source))
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   /** The token in {@code file} (surrounding white space, such as a final newline, is ignored). */

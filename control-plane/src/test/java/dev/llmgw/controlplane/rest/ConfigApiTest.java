@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The REST API over a running control plane with a file store: every error case and concurrency. */
 class ConfigApiTest {
 
-  static final String TOKEN = "test-admin-token";
+  static final String TOKEN = "test-admin-token-0123456789";
+  static final String READ_ONLY_TOKEN = "test-read-only-token-0123456789";
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -48,7 +49,8 @@ class ConfigApiTest {
           "--bind-host=127.0.0.1",
           "--ext-proc=127.0.0.1:9002",
           "--data-dir=" + dataDir,
-          "--admin-token=" + TOKEN
+          "--admin-token=" + TOKEN,
+          "--read-only-token=" + READ_ONLY_TOKEN
         },
         Map.of());
     return ControlPlane.start(
@@ -64,7 +66,7 @@ class ConfigApiTest {
 
   @Test
   void startupProvidersAreSeededAndListed() throws Exception {
-    HttpResponse<String> list = call("GET", "/v1/providers", null, Map.of());
+    HttpResponse<String> list = read("/v1/providers");
     assertThat(list.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(list.body()).get("items").findValuesAsText("name"))
         .containsExactly("anthropic", "openai");
@@ -82,7 +84,7 @@ class ConfigApiTest {
     assertThat(created.body()).doesNotContain("mistral-secret").contains("\"configured\":true");
     assertThat(created.headers().firstValue("X-Snapshot-Version")).isPresent();
 
-    HttpResponse<String> read = call("GET", "/v1/providers/mistral", null, Map.of());
+    HttpResponse<String> read = read("/v1/providers/mistral");
     assertThat(read.statusCode()).isEqualTo(200);
     assertThat(read.headers().firstValue("ETag")).contains(etag);
     assertThat(read.body()).doesNotContain("mistral-secret");
@@ -101,8 +103,7 @@ class ConfigApiTest {
 
     HttpResponse<String> deleted = write("DELETE", "/v1/providers/mistral", null, Map.of());
     assertThat(deleted.statusCode()).isEqualTo(204);
-    assertThat(call("GET", "/v1/providers/mistral", null, Map.of()).statusCode())
-        .isEqualTo(404);
+    assertThat(read("/v1/providers/mistral").statusCode()).isEqualTo(404);
     assertThat(cp.publisher().lastSnapshot().clusters().resources())
         .doesNotContainKey("llmgw_provider_mistral");
   }
@@ -147,7 +148,7 @@ class ConfigApiTest {
         "expected: an integer in 1..600000");
     assertBadRequest(
         write("PUT", "/v1/providers/Bad_Name", "{\"base_url\":\"https://x.example\"}", Map.of()),
-        "base_url",
+        "name",
         "name: 'Bad_Name'");
     assertBadRequest(
         write("PUT", "/v1/providers/x", "{not json", Map.of()), "(body)", "not valid JSON");
@@ -185,14 +186,12 @@ class ConfigApiTest {
     assertThat(error(r).get("message").asText())
         .contains("would be rejected by Envoy")
         .contains("sni");
-    assertThat(call("GET", "/v1/providers/x", null, Map.of()).statusCode())
-        .as("nothing stored")
-        .isEqualTo(404);
+    assertThat(read("/v1/providers/x").statusCode()).as("nothing stored").isEqualTo(404);
   }
 
   @Test
   void notFoundAndConflicts() throws Exception {
-    assertThat(call("GET", "/v1/routes/none", null, Map.of()).statusCode()).isEqualTo(404);
+    assertThat(read("/v1/routes/none").statusCode()).isEqualTo(404);
     assertThat(write("DELETE", "/v1/routes/none", null, Map.of()).statusCode()).isEqualTo(404);
 
     HttpResponse<String> exists = write(
@@ -219,10 +218,7 @@ class ConfigApiTest {
 
   @Test
   void twoWritersWithTheSameEtagOneWinsTheOtherGets412() throws Exception {
-    String etag = call("GET", "/v1/providers/openai", null, Map.of())
-        .headers()
-        .firstValue("ETag")
-        .orElseThrow();
+    String etag = read("/v1/providers/openai").headers().firstValue("ETag").orElseThrow();
     List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
     Thread a = new Thread(() -> statuses.add(quiet(() -> write(
             "PUT",
@@ -258,7 +254,7 @@ class ConfigApiTest {
         .contains("llmgw_failover_chat");
     assertThat(r.body()).contains("envoy.clusters.aggregate").contains("previous_priorities");
     assertThat(cp.service().state().version()).isEqualTo(before);
-    assertThat(call("GET", "/v1/routes/chat", null, Map.of()).statusCode()).isEqualTo(404);
+    assertThat(read("/v1/routes/chat").statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -295,12 +291,10 @@ class ConfigApiTest {
         Map.of());
     write("PUT", "/v1/routes/embed", "{\"targets\":[{\"provider\":\"openai\"}]}", Map.of());
 
-    JsonNode onlyAnthropic = JSON.readTree(
-        call("GET", "/v1/routes?provider=anthropic", null, Map.of()).body());
+    JsonNode onlyAnthropic = JSON.readTree(read("/v1/routes?provider=anthropic").body());
     assertThat(onlyAnthropic.get("items").findValuesAsText("name")).containsExactly("chat");
     assertThat(onlyAnthropic.at("/items/0/mode").asText()).isEqualTo("weighted_split");
-    JsonNode prefixed =
-        JSON.readTree(call("GET", "/v1/routes?name_prefix=em", null, Map.of()).body());
+    JsonNode prefixed = JSON.readTree(read("/v1/routes?name_prefix=em").body());
     assertThat(prefixed.get("items").findValuesAsText("name")).containsExactly("embed");
   }
 
@@ -356,7 +350,7 @@ class ConfigApiTest {
     cp.close();
 
     cp = start(dataDir);
-    assertThat(call("GET", "/v1/routes/chat", null, Map.of()).statusCode()).isEqualTo(200);
+    assertThat(read("/v1/routes/chat").statusCode()).isEqualTo(200);
     assertThat(SnapshotPublisher.number(
             cp.publisher().lastPublished().orElseThrow().version()))
         .isEqualTo(versionBefore);
@@ -483,7 +477,7 @@ class ConfigApiTest {
     assertThat(pii.getRestore()).isFalse();
     assertThat(pii.getBlockStatus()).isEqualTo(403);
 
-    HttpResponse<String> read = call("GET", "/v1/budgets/acme-monthly", null, Map.of());
+    HttpResponse<String> read = read("/v1/budgets/acme-monthly");
     assertThat(JSON.readTree(read.body()).path("limit_usd").asText()).isEqualTo("500.00");
     assertThat(write("DELETE", "/v1/budgets/acme-monthly", null, Map.of()).statusCode())
         .isEqualTo(204);
@@ -516,8 +510,7 @@ class ConfigApiTest {
     // SHA-256.
     assertThat(JSON.readTree(key.body()).path("api_key_id").asText()).isEqualTo("key_e0dbaa0c6455");
     assertThat(key.body()).doesNotContain("sk-test-123");
-    assertThat(call("GET", "/v1/keys/acme-chat", null, Map.of()).body())
-        .doesNotContain("sk-test-123");
+    assertThat(read("/v1/keys/acme-chat").body()).doesNotContain("sk-test-123");
     assertThat(java.nio.file.Files.walk(dataDir)
             .filter(java.nio.file.Files::isRegularFile)
             .map(f -> {
@@ -650,6 +643,11 @@ class ConfigApiTest {
     Map<String, String> all = new java.util.HashMap<>(headers);
     all.put("Authorization", "Bearer " + TOKEN);
     return call(method, path, body, all);
+  }
+
+  /** A GET with the read-only token. */
+  private HttpResponse<String> read(String path) throws Exception {
+    return call("GET", path, null, Map.of("Authorization", "Bearer " + READ_ONLY_TOKEN));
   }
 
   private HttpResponse<String> call(

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /** {@code GET /v1/spend} over an in-memory ledger, with "today" fixed at 2026-11-22. */
 class SpendApiTest {
 
-  private static final String TOKEN = "spend-token";
+  private static final String TOKEN = "spend-admin-token-0123456789";
+  private static final String READ_ONLY_TOKEN = "spend-read-only-token-0123456789";
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
   private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
@@ -39,7 +40,12 @@ class SpendApiTest {
     ledger = new InMemorySpendLedger(clock);
     SnapshotPublisher publisher =
         new SnapshotPublisher(new SimpleCache<>(node -> "default"), s -> {}, 0);
-    api = AdminApi.start("127.0.0.1", 0, publisher, null, new SpendApi(ledger, TOKEN, clock));
+    api = AdminApi.start(
+        "127.0.0.1",
+        0,
+        publisher,
+        null,
+        new SpendApi(ledger, new AdminAuth(TOKEN, READ_ONLY_TOKEN, false), clock));
     var yesterday = TODAY.minusDays(1);
     ledger.record(
         List.of(
@@ -62,17 +68,22 @@ class SpendApiTest {
   }
 
   @Test
-  void spendNeedsTheAdminToken() throws Exception {
+  void spendNeedsTheAdminOrTheReadOnlyToken() throws Exception {
     HttpResponse<String> none = send("/v1/spend", null);
     assertThat(none.statusCode()).isEqualTo(401);
     assertThat(none.headers().firstValue("WWW-Authenticate")).contains("Bearer");
     assertThat(error(none).get("message").asText())
-        .isEqualTo("spend queries need an admin token (expected: Authorization: Bearer <token>)");
+        .isEqualTo("spend queries need an admin or read-only token"
+            + " (expected: Authorization: Bearer <token>)");
     assertThat(error(none).get("field").asText()).isEqualTo("Authorization");
 
     HttpResponse<String> wrong = send("/v1/spend", "nope");
     assertThat(wrong.statusCode()).isEqualTo(403);
     assertThat(wrong.body()).doesNotContain("acme").doesNotContain(TOKEN);
+
+    HttpResponse<String> readOnly = send("/v1/spend", READ_ONLY_TOKEN);
+    assertThat(readOnly.statusCode()).isEqualTo(200);
+    assertThat(readOnly.body()).contains("acme");
   }
 
   @Test

@@ -51,7 +51,7 @@ class AdsProtocolTest {
           "--bind-host=127.0.0.1",
           "--ext-proc=127.0.0.1:9002",
           "--store=memory",
-          "--admin-token=test-token"
+          "--admin-token=test-admin-token-0123456789"
         },
         Map.of());
     controlPlane = ControlPlane.start(

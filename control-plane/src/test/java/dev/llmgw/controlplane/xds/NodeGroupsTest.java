@@ -40,7 +40,7 @@ class NodeGroupsTest {
           "--bind-host=127.0.0.1",
           "--ext-proc=127.0.0.1:9002",
           "--data-dir=" + dataDir,
-          "--admin-token=t"
+          "--admin-token=test-admin-token-0123456789"
         },
         Map.of());
     try (ControlPlane cp = ControlPlane.start(
@@ -143,7 +143,7 @@ class NodeGroupsTest {
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + path))
                 .PUT(HttpRequest.BodyPublishers.ofString(body))
-                .header("Authorization", "Bearer t")
+                .header("Authorization", "Bearer test-admin-token-0123456789")
                 .build(),
             HttpResponse.BodyHandlers.ofString())
         .statusCode();

@@ -43,7 +43,7 @@ class RestToAdsPropagationTest {
           "--bind-host=127.0.0.1",
           "--ext-proc=127.0.0.1:9002",
           "--data-dir=" + dataDir,
-          "--admin-token=t"
+          "--admin-token=test-admin-token-0123456789"
         },
         Map.of());
     try (ControlPlane cp = ControlPlane.start(
@@ -112,7 +112,7 @@ class RestToAdsPropagationTest {
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.adminPort() + path))
                 .PUT(HttpRequest.BodyPublishers.ofString(body))
-                .header("Authorization", "Bearer t")
+                .header("Authorization", "Bearer test-admin-token-0123456789")
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isIn(200, 201);

@@ -50,7 +50,7 @@ class XdsAuthenticationTest {
       "--bind-host=127.0.0.1",
       "--ext-proc=127.0.0.1:9002",
       "--store=memory",
-      "--admin-token=t",
+      "--admin-token=test-admin-token-0123456789",
       "--xds-token-file=" + tokenFile
     };
     String[] all = java.util.stream.Stream.concat(

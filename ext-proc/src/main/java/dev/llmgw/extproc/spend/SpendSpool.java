@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,7 +112,7 @@ final class SpendSpool implements AutoCloseable {
    */
   static SpendSpool open(Path dir, long maxBytes, long compactBytes) throws IOException {
     requireNonNull(dir, "dir");
-    Files.createDirectories(dir);
+    Files.createDirectories(dir, ownerOnly(dir, true));
     Path key = dir.toRealPath();
     if (!OPEN_IN_THIS_PROCESS.add(key)) {
       throw new IOException(
@@ -120,8 +122,11 @@ final class SpendSpool implements AutoCloseable {
     FileChannel lockChannel = null;
     SpendSpool spool = null;
     try {
+      Path lockPath = dir.resolve(LOCK_FILE);
       lockChannel = FileChannel.open(
-          dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          lockPath,
+          Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+          ownerOnly(lockPath, false));
       FileLock lock;
       try {
         lock = lockChannel.tryLock();
@@ -265,12 +270,7 @@ final class SpendSpool implements AutoCloseable {
   private void compact() throws IOException {
     long rest = size - acked;
     Path tmp = dir.resolve(SPOOL_FILE + TMP_SUFFIX);
-    FileChannel fresh = FileChannel.open(
-        tmp,
-        StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    FileChannel fresh = createTruncated(tmp);
     try {
       writeFully(fresh, header(generation + 1), 0);
       long copied = 0;
@@ -429,12 +429,7 @@ final class SpendSpool implements AutoCloseable {
   private void createSpool() throws IOException {
     long gen = new SecureRandom().nextLong() & Long.MAX_VALUE;
     Path tmp = dir.resolve(SPOOL_FILE + TMP_SUFFIX);
-    FileChannel fresh = FileChannel.open(
-        tmp,
-        StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    FileChannel fresh = createTruncated(tmp);
     try {
       writeFully(fresh, header(gen), 0);
       fresh.force(true);
@@ -455,7 +450,12 @@ final class SpendSpool implements AutoCloseable {
   private void writeAckedQuietly() {
     Path tmp = dir.resolve(ACKED_FILE + TMP_SUFFIX);
     try {
-      Files.writeString(tmp, generation + " " + acked + "\n", StandardCharsets.US_ASCII);
+      try (FileChannel out = createTruncated(tmp)) {
+        writeFully(
+            out,
+            ByteBuffer.wrap((generation + " " + acked + "\n").getBytes(StandardCharsets.US_ASCII)),
+            0);
+      }
       move(tmp, ackedPath);
     } catch (IOException e) {
       log.warn(
@@ -536,6 +536,32 @@ final class SpendSpool implements AutoCloseable {
     CRC32 crc = new CRC32();
     crc.update(data, offset, length);
     return (int) crc.getValue();
+  }
+
+  /** Opens {@code file} for reading and writing, empty, created owner-only when it is new. */
+  private static FileChannel createTruncated(Path file) throws IOException {
+    return FileChannel.open(
+        file,
+        Set.of(
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE),
+        ownerOnly(file, false));
+  }
+
+  /**
+   * Owner-only permissions (0600, 0700 for the directory) where the file system has POSIX ones: the
+   * records name tenants, API key fingerprints and what they spent.
+   */
+  private static FileAttribute<?>[] ownerOnly(Path path, boolean directory) {
+    if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return new FileAttribute<?>[0];
+    }
+    return new FileAttribute<?>[] {
+      PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))
+    };
   }
 
   private static void move(Path from, Path to) throws IOException {

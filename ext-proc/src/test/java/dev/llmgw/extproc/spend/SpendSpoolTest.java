@@ -4,6 +4,7 @@ import static dev.llmgw.extproc.spend.SpendReporterTest.ids;
 import static dev.llmgw.extproc.spend.SpendReporterTest.record;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.llmgw.proto.spend.v1.SpendRecord;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -80,6 +82,32 @@ class SpendSpoolTest {
       assertThat(Files.size(spoolFile()))
           .as("an empty spool after everything was acknowledged")
           .isEqualTo(SpendSpool.HEADER_BYTES);
+    }
+  }
+
+  @Test
+  void theSpoolAndItsDirectoryAreOwnerOnly() throws Exception {
+    assumeThat(dir.getFileSystem().supportedFileAttributeViews()).contains("posix");
+    Path spoolDir = dir.resolve("spend");
+    try (SpendSpool spool = SpendSpool.open(spoolDir, MAX, 1000)) {
+      spool.append(records("a", 40));
+      SpendSpool.Chunk chunk = spool.read(30);
+      spool.ack(chunk.end(), 30); // compacts: a new spool file of the next generation
+    }
+    assertThat(permissions(spoolDir)).isEqualTo("rwx------");
+    try (Stream<Path> files = Files.list(spoolDir)) {
+      assertThat(files)
+          .extracting(SpendSpoolTest::permissions)
+          .hasSize(3) // spool, acked, lock
+          .containsOnly("rw-------");
+    }
+  }
+
+  private static String permissions(Path path) {
+    try {
+      return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
