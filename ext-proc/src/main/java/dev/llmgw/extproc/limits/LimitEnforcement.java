@@ -83,7 +83,7 @@ public final class LimitEnforcement implements ExchangeListener {
     @Override
     public void onRequestBody(byte[] forwarded) {
       CostEstimate estimate = context.attachment(CostEstimate.class);
-      int tokens = estimate == null ? 0 : estimate.tokens();
+      long tokens = estimate == null ? 0 : estimate.tokens();
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
       ModelTarget target = context.target();
@@ -151,7 +151,7 @@ public final class LimitEnforcement implements ExchangeListener {
       Cost cost = context.attachment(Cost.class);
       TokenObserver tokens = context.attachment(TokenObserver.class);
       TokenReport report = tokens == null ? null : tokens.report();
-      int actualTokens = report == null ? 0 : Math.max(0, report.totalTokens());
+      long actualTokens = report == null ? 0 : Math.max(0, report.totalTokens());
       if (report != null && !report.complete() && cost == null) {
         limits.settleWithEstimate(admission);
         return;

@@ -21,7 +21,7 @@ public record LimitRequest(
     @Nullable String apiKeyId,
     @Nullable String tenant,
     String model,
-    int estimatedTokens,
+    long estimatedTokens,
     BigDecimal estimatedCostUsd,
     @Nullable String route) {
 
@@ -30,7 +30,7 @@ public record LimitRequest(
       @Nullable String apiKeyId,
       @Nullable String tenant,
       String model,
-      int estimatedTokens,
+      long estimatedTokens,
       BigDecimal estimatedCostUsd) {
     this(apiKeyId, tenant, model, estimatedTokens, estimatedCostUsd, null);
   }

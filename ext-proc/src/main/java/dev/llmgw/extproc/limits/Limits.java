@@ -132,7 +132,7 @@ public final class Limits {
    * is still in the window. Does nothing for a refused or already settled admission. If the store
    * fails, the error is counted and the reservation stays until the period ends.
    */
-  public void settle(Admission admission, int actualTokens, BigDecimal actualCostUsd) {
+  public void settle(Admission admission, long actualTokens, BigDecimal actualCostUsd) {
     requireNonNull(admission, "admission");
     if (actualTokens < 0) {
       throw new IllegalArgumentException("actualTokens: " + actualTokens + " (expected: >= 0)");
@@ -191,7 +191,7 @@ public final class Limits {
       ScopeKind scope,
       @Nullable String id,
       long second,
-      int tokens,
+      long tokens,
       List<Hold> holds,
       List<Charge> charges) {
     Map<String, RateRule> byId = rates.get(scope);
