@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.cost.Cost;
 import dev.llmgw.extproc.cost.CostEstimate;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.KeyIdentity;
 import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
@@ -87,13 +89,21 @@ public final class LimitEnforcement implements ExchangeListener {
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
       ModelTarget target = context.target();
+      String keyId = context.identity().apiKeyId();
+      String tenant = context.identity().tenant();
+      GatewayPolicy policy = context.policy();
+      KeyIdentity registered = keyId == null ? null : policy.keys().get(keyId);
       Admission admitted = limits.admit(new LimitRequest(
-          context.identity().apiKeyId(),
-          context.identity().tenant(),
+          keyId,
+          tenant,
           model == null ? "" : model,
           tokens,
           usd,
-          target == null ? null : target.provider()));
+          target == null ? null : target.provider(),
+          registered != null,
+          tenant != null
+              && ((registered != null && tenant.equals(registered.tenant()))
+                  || policy.tenantModels().containsKey(tenant))));
       admission = admitted;
       Rejection r = admitted.rejection().orElse(null);
       if (r != null) {
