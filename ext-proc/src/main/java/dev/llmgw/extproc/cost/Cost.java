@@ -51,11 +51,11 @@ public record Cost(
    * @param longContext whether the model's long-context rates applied (the prompt was above their threshold)
    */
   public record Breakdown(
-      int inputTokens,
-      int cachedInputTokens,
-      int cacheWriteTokens,
-      int outputTokens,
-      int reasoningTokens,
+      long inputTokens,
+      long cachedInputTokens,
+      long cacheWriteTokens,
+      long outputTokens,
+      long reasoningTokens,
       BigDecimal inputUsd,
       BigDecimal cachedInputUsd,
       BigDecimal cacheWriteUsd,

@@ -10,8 +10,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Prices exchanges from their {@link TokenReport}: the provider's usage when it reported one, the
- * gateway's own counts otherwise (then labelled {@link Cost#estimated() estimated}). Arithmetic is
- * exact decimal throughout: {@code tokens × rate / 1,000,000} per kind, summed.
+ * gateway's own counts otherwise (then labelled {@link Cost#estimated() estimated}). Token counts are
+ * {@code long} and dollars exact decimals throughout: {@code tokens × rate / 1,000,000} per kind,
+ * summed, so no count can wrap around. Usage the provider reported but token counting did not
+ * believe ({@code UsageBounds}) never reaches this class: the report then carries the gateway's
+ * counts.
  *
  * <p>How tokens are billed:
  * <ul>
@@ -57,27 +60,27 @@ public final class CostCalculator {
           "no price for model '" + report.model() + "' in price catalog " + catalog.version());
     }
     ModelPrice price = found.get();
-    int prompt = report.promptTokens();
+    long prompt = report.promptTokens();
     if (prompt < 0) {
       return new Unpriced(
           Unpriced.Reason.NO_PROMPT_COUNT, "prompt tokens of '" + report.model() + "' unknown");
     }
 
-    int cached = 0;
-    int written = 0;
-    int writtenForAnHour = 0;
+    long cached = 0;
+    long written = 0;
+    long writtenForAnHour = 0;
     if (report.promptSource() == TokenReport.Source.PROVIDER && usage != null) {
       cached = Math.min(prompt, Math.max(0, usage.cachedTokens()));
       written = Math.min(prompt - cached, Math.max(0, usage.cacheCreationTokens()));
       writtenForAnHour = Math.min(written, Math.max(0, usage.cacheCreation1hTokens()));
     }
-    int uncached = prompt - cached - written;
+    long uncached = prompt - cached - written;
 
-    int output = 0;
-    int reasoning = 0;
+    long output = 0;
+    long reasoning = 0;
     TokenReport.Source completionSource = report.completionSource();
     if (completionSource == TokenReport.Source.PROVIDER && usage != null) {
-      int completion = report.completionTokens();
+      long completion = report.completionTokens();
       reasoning = Math.min(completion, Math.max(0, usage.reasoningTokens()));
       output = completion - reasoning;
     } else if (completionSource != TokenReport.Source.UNKNOWN) {
@@ -113,7 +116,7 @@ public final class CostCalculator {
    * {@code tokens × rate / 1,000,000}, exact; a rate is never needed for zero tokens, and the only
    * rates that may be null (output, reasoning) were checked against their tokens before.
    */
-  private static BigDecimal usd(int tokens, @Nullable BigDecimal ratePerMillion) {
+  private static BigDecimal usd(long tokens, @Nullable BigDecimal ratePerMillion) {
     if (tokens == 0 || ratePerMillion == null) {
       return BigDecimal.ZERO.setScale(Cost.USD_SCALE);
     }
@@ -134,7 +137,7 @@ public final class CostCalculator {
       @Nullable BigDecimal reasoning,
       boolean longContext) {
 
-    static Rates of(ModelPrice p, int promptTokens) {
+    static Rates of(ModelPrice p, long promptTokens) {
       ModelPrice.LongContext lc = p.longContext();
       if (lc != null && promptTokens > lc.abovePromptTokens()) {
         return filled(

@@ -13,7 +13,7 @@ import java.math.BigDecimal;
  * @param usd the expected cost; zero when the model has no price
  * @param priced whether the catalog priced the model
  */
-public record CostEstimate(int tokens, BigDecimal usd, boolean priced) {
+public record CostEstimate(long tokens, BigDecimal usd, boolean priced) {
   public CostEstimate {
     requireNonNull(usd, "usd");
   }

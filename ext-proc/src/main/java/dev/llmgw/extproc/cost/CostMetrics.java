@@ -117,7 +117,7 @@ public final class CostMetrics {
         .increment();
   }
 
-  private void tokens(String tenant, String model, String provider, String kind, int tokens) {
+  private void tokens(String tenant, String model, String provider, String kind, long tokens) {
     if (tokens <= 0) {
       return;
     }

@@ -47,7 +47,7 @@ final class CostObserver implements ExchangeListener.Observer {
         200,
         false);
     CostResult estimate = calculator.cost(expected);
-    int expectedTokens = counted.promptTokensCounted() + output;
+    long expectedTokens = (long) counted.promptTokensCounted() + output;
     context.attach(
         CostEstimate.class,
         estimate

@@ -24,7 +24,7 @@ public final class Admission {
   private final @Nullable Rejection rejection;
   private final @Nullable String downgradeTo;
   private final List<Hold> holds;
-  private final int estimatedTokens;
+  private final long estimatedTokens;
   private final long estimatedMicros;
   private final AtomicBoolean settled = new AtomicBoolean();
 
@@ -32,7 +32,7 @@ public final class Admission {
       @Nullable Rejection rejection,
       @Nullable String downgradeTo,
       List<Hold> holds,
-      int estimatedTokens,
+      long estimatedTokens,
       long estimatedMicros) {
     this.rejection = rejection;
     this.downgradeTo = downgradeTo;
@@ -51,7 +51,7 @@ public final class Admission {
   }
 
   static Admission admitted(
-      List<Hold> holds, @Nullable String downgradeTo, int estimatedTokens, long estimatedMicros) {
+      List<Hold> holds, @Nullable String downgradeTo, long estimatedTokens, long estimatedMicros) {
     return new Admission(null, downgradeTo, List.copyOf(holds), estimatedTokens, estimatedMicros);
   }
 
@@ -74,7 +74,7 @@ public final class Admission {
     return holds;
   }
 
-  int estimatedTokens() {
+  long estimatedTokens() {
     return estimatedTokens;
   }
 

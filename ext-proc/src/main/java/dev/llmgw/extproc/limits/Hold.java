@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  * @param scopeId tenant name or key fingerprint
  * @param budget the budget's rule with its precomputed numbers, or null for rate counters
  * @param periodStart the budget period's first day, or null for rate counters
+ * @param known whether the policy names {@code scopeId}: a rule's own id (not {@code "*"}), a
+ *     registered API key or its registration's tenant, a tenant with its own models, or a route.
+ *     Other ids are whatever a client sent, matched only by a {@code "*"} rule
  */
 record Hold(
     Counter counter,
@@ -26,7 +29,8 @@ record Hold(
     ScopeKind scope,
     String scopeId,
     @Nullable CompiledBudget budget,
-    @Nullable LocalDate periodStart) {
+    @Nullable LocalDate periodStart,
+    boolean known) {
 
   enum Counter {
     BUDGET,
@@ -45,6 +49,6 @@ record Hold(
   }
 
   Hold unreserved() {
-    return new Hold(counter, key, 0, second, scope, scopeId, budget, periodStart);
+    return new Hold(counter, key, 0, second, scope, scopeId, budget, periodStart, known);
   }
 }

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.cost.Cost;
 import dev.llmgw.extproc.cost.CostEstimate;
+import dev.llmgw.extproc.policy.GatewayPolicy;
+import dev.llmgw.extproc.policy.KeyIdentity;
 import dev.llmgw.extproc.policy.ModelTarget;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
@@ -83,17 +85,25 @@ public final class LimitEnforcement implements ExchangeListener {
     @Override
     public void onRequestBody(byte[] forwarded) {
       CostEstimate estimate = context.attachment(CostEstimate.class);
-      int tokens = estimate == null ? 0 : estimate.tokens();
+      long tokens = estimate == null ? 0 : estimate.tokens();
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
       ModelTarget target = context.target();
+      String keyId = context.identity().apiKeyId();
+      String tenant = context.identity().tenant();
+      GatewayPolicy policy = context.policy();
+      KeyIdentity registered = keyId == null ? null : policy.keys().get(keyId);
       Admission admitted = limits.admit(new LimitRequest(
-          context.identity().apiKeyId(),
-          context.identity().tenant(),
+          keyId,
+          tenant,
           model == null ? "" : model,
           tokens,
           usd,
-          target == null ? null : target.provider()));
+          target == null ? null : target.provider(),
+          registered != null,
+          tenant != null
+              && ((registered != null && tenant.equals(registered.tenant()))
+                  || policy.tenantModels().containsKey(tenant))));
       admission = admitted;
       Rejection r = admitted.rejection().orElse(null);
       if (r != null) {
@@ -151,7 +161,7 @@ public final class LimitEnforcement implements ExchangeListener {
       Cost cost = context.attachment(Cost.class);
       TokenObserver tokens = context.attachment(TokenObserver.class);
       TokenReport report = tokens == null ? null : tokens.report();
-      int actualTokens = report == null ? 0 : Math.max(0, report.totalTokens());
+      long actualTokens = report == null ? 0 : Math.max(0, report.totalTokens());
       if (report != null && !report.complete() && cost == null) {
         limits.settleWithEstimate(admission);
         return;

@@ -16,21 +16,37 @@ import org.jspecify.annotations.Nullable;
  * @param estimatedTokens counted prompt tokens plus the expected output tokens
  * @param estimatedCostUsd the cost those tokens would have; reserved against budgets
  * @param route nullable; the route (provider or named route) the request goes to
+ * @param apiKeyKnown whether the policy registers the API key
+ * @param tenantKnown whether the policy knows the tenant (from a key's registration, or a tenant
+ *     with its own models) rather than only the client's header naming it
  */
 public record LimitRequest(
     @Nullable String apiKeyId,
     @Nullable String tenant,
     String model,
-    int estimatedTokens,
+    long estimatedTokens,
     BigDecimal estimatedCostUsd,
-    @Nullable String route) {
+    @Nullable String route,
+    boolean apiKeyKnown,
+    boolean tenantKnown) {
+
+  /** A request whose key and tenant the policy knows only from limit rules naming them. */
+  public LimitRequest(
+      @Nullable String apiKeyId,
+      @Nullable String tenant,
+      String model,
+      long estimatedTokens,
+      BigDecimal estimatedCostUsd,
+      @Nullable String route) {
+    this(apiKeyId, tenant, model, estimatedTokens, estimatedCostUsd, route, false, false);
+  }
 
   /** A request without a route: only API key and tenant limits apply. */
   public LimitRequest(
       @Nullable String apiKeyId,
       @Nullable String tenant,
       String model,
-      int estimatedTokens,
+      long estimatedTokens,
       BigDecimal estimatedCostUsd) {
     this(apiKeyId, tenant, model, estimatedTokens, estimatedCostUsd, null);
   }

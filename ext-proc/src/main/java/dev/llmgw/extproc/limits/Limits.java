@@ -88,13 +88,29 @@ public final class Limits {
     long costMicros = Usd.ceilMicros(request.estimatedCostUsd());
     List<Hold> holds = new ArrayList<>(8);
     List<Charge> charges = new ArrayList<>(8);
-    addBudgets(ScopeKind.API_KEY, request.apiKeyId(), now, costMicros, holds, charges);
-    addBudgets(ScopeKind.TENANT, request.tenant(), now, costMicros, holds, charges);
-    addBudgets(ScopeKind.ROUTE, request.route(), now, costMicros, holds, charges);
+    long tokens = request.estimatedTokens();
+    addBudgets(
+        ScopeKind.API_KEY,
+        request.apiKeyId(),
+        request.apiKeyKnown(),
+        now,
+        costMicros,
+        holds,
+        charges);
+    addBudgets(
+        ScopeKind.TENANT, request.tenant(), request.tenantKnown(), now, costMicros, holds, charges);
+    addBudgets(ScopeKind.ROUTE, request.route(), true, now, costMicros, holds, charges);
     addRates(
-        ScopeKind.API_KEY, request.apiKeyId(), second, request.estimatedTokens(), holds, charges);
-    addRates(ScopeKind.TENANT, request.tenant(), second, request.estimatedTokens(), holds, charges);
-    addRates(ScopeKind.ROUTE, request.route(), second, request.estimatedTokens(), holds, charges);
+        ScopeKind.API_KEY,
+        request.apiKeyId(),
+        request.apiKeyKnown(),
+        second,
+        tokens,
+        holds,
+        charges);
+    addRates(
+        ScopeKind.TENANT, request.tenant(), request.tenantKnown(), second, tokens, holds, charges);
+    addRates(ScopeKind.ROUTE, request.route(), true, second, tokens, holds, charges);
     if (charges.isEmpty()) {
       return Admission.unlimited();
     }
@@ -132,7 +148,7 @@ public final class Limits {
    * is still in the window. Does nothing for a refused or already settled admission. If the store
    * fails, the error is counted and the reservation stays until the period ends.
    */
-  public void settle(Admission admission, int actualTokens, BigDecimal actualCostUsd) {
+  public void settle(Admission admission, long actualTokens, BigDecimal actualCostUsd) {
     requireNonNull(admission, "admission");
     if (actualTokens < 0) {
       throw new IllegalArgumentException("actualTokens: " + actualTokens + " (expected: >= 0)");
@@ -158,6 +174,7 @@ public final class Limits {
   private void addBudgets(
       ScopeKind scope,
       @Nullable String id,
+      boolean known,
       Instant now,
       long costMicros,
       List<Hold> holds,
@@ -175,23 +192,26 @@ public final class Limits {
       }
       LocalDate start = period.startDate(now);
       String key = Keys.budget(scope, period, start, id);
+      boolean named = known || !budget.rule().id().equals(BudgetRule.EVERY);
       holds.add(new Hold(
-          Counter.BUDGET, key, costMicros, now.getEpochSecond(), scope, id, budget, start));
+          Counter.BUDGET, key, costMicros, now.getEpochSecond(), scope, id, budget, start, named));
       charges.add(new Charge(
           key,
           false,
           budget.limitMicros(),
           costMicros,
           budget.rule().downgradeTo() == null,
-          ttlMillis(now, period, start)));
+          ttlMillis(now, period, start),
+          named));
     }
   }
 
   private void addRates(
       ScopeKind scope,
       @Nullable String id,
+      boolean known,
       long second,
-      int tokens,
+      long tokens,
       List<Hold> holds,
       List<Charge> charges) {
     Map<String, RateRule> byId = rates.get(scope);
@@ -200,15 +220,16 @@ public final class Limits {
     if (id == null || rule == null) {
       return;
     }
+    boolean named = known || !rule.id().equals(BudgetRule.EVERY);
     if (rule.tokensPerMinute() > 0) {
       String key = Keys.tokens(scope, id);
-      holds.add(new Hold(Counter.TOKENS, key, tokens, second, scope, id, null, null));
-      charges.add(new Charge(key, true, rule.tokensPerMinute(), tokens, true, 0));
+      holds.add(new Hold(Counter.TOKENS, key, tokens, second, scope, id, null, null, named));
+      charges.add(new Charge(key, true, rule.tokensPerMinute(), tokens, true, 0, named));
     }
     if (rule.requestsPerMinute() > 0) {
       String key = Keys.requests(scope, id);
-      holds.add(new Hold(Counter.REQUESTS, key, 1, second, scope, id, null, null));
-      charges.add(new Charge(key, true, rule.requestsPerMinute(), 1, true, 0));
+      holds.add(new Hold(Counter.REQUESTS, key, 1, second, scope, id, null, null, named));
+      charges.add(new Charge(key, true, rule.requestsPerMinute(), 1, true, 0, named));
     }
   }
 
@@ -328,13 +349,16 @@ public final class Limits {
                   costMicros,
                   h.second(),
                   ttlMillis(
-                      now, h.budgetOfBudgetHold().rule().period(), h.periodStartOfBudgetHold()));
+                      now, h.budgetOfBudgetHold().rule().period(), h.periodStartOfBudgetHold()),
+                  h.known());
         case TOKENS ->
           h.reserved() == tokens
               ? null
-              : new Settlement(h.key(), true, h.reserved(), tokens, h.second(), 0);
+              : new Settlement(h.key(), true, h.reserved(), tokens, h.second(), 0, h.known());
         case REQUESTS ->
-          h.reserved() == 1 ? null : new Settlement(h.key(), true, h.reserved(), 1, h.second(), 0);
+          h.reserved() == 1
+              ? null
+              : new Settlement(h.key(), true, h.reserved(), 1, h.second(), 0, h.known());
       };
       if (s != null) {
         settlements.add(s);

@@ -19,19 +19,34 @@ import java.util.function.Supplier;
  * I/O: the longest a request waits is for another request's few additions to the same counters.
  *
  * <p>Caffeine drops budget counters a day after their period ends and window counters after two
- * idle minutes. There is no size bound: evicting a live budget would forget its spend.
+ * idle minutes. Scope ids come from clients (a tenant header, any API key), so the counters of ids
+ * the policy does not name ({@link Charge#known()} false: only a {@code "*"} rule matches them) are
+ * also bounded in number, {@link #MAX_UNKNOWN_COUNTERS} by default; past that, Caffeine evicts the
+ * ones it expects least to be used again (W-TinyLFU, so a burst of one-off ids does not push out
+ * ids in steady use). An evicted counter forgets its spend, which gives its id nothing it could not
+ * get by sending a new value. Counters of ids the policy names are never evicted for size: their
+ * number is bounded by the policy, and their spend is what budgets exist to keep.
  */
 public final class LocalLimitStore implements LimitStore {
+
+  /** Counters of ids the policy does not name held at most, by default. */
+  public static final long MAX_UNKNOWN_COUNTERS = 50_000;
 
   private static final long WINDOW_IDLE_NANOS =
       TimeUnit.SECONDS.toNanos(2L * Charge.WINDOW_SECONDS);
 
   private final Cache<String, Counter> counters;
 
-  LocalLimitStore(Ticker ticker, Executor maintenance) {
+  LocalLimitStore(Ticker ticker, Executor maintenance, long maxUnknownCounters) {
+    if (maxUnknownCounters <= 0) {
+      throw new IllegalArgumentException(
+          "maxUnknownCounters: " + maxUnknownCounters + " (expected: > 0)");
+    }
     this.counters = Caffeine.newBuilder()
         .ticker(requireNonNull(ticker, "ticker"))
         .executor(requireNonNull(maintenance, "maintenance"))
+        .maximumWeight(maxUnknownCounters)
+        .weigher((String key, Counter counter) -> counter.known ? 0 : 1)
         .expireAfter(new Expiry<String, Counter>() {
           @Override
           public long expireAfterCreate(String key, Counter counter, long currentTime) {
@@ -53,9 +68,9 @@ public final class LocalLimitStore implements LimitStore {
         .build();
   }
 
-  /** A store whose expiry runs on the calling thread (a few map removals, amortized). */
+  /** A store whose expiry and eviction run on the calling thread (a few map removals, amortized). */
   public static LocalLimitStore create() {
-    return new LocalLimitStore(Ticker.systemTicker(), Runnable::run);
+    return new LocalLimitStore(Ticker.systemTicker(), Runnable::run, MAX_UNKNOWN_COUNTERS);
   }
 
   @Override
@@ -63,8 +78,8 @@ public final class LocalLimitStore implements LimitStore {
     int n = charges.size();
     Counter[] touched = new Counter[n];
     for (int i = 0; i < n; i++) {
-      touched[i] = counter(
-          charges.get(i).key(), charges.get(i).windowed(), charges.get(i).ttlMillis());
+      Charge c = charges.get(i);
+      touched[i] = counter(c.key(), c.windowed(), c.ttlMillis(), c.known());
     }
     return locked(touched, keyOrder(charges), 0, () -> reserveLocked(charges, touched, nowSecond));
   }
@@ -96,13 +111,13 @@ public final class LocalLimitStore implements LimitStore {
     for (int i = 0; i < spent.length; i++) {
       Settlement s = settlements.get(i);
       if (s.windowed()) {
-        Window w = (Window) counter(s.key(), true, 0);
+        Window w = (Window) counter(s.key(), true, 0, s.known());
         synchronized (w) {
           w.used(nowSecond);
           w.add(s.second(), s.actual() - s.reserved());
         }
       } else if (s.ttlMillis() > 0) {
-        Budget b = (Budget) counter(s.key(), false, s.ttlMillis());
+        Budget b = (Budget) counter(s.key(), false, s.ttlMillis(), s.known());
         synchronized (b) {
           spent[i] = b.settle(s.reserved(), s.actual());
         }
@@ -122,9 +137,12 @@ public final class LocalLimitStore implements LimitStore {
     counters.invalidateAll();
   }
 
-  private Counter counter(String key, boolean windowed, long ttlMillis) {
+  private Counter counter(String key, boolean windowed, long ttlMillis, boolean known) {
     Counter c = counters.get(
-        key, k -> windowed ? new Window() : new Budget(TimeUnit.MILLISECONDS.toNanos(ttlMillis)));
+        key,
+        k -> windowed
+            ? new Window(known)
+            : new Budget(TimeUnit.MILLISECONDS.toNanos(ttlMillis), known));
     if (c instanceof Window != windowed) {
       throw new IllegalStateException("counter " + key + " is a " + (windowed ? "budget" : "window")
           + " (expected: a " + (windowed ? "window" : "budget") + ")");
@@ -158,6 +176,13 @@ public final class LocalLimitStore implements LimitStore {
 
   /** A counter; every access holds its monitor. */
   private abstract static sealed class Counter permits Budget, Window {
+    /** Never evicted for size (see {@link Charge#known()}). */
+    final boolean known;
+
+    Counter(boolean known) {
+      this.known = known;
+    }
+
     abstract long ttlNanos();
 
     abstract long used(long nowSecond);
@@ -171,7 +196,8 @@ public final class LocalLimitStore implements LimitStore {
     private long spent;
     private long reserved;
 
-    Budget(long ttlNanos) {
+    Budget(long ttlNanos, boolean known) {
+      super(known);
       this.ttlNanos = ttlNanos;
     }
 
@@ -201,6 +227,10 @@ public final class LocalLimitStore implements LimitStore {
   private static final class Window extends Counter {
     private final long[] buckets = new long[Charge.WINDOW_SECONDS];
     private long latest = Long.MIN_VALUE;
+
+    Window(boolean known) {
+      super(known);
+    }
 
     @Override
     long ttlNanos() {

@@ -45,6 +45,20 @@ public interface ExchangeListener {
     /** The whole body of a non-streamed (JSON) response, if it fit the inspection limit. */
     default void onResponseBody(byte[] body) {}
 
+    /**
+     * An SSE event too large to inspect went by unread (in one or more parts); the events after it
+     * are delivered as usual.
+     *
+     * @param bytes the bytes of it that went by since the last call
+     */
+    default void onResponseEventSkipped(long bytes) {}
+
+    /**
+     * The end of a non-streamed (JSON) response too large to hold whole, in place of {@link
+     * #onResponseBody}: its last bytes (where providers put usage) and its whole size.
+     */
+    default void onResponseBodyTail(byte[] tail, long totalBytes) {}
+
     /** The exchange is over (normally or not); release per-stream state. */
     default void onEnd() {}
 

@@ -7,6 +7,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.Value;
 import dev.llmgw.extproc.api.ApiError;
+import dev.llmgw.extproc.api.BodyTail;
 import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.api.SseEvent;
 import dev.llmgw.extproc.api.SseParser;
@@ -47,9 +48,10 @@ import org.slf4j.LoggerFactory;
  * the route header set and the route cache cleared. Response headers decide whether the response
  * body is watched: STREAMED, so SSE events are seen as they pass and nothing is held back.
  *
- * <p>State is per stream and bounded: the SSE parser keeps at most one event, a JSON response is
- * kept only up to {@link #MAX_RESPONSE_INSPECT_BYTES}. Only the policy, listeners and metrics are
- * shared between streams.
+ * <p>State is per stream and bounded: the SSE parser keeps at most one event (a larger one goes by
+ * unread), a JSON response is kept only up to {@link #MAX_RESPONSE_INSPECT_BYTES} (then only its
+ * last {@link #MAX_RESPONSE_TAIL_BYTES}). Only the policy, listeners and metrics are shared between
+ * streams.
  */
 final class ProcessingStream implements StreamObserver<ProcessingRequest> {
 
@@ -62,6 +64,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
 
   static final int MAX_SSE_EVENT_BYTES = 1 << 20;
   static final int MAX_RESPONSE_INSPECT_BYTES = 8 << 20;
+  /** What is kept of a JSON response over {@link #MAX_RESPONSE_INSPECT_BYTES}: its end, where usage is. */
+  static final int MAX_RESPONSE_TAIL_BYTES = 64 << 10;
 
   private static final Logger log = LoggerFactory.getLogger(ProcessingStream.class);
 
@@ -72,6 +76,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private final List<ExchangeListener.Observer> observers = new ArrayList<>(2);
   private @Nullable SseParser sse;
   private @Nullable ByteArrayOutputStream responseBody;
+  private @Nullable BodyTail responseTail;
   private @Nullable ResponseRewriter rewriter;
   private boolean ended;
 
@@ -396,27 +401,59 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   /** Observers watch the provider's body; nothing the client gets changes. */
   private void watchResponseBody(HttpBody body) {
     if (sse != null) {
-      try {
-        for (SseEvent event : sse.feed(body.getBody())) {
-          for (ExchangeListener.Observer o : observers) {
-            o.onResponseEvent(event);
-          }
+      for (SseEvent event : sse.feed(body.getBody())) {
+        for (ExchangeListener.Observer o : observers) {
+          o.onResponseEvent(event);
         }
-      } catch (SseParser.SseException e) {
-        metrics.error("sse_event_too_large");
-        log.warn("stopped inspecting an SSE response: {}", e.getMessage());
-        sse = null;
       }
-    } else if (responseBody != null) {
-      if (responseBody.size() + body.getBody().size() > MAX_RESPONSE_INSPECT_BYTES) {
-        metrics.error("response_too_large_to_inspect");
+      reportSkipped(sse);
+    } else if (responseBody != null
+        && responseBody.size() + body.getBody().size() <= MAX_RESPONSE_INSPECT_BYTES) {
+      responseBody.writeBytes(body.getBody().toByteArray());
+      if (body.getEndOfStream()) {
+        deliverWholeBody(responseBody.toByteArray());
         responseBody = null;
-      } else {
-        responseBody.writeBytes(body.getBody().toByteArray());
-        if (body.getEndOfStream()) {
-          deliverWholeBody(responseBody.toByteArray());
-          responseBody = null;
-        }
+      }
+    } else if (responseBody != null || responseTail != null) {
+      keepTail(body);
+    }
+  }
+
+  /**
+   * A JSON body over the inspection limit: from now on only its last bytes are kept, and observers
+   * get them (with the body's size) at its end instead of the whole body.
+   */
+  private void keepTail(HttpBody body) {
+    BodyTail tail = responseTail;
+    if (tail == null) {
+      metrics.error("response_too_large_to_inspect");
+      tail = new BodyTail(MAX_RESPONSE_TAIL_BYTES);
+      ByteArrayOutputStream held = responseBody;
+      if (held != null) {
+        tail.append(UnsafeByteOperations.unsafeWrap(held.toByteArray()));
+      }
+      responseBody = null;
+      responseTail = tail;
+    }
+    tail.append(body.getBody());
+    if (body.getEndOfStream()) {
+      responseTail = null;
+      byte[] end = tail.bytes();
+      for (ExchangeListener.Observer o : observers) {
+        o.onResponseBodyTail(end, tail.totalBytes());
+      }
+    }
+  }
+
+  /** Counts SSE events skipped for their size and tells observers how many bytes went by unread. */
+  private void reportSkipped(SseParser parser) {
+    SseParser.Skipped skipped = parser.takeSkipped();
+    for (int i = 0; i < skipped.events(); i++) {
+      metrics.error("sse_event_too_large");
+    }
+    if (skipped.bytes() > 0) {
+      for (ExchangeListener.Observer o : observers) {
+        o.onResponseEventSkipped(skipped.bytes());
       }
     }
   }
@@ -431,6 +468,12 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     if (sse != null) {
       try {
         for (SseParser.Segment segment : sse.feedSegments(body.getBody())) {
+          if (segment.oversized()) {
+            // Too large to read: it goes through unchanged, after what the rewriter holds.
+            out.writeBytes(active.finish());
+            out.writeBytes(segment.raw());
+            continue;
+          }
           if (segment.event() == null) {
             out.writeBytes(segment.raw());
             continue;
@@ -440,6 +483,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
           }
           out.writeBytes(active.event(segment.event(), segment.raw()));
         }
+        reportSkipped(sse);
         if (body.getEndOfStream()) {
           out.writeBytes(active.finish());
           out.writeBytes(sse.drain());
@@ -447,8 +491,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         return out.toByteArray();
       } catch (RuntimeException e) {
         // Stop rewriting; hand over what is held so no byte the provider sent is lost.
-        metrics.error(
-            e instanceof SseParser.SseException ? "sse_event_too_large" : "response_rewrite");
+        metrics.error("response_rewrite");
         log.warn(
             "stopped rewriting an SSE response ({}); the rest goes through unchanged",
             e.getClass().getSimpleName());
@@ -468,13 +511,12 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       return null;
     }
     if (responseBody.size() + body.getBody().size() > MAX_RESPONSE_INSPECT_BYTES) {
-      metrics.error("response_too_large_to_inspect");
       log.warn(
           "response body over {} bytes; it goes to the client unchanged",
           MAX_RESPONSE_INSPECT_BYTES);
       out.writeBytes(responseBody.toByteArray());
       out.writeBytes(body.getBody().toByteArray());
-      responseBody = null;
+      keepTail(body);
       rewriter = null;
       return out.toByteArray();
     }
@@ -621,6 +663,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     observers.clear();
     sse = null;
     responseBody = null;
+    responseTail = null;
     rewriter = null;
   }
 

@@ -22,7 +22,11 @@ public interface ResponseRewriter {
    */
   byte[] event(SseEvent event, byte[] raw);
 
-  /** The end of an SSE stream: whatever is still held back, as complete events (may be empty). */
+  /**
+   * Whatever is still held back, as complete events (may be empty): at the end of an SSE stream, and
+   * before an event too large to read goes through unchanged, so held text keeps its place. The
+   * rewriter goes on with the events after it.
+   */
   byte[] finish();
 
   /** The bytes the client gets in place of a whole non-streamed body. */

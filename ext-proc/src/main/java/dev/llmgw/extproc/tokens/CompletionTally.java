@@ -82,13 +82,12 @@ final class CompletionTally {
   }
 
   /** Tokens of all text so far; counts and releases the open slots. */
-  int total() {
+  long total() {
     for (StringBuilder buffer : open.values()) {
       tokens += tokenizer.count(buffer.toString());
     }
     open.clear();
-    long t = tokens + (estimateChars == 0 ? 0 : Tokenizer.estimate(estimateChars));
-    return (int) Math.min(Integer.MAX_VALUE, t);
+    return tokens + (estimateChars == 0 ? 0 : Tokenizer.estimate(estimateChars));
   }
 
   private void flushSafePrefix(StringBuilder buffer) {

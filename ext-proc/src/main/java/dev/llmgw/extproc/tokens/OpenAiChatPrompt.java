@@ -73,6 +73,7 @@ final class OpenAiChatPrompt {
         case "tool_choice" -> toolChoice = p.readValueAsTree();
         case "max_completion_tokens" -> output.preferred(p, field);
         case "max_tokens" -> output.fallback(p, field);
+        case "n" -> output.choices(p);
         case "response_format" -> responseFormat(p.readValueAsTree(), t);
         default -> p.skipChildren();
       }

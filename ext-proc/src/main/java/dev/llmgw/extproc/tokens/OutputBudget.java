@@ -6,9 +6,15 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
-/** The output budget a request asks for; the first "preferred" field wins over "fallback" ones. */
+/**
+ * The output budget a request asks for; the first "preferred" field wins over "fallback" ones. Also
+ * how many answers it asks for, each of which may use the whole budget: {@code n} or {@code best_of}
+ * (the larger) per prompt, times the prompts of a legacy completions batch.
+ */
 final class OutputBudget {
   int tokens = -1;
+  private int choices = 1;
+  private int prompts = 1;
 
   @Nullable
   String field;
@@ -32,6 +38,14 @@ final class OutputBudget {
     }
   }
 
+  void choices(JsonParser p) throws IOException {
+    choices = Math.max(choices, read(p));
+  }
+
+  void prompts(int n) {
+    prompts = Math.max(1, n);
+  }
+
   private static int read(JsonParser p) throws IOException {
     if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) {
       p.skipChildren();
@@ -46,6 +60,7 @@ final class OutputBudget {
   }
 
   PromptCount count(Tally t, int largest) {
-    return new PromptCount(t.total(), t.tokenizer, t.exact(), tokens, field, largest);
+    int answers = (int) Math.min(Integer.MAX_VALUE, (long) choices * prompts);
+    return new PromptCount(t.total(), t.tokenizer, t.exact(), tokens, field, largest, answers);
   }
 }

@@ -16,6 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param maxOutputTokens output tokens the request asks for (or the API's default), -1 when none
  * @param maxOutputField the request field {@code maxOutputTokens} came from, or null
  * @param largestInputTokens for embeddings, the tokens of the largest single input; -1 otherwise
+ * @param outputChoices how many answers the provider generates, each up to {@code maxOutputTokens}:
+ *     OpenAI's {@code n} (and the legacy completions' {@code best_of}), else 1
  */
 public record PromptCount(
     int tokens,
@@ -23,12 +25,27 @@ public record PromptCount(
     boolean exact,
     int maxOutputTokens,
     @Nullable String maxOutputField,
-    int largestInputTokens) {
+    int largestInputTokens,
+    int outputChoices) {
 
   public PromptCount {
     requireNonNull(tokenizer, "tokenizer");
     if (tokens < 0) {
       throw new IllegalArgumentException("tokens: " + tokens + " (expected: >= 0)");
     }
+    if (outputChoices < 1) {
+      throw new IllegalArgumentException("outputChoices: " + outputChoices + " (expected: >= 1)");
+    }
+  }
+
+  /** A count of a request that asks for one answer. */
+  public PromptCount(
+      int tokens,
+      Tokenizer tokenizer,
+      boolean exact,
+      int maxOutputTokens,
+      @Nullable String maxOutputField,
+      int largestInputTokens) {
+    this(tokens, tokenizer, exact, maxOutputTokens, maxOutputField, largestInputTokens, 1);
   }
 }

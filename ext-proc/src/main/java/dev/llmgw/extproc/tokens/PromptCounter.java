@@ -58,7 +58,7 @@ final class PromptCounter {
       String field = p.currentName();
       p.nextToken();
       switch (field) {
-        case "prompt" -> inputs(p, t, null);
+        case "prompt" -> output.prompts(inputs(p, t, null));
         case "suffix" -> {
           if (p.currentToken() == JsonToken.VALUE_STRING) {
             t.text(p.getText());
@@ -68,6 +68,7 @@ final class PromptCounter {
           }
         }
         case "max_tokens" -> output.preferred(p, field);
+        case "n", "best_of" -> output.choices(p);
         default -> p.skipChildren();
       }
     }
@@ -94,26 +95,30 @@ final class PromptCounter {
 
   /**
    * A prompt or embeddings input: a string, an array of strings, an array of token ids (one input
-   * already tokenized), or an array of such arrays. Token ids count one each.
+   * already tokenized), or an array of such arrays. Token ids count one each. Returns how many
+   * inputs there are.
    */
-  private static void inputs(JsonParser p, Tally t, int @Nullable [] largest) throws IOException {
+  private static int inputs(JsonParser p, Tally t, int @Nullable [] largest) throws IOException {
     JsonToken value = p.currentToken();
     if (value == JsonToken.VALUE_STRING) {
       note(largest, t.text(p.getText()), t, p.getText());
-      return;
+      return 1;
     }
     if (value != JsonToken.START_ARRAY) {
       skip(p, t);
-      return;
+      return 1;
     }
+    int inputs = 0;
     int ids = 0;
     JsonToken item;
     while ((item = p.nextToken()) != JsonToken.END_ARRAY) {
       if (item == JsonToken.VALUE_STRING) {
+        inputs++;
         note(largest, t.text(p.getText()), t, p.getText());
       } else if (item == JsonToken.VALUE_NUMBER_INT) {
         ids++;
       } else if (item == JsonToken.START_ARRAY) {
+        inputs++;
         int n = 0;
         while (p.nextToken() != JsonToken.END_ARRAY) {
           n++;
@@ -126,9 +131,11 @@ final class PromptCounter {
       }
     }
     if (ids > 0) {
+      inputs++;
       t.fixed(ids);
       note(largest, ids, t, null);
     }
+    return Math.max(1, inputs);
   }
 
   private static void note(int @Nullable [] largest, int tokens, Tally t, @Nullable String text) {

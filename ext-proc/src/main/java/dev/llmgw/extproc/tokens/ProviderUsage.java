@@ -2,7 +2,9 @@ package dev.llmgw.extproc.tokens;
 
 /**
  * Usage as the provider reported it, normalized across APIs. Every field is -1 when the provider
- * did not report it.
+ * did not report it. Figures are {@code long}: a provider may claim any number, and sums of such
+ * claims must not wrap around; a number too large for a {@code long} reads as {@link Long#MAX_VALUE}.
+ * Whether the figures are believable is {@link UsageBounds}' decision.
  *
  * @param promptTokens all input tokens, cached ones included: OpenAI {@code prompt_tokens} /
  *     {@code input_tokens}; Anthropic {@code input_tokens + cache_read_input_tokens + cache_creation_input_tokens}
@@ -19,22 +21,22 @@ package dev.llmgw.extproc.tokens;
  *     ({@code completion_tokens_details.reasoning_tokens} / {@code output_tokens_details.reasoning_tokens})
  */
 public record ProviderUsage(
-    int promptTokens,
-    int completionTokens,
-    int totalTokens,
-    int cachedTokens,
-    int cacheCreationTokens,
-    int reasoningTokens,
-    int cacheCreation1hTokens) {
+    long promptTokens,
+    long completionTokens,
+    long totalTokens,
+    long cachedTokens,
+    long cacheCreationTokens,
+    long reasoningTokens,
+    long cacheCreation1hTokens) {
 
   /** Usage without a split of cache writes by lifetime. */
   public ProviderUsage(
-      int promptTokens,
-      int completionTokens,
-      int totalTokens,
-      int cachedTokens,
-      int cacheCreationTokens,
-      int reasoningTokens) {
+      long promptTokens,
+      long completionTokens,
+      long totalTokens,
+      long cachedTokens,
+      long cacheCreationTokens,
+      long reasoningTokens) {
     this(
         promptTokens,
         completionTokens,
@@ -46,7 +48,7 @@ public record ProviderUsage(
   }
 
   /** Input tokens billed at the full rate: prompt minus cache reads and cache writes; -1 when the prompt is unknown. */
-  public int uncachedPromptTokens() {
+  public long uncachedPromptTokens() {
     if (promptTokens < 0) {
       return -1;
     }

@@ -28,12 +28,14 @@ public final class TokenMetrics {
   public static final String USAGE_MISSING = "llmgw.tokens.usage.missing";
   /** Requests whose prompt could not be counted (a bug; the request was forwarded unchecked). */
   public static final String COUNT_FAILURES = "llmgw.tokens.count.failures";
+  /** Provider usage reports that were not believable, by rule; the gateway's count was billed instead. */
+  public static final String USAGE_IMPLAUSIBLE = "llmgw.tokens.usage.implausible";
 
   public static final String TAG_TOKEN_TYPE = "gen_ai.token.type";
   public static final String TAG_REQUEST_MODEL = "gen_ai.request.model";
   public static final String TAG_PROVIDER = "gen_ai.provider.name";
   public static final String TAG_MODEL = "model";
-  /** {@code provider}, {@code counted} or {@code estimated}. */
+  /** {@code provider}, {@code counted}, {@code estimated} or {@code estimated_from_bytes}. */
   public static final String TAG_SOURCE = "source";
   /** {@code o200k_base}, {@code cl100k_base} or {@code estimate}. */
   public static final String TAG_METHOD = "method";
@@ -45,6 +47,8 @@ public final class TokenMetrics {
   public static final String TAG_DIRECTION = "direction";
 
   public static final String TAG_TYPE = "type";
+  /** The {@code UsageBounds} rule a report broke, e.g. {@code prompt_above_context_window}. */
+  public static final String TAG_REASON = "reason";
 
   public static final String UNLISTED_MODEL = "unlisted";
 
@@ -62,7 +66,7 @@ public final class TokenMetrics {
   }
 
   /** One exchange's input or output tokens ({@code type} "input"/"output"), with where the number came from. */
-  void usage(String provider, String model, String type, String source, int tokens) {
+  void usage(String provider, String model, String type, String source, long tokens) {
     summaries
         .computeIfAbsent(
             TOKEN_USAGE + '\0' + provider + '\0' + model + '\0' + type + '\0' + source,
@@ -78,7 +82,7 @@ public final class TokenMetrics {
         .record(tokens);
   }
 
-  void detail(String model, String type, int tokens) {
+  void detail(String model, String type, long tokens) {
     counters
         .computeIfAbsent(
             TOKEN_DETAIL + '\0' + model + '\0' + type,
@@ -107,8 +111,8 @@ public final class TokenMetrics {
 
   /** Records |counted − reported| for {@code part} ("prompt"/"completion"). */
   void countError(
-      String model, String part, String method, boolean exact, int counted, int reported) {
-    int diff = counted - reported;
+      String model, String part, String method, boolean exact, long counted, long reported) {
+    long diff = counted - reported;
     String direction = diff > 0 ? "over" : diff < 0 ? "under" : "match";
     summaries
         .computeIfAbsent(
@@ -143,6 +147,19 @@ public final class TokenMetrics {
                 .description(
                     "Prompts the gateway failed to count; the request was forwarded without counting or limits")
                 .tag(TAG_MODEL, model)
+                .register(registry))
+        .increment();
+  }
+
+  void usageImplausible(String model, String reason) {
+    counters
+        .computeIfAbsent(
+            USAGE_IMPLAUSIBLE + '\0' + model + '\0' + reason,
+            k -> Counter.builder(USAGE_IMPLAUSIBLE)
+                .description(
+                    "Provider usage reports that were not believable; the gateway's own count was billed instead")
+                .tag(TAG_MODEL, model)
+                .tag(TAG_REASON, reason)
                 .register(registry))
         .increment();
   }

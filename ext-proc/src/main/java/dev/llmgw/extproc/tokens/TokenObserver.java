@@ -106,6 +106,30 @@ public final class TokenObserver implements ExchangeListener.Observer {
     if (reader != null && watching()) {
       try {
         reader.body(body);
+        ProviderUsage usage = reader.usage();
+        if (usage != null && implausible(usage) != null) {
+          reader.bodyText(body); // billed on the gateway's count: it needs the text
+        }
+      } catch (RuntimeException e) {
+        stopReading(e);
+      }
+    }
+  }
+
+  @Override
+  public void onResponseEventSkipped(long bytes) {
+    UsageReader reader = this.reader;
+    if (reader != null && watching()) {
+      reader.unread(bytes);
+    }
+  }
+
+  @Override
+  public void onResponseBodyTail(byte[] tail, long totalBytes) {
+    UsageReader reader = this.reader;
+    if (reader != null && watching()) {
+      try {
+        reader.tail(tail, totalBytes);
       } catch (RuntimeException e) {
         stopReading(e);
       }
@@ -126,6 +150,10 @@ public final class TokenObserver implements ExchangeListener.Observer {
     }
     out.put("completion_tokens_source", report.completionSource().tag());
     out.put("total_tokens", report.totalTokens());
+    String rejected = report.usageRejected();
+    if (rejected != null) {
+      out.put("provider_usage_rejected", rejected);
+    }
     ProviderUsage usage = report.reported();
     if (usage != null) {
       putIfKnown(out, "cached_tokens", usage.cachedTokens());
@@ -185,6 +213,22 @@ public final class TokenObserver implements ExchangeListener.Observer {
     log.warn("stopped reading usage of a {} response: {}", context.api(), e.toString());
   }
 
+  /** Why {@code usage} is not believable for this exchange, or null when it is. */
+  private UsageBounds.@Nullable Reason implausible(ProviderUsage usage) {
+    PromptCount prompt =
+        requireNonNull(this.prompt, "prompt (expected: counted before the response)");
+    resolveIfRetargeted();
+    return UsageBounds.of(api, prompt, spec).check(usage);
+  }
+
+  /** Resolves the model again when a listener after this one retargeted the exchange (a budget's downgrade). */
+  private void resolveIfRetargeted() {
+    ModelTarget target = context.target();
+    if (target != null && !target.model().equals(resolvedFor)) {
+      resolveModel();
+    }
+  }
+
   /** The catalog entry of the model the exchange is sent to; again if a later listener retargeted it. */
   private void resolveModel() {
     ModelTarget target = context.target();
@@ -201,27 +245,33 @@ public final class TokenObserver implements ExchangeListener.Observer {
     if (finished != null || prompt == null || rejected) {
       return finished;
     }
-    ModelTarget target = context.target();
-    if (target != null && !target.model().equals(resolvedFor)) {
-      // A budget downgraded the exchange after it was counted: report (and price) the model it went
-      // to.
-      resolveModel();
-    }
+    // A budget may have downgraded the exchange after it was counted: report (and price) the model
+    // it
+    // went to.
+    resolveIfRetargeted();
     int status = context.responseStatus();
     boolean ok = status >= 200 && status <= 299;
     UsageReader reader = this.reader;
     ProviderUsage usage = ok && reader != null ? reader.usage() : null;
-    int counted = ok && reader != null ? reader.completionCounted() : -1;
+    UsageBounds.Reason rejected = usage == null ? null : implausible(usage);
+    long counted = ok && reader != null ? reader.completionCounted() : -1;
+    boolean fromBytes = ok && reader != null && reader.completionFromBytes();
+    if (fromBytes) {
+      // An estimate from bytes (markup, logprobs, ...) is never more than the request allowed.
+      counted = Math.min(counted, UsageBounds.of(api, prompt, spec).completionLimit());
+    }
     TokenReport report = new TokenReport(
         spec.name(),
         prompt.tokenizer(),
         prompt.tokens(),
         prompt.exact(),
         prompt.maxOutputTokens(),
-        usage,
+        rejected == null ? usage : null,
         counted,
         status,
-        complete);
+        complete,
+        rejected == null ? null : rejected.tag(),
+        fromBytes);
     finished = report;
     if (ok) {
       record(report);
@@ -238,6 +288,11 @@ public final class TokenObserver implements ExchangeListener.Observer {
       metrics.usage(provider, modelTag, "output", r.completionSource().tag(), r.completionTokens());
     }
     ProviderUsage usage = r.reported();
+    String rejected = r.usageRejected();
+    if (rejected != null) {
+      metrics.usageImplausible(modelTag, rejected);
+      return;
+    }
     if (usage == null) {
       metrics.usageMissing(modelTag);
       return;
@@ -274,7 +329,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
     }
   }
 
-  private static void putIfKnown(Map<String, Object> out, String key, int value) {
+  private static void putIfKnown(Map<String, Object> out, String key, long value) {
     if (value >= 0) {
       out.put(key, value);
     }

@@ -8,19 +8,25 @@ import org.jspecify.annotations.Nullable;
 /**
  * What token counting learned about one exchange: the gateway's own count, the provider's usage,
  * and which of them each figure comes from. Billing and budgets use {@link #promptTokens()} and
- * {@link #completionTokens()}: the provider's numbers whenever it reported them, the gateway's count
- * otherwise, with {@link #promptSource()} / {@link #completionSource()} saying which.
+ * {@link #completionTokens()}: the provider's numbers whenever it reported believable ones, the
+ * gateway's count otherwise, with {@link #promptSource()} / {@link #completionSource()} saying which.
  *
  * @param model the catalog name of the model (or the name as sent when unlisted)
  * @param tokenizer what the gateway counted with
  * @param promptTokensCounted the gateway's prompt count on the request path
  * @param countExact whether that count is expected to equal the provider's (see {@link PromptCount#exact()})
  * @param requestedOutputTokens the output budget the request asked for, -1 when none
- * @param reported the provider's usage, or null when it reported none
+ * @param reported the provider's usage, or null when it reported none or reported usage that was
+ *     not believable ({@code usageRejected})
  * @param completionTokensCounted the gateway's count of the response text (tokenizer or estimate),
  *     -1 when no response text was seen; never includes hidden reasoning tokens
  * @param responseStatus the upstream HTTP status, 0 when no response arrived
  * @param complete whether the response body was seen to its end
+ * @param usageRejected why the provider's usage report was not believed (a rule of {@code
+ *     UsageBounds}, e.g. {@code completion_above_output_limit}), or null
+ * @param completionFromBytes whether {@code completionTokensCounted} includes an estimate from the
+ *     size of response bytes the gateway could not read as text (an oversized SSE event, a JSON
+ *     answer too large to hold)
  */
 public record TokenReport(
     String model,
@@ -29,9 +35,11 @@ public record TokenReport(
     boolean countExact,
     int requestedOutputTokens,
     @Nullable ProviderUsage reported,
-    int completionTokensCounted,
+    long completionTokensCounted,
     int responseStatus,
-    boolean complete) {
+    boolean complete,
+    @Nullable String usageRejected,
+    boolean completionFromBytes) {
 
   /** Where a figure comes from. */
   public enum Source {
@@ -41,6 +49,8 @@ public record TokenReport(
     COUNTED,
     /** Estimated by the gateway: the provider publishes no tokenizer. */
     ESTIMATED,
+    /** Estimated by the gateway, at least partly from the size of response bytes it could not read. */
+    ESTIMATED_FROM_BYTES,
     /** Nobody knows (no response text and no usage). */
     UNKNOWN;
 
@@ -55,8 +65,33 @@ public record TokenReport(
     requireNonNull(tokenizer, "tokenizer");
   }
 
+  /** A report whose usage, if any, was believed and whose completion count read all the text. */
+  public TokenReport(
+      String model,
+      Tokenizer tokenizer,
+      int promptTokensCounted,
+      boolean countExact,
+      int requestedOutputTokens,
+      @Nullable ProviderUsage reported,
+      long completionTokensCounted,
+      int responseStatus,
+      boolean complete) {
+    this(
+        model,
+        tokenizer,
+        promptTokensCounted,
+        countExact,
+        requestedOutputTokens,
+        reported,
+        completionTokensCounted,
+        responseStatus,
+        complete,
+        null,
+        false);
+  }
+
   /** Prompt tokens: the provider's when reported, else the gateway's count. */
-  public int promptTokens() {
+  public long promptTokens() {
     return reported != null && reported.promptTokens() >= 0
         ? reported.promptTokens()
         : promptTokensCounted;
@@ -70,7 +105,7 @@ public record TokenReport(
   }
 
   /** Completion tokens: the provider's when reported, else the gateway's count of the response text, else -1. */
-  public int completionTokens() {
+  public long completionTokens() {
     if (reported != null && reported.completionTokens() >= 0) {
       return reported.completionTokens();
     }
@@ -84,11 +119,14 @@ public record TokenReport(
     if (completionTokensCounted < 0) {
       return Source.UNKNOWN;
     }
+    if (completionFromBytes) {
+      return Source.ESTIMATED_FROM_BYTES;
+    }
     return tokenizer.isEstimate() ? Source.ESTIMATED : Source.COUNTED;
   }
 
   /** Prompt plus completion as known (the provider's total when it reported one). */
-  public int totalTokens() {
+  public long totalTokens() {
     if (reported != null
         && reported.totalTokens() >= 0
         && promptSource() == Source.PROVIDER

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.api.SseEvent;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,21 +31,24 @@ import org.jspecify.annotations.Nullable;
 final class UsageReader {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final byte[] USAGE_KEY = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
   /** Slots per output position: content, refusal, reasoning, then tool calls. */
   private static final int SLOTS_PER_POSITION = 64;
 
   private final LlmApi api;
   private final CompletionTally tally;
   // OpenAI-style figures, or Anthropic's parts before normalization; -1 = not reported.
-  private int prompt = -1;
-  private int completion = -1;
-  private int total = -1;
-  private int cached = -1;
-  private int cacheCreation = -1;
-  private int cacheCreation1h = -1;
-  private int reasoning = -1;
+  private long prompt = -1;
+  private long completion = -1;
+  private long total = -1;
+  private long cached = -1;
+  private long cacheCreation = -1;
+  private long cacheCreation1h = -1;
+  private long reasoning = -1;
   private @Nullable String servedModel;
   private boolean reported;
+  /** Response bytes the reader never saw as text: oversized SSE events, a JSON body too large to hold. */
+  private long unreadBytes;
 
   UsageReader(LlmApi api, Tokenizer tokenizer) {
     this.api = api;
@@ -57,24 +62,105 @@ final class UsageReader {
       return null;
     }
     if (api.provider() == LlmApi.Provider.ANTHROPIC) {
-      int in = prompt < 0 ? -1 : prompt + Math.max(0, cached) + Math.max(0, cacheCreation);
-      int sum = in >= 0 && completion >= 0 ? in + completion : -1;
+      long in = prompt < 0 ? -1 : add(add(prompt, Math.max(0, cached)), Math.max(0, cacheCreation));
+      long sum = in >= 0 && completion >= 0 ? add(in, completion) : -1;
       return new ProviderUsage(in, completion, sum, cached, cacheCreation, -1, cacheCreation1h);
     }
-    int out = completion;
+    long out = completion;
     if (out < 0 && api == LlmApi.OPENAI_EMBEDDINGS && prompt >= 0) {
       out = 0;
     }
-    int sum = total >= 0 ? total : (prompt >= 0 && out >= 0 ? prompt + out : -1);
+    long sum = total >= 0 ? total : (prompt >= 0 && out >= 0 ? add(prompt, out) : -1);
     return new ProviderUsage(prompt, out, sum, cached, -1, reasoning);
   }
 
-  /** The response text's tokens as counted by the gateway, or -1 when none was seen. */
-  int completionCounted() {
+  /**
+   * The response text's tokens as counted by the gateway, or -1 when none was seen. Bytes it could
+   * not read as text ({@link #unread}) are added as an estimate ({@link Tokenizer#estimate} of their
+   * number, as if each were a character), so a response too large to read is still charged.
+   */
+  long completionCounted() {
     if (api == LlmApi.OPENAI_EMBEDDINGS) {
       return 0;
     }
-    return tally.seen() ? tally.total() : -1;
+    if (!tally.seen() && unreadBytes == 0) {
+      return -1;
+    }
+    return (tally.seen() ? tally.total() : 0)
+        + (unreadBytes == 0 ? 0 : Tokenizer.estimate(unreadBytes));
+  }
+
+  /** Whether part of {@link #completionCounted()} is an estimate from bytes that were not read. */
+  boolean completionFromBytes() {
+    return api != LlmApi.OPENAI_EMBEDDINGS && unreadBytes > 0;
+  }
+
+  /** {@code bytes} of the response went by without being read (an SSE event too large to hold). */
+  void unread(long bytes) {
+    unreadBytes = add(unreadBytes, bytes);
+  }
+
+  /**
+   * The end of a JSON response too large to hold: its usage, when the last {@code "usage": {...}}
+   * of the tail parses (providers write usage after the generated content), and the whole body's
+   * {@code totalBytes} as unread, for when there is no believable usage.
+   */
+  void tail(byte[] tail, long totalBytes) {
+    unread(totalBytes);
+    JsonNode usage = lastUsageObject(tail);
+    if (usage == null) {
+      return;
+    }
+    if (api.provider() == LlmApi.Provider.ANTHROPIC) {
+      anthropicUsage(usage);
+    } else {
+      openAiUsage(usage);
+    }
+  }
+
+  /** The object after the last {@code "usage":} in {@code tail} that parses, or null. */
+  private static @Nullable JsonNode lastUsageObject(byte[] tail) {
+    for (int at = lastIndexOf(tail, USAGE_KEY, tail.length);
+        at >= 0;
+        at = lastIndexOf(tail, USAGE_KEY, at)) {
+      if (at > 0 && tail[at - 1] == '\\') {
+        continue; // inside a string: an escaped quote
+      }
+      int i = skipSpace(tail, at + USAGE_KEY.length);
+      if (i >= tail.length || tail[i] != ':') {
+        continue;
+      }
+      i = skipSpace(tail, i + 1);
+      if (i >= tail.length || tail[i] != '{') {
+        continue;
+      }
+      try (JsonParser p = JSON.createParser(tail, i, tail.length - i)) {
+        JsonNode node = p.readValueAsTree();
+        if (node != null && node.isObject()) {
+          return node;
+        }
+      } catch (IOException e) {
+        // cut off or not JSON: try an earlier one
+      }
+    }
+    return null;
+  }
+
+  private static int lastIndexOf(byte[] in, byte[] what, int before) {
+    for (int i = Math.min(before, in.length) - what.length; i >= 0; i--) {
+      if (Arrays.equals(in, i, i + what.length, what, 0, what.length)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int skipSpace(byte[] in, int from) {
+    int i = from;
+    while (i < in.length && (in[i] == ' ' || in[i] == '\n' || in[i] == '\r' || in[i] == '\t')) {
+      i++;
+    }
+    return i;
   }
 
   /** The model the provider says served the request (often a dated snapshot), or null when not seen. */
@@ -118,7 +204,10 @@ final class UsageReader {
     }
   }
 
-  /** A whole JSON response: usage first; the text only when the provider reported no usage. */
+  /**
+   * A whole JSON response: usage first; the text only when the provider reported no usage (when
+   * it reported usage that is not believable, the caller asks for the text with {@link #bodyText}).
+   */
   void body(byte[] body) {
     JsonNode usage = null;
     try (JsonParser p = JSON.createParser(body)) {
@@ -155,7 +244,7 @@ final class UsageReader {
    * The generated text of a JSON response, read element by element from its {@code choices},
    * {@code output} or {@code content} array, so a large response is never held as one tree.
    */
-  private void bodyText(byte[] body) {
+  void bodyText(byte[] body) {
     String array = switch (api) {
       case OPENAI_CHAT_COMPLETIONS, OPENAI_COMPLETIONS -> "choices";
       case OPENAI_RESPONSES -> "output";
@@ -267,9 +356,9 @@ final class UsageReader {
     if (usage == null || !usage.isObject()) {
       return;
     }
-    int p = firstInt(usage, "prompt_tokens", "input_tokens");
-    int c = firstInt(usage, "completion_tokens", "output_tokens");
-    int t = firstInt(usage, "total_tokens", null);
+    long p = firstCount(usage, "prompt_tokens", "input_tokens");
+    long c = firstCount(usage, "completion_tokens", "output_tokens");
+    long t = firstCount(usage, "total_tokens", null);
     if (p < 0 && c < 0 && t < 0) {
       return;
     }
@@ -277,13 +366,13 @@ final class UsageReader {
     prompt = p;
     completion = c;
     total = t;
-    cached = firstInt(usage.path("prompt_tokens_details"), "cached_tokens", null);
+    cached = firstCount(usage.path("prompt_tokens_details"), "cached_tokens", null);
     if (cached < 0) {
-      cached = firstInt(usage.path("input_tokens_details"), "cached_tokens", null);
+      cached = firstCount(usage.path("input_tokens_details"), "cached_tokens", null);
     }
-    reasoning = firstInt(usage.path("completion_tokens_details"), "reasoning_tokens", null);
+    reasoning = firstCount(usage.path("completion_tokens_details"), "reasoning_tokens", null);
     if (reasoning < 0) {
-      reasoning = firstInt(usage.path("output_tokens_details"), "reasoning_tokens", null);
+      reasoning = firstCount(usage.path("output_tokens_details"), "reasoning_tokens", null);
     }
   }
 
@@ -333,13 +422,14 @@ final class UsageReader {
     if (usage == null || !usage.isObject()) {
       return;
     }
-    int in = firstInt(usage, "input_tokens", null);
-    int out = firstInt(usage, "output_tokens", null);
-    int read = firstInt(usage, "cache_read_input_tokens", null);
-    int created = firstInt(usage, "cache_creation_input_tokens", null);
+    long in = firstCount(usage, "input_tokens", null);
+    long out = firstCount(usage, "output_tokens", null);
+    long read = firstCount(usage, "cache_read_input_tokens", null);
+    long created = firstCount(usage, "cache_creation_input_tokens", null);
     JsonNode split = usage.get("cache_creation");
-    int created1h =
-        split != null && split.isObject() ? firstInt(split, "ephemeral_1h_input_tokens", null) : -1;
+    long created1h = split != null && split.isObject()
+        ? firstCount(split, "ephemeral_1h_input_tokens", null)
+        : -1;
     if (in < 0 && out < 0 && read < 0 && created < 0 && created1h < 0) {
       return;
     }
@@ -353,15 +443,28 @@ final class UsageReader {
 
   // ---------------------------------------------------------------- helpers
 
-  private static int firstInt(JsonNode node, String name, @Nullable String alternative) {
+  /**
+   * A token count: a whole number >= 0, or -1 when absent, negative or not a whole number. A number
+   * too large for a {@code long} reads as {@link Long#MAX_VALUE}, never as its low 64 bits.
+   */
+  private static long firstCount(JsonNode node, String name, @Nullable String alternative) {
     JsonNode v = node.get(name);
     if ((v == null || !v.isIntegralNumber()) && alternative != null) {
       v = node.get(alternative);
     }
-    if (v == null || !v.isIntegralNumber() || v.asLong() < 0) {
+    if (v == null || !v.isIntegralNumber()) {
       return -1;
     }
-    return (int) Math.min(Integer.MAX_VALUE, v.asLong());
+    if (v.canConvertToLong()) {
+      return v.longValue() < 0 ? -1 : v.longValue();
+    }
+    return v.bigIntegerValue().signum() < 0 ? -1 : Long.MAX_VALUE;
+  }
+
+  /** Sum of two counts >= 0 that stays at {@link Long#MAX_VALUE} instead of wrapping. */
+  private static long add(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
   }
 
   private static @Nullable String text(@Nullable JsonNode node) {

@@ -1,7 +1,6 @@
 package dev.llmgw.extproc.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import java.io.IOException;
@@ -93,11 +92,16 @@ class SseParserTest {
   }
 
   @Test
-  void anEventLargerThanTheLimitIsAnErrorNotUnboundedMemory() {
+  void anEventLargerThanTheLimitIsSkippedAndTheNextOneIsDispatched() {
     SseParser parser = new SseParser(16);
-    assertThatThrownBy(() -> parser.feed(ByteString.copyFromUtf8("data: 0123456789abcdef\n\n")))
-        .isInstanceOf(SseParser.SseException.class)
-        .hasMessageContaining("larger than 16 bytes");
+
+    List<SseEvent> events =
+        parser.feed(ByteString.copyFromUtf8("data: 0123456789abcdef\n\ndata: {\"u\":1}\n\n"));
+
+    assertThat(events).containsExactly(new SseEvent("", "{\"u\":1}", ""));
+    assertThat(parser.takeSkipped()).isEqualTo(new SseParser.Skipped(1, 22));
+    assertThat(parser.takeSkipped()).as("taken").isEqualTo(new SseParser.Skipped(0, 0));
+    assertThat(parser.hasPartialEvent()).isFalse();
   }
 
   @Test
@@ -107,10 +111,52 @@ class SseParserTest {
     assertThat(parser.feed(ByteString.copyFromUtf8("56789\r\n\r\n")))
         .as("16 bytes of fields: at the limit")
         .containsExactly(new SseEvent("", "0123456789", ""));
-    assertThat(parser.feed(ByteString.copyFromUtf8("data: 01234"))).isEmpty();
-    assertThatThrownBy(() -> parser.feed(ByteString.copyFromUtf8("\ndata: 5\n")))
-        .isInstanceOf(SseParser.SseException.class)
-        .hasMessageContaining("larger than 16 bytes");
+    assertThat(parser.takeSkipped().events()).isZero();
+    assertThat(parser.feed(ByteString.copyFromUtf8("event: big\ndata: 01234"))).isEmpty();
+    assertThat(parser.feed(ByteString.copyFromUtf8("\ndata: 5\r"))).isEmpty();
+    assertThat(parser.hasPartialEvent()).as("inside the skipped event").isTrue();
+    // The CR that ended the last line and this LF are one line end: the blank line comes after.
+    assertThat(parser.feed(ByteString.copyFromUtf8("\n\r\ndata: after\n\n")))
+        .containsExactly(new SseEvent("", "after", ""));
+    assertThat(parser.takeSkipped()).isEqualTo(new SseParser.Skipped(1, 10 + 11 + 7));
+  }
+
+  @Test
+  void segmentsOfAnOversizedEventComeOutAsTheyArriveAndEveryByteIsGivenBack() {
+    String small = "event: a\ndata: {\"n\":1}\n\n";
+    String big = "event: b\ndata: " + "x".repeat(100) + "\ndata: y\n\n";
+    String after = ": keep-alive\n\nevent: c\ndata: {\"n\":3}\r\n\r\n";
+    byte[] wire = (small + big + after).getBytes(StandardCharsets.UTF_8);
+    for (int cut = 1; cut < wire.length; cut++) {
+      SseParser parser = new SseParser(64);
+      java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+      List<String> events = new ArrayList<>();
+      int oversizedBytes = 0;
+      for (int part = 0; part < 2; part++) {
+        ByteString chunk = part == 0
+            ? ByteString.copyFrom(wire, 0, cut)
+            : ByteString.copyFrom(wire, cut, wire.length - cut);
+        for (SseParser.Segment s : parser.feedSegments(chunk)) {
+          raw.writeBytes(s.raw());
+          if (s.oversized()) {
+            oversizedBytes += s.raw().length;
+            assertThat(s.event()).isNull();
+          } else if (s.event() != null) {
+            events.add(s.event().event());
+          }
+        }
+        if (part == 0 && cut > small.length() + 70 && cut < small.length() + big.length() - 2) {
+          assertThat(parser.drain())
+              .as("nothing of the oversized event is held (cut %d)", cut)
+              .isEmpty();
+        }
+      }
+      raw.writeBytes(parser.drain());
+      assertThat(events).as("cut %d", cut).containsExactly("a", "c");
+      assertThat(raw.toByteArray()).as("cut %d", cut).isEqualTo(wire);
+      assertThat(oversizedBytes).as("cut %d", cut).isEqualTo(big.length());
+      assertThat(parser.takeSkipped().events()).isEqualTo(1);
+    }
   }
 
   @Test

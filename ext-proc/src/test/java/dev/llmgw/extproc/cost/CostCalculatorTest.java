@@ -43,7 +43,7 @@ class CostCalculatorTest {
     assertThat(cost.estimated()).isFalse();
     assertThat(cost.priceVersion()).isEqualTo(VERSION);
     Cost.Breakdown b = cost.breakdown();
-    assertThat(new int[] {
+    assertThat(new long[] {
           b.inputTokens(),
           b.cachedInputTokens(),
           b.cacheWriteTokens(),
@@ -161,7 +161,7 @@ class CostCalculatorTest {
     //   = 0.00015 + 0.0009 + 0.00375 + 0.006 = 0.0108
     assertThat(cost.usd()).isEqualByComparingTo("0.0108");
     Cost.Breakdown b = cost.breakdown();
-    assertThat(new int[] {
+    assertThat(new long[] {
           b.inputTokens(), b.cachedInputTokens(), b.cacheWriteTokens(), b.outputTokens()
         })
         .containsExactly(50, 3000, 1000, 400);
@@ -479,6 +479,6 @@ class CostCalculatorTest {
 
   private static TokenReport providerReport(String model, ProviderUsage usage) {
     return new TokenReport(
-        model, Tokenizer.O200K_BASE, usage.promptTokens(), true, -1, usage, -1, 200, true);
+        model, Tokenizer.O200K_BASE, (int) usage.promptTokens(), true, -1, usage, -1, 200, true);
   }
 }

@@ -26,6 +26,14 @@ class CostThroughGatewayTest {
 
   record Spent(StreamContext context, TokenReport report, Cost cost, String servedModel) {}
 
+  /**
+   * A long system message, so that the recorded answer's usage (/cost/openai-gpt-4o-cached.json:
+   * 1,200 prompt tokens, 1,024 of them cached) is believable for the request.
+   */
+  private static final String CONTRACT = "{\"role\":\"system\",\"content\":\""
+      + "Clause 12: the contract renews each year on 1 March. ".repeat(100)
+      + "\"}";
+
   private final List<Spent> spent = new CopyOnWriteArrayList<>();
   private GatewayExchange gw;
 
@@ -55,7 +63,8 @@ class CostThroughGatewayTest {
     ExchangeResult r = gw.exchange(
         GatewayExchange.post(
                 "/v1/chat/completions",
-                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When does it renew?\"}]}")
+                "{\"model\":\"gpt-4o\",\"messages\":[" + CONTRACT
+                    + ",{\"role\":\"user\",\"content\":\"When does it renew?\"}]}")
             .header("x-llmgw-tenant", "acme")
             .header("x-llmgw-api-key", "sk-test-123")
             .build(),
@@ -167,7 +176,8 @@ class CostThroughGatewayTest {
       ExchangeResult r = negotiated.exchange(
           GatewayExchange.post(
                   "/v1/chat/completions",
-                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"When?\"}]}")
+                  "{\"model\":\"gpt-4o\",\"messages\":[" + CONTRACT
+                      + ",{\"role\":\"user\",\"content\":\"When?\"}]}")
               .build(),
           Upstream.returning(UpstreamResponse.ok(
               "application/json", resource("/cost/openai-gpt-4o-cached.json"))));

@@ -577,7 +577,7 @@ abstract class LimitsBehaviourTest {
     String key = Keys.budget(
         ScopeKind.TENANT, Period.DAILY, Period.DAILY.startDate(clock.instant()), TENANT);
     return store.reserve(
-            List.of(new Charge(key, false, Long.MAX_VALUE, 0, true, 86_400_000)),
+            List.of(new Charge(key, false, Long.MAX_VALUE, 0, true, 86_400_000, true)),
             clock.instant().getEpochSecond())
         .used()[0];
   }
@@ -667,7 +667,7 @@ abstract class LimitsBehaviourTest {
     assertThat(admitted.get()).isLessThanOrEqualTo(1_000_000).isGreaterThan(1_000_000 - 500);
     String key = Keys.tokens(ScopeKind.API_KEY, KEY);
     long used = store.reserve(
-            List.of(new Charge(key, true, Long.MAX_VALUE, 0, true, 0)),
+            List.of(new Charge(key, true, Long.MAX_VALUE, 0, true, 0, true)),
             clock.instant().getEpochSecond())
         .used()[0];
     assertThat(used).as("no reservation was lost").isEqualTo(admitted.get());

@@ -13,7 +13,10 @@ class LimitsLocalStoreTest extends LimitsBehaviourTest {
 
   @Override
   LimitStore newStore() {
-    return new LocalLimitStore(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()), Runnable::run);
+    return new LocalLimitStore(
+        () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
+        Runnable::run,
+        LocalLimitStore.MAX_UNKNOWN_COUNTERS);
   }
 
   @Test
@@ -36,5 +39,37 @@ class LimitsLocalStoreTest extends LimitsBehaviourTest {
     assertThat(((LocalLimitStore) store).size())
         .as("gone (Caffeine's timer wheel is about a second coarse)")
         .isZero();
+  }
+
+  @Test
+  void clientChosenIdsCannotGrowTheStorePastItsBoundAndTheSpendOfKnownOnesSurvives() {
+    Limits limits = limits(
+        List.of(
+            BudgetRule.of(ScopeKind.TENANT, BudgetRule.EVERY, Period.MONTHLY, usd("10")),
+            BudgetRule.of(ScopeKind.TENANT, TENANT, Period.MONTHLY, usd("1"))),
+        List.of());
+    spent(limits, "0.9"); // acme: a rule names it
+    LimitRequest registered =
+        new LimitRequest(null, "registered", "gpt-4o", 0, usd("9.5"), null, false, true);
+    limits.settle(limits.admit(registered), 0, usd("9.5")); // a tenant the policy knows
+
+    // The attack: every request sends another x-llmgw-tenant, which only the "*" rule matches.
+    for (int i = 0; i < 100_000; i++) {
+      Admission a = limits.admit(new LimitRequest(null, "t" + i, "gpt-4o", 0, usd("0.01")));
+      assertThat(a.admitted()).isTrue();
+      limits.settle(a, 0, usd("0.01"));
+    }
+
+    assertThat(((LocalLimitStore) store).size())
+        .as("counters: the bound for client-chosen ids plus the two known tenants")
+        .isLessThanOrEqualTo(LocalLimitStore.MAX_UNKNOWN_COUNTERS + 2);
+    assertThat(limits.admit(spend("0.2")).admitted())
+        .as("acme's $0.90 is still counted")
+        .isFalse();
+    assertThat(limits
+            .admit(new LimitRequest(null, "registered", "gpt-4o", 0, usd("1"), null, false, true))
+            .admitted())
+        .as("the known tenant's $9.50 is still counted")
+        .isFalse();
   }
 }

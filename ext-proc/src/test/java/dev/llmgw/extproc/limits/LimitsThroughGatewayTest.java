@@ -28,7 +28,7 @@ class LimitsThroughGatewayTest {
         mini: { provider: openai, model: gpt-4o-mini }
       limits:
         budgets:
-          - { scope: tenant, id: acme, period: daily, limit_usd: "0.001" }
+          - { scope: tenant, id: acme, period: daily, limit_usd: "0.0014" }
         rates:
           - { scope: tenant, id: rpm, requests_per_minute: 2 }
       """;
@@ -52,12 +52,15 @@ class LimitsThroughGatewayTest {
     gw.close();
   }
 
-  /** A request whose provider reports 1,000 prompt and 1,000 completion tokens: $0.00015 + $0.0006 = $0.00075. */
+  /**
+   * A request of a few prompt tokens and up to 1,000 output tokens, estimated at about $0.0006, whose
+   * provider reports 1,000 prompt and 1,000 completion tokens: $0.00015 + $0.0006 = $0.00075.
+   */
   private ExchangeResult call(String tenant) {
     return gw.exchange(
         GatewayExchange.post(
                 "/v1/chat/completions",
-                "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                "{\"model\":\"mini\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
             .header("x-llmgw-tenant", tenant)
             .build(),
         request -> {
@@ -75,8 +78,9 @@ class LimitsThroughGatewayTest {
     assertThat(GatewayExchange.metadata(first).get("cost_usd").getStringValue())
         .isEqualTo("0.00075");
 
-    // The second estimate (a few prompt tokens + 100 output) fits in the $0.00025 left; its actual
-    // cost ($0.00075) does not, and is still counted: overspend comes only from in-flight requests.
+    // The second estimate (a few prompt tokens + 1,000 output, about $0.0006) fits in the $0.00065
+    // left; its actual cost ($0.00075) does not, and is still counted: overspend comes only from
+    // in-flight requests.
     assertThat(call("acme").clientResponse().status()).isEqualTo(200);
     ExchangeResult refused = call("acme");
     assertThat(refused.clientResponse().status()).isEqualTo(429);
@@ -118,7 +122,7 @@ class LimitsThroughGatewayTest {
           fast: { provider: openai, model: gpt-4o-mini }
         limits:
           budgets:
-            - { scope: tenant, id: acme, period: daily, limit_usd: "0.01", downgrade_to: fast }
+            - { scope: tenant, id: acme, period: daily, limit_usd: "0.004", downgrade_to: fast }
         """, "test"),
         registry -> List.of(
             TokenCounting.listener(registry),
@@ -146,19 +150,19 @@ class LimitsThroughGatewayTest {
               return UpstreamResponse.ok(
                   "application/json",
                   "{\"model\":\"" + model
-                      + "\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}");
+                      + "\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100}}");
             }));
       }
-      // gpt-4o: 1,000 × 2.50/1e6 + 1,000 × 10/1e6 = $0.0125 > $0.01, so the second request is
-      // downgraded.
+      // gpt-4o: 1,000 × 2.50/1e6 + 100 × 10/1e6 = $0.0035 spent; the second estimate (about $0.001)
+      // does not fit in the $0.0005 left, so the second request is downgraded.
       assertThat(models).containsExactly("gpt-4o", "gpt-4o-mini", "gpt-4o-mini");
       assertThat(results)
           .allSatisfy(r -> assertThat(r.clientResponse().status()).isEqualTo(200));
       var meta = GatewayExchange.metadata(results.get(1));
       assertThat(meta.get("downgraded_from").getStringValue()).isEqualTo("gpt-4o");
       assertThat(meta.get("model").getStringValue()).isEqualTo("gpt-4o-mini");
-      // gpt-4o-mini: 1,000 × 0.15/1e6 + 1,000 × 0.60/1e6
-      assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.00075");
+      // gpt-4o-mini: 1,000 × 0.15/1e6 + 100 × 0.60/1e6
+      assertThat(meta.get("cost_usd").getStringValue()).isEqualTo("0.00021");
     }
   }
 
@@ -170,7 +174,7 @@ class LimitsThroughGatewayTest {
           mini: { provider: openai, model: gpt-4o-mini }
         limits:
           budgets:
-            - { scope: route, id: openai, period: daily, limit_usd: "0.001" }
+            - { scope: route, id: openai, period: daily, limit_usd: "0.0014" }
         """, "test"),
         registry -> List.of(
             TokenCounting.listener(registry),
@@ -181,7 +185,7 @@ class LimitsThroughGatewayTest {
         statuses.add(gw2.exchange(
                 GatewayExchange.post(
                         "/v1/chat/completions",
-                        "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                        "{\"model\":\"mini\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
                     .header("x-llmgw-tenant", tenant)
                     .build(),
                 request -> UpstreamResponse.ok(
@@ -190,7 +194,7 @@ class LimitsThroughGatewayTest {
             .clientResponse()
             .status());
       }
-      // $0.00075 each against $0.001 for the whole route, whatever the tenant.
+      // $0.00075 each against $0.0014 for the whole route, whatever the tenant.
       assertThat(statuses).containsExactly(200, 200, 429);
     }
   }
@@ -206,7 +210,8 @@ class LimitsThroughGatewayTest {
             RedisLimitStore.connect("127.0.0.1", server.port(), Duration.ofSeconds(2), 4);
         GatewayExchange a = replica(storeA);
         GatewayExchange b = replica(storeB)) {
-      // $0.001 a day and $0.00075 per exchange: two are admitted, then the spend leaves no room for
+      // $0.0014 a day and $0.00075 per exchange: two are admitted, then the spend leaves no room
+      // for
       // an
       // estimate, whichever replica a request reaches.
       int ok = 0;
@@ -216,7 +221,7 @@ class LimitsThroughGatewayTest {
             .exchange(
                 GatewayExchange.post(
                         "/v1/chat/completions",
-                        "{\"model\":\"mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                        "{\"model\":\"mini\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
                     .header("x-llmgw-tenant", "acme")
                     .build(),
                 request -> UpstreamResponse.ok(

@@ -69,7 +69,11 @@ class SpendThroughGatewayTest {
       gw.exchange(
           GatewayExchange.post(
                   "/v1/chat/completions",
-                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                  // A long system message: the usage below (1,200 prompt tokens) must fit the
+                  // prompt.
+                  "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\""
+                      + "Clause 12: the contract renews each year on 1 March. ".repeat(100)
+                      + "\"},{\"role\":\"user\",\"content\":\"hi\"}]}")
               .header("x-llmgw-tenant", "acme")
               .header("x-llmgw-api-key", "sk-live-1")
               .header("x-llmgw-user", "u7")

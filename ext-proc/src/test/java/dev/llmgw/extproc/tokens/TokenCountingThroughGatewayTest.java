@@ -233,8 +233,12 @@ class TokenCountingThroughGatewayTest {
 
   @Test
   void requestThatFitsIsForwardedUnchanged() throws Exception {
+    // The recorded answer describes an image: its prompt tokens are mostly the image's, which the
+    // gateway's count leaves out (a lower bound).
     String body =
-        "{\"model\":\"reason\",\"max_completion_tokens\":100000,\"messages\":[{\"role\":\"user\",\"content\":\"Prove it.\"}]}";
+        "{\"model\":\"reason\",\"max_completion_tokens\":100000,\"messages\":[{\"role\":\"user\","
+            + "\"content\":[{\"type\":\"text\",\"text\":\"What is in this image?\"},"
+            + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/boardwalk.jpg\"}}]}]}";
     ExchangeResult r = gw.exchange(
         GatewayExchange.post("/v1/chat/completions", body).build(),
         Upstream.returning(UpstreamResponse.ok(

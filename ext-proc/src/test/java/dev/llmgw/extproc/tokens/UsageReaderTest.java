@@ -172,6 +172,79 @@ class UsageReaderTest {
     assertThat(reader.completionCounted()).isEqualTo(-1);
   }
 
+  @Test
+  void aNumberTooLargeForALongReadsAsTheLargestLongNotAsItsLow64Bits() {
+    UsageReader reader = new UsageReader(LlmApi.OPENAI_CHAT_COMPLETIONS, O200K);
+
+    // 10^30 mod 2^64 is a plausible-looking positive number; it must not be taken for one.
+    reader.body(("{\"usage\":{\"prompt_tokens\":1000000000000000000000000000000,"
+            + "\"completion_tokens\":-1000000000000000000000000000000,\"total_tokens\":12}}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+    assertThat(reader.usage()).isEqualTo(new ProviderUsage(Long.MAX_VALUE, -1, 12, -1, -1, -1));
+  }
+
+  @Test
+  void anthropicPartsNearTheIntLimitAddUpWithoutWrappingAround() {
+    UsageReader reader = new UsageReader(LlmApi.ANTHROPIC_MESSAGES, Tokenizer.ESTIMATE);
+
+    reader.event(new SseEvent(
+        "message_start",
+        "{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":2147483647,"
+            + "\"cache_read_input_tokens\":2147483647,\"output_tokens\":1}}}",
+        ""));
+    reader.event(new SseEvent(
+        "message_delta",
+        "{\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9223372036854775807}}",
+        ""));
+
+    ProviderUsage usage = reader.usage();
+    assertThat(usage.promptTokens()).isEqualTo(2L * Integer.MAX_VALUE);
+    assertThat(usage.totalTokens()).as("saturated, never negative").isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void theTailOfAJsonAnswerTooLargeToHoldGivesItsUsage() {
+    UsageReader reader = new UsageReader(LlmApi.OPENAI_CHAT_COMPLETIONS, O200K);
+    String tail = "ntent\":\"... \\\"usage\\\": {\\\"prompt_tokens\\\": 1}\"}}],"
+        + "\"usage\" : {\"prompt_tokens\":12,\"completion_tokens\":3000000,\"total_tokens\":3000012},"
+        + "\"system_fingerprint\":\"fp\"}";
+
+    reader.tail(tail.getBytes(java.nio.charset.StandardCharsets.UTF_8), 9_000_000);
+
+    assertThat(reader.usage()).isEqualTo(new ProviderUsage(12, 3_000_000, 3_000_012, -1, -1, -1));
+    assertThat(reader.completionCounted())
+        .as("kept for when the usage is not believed")
+        .isEqualTo(Tokenizer.estimate(9_000_000));
+    assertThat(reader.completionFromBytes()).isTrue();
+  }
+
+  @Test
+  void withoutUsageInTheTailOnlyTheEstimateFromBytesRemains() {
+    UsageReader reader = new UsageReader(LlmApi.OPENAI_CHAT_COMPLETIONS, O200K);
+
+    reader.tail(
+        "text, \"usage\": \"not an object\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        35);
+
+    assertThat(reader.usage()).isNull();
+    assertThat(reader.completionCounted()).isEqualTo(Tokenizer.estimate(35));
+  }
+
+  @Test
+  void bytesOfASkippedEventAreAddedToTheTextCountAsAnEstimate() {
+    UsageReader reader = new UsageReader(LlmApi.OPENAI_CHAT_COMPLETIONS, O200K);
+    reader.event(new SseEvent(
+        "", "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello there\"}}]}", ""));
+    assertThat(reader.completionFromBytes()).isFalse();
+
+    reader.unread(2_000_000);
+
+    assertThat(reader.completionCounted())
+        .isEqualTo(O200K.count("Hello there") + Tokenizer.estimate(2_000_000));
+    assertThat(reader.completionFromBytes()).isTrue();
+  }
+
   private static List<SseEvent> events(String resource) throws Exception {
     return new SseParser(1 << 20).feed(resource(resource));
   }
