@@ -155,6 +155,12 @@ public final class LimitEnforcement implements ExchangeListener {
       if (admission == null || !admission.admitted()) {
         return;
       }
+      if (!context.forwarded()) {
+        // Refused or answered by the gateway after admission (a stage asked again after a
+        // downgrade): no provider saw it, so nothing is owed.
+        limits.settle(admission, 0, BigDecimal.ZERO);
+        return;
+      }
       if (context.responseStatus() == 0) {
         // No response: the provider may or may not have billed; keep the estimate.
         limits.settleWithEstimate(admission);

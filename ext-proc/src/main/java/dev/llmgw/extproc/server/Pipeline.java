@@ -32,7 +32,8 @@ public final class Pipeline {
               + "' both produce the fact '" + fact + "' (expected: one producer per fact)");
         }
       }
-      for (Fact<?> fact : stage.needs()) {
+      // In name order, so the message names the same missing fact on every start.
+      for (Fact<?> fact : sortedByName(stage.needs())) {
         if (!producers.containsKey(fact)) {
           String later = ordered.stream()
               .filter(s -> s.produces().contains(fact))
@@ -57,6 +58,10 @@ public final class Pipeline {
 
   public List<ExchangeListener> stages() {
     return stages;
+  }
+
+  private static List<Fact<?>> sortedByName(java.util.Set<Fact<?>> facts) {
+    return facts.stream().sorted(java.util.Comparator.comparing(Fact::name)).toList();
   }
 
   private static String names(List<ExchangeListener> stages) {

@@ -263,7 +263,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     try {
       forwarding(request);
       answer = runStages(received, request);
-      context.requestDecided();
+      context.requestDecided(answer == null);
     } catch (RejectException e) {
       metrics.error(e.error().code() == null ? "client" : e.error().code());
       return Responses.immediate(e.error(), shape(), e.retryAfterSeconds());

@@ -26,6 +26,7 @@ public final class StreamContext {
   private @Nullable ModelTarget retargetedFrom;
   private boolean retargeted;
   private boolean requestDecided;
+  private boolean forwarded;
 
   StreamContext(GatewayPolicy policy) {
     this.policy = policy;
@@ -126,8 +127,17 @@ public final class StreamContext {
     this.streaming = streaming;
   }
 
-  void requestDecided() {
-    requestDecided = true;
+  void requestDecided(boolean forwarded) {
+    this.requestDecided = true;
+    this.forwarded = forwarded;
+  }
+
+  /**
+   * Whether the request went upstream: false while the stages decide, and for good when one of them
+   * refused or answered it.
+   */
+  public boolean forwarded() {
+    return forwarded;
   }
 
   void response(int status, boolean eventStream) {
