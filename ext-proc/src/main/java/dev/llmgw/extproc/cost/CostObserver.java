@@ -1,8 +1,11 @@
 package dev.llmgw.extproc.cost;
 
+import dev.llmgw.extproc.api.LlmRequest;
 import dev.llmgw.extproc.policy.ModelTarget;
+import dev.llmgw.extproc.server.Answer;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.StreamContext;
+import dev.llmgw.extproc.tokens.TokenCounting;
 import dev.llmgw.extproc.tokens.TokenObserver;
 import dev.llmgw.extproc.tokens.TokenReport;
 import java.math.BigDecimal;
@@ -27,11 +30,11 @@ final class CostObserver implements ExchangeListener.Observer {
   }
 
   @Override
-  public void onRequestBody(byte[] forwarded) {
-    tokens = context.attachment(TokenObserver.class);
+  public @Nullable Answer onRequest(LlmRequest request) {
+    tokens = context.get(TokenCounting.TOKENS);
     TokenReport counted = tokens == null ? null : tokens.report();
     if (counted == null) {
-      return;
+      return null;
     }
     int output = counted.requestedOutputTokens() > 0
         ? counted.requestedOutputTokens()
@@ -48,12 +51,13 @@ final class CostObserver implements ExchangeListener.Observer {
         false);
     CostResult estimate = calculator.cost(expected);
     long expectedTokens = (long) counted.promptTokensCounted() + output;
-    context.attach(
-        CostEstimate.class,
+    context.put(
+        CostTagging.COST_ESTIMATE,
         estimate
             .cost()
             .map(c -> new CostEstimate(expectedTokens, c.usd(), true))
             .orElseGet(() -> new CostEstimate(expectedTokens, BigDecimal.ZERO, false)));
+    return null;
   }
 
   @Override
@@ -95,7 +99,7 @@ final class CostObserver implements ExchangeListener.Observer {
     ModelTarget target = context.target();
     String provider = target == null ? null : target.provider();
     if (result instanceof Cost c) {
-      context.attach(Cost.class, c);
+      context.put(CostTagging.COST, c);
       owner.metrics().record(context.identity().tenant(), provider, c);
       owner.sink().record(context, report, c, tokens.servedModel());
     } else if (result instanceof Unpriced u) {

@@ -3,9 +3,12 @@ package dev.llmgw.extproc.cost;
 import static java.util.Objects.requireNonNull;
 
 import dev.llmgw.extproc.server.ExchangeListener;
+import dev.llmgw.extproc.server.Fact;
 import dev.llmgw.extproc.server.StreamContext;
+import dev.llmgw.extproc.tokens.TokenCounting;
 import dev.llmgw.extproc.tokens.TokenReport;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Set;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -17,6 +20,13 @@ import org.jspecify.annotations.Nullable;
  * request path. Register it after token counting, whose counts it prices.
  */
 public final class CostTagging implements ExchangeListener {
+
+  /** What the request is expected to cost, priced before it is forwarded. */
+  public static final Fact<CostEstimate> COST_ESTIMATE =
+      Fact.of("cost_estimate", CostEstimate.class);
+
+  /** What the exchange cost, priced from its usage when it ended; absent when it was not priced. */
+  public static final Fact<Cost> COST = Fact.of("cost", Cost.class);
 
   /** Output tokens assumed for an estimate when the request sets no limit of its own. */
   public static final int DEFAULT_OUTPUT_ESTIMATE = 1024;
@@ -46,6 +56,16 @@ public final class CostTagging implements ExchangeListener {
 
   public static Builder builder(MeterRegistry registry) {
     return new Builder(requireNonNull(registry, "registry"));
+  }
+
+  @Override
+  public Set<Fact<?>> needs() {
+    return Set.of(TokenCounting.TOKENS);
+  }
+
+  @Override
+  public Set<Fact<?>> produces() {
+    return Set.of(COST_ESTIMATE, COST);
   }
 
   @Override

@@ -3,20 +3,26 @@ package dev.llmgw.extproc.limits;
 import static java.util.Objects.requireNonNull;
 
 import dev.llmgw.extproc.api.ApiError;
+import dev.llmgw.extproc.api.LlmRequest;
 import dev.llmgw.extproc.cost.Cost;
 import dev.llmgw.extproc.cost.CostEstimate;
+import dev.llmgw.extproc.cost.CostTagging;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.KeyIdentity;
 import dev.llmgw.extproc.policy.ModelTarget;
+import dev.llmgw.extproc.server.Answer;
 import dev.llmgw.extproc.server.ExchangeListener;
+import dev.llmgw.extproc.server.Fact;
 import dev.llmgw.extproc.server.RejectException;
 import dev.llmgw.extproc.server.StreamContext;
+import dev.llmgw.extproc.tokens.TokenCounting;
 import dev.llmgw.extproc.tokens.TokenObserver;
 import dev.llmgw.extproc.tokens.TokenReport;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -43,6 +49,11 @@ public final class LimitEnforcement implements ExchangeListener {
     this.store = requireNonNull(store, "store");
     this.clock = requireNonNull(clock, "clock");
     this.registry = requireNonNull(registry, "registry");
+  }
+
+  @Override
+  public Set<Fact<?>> needs() {
+    return Set.of(TokenCounting.TOKENS, CostTagging.COST_ESTIMATE, CostTagging.COST);
   }
 
   @Override
@@ -83,8 +94,8 @@ public final class LimitEnforcement implements ExchangeListener {
     }
 
     @Override
-    public void onRequestBody(byte[] forwarded) {
-      CostEstimate estimate = context.attachment(CostEstimate.class);
+    public @Nullable Answer onRequest(LlmRequest request) {
+      CostEstimate estimate = context.get(CostTagging.COST_ESTIMATE);
       long tokens = estimate == null ? 0 : estimate.tokens();
       BigDecimal usd = estimate == null ? BigDecimal.ZERO : estimate.usd();
       String model = context.requestedModel();
@@ -111,6 +122,7 @@ public final class LimitEnforcement implements ExchangeListener {
         throw new RejectException(error(r), Math.max(1, seconds));
       }
       admitted.downgradeTo().ifPresent(this::downgrade);
+      return null;
     }
 
     /**
@@ -153,13 +165,19 @@ public final class LimitEnforcement implements ExchangeListener {
       if (admission == null || !admission.admitted()) {
         return;
       }
+      if (!context.forwarded()) {
+        // Refused or answered by the gateway after admission (a stage asked again after a
+        // downgrade): no provider saw it, so nothing is owed.
+        limits.settle(admission, 0, BigDecimal.ZERO);
+        return;
+      }
       if (context.responseStatus() == 0) {
         // No response: the provider may or may not have billed; keep the estimate.
         limits.settleWithEstimate(admission);
         return;
       }
-      Cost cost = context.attachment(Cost.class);
-      TokenObserver tokens = context.attachment(TokenObserver.class);
+      Cost cost = context.get(CostTagging.COST);
+      TokenObserver tokens = context.get(TokenCounting.TOKENS);
       TokenReport report = tokens == null ? null : tokens.report();
       long actualTokens = report == null ? 0 : Math.max(0, report.totalTokens());
       if (report != null && !report.complete() && cost == null) {

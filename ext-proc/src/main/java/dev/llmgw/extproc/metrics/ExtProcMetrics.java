@@ -14,11 +14,13 @@ public final class ExtProcMetrics {
   public static final String PHASE_TIME = "llmgw.extproc.phase.duration";
   public static final String ERRORS = "llmgw.extproc.errors";
   public static final String POLICY_LOADS = "llmgw.extproc.policy.loads";
+  public static final String ANSWERED = "llmgw.extproc.answered";
 
   public static final String TAG_API = "api";
   public static final String TAG_PHASE = "phase";
   public static final String TAG_KIND = "kind";
   public static final String TAG_RESULT = "result";
+  public static final String TAG_STAGE = "stage";
 
   private final MeterRegistry registry;
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
@@ -53,6 +55,11 @@ public final class ExtProcMetrics {
   /** An error, by kind: the client's (bad_json, unknown_model, ...) or internal. */
   public void error(String kind) {
     counter(ERRORS, TAG_KIND, kind).increment();
+  }
+
+  /** A stage answered a request itself, so nothing was forwarded. */
+  public void answered(String stage) {
+    counter(ANSWERED, TAG_STAGE, stage).increment();
   }
 
   public void policyLoad(boolean applied) {

@@ -1,13 +1,14 @@
 package dev.llmgw.extproc.pii;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.LlmApi;
+import dev.llmgw.extproc.api.LlmRequest;
 import dev.llmgw.extproc.api.SseEvent;
+import dev.llmgw.extproc.server.Answer;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
 import dev.llmgw.extproc.server.ResponseRewriter;
@@ -65,29 +66,18 @@ final class PiiObserver implements ExchangeListener.Observer {
   }
 
   @Override
-  public byte[] rewriteRequestBody(byte[] body) {
+  public @Nullable Answer onRequest(LlmRequest request) {
     Set<EntityType> types = policy.detectedTypes();
     if (types.isEmpty()) {
-      return body;
+      return null;
     }
-    JsonNode root;
-    try {
-      root = JSON.readTree(body);
-    } catch (IOException e) {
-      // The data path validated the body already; one it cannot read again is a failure to detect.
-      return detectionFailed(body, e);
-    }
-    vault = new Vault(body);
+    vault = new Vault(request.received());
     PiiProtection.TextScanner scanner = owner.scanner(types);
-    boolean[] changed = {false};
     try {
-      RequestText.rewrite(api, root, text -> {
-        String after = apply(scanner, text);
-        changed[0] |= after != text;
-        return after;
-      });
+      RequestText.rewrite(api, request, text -> apply(scanner, text));
     } catch (RuntimeException | StackOverflowError e) {
-      return detectionFailed(body, e);
+      detectionFailed(e);
+      return null;
     }
     found.forEach((type, n) -> owner.metrics().detected(type, policy.actionFor(type), n));
     if (!blocked.isEmpty()) {
@@ -102,14 +92,7 @@ final class PiiObserver implements ExchangeListener.Observer {
           "The request contains personal data this gateway's policy does not allow to be sent: "
               + names + " (expected: a request without them)"));
     }
-    if (!changed[0]) {
-      return body;
-    }
-    try {
-      return JSON.writeValueAsBytes(root);
-    } catch (JsonProcessingException e) {
-      return detectionFailed(body, e);
-    }
+    return null;
   }
 
   /** Replaces each finding in {@code text} according to the policy; returns {@code text} itself when nothing applies. */
@@ -147,7 +130,11 @@ final class PiiObserver implements ExchangeListener.Observer {
     return out.toString();
   }
 
-  private byte[] detectionFailed(byte[] body, Throwable e) {
+  /**
+   * Detection failed part-way: the policy says whether the request goes on unmasked or is refused.
+   * Going on, it goes exactly as the client sent it.
+   */
+  private void detectionFailed(Throwable e) {
     owner.metrics().detectionFailed(policy.onError());
     // The exception's class only: messages of detectors may quote the text.
     log.warn(
@@ -156,7 +143,7 @@ final class PiiObserver implements ExchangeListener.Observer {
         policy.onError() == PiiPolicy.OnError.BLOCK ? "block the request" : "forward it unmasked");
     if (policy.onError() == PiiPolicy.OnError.ALLOW) {
       vault = Vault.empty();
-      return body;
+      return;
     }
     owner.metrics().blocked("detection_failed");
     throw new RejectException(new ApiError(
@@ -189,10 +176,8 @@ final class PiiObserver implements ExchangeListener.Observer {
         || responseChars >= MAX_SCANNED_RESPONSE_CHARS) {
       return;
     }
-    JsonNode data;
-    try {
-      data = JSON.readTree(event.data());
-    } catch (IOException e) {
+    JsonNode data = event.json();
+    if (data == null) {
       return;
     }
     for (Deltas.Delta d : Deltas.of(api, event.event(), data)) {

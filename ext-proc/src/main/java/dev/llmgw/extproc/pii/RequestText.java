@@ -3,8 +3,8 @@ package dev.llmgw.extproc.pii;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import dev.llmgw.extproc.api.LlmApi;
+import dev.llmgw.extproc.api.LlmRequest;
 import java.util.Map;
 
 /**
@@ -23,48 +23,50 @@ final class RequestText {
 
   private RequestText() {}
 
-  /** Visits every text field of {@code root}, a request of {@code api}, replacing each with the visitor's result. */
-  static void rewrite(LlmApi api, JsonNode root, Visitor visitor) {
-    if (!(root instanceof ObjectNode body)) {
-      return;
-    }
+  /**
+   * Visits every text field of {@code request}, a request of {@code api}, replacing each with the
+   * visitor's result (in the tree, and spliced into the bytes forwarded).
+   */
+  static void rewrite(LlmApi api, LlmRequest request, Visitor visitor) {
+    ObjectNode body = request.root();
+    Replacer replacer = node -> request.replaceText(node, visitor.visit(node.textValue()));
     switch (api) {
       case OPENAI_CHAT_COMPLETIONS -> {
         for (JsonNode message : array(body.get("messages"))) {
           if (message instanceof ObjectNode m) {
-            contentField(m, "content", visitor);
+            contentField(m, "content", replacer);
             for (JsonNode call : array(m.get("tool_calls"))) {
-              textField(call.get("function"), "arguments", visitor);
+              textField(call.get("function"), "arguments", replacer);
             }
-            textField(m.get("function_call"), "arguments", visitor);
-            textField(m, "refusal", visitor);
+            textField(m.get("function_call"), "arguments", replacer);
+            textField(m, "refusal", replacer);
           }
         }
       }
       case OPENAI_COMPLETIONS -> {
-        stringOrStrings(body, "prompt", visitor);
-        textField(body, "suffix", visitor);
+        stringOrStrings(body, "prompt", replacer);
+        textField(body, "suffix", replacer);
       }
-      case OPENAI_EMBEDDINGS -> stringOrStrings(body, "input", visitor);
+      case OPENAI_EMBEDDINGS -> stringOrStrings(body, "input", replacer);
       case OPENAI_RESPONSES -> {
-        textField(body, "instructions", visitor);
+        textField(body, "instructions", replacer);
         JsonNode input = body.get("input");
         if (input != null && input.isTextual()) {
-          body.set("input", replaced(input, visitor));
+          body.set("input", replacer.replaced(input));
         }
         for (JsonNode item : array(input)) {
           if (item instanceof ObjectNode i) {
-            contentField(i, "content", visitor);
-            textField(i, "arguments", visitor);
-            contentField(i, "output", visitor);
+            contentField(i, "content", replacer);
+            textField(i, "arguments", replacer);
+            contentField(i, "output", replacer);
           }
         }
       }
       case ANTHROPIC_MESSAGES -> {
-        contentField(body, "system", visitor);
+        contentField(body, "system", replacer);
         for (JsonNode message : array(body.get("messages"))) {
           if (message instanceof ObjectNode m) {
-            contentField(m, "content", visitor);
+            contentField(m, "content", replacer);
           }
         }
       }
@@ -75,13 +77,13 @@ final class RequestText {
    * A content field: a string, or an array of parts whose {@code text} (text parts), {@code input}
    * (Anthropic tool_use: every string inside) or {@code content} (tool results, recursively) carry text.
    */
-  private static void contentField(ObjectNode owner, String field, Visitor visitor) {
+  private static void contentField(ObjectNode owner, String field, Replacer visitor) {
     JsonNode content = owner.get(field);
     if (content == null) {
       return;
     }
     if (content.isTextual()) {
-      owner.set(field, replaced(content, visitor));
+      owner.set(field, visitor.replaced(content));
       return;
     }
     for (JsonNode part : array(content)) {
@@ -96,37 +98,37 @@ final class RequestText {
     }
   }
 
-  private static void textField(JsonNode owner, String field, Visitor visitor) {
+  private static void textField(JsonNode owner, String field, Replacer visitor) {
     if (owner instanceof ObjectNode o) {
       JsonNode value = o.get(field);
       if (value != null && value.isTextual()) {
-        o.set(field, replaced(value, visitor));
+        o.set(field, visitor.replaced(value));
       }
     }
   }
 
-  private static void stringOrStrings(ObjectNode owner, String field, Visitor visitor) {
+  private static void stringOrStrings(ObjectNode owner, String field, Replacer visitor) {
     JsonNode value = owner.get(field);
     if (value == null) {
       return;
     }
     if (value.isTextual()) {
-      owner.set(field, replaced(value, visitor));
+      owner.set(field, visitor.replaced(value));
     } else if (value instanceof ArrayNode items) {
       for (int i = 0; i < items.size(); i++) {
         if (items.get(i).isTextual()) {
-          items.set(i, replaced(items.get(i), visitor));
+          items.set(i, visitor.replaced(items.get(i)));
         }
       }
     }
   }
 
   /** Every string value (not key) inside a tool's input object. */
-  private static void allStrings(JsonNode node, Visitor visitor) {
+  private static void allStrings(JsonNode node, Replacer visitor) {
     if (node instanceof ObjectNode o) {
       for (Map.Entry<String, JsonNode> e : o.properties()) {
         if (e.getValue().isTextual()) {
-          e.setValue(replaced(e.getValue(), visitor));
+          e.setValue(visitor.replaced(e.getValue()));
         } else {
           allStrings(e.getValue(), visitor);
         }
@@ -134,7 +136,7 @@ final class RequestText {
     } else if (node instanceof ArrayNode a) {
       for (int i = 0; i < a.size(); i++) {
         if (a.get(i).isTextual()) {
-          a.set(i, replaced(a.get(i), visitor));
+          a.set(i, visitor.replaced(a.get(i)));
         } else {
           allStrings(a.get(i), visitor);
         }
@@ -142,10 +144,10 @@ final class RequestText {
     }
   }
 
-  private static JsonNode replaced(JsonNode text, Visitor visitor) {
-    String before = text.textValue();
-    String after = visitor.visit(before);
-    return after.equals(before) ? text : TextNode.valueOf(after);
+  /** Replaces one string value, returning the node to put in its place. */
+  @FunctionalInterface
+  private interface Replacer {
+    JsonNode replaced(JsonNode text);
   }
 
   private static Iterable<JsonNode> array(JsonNode node) {

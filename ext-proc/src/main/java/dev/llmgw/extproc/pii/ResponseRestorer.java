@@ -68,12 +68,7 @@ final class ResponseRestorer implements ResponseRewriter {
       return raw;
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + 64);
-    JsonNode data;
-    try {
-      data = event.isDone() ? null : JSON.readTree(event.data());
-    } catch (JsonProcessingException e) {
-      data = null;
-    }
+    JsonNode data = event.json();
     if (data == null) {
       releaseHeld(out);
       out.writeBytes(raw);
@@ -224,7 +219,7 @@ final class ResponseRestorer implements ResponseRewriter {
       b.append("id: ").append(id).append('\n');
     }
     try {
-      b.append("data: ").append(JSON.writeValueAsString(data)).append("\n\n");
+      b.append("data: ").append(SseEvent.mapper().writeValueAsString(data)).append("\n\n");
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("could not write an SSE event", e);
     }

@@ -1,43 +1,47 @@
 package dev.llmgw.extproc.server;
 
+import dev.llmgw.extproc.api.LlmRequest;
 import dev.llmgw.extproc.api.SseEvent;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Extension point for capabilities that watch LLM exchanges (token counting, cost, budgets).
- * Called on the stream's thread, in order; implementations keep per-stream state in their own
- * per-stream object created by {@link #open}, and must be quick: they run on the data path.
+ * A stage of the exchange pipeline (PII protection, token counting, cost, budgets). Stages run on
+ * the stream's thread, in the {@link Pipeline}'s order; each keeps per-stream state in its own
+ * per-stream object created by {@link #open}, and must be quick: they run on the data path. A stage
+ * hands values to later stages as typed {@link Fact}s, declared in {@link #needs} and
+ * {@link #produces} so that a wrongly ordered pipeline refuses to start.
  */
 public interface ExchangeListener {
 
   /** Per-stream observer; every method has a no-op default. */
   interface Observer {
     /**
-     * Lets the observer change the request body before it is forwarded (for example to mask
-     * personal data). Observers are asked in listener order, each seeing the previous one's result,
-     * before their {@link #onRequestBody}; return {@code body} itself to leave it unchanged.
-     *
-     * @throws RejectException to refuse the request with a client error instead of forwarding it
-     */
-    default byte[] rewriteRequestBody(byte[] body) {
-      return body;
-    }
-
-    /**
      * The rewriter for this exchange's response, or null to let it through unchanged. Asked once, when
-     * the response headers arrive; only the first observer that returns one rewrites.
+     * the response headers arrive. Rewriters chain in pipeline order: each gets what the previous
+     * one made of the response.
      */
     default @Nullable ResponseRewriter responseRewriter() {
       return null;
     }
 
     /**
-     * The request body as forwarded upstream, after every observer's {@link #rewriteRequestBody}.
+     * The request, parsed once for every stage. A stage reads it, may change it (through {@link
+     * LlmRequest}'s methods: what it changes is spliced into the bytes forwarded), and decides: return
+     * null to go on, throw {@link RejectException} to refuse it with an error in the caller's shape,
+     * or return an {@link Answer} to answer it itself (later stages are then not asked, and nothing
+     * is forwarded).
+     *
+     * <p>When a later stage {@linkplain StreamContext#retarget retargets} the exchange, the stages
+     * before it whose decisions depend on the model or route are opened again for the new target and
+     * asked again, on the request as the client sent it.
      *
      * @throws RejectException to refuse the request with a client error instead of forwarding it
      */
-    default void onRequestBody(byte[] forwarded) {}
+    default @Nullable Answer onRequest(LlmRequest request) {
+      return null;
+    }
 
     /** One complete SSE event of a streamed response. */
     default void onResponseEvent(SseEvent event) {}
@@ -64,7 +68,7 @@ public interface ExchangeListener {
 
     /**
      * Entries this observer adds to the exchange's dynamic metadata (namespace {@code llmgw}) in the
-     * request-body answer, so the access log can carry them; asked once, after {@link #onRequestBody}.
+     * request-body answer, so the access log can carry them; asked once, after {@link #onRequest}.
      * Values are {@link String}, {@link Boolean} or {@link Number}.
      */
     default Map<String, Object> requestMetadata() {
@@ -81,12 +85,35 @@ public interface ExchangeListener {
     }
   }
 
+  /** The stage's name, for startup errors and logs. */
+  default String name() {
+    return getClass().getSimpleName();
+  }
+
+  /** Facts this stage reads; each must be produced by a stage before it. */
+  default Set<Fact<?>> needs() {
+    return Set.of();
+  }
+
+  /** Facts this stage puts into every exchange's context (possibly not for every exchange). */
+  default Set<Fact<?>> produces() {
+    return Set.of();
+  }
+
   /**
    * Called once per LLM exchange after the request body was accepted.
    *
    * @throws RejectException to refuse the request with a client error instead of forwarding it
    */
   Observer open(StreamContext context);
+
+  /**
+   * Whether the stage's decisions depend on the exchange's target (model and route), so that it is
+   * asked again when a later stage retargets the exchange.
+   */
+  default boolean dependsOnTarget() {
+    return true;
+  }
 
   /** Whether response bodies must be streamed to ext-proc for this exchange. */
   default boolean wantsResponseBody(StreamContext context) {

@@ -25,7 +25,7 @@ final class ExternalProcessorService extends ExternalProcessorGrpc.ExternalProce
   ExternalProcessorService(
       PolicyStore policies, List<ExchangeListener> listeners, ExtProcMetrics metrics) {
     this.policies = policies;
-    this.listeners = List.copyOf(listeners);
+    this.listeners = Pipeline.of(listeners).stages();
     this.metrics = metrics;
   }
 

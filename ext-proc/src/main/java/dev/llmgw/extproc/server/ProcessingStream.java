@@ -2,21 +2,20 @@ package dev.llmgw.extproc.server;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.ByteString;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.google.protobuf.Struct;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.Value;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.BodyTail;
 import dev.llmgw.extproc.api.LlmApi;
+import dev.llmgw.extproc.api.LlmRequest;
 import dev.llmgw.extproc.api.SseEvent;
 import dev.llmgw.extproc.api.SseParser;
 import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.KeyIdentity;
 import dev.llmgw.extproc.policy.ModelTarget;
-import dev.llmgw.extproc.routing.BodyRewriter;
-import dev.llmgw.extproc.routing.RequestBodyInspector;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
@@ -78,6 +77,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
   private @Nullable ByteArrayOutputStream responseBody;
   private @Nullable BodyTail responseTail;
   private @Nullable ResponseRewriter rewriter;
+  /** The request as the stages saw it last (after a retarget, the one asked again). */
+  private @Nullable LlmRequest forwardedRequest;
+
   private boolean ended;
 
   ProcessingStream(
@@ -242,61 +244,45 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     if (body.getBody().size() > limit) {
       return reject(tooLarge(body.getBody().size(), limit));
     }
-    byte[] bytes = body.getBody().toByteArray();
-    RequestBodyInspector.Facts facts;
+    byte[] received = body.getBody().toByteArray();
+    LlmRequest request;
     try {
-      facts = RequestBodyInspector.inspect(bytes);
-    } catch (RequestBodyInspector.BadBodyException e) {
+      request = LlmRequest.parse(received);
+    } catch (LlmRequest.BadRequestException e) {
       return reject(e.error());
     }
     ModelTarget target =
-        policy.resolve(context.identity().tenant(), facts.model()).orElse(null);
+        policy.resolve(context.identity().tenant(), request.model()).orElse(null);
     if (target == null && policy.unknownModel() == GatewayPolicy.UnknownModel.REJECT) {
       return reject(new ApiError(
           404,
           ApiError.Kind.NOT_FOUND,
           "model",
           "model_not_found",
-          "The model '" + facts.model()
+          "The model '" + request.model()
               + "' is not available through this gateway (expected one of: "
               + String.join(", ", policy.allowedModels(context.identity().tenant())) + ")"));
     }
-    boolean streaming = Boolean.TRUE.equals(facts.stream());
-    context.request(facts.model(), target, streaming);
-    String newModel =
-        target != null && !target.model().equals(facts.model()) ? target.model() : null;
-    boolean addUsage = policy.includeStreamUsage()
-        && streaming
-        && !facts.hasStreamOptions()
-        && (context.api() == LlmApi.OPENAI_CHAT_COMPLETIONS
-            || context.api() == LlmApi.OPENAI_COMPLETIONS);
-
-    byte[] forwarded = bytes;
-    if (newModel != null || addUsage) {
-      forwarded = BodyRewriter.rewrite(bytes, facts, newModel, addUsage);
-    }
+    context.request(request.model(), target, request.streaming());
+    Answer answer;
     try {
-      for (ExchangeListener listener : listeners) {
-        ExchangeListener.Observer observer = listener.open(context);
-        observers.add(observer);
-        forwarded = observer.rewriteRequestBody(forwarded);
-      }
-      for (ExchangeListener.Observer observer : observers) {
-        observer.onRequestBody(forwarded);
-      }
-      context.requestDecided();
-      if (context.retargetedFrom() != null) {
-        forwarded = retargeted(forwarded);
-      }
+      forwarding(request);
+      answer = runStages(received, request);
+      context.requestDecided(answer == null);
     } catch (RejectException e) {
       metrics.error(e.error().code() == null ? "client" : e.error().code());
       return Responses.immediate(e.error(), shape(), e.retryAfterSeconds());
     }
-
+    if (answer != null) {
+      return Responses.answer(answer, metadata());
+    }
+    request = requireNonNull(forwardedRequest, "forwardedRequest (expected: set by runStages)");
     CommonResponse.Builder common = CommonResponse.newBuilder();
     HeaderMutation.Builder headers = HeaderMutation.newBuilder();
-    if (forwarded != bytes) {
-      common.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(forwarded)));
+    if (request.changed()) {
+      byte[] forwarded = request.forwarded();
+      common.setBodyMutation(
+          BodyMutation.newBuilder().setBody(UnsafeByteOperations.unsafeWrap(forwarded)));
       headers.addSetHeaders(
           Responses.setHeader("content-length", Integer.toString(forwarded.length)));
     }
@@ -311,6 +297,77 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         .setRequestBody(BodyResponse.newBuilder().setResponse(common))
         .setDynamicMetadata(metadata())
         .build();
+  }
+
+  /**
+   * Opens every stage for the exchange and asks each, in order, about the request; stops at the
+   * first that answers it. When a stage retargets the exchange (a budget's downgrade), the stages
+   * before it are opened again for the new target and asked about the request as the client sent
+   * it, so the context window, the PII policy and the price follow the model the request goes to.
+   */
+  private @Nullable Answer runStages(byte[] received, LlmRequest request) {
+    forwardedRequest = request;
+    for (int i = 0; i < listeners.size(); i++) {
+      ModelTarget before = context.target();
+      ExchangeListener.Observer observer = listeners.get(i).open(context);
+      observers.add(observer);
+      Answer answer = observer.onRequest(requireNonNull(forwardedRequest, "forwardedRequest"));
+      if (answer != null) {
+        metrics.answered(listeners.get(i).name());
+        return answer;
+      }
+      if (context.target() != before) {
+        answer = rerunBefore(i, received);
+        if (answer != null) {
+          return answer;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Asks stages 0..end-1 again, freshly opened, about the request as received. */
+  private @Nullable Answer rerunBefore(int end, byte[] received) {
+    LlmRequest fresh;
+    try {
+      fresh = LlmRequest.parse(received);
+    } catch (LlmRequest.BadRequestException e) {
+      throw new IllegalStateException("a request parsed once no longer parses", e);
+    }
+    forwarding(fresh);
+    forwardedRequest = fresh;
+    context.clearFacts();
+    for (int j = 0; j < end; j++) {
+      // The replaced per-exchange object is dropped without onEnd: before the request is decided a
+      // stage holds nothing that needs settling.
+      ExchangeListener.Observer observer = listeners.get(j).open(context);
+      observers.set(j, observer);
+      Answer answer = observer.onRequest(fresh);
+      if (answer != null) {
+        metrics.answered(listeners.get(j).name());
+        return answer;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * What the gateway itself changes in a request before the stages see it: the model the policy
+   * sends it to, and OpenAI's {@code include_usage} so streamed answers report their usage.
+   */
+  private void forwarding(LlmRequest request) {
+    ModelTarget target = context.target();
+    if (target != null && !target.model().equals(request.model())) {
+      request.setModel(target.model());
+    }
+    LlmApi api = requireNonNull(context.api(), "api");
+    if (context.policy().includeStreamUsage()
+        && request.streaming()
+        && !request.hasStreamOptions()
+        && (api == LlmApi.OPENAI_CHAT_COMPLETIONS || api == LlmApi.OPENAI_COMPLETIONS)) {
+      request.addField(
+          "stream_options", JsonNodeFactory.instance.objectNode().put("include_usage", true));
+    }
   }
 
   private ProcessingResponse onResponseHeaders(HttpHeaders headers) {
@@ -328,7 +385,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     ProcessingResponse.Builder response =
         ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance());
     if (context.api() != null && !headers.getEndOfStream()) {
-      rewriter = firstRewriter();
+      rewriter = rewriters();
     }
     if (rewriter != null) {
       // The rewritten body has another length than the provider's: without content-length Envoy
@@ -384,18 +441,6 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       }
     }
     return answer.build();
-  }
-
-  /** The forwarded body with the model a listener retargeted the exchange to. */
-  private byte[] retargeted(byte[] forwarded) {
-    try {
-      ModelTarget target = requireNonNull(context.target(), "target (expected: set by retarget)");
-      return BodyRewriter.rewrite(
-          forwarded, RequestBodyInspector.inspect(forwarded), target.model(), false);
-    } catch (RequestBodyInspector.BadBodyException e) {
-      throw new IllegalStateException(
-          "a listener's rewrite left a body that cannot be retargeted: " + e.getMessage(), e);
-    }
   }
 
   /** Observers watch the provider's body; nothing the client gets changes. */
@@ -546,14 +591,15 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
   }
 
-  private @Nullable ResponseRewriter firstRewriter() {
+  private @Nullable ResponseRewriter rewriters() {
+    List<ResponseRewriter> found = new ArrayList<>(1);
     for (ExchangeListener.Observer o : observers) {
       ResponseRewriter r = o.responseRewriter();
       if (r != null) {
-        return r;
+        found.add(r);
       }
     }
-    return null;
+    return ResponseRewriters.chain(found, MAX_SSE_EVENT_BYTES);
   }
 
   private @Nullable ProcessingResponse onInternalFailure(

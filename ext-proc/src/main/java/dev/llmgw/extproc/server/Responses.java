@@ -1,6 +1,7 @@
 package dev.llmgw.extproc.server;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.LlmApi;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -75,6 +76,21 @@ final class Responses {
             .setHeaders(headers)
             .setBody(ByteString.copyFrom(body))
             .setDetails("llmgw_" + (error.code() == null ? "error" : error.code())))
+        .build();
+  }
+
+  /** A complete answer a stage gave in place of the provider's; nothing is forwarded. */
+  static ProcessingResponse answer(Answer answer, Struct metadata) {
+    HeaderMutation.Builder headers =
+        HeaderMutation.newBuilder().addSetHeaders(setHeader("content-type", answer.contentType()));
+    answer.headers().forEach((name, value) -> headers.addSetHeaders(setHeader(name, value)));
+    return ProcessingResponse.newBuilder()
+        .setImmediateResponse(ImmediateResponse.newBuilder()
+            .setStatus(HttpStatus.newBuilder().setCode(statusCode(answer.status())))
+            .setHeaders(headers)
+            .setBody(ByteString.copyFrom(answer.body()))
+            .setDetails("llmgw_answered"))
+        .setDynamicMetadata(metadata)
         .build();
   }
 

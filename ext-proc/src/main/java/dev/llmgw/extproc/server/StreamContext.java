@@ -22,9 +22,11 @@ public final class StreamContext {
   private boolean streaming;
   private int responseStatus;
   private boolean eventStream;
-  private @Nullable Map<Class<?>, Object> attachments;
+  private @Nullable Map<Fact<?>, Object> facts;
   private @Nullable ModelTarget retargetedFrom;
+  private boolean retargeted;
   private boolean requestDecided;
+  private boolean forwarded;
 
   StreamContext(GatewayPolicy policy) {
     this.policy = policy;
@@ -69,17 +71,21 @@ public final class StreamContext {
 
   /**
    * Sends the exchange to another model than the policy chose, for example a cheaper one when a
-   * budget says to downgrade. Only during {@code onRequestBody}; ext-proc then rewrites the request
+   * budget says to downgrade. Only during {@code onRequest}, once per exchange; the stages before
+   * the one retargeting are then asked again for the new target, and ext-proc rewrites the request
    * body's model and the route header.
    */
   public void retarget(ModelTarget newTarget) {
     if (requestDecided) {
       throw new IllegalStateException(
-          "retarget: the request was already forwarded (expected: during onRequestBody)");
+          "retarget: the request was already forwarded (expected: during onRequest)");
     }
-    if (retargetedFrom == null) {
-      retargetedFrom = target;
+    if (retargeted) {
+      throw new IllegalStateException("retarget: the exchange was already retargeted to " + target
+          + " (expected: at most one retarget per exchange)");
     }
+    retargeted = true;
+    retargetedFrom = target;
     this.target = java.util.Objects.requireNonNull(newTarget, "newTarget");
   }
 
@@ -88,20 +94,23 @@ public final class StreamContext {
     return retargetedFrom;
   }
 
-  /**
-   * Publishes a per-exchange object for the listeners after this one (token counting publishes its
-   * observer, so cost and budgets read the counts without counting again).
-   */
-  public <T> void attach(Class<T> type, T value) {
-    if (attachments == null) {
-      attachments = new HashMap<>(4);
+  /** Puts a fact for the stages after this one (this stage must declare it in {@code produces}). */
+  public <T> void put(Fact<T> fact, T value) {
+    if (facts == null) {
+      facts = new HashMap<>(4);
     }
-    attachments.put(type, type.cast(value));
+    facts.put(fact, fact.cast(value));
   }
 
-  /** What an earlier listener {@link #attach attached} under {@code type}, or null. */
-  public <T> @Nullable T attachment(Class<T> type) {
-    return attachments == null ? null : type.cast(attachments.get(type));
+  /** The value an earlier stage {@link #put} for {@code fact}, or null when it produced none. */
+  public <T> @Nullable T get(Fact<T> fact) {
+    Object value = facts == null ? null : facts.get(fact);
+    return value == null ? null : fact.cast(value);
+  }
+
+  /** Forgets every fact: the stages are asked again after a retarget. */
+  void clearFacts() {
+    facts = null;
   }
 
   void api(LlmApi api) {
@@ -118,8 +127,17 @@ public final class StreamContext {
     this.streaming = streaming;
   }
 
-  void requestDecided() {
-    requestDecided = true;
+  void requestDecided(boolean forwarded) {
+    this.requestDecided = true;
+    this.forwarded = forwarded;
+  }
+
+  /**
+   * Whether the request went upstream: false while the stages decide, and for good when one of them
+   * refused or answered it.
+   */
+  public boolean forwarded() {
+    return forwarded;
   }
 
   void response(int status, boolean eventStream) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.extproc.api.LlmApi;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,11 +30,20 @@ final class PromptCounter {
    * and the count marked inexact.
    */
   static PromptCount count(LlmApi api, byte[] body, ModelSpec spec) {
+    try {
+      return count(api, JSON.createParser(body), spec);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a parser over a byte array cannot fail to open", e);
+    }
+  }
+
+  /** Counts the request {@code p} reads (from its start), as {@link #count(LlmApi, byte[], ModelSpec)}. */
+  static PromptCount count(LlmApi api, JsonParser parser, ModelSpec spec) {
     boolean exactRules = spec.tokenizerCertain()
         && api != LlmApi.OPENAI_RESPONSES
         && api != LlmApi.ANTHROPIC_MESSAGES;
     Tally tally = new Tally(spec.tokenizer(), exactRules);
-    try (JsonParser p = JSON.createParser(body)) {
+    try (JsonParser p = parser) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         tally.inexact();
         return new PromptCount(0, spec.tokenizer(), false, -1, null, -1);

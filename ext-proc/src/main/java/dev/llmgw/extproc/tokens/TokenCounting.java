@@ -4,8 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.llmgw.extproc.api.LlmApi;
 import dev.llmgw.extproc.server.ExchangeListener;
+import dev.llmgw.extproc.server.Fact;
 import dev.llmgw.extproc.server.StreamContext;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +22,9 @@ import org.slf4j.LoggerFactory;
  * exchange's {@link TokenReport} through {@link Builder#onReport}.
  */
 public final class TokenCounting implements ExchangeListener {
+
+  /** The exchange's token counts as far as they are known: the prompt, then the usage. */
+  public static final Fact<TokenObserver> TOKENS = Fact.of("tokens", TokenObserver.class);
 
   /** Receives the final {@link TokenReport} of every exchange whose request body was counted. */
   @FunctionalInterface
@@ -73,9 +78,14 @@ public final class TokenCounting implements ExchangeListener {
   }
 
   @Override
+  public Set<Fact<?>> produces() {
+    return Set.of(TOKENS);
+  }
+
+  @Override
   public TokenObserver open(StreamContext context) {
     TokenObserver observer = new TokenObserver(this, context);
-    context.attach(TokenObserver.class, observer);
+    context.put(TOKENS, observer);
     return observer;
   }
 

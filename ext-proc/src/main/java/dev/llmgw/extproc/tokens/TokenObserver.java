@@ -4,8 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.llmgw.extproc.api.ApiError;
 import dev.llmgw.extproc.api.LlmApi;
+import dev.llmgw.extproc.api.LlmRequest;
 import dev.llmgw.extproc.api.SseEvent;
 import dev.llmgw.extproc.policy.ModelTarget;
+import dev.llmgw.extproc.server.Answer;
 import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
 import dev.llmgw.extproc.server.StreamContext;
@@ -31,7 +33,6 @@ public final class TokenObserver implements ExchangeListener.Observer {
   private final LlmApi api;
   private ModelSpec spec;
   private String modelTag;
-  private String resolvedFor;
   private @Nullable PromptCount prompt;
   private @Nullable UsageReader reader;
   private boolean rejected;
@@ -47,11 +48,10 @@ public final class TokenObserver implements ExchangeListener.Observer {
   }
 
   @Override
-  public void onRequestBody(byte[] forwarded) {
-    resolveModel();
+  public @Nullable Answer onRequest(LlmRequest request) {
     PromptCount prompt;
     try {
-      prompt = PromptCounter.count(api, forwarded, spec);
+      prompt = PromptCounter.count(api, request.traverse(), spec);
       this.prompt = prompt;
     } catch (RuntimeException e) {
       // A counting bug must not take traffic down: the exchange goes on uncounted and unchecked.
@@ -61,7 +61,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
           api,
           modelTag,
           e);
-      return;
+      return null;
     }
     owner
         .metrics()
@@ -75,6 +75,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
       }
     }
     reader = new UsageReader(api, spec.tokenizer());
+    return null;
   }
 
   @Override
@@ -217,23 +218,17 @@ public final class TokenObserver implements ExchangeListener.Observer {
   private UsageBounds.@Nullable Reason implausible(ProviderUsage usage) {
     PromptCount prompt =
         requireNonNull(this.prompt, "prompt (expected: counted before the response)");
-    resolveIfRetargeted();
     return UsageBounds.of(api, prompt, spec).check(usage);
   }
 
-  /** Resolves the model again when a listener after this one retargeted the exchange (a budget's downgrade). */
-  private void resolveIfRetargeted() {
-    ModelTarget target = context.target();
-    if (target != null && !target.model().equals(resolvedFor)) {
-      resolveModel();
-    }
-  }
-
-  /** The catalog entry of the model the exchange is sent to; again if a later listener retargeted it. */
+  /**
+   * The catalog entry of the model the exchange is sent to (a retarget opens the stage again, so this
+   * is always the model the request goes to).
+   */
   private void resolveModel() {
     ModelTarget target = context.target();
     String model = target != null ? target.model() : context.requestedModel();
-    resolvedFor = model == null ? "" : model;
+    String resolvedFor = model == null ? "" : model;
     spec = owner.catalog().resolve(resolvedFor, api.provider());
     modelTag =
         spec.listed() ? spec.name() : target != null ? target.model() : TokenMetrics.UNLISTED_MODEL;
@@ -245,10 +240,6 @@ public final class TokenObserver implements ExchangeListener.Observer {
     if (finished != null || prompt == null || rejected) {
       return finished;
     }
-    // A budget may have downgraded the exchange after it was counted: report (and price) the model
-    // it
-    // went to.
-    resolveIfRetargeted();
     int status = context.responseStatus();
     boolean ok = status >= 200 && status <= 299;
     UsageReader reader = this.reader;

@@ -180,15 +180,9 @@ final class UsageReader {
 
   /** One event of a streamed response. */
   void event(SseEvent event) {
-    String data = event.data();
-    if (data.isEmpty() || data.charAt(0) != '{') {
+    JsonNode node = event.json();
+    if (node == null) {
       return; // [DONE], keep-alives
-    }
-    JsonNode node;
-    try {
-      node = JSON.readTree(data);
-    } catch (IOException e) {
-      return;
     }
     servedModel(
         switch (api) {

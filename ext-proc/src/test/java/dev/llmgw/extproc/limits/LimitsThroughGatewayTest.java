@@ -167,6 +167,55 @@ class LimitsThroughGatewayTest {
   }
 
   @Test
+  void aDowngradeChecksTheContextWindowOfTheCheaperModelAndOwesNothingWhenItRefuses()
+      throws Exception {
+    // gpt-4 has an 8,192-token window; gpt-4o 128k. The long prompt fits gpt-4o only.
+    String longPrompt = "hello ".repeat(9_000);
+    try (GatewayExchange gw2 = new GatewayExchange(
+        PolicyLoader.parse("""
+        models:
+          smart: { provider: openai, model: gpt-4o }
+          small: { provider: openai, model: gpt-4 }
+        limits:
+          budgets:
+            - { scope: tenant, id: acme, period: daily, limit_usd: "0.01", downgrade_to: small }
+        """, "test"),
+        registry -> List.of(
+            TokenCounting.listener(registry),
+            CostTagging.builder(registry).build(),
+            new LimitEnforcement(LocalLimitStore.create(), clock, registry)))) {
+      java.util.function.Function<String, ExchangeResult> send = prompt -> gw2.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"smart\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\""
+                      + prompt + "\"}]}")
+              .header("x-llmgw-tenant", "acme")
+              .build(),
+          request -> {
+            forwarded.incrementAndGet();
+            return UpstreamResponse.ok(
+                "application/json",
+                "{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}");
+          });
+      assertThat(send.apply("hi").clientResponse().status()).isEqualTo(200);
+
+      ExchangeResult refused = send.apply(longPrompt);
+
+      assertThat(forwarded.get())
+          .as("only the first request reached the provider")
+          .isEqualTo(1);
+      assertThat(refused.clientResponse().status()).isEqualTo(400);
+      JsonNode error = JSON.readTree(refused.clientResponse().bodyUtf8()).path("error");
+      assertThat(error.path("code").asText()).isEqualTo("context_length_exceeded");
+      assertThat(error.path("message").asText()).contains("8192");
+      // The refused request holds nothing: a short one still fits the cheaper model's budget.
+      ExchangeResult after = send.apply("hi");
+      assertThat(after.clientResponse().status()).isEqualTo(200);
+      assertThat(GatewayExchange.metadata(after).get("model").getStringValue()).isEqualTo("gpt-4");
+    }
+  }
+
+  @Test
   void aRouteBudgetHoldsAllTrafficOfTheRouteWhoeverSendsIt() throws Exception {
     try (GatewayExchange gw2 = new GatewayExchange(
         PolicyLoader.parse("""

@@ -85,6 +85,45 @@ class PiiThroughGatewayTest {
     }
   }
 
+  /**
+   * Issue 18, finding 1: a second key of the same name used to hide a secret or personal data from
+   * the checks (the gateway read the last value; the original bytes, first value included, went
+   * upstream). Every such body is now refused before any check or forwarding.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "secret hidden behind a second content|/v1/chat/completions|{\"model\":\"strict\",\"messages\":[{\"role\":\"user\",\"content\":\"key AKIAIOSFODNN7EXAMPLE token ghp_0123456789abcdefghijABCDEFGHIJ012345\",\"content\":\"hi\"}]}|/messages/0/content",
+        "two messages arrays|/v1/chat/completions|{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"alice.smith@example.com 4111 1111 1111 1111\"}],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}|/messages",
+        "two Anthropic system prompts|/v1/messages|{\"model\":\"claude\",\"max_tokens\":10,\"system\":\"mail alice.smith@example.com\",\"system\":\"be brief\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}|/system",
+        "two models|/v1/chat/completions|{\"model\":\"gpt-4-32k\",\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}|/model"
+      })
+  void aRepeatedKeyIsRefusedAndNothingIsForwarded(
+      String attack, String path, String body, String pointer) throws Exception {
+    AtomicReference<String> sent = new AtomicReference<>();
+    ExchangeResult r = gateway(null).exchange(GatewayExchange.post(path, body).build(), request -> {
+      sent.set(request.bodyUtf8());
+      return UpstreamResponse.ok("application/json", completion("ok"));
+    });
+
+    assertThat(sent.get()).isNull();
+    assertThat(r.clientResponse().status()).isEqualTo(400);
+    JsonNode error = JSON.readTree(r.clientResponse().bodyUtf8()).path("error");
+    assertThat(error.path("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(error.path("message").asText())
+        .contains("repeats the key")
+        .contains(pointer)
+        .contains("expected: each key at most once");
+    if (!path.equals("/v1/messages")) {
+      assertThat(error.path("code").asText()).isEqualTo("duplicate_key");
+    } else {
+      assertThat(JSON.readTree(r.clientResponse().bodyUtf8()).path("type").asText())
+          .as("Anthropic's error shape")
+          .isEqualTo("error");
+    }
+  }
+
   @Test
   void noOriginalValueReachesUpstreamAndTheJsonAnswerGetsThemBack() throws Exception {
     String body = chat("fast", "Write to " + EMAIL + " and copy " + EMAIL2 + "; again: " + EMAIL);

@@ -312,7 +312,8 @@ class LlmDataPathTest {
   void listenerCanRefuseARequestWithAClientErrorInTheApisShape() throws Exception {
     ExchangeListener refusing = context -> new ExchangeListener.Observer() {
       @Override
-      public void onRequestBody(byte[] forwarded) {
+      public dev.llmgw.extproc.server.@org.jspecify.annotations.Nullable Answer onRequest(
+          dev.llmgw.extproc.api.LlmRequest request) {
         throw new RejectException(new dev.llmgw.extproc.api.ApiError(
             400,
             dev.llmgw.extproc.api.ApiError.Kind.INVALID_REQUEST,
@@ -388,8 +389,10 @@ class LlmDataPathTest {
     public Observer open(StreamContext context) {
       return new Observer() {
         @Override
-        public void onRequestBody(byte[] forwarded) {
-          requestBodies.add(new String(forwarded, StandardCharsets.UTF_8));
+        public @org.jspecify.annotations.Nullable Answer onRequest(
+            dev.llmgw.extproc.api.LlmRequest request) {
+          requestBodies.add(new String(request.forwarded(), StandardCharsets.UTF_8));
+          return null;
         }
 
         @Override
