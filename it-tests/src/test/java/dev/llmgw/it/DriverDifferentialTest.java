@@ -112,8 +112,8 @@ class DriverDifferentialTest {
       unknown_model: reject
       include_stream_usage: true
       models:
-        fast:        { provider: mock, model: gpt-4o-mini }
-        gpt-4o-mini: { provider: mock, model: gpt-4o-mini }
+        fast:        { route: mock, model: gpt-4o-mini }
+        gpt-4o-mini: { route: mock, model: gpt-4o-mini }
       pii:
         default:
           entities: { email: mask }

@@ -97,7 +97,7 @@ final class CostObserver implements ExchangeListener.Observer {
     }
     result = calculator.cost(report);
     ModelTarget target = context.target();
-    String provider = target == null ? null : target.provider();
+    String provider = target == null ? null : target.route();
     if (result instanceof Cost c) {
       context.put(CostTagging.COST, c);
       owner.metrics().record(context.identity().tenant(), provider, c);

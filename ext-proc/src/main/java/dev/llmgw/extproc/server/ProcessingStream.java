@@ -287,7 +287,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
           Responses.setHeader("content-length", Integer.toString(forwarded.length)));
     }
     if (context.target() != null) {
-      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, context.target().provider()));
+      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, context.target().route()));
       common.setClearRouteCache(true);
     }
     if (headers.getSetHeadersCount() > 0) {
@@ -609,7 +609,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     boolean requestPhase =
         request.hasRequestHeaders() || request.hasRequestBody() || request.hasRequestTrailers();
     ModelTarget target = context.target();
-    String route = target == null ? null : target.provider();
+    String route = target == null ? null : target.route();
     GatewayPolicy.FailureMode mode = context.policy().failureModeFor(route);
     log.error("internal failure in {} (ref {}, failure mode {})", phaseName(request), ref, mode, e);
     if (requestPhase && mode == GatewayPolicy.FailureMode.FAIL_CLOSED) {
@@ -655,8 +655,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       put(tags, "downgraded_from", retargetedFrom.model());
     }
     if (context.target() != null) {
-      put(tags, "route", context.target().provider());
-      put(tags, "provider", context.target().provider());
+      put(tags, "route", context.target().route());
+      put(tags, "provider", context.target().route());
       put(tags, "model", context.target().model());
     }
     Identity id = context.identity();

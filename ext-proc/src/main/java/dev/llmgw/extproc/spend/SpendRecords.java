@@ -40,7 +40,7 @@ public final class SpendRecords {
     set(r::setUser, id.user());
     set(r::setRequestedModel, context.requestedModel());
     if (context.target() != null) {
-      r.setRoute(context.target().provider()).setProvider(context.target().provider());
+      r.setRoute(context.target().route()).setProvider(context.target().route());
     }
     // The model the request was sent to (what spend is grouped by); the provider's own name for it,
     // often a dated snapshot, is in the access log as served_model.

@@ -42,9 +42,9 @@ class CostThroughGatewayTest {
     gw = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
-          haiku: { provider: anthropic, model: claude-haiku-4-5 }
-          mystery: { provider: openai, model: mystery-1 }
+          gpt-4o: { route: openai, model: gpt-4o }
+          haiku: { route: anthropic, model: claude-haiku-4-5 }
+          mystery: { route: openai, model: mystery-1 }
         """, "test"),
         registry -> List.of(
             TokenCounting.listener(registry),
@@ -165,7 +165,7 @@ class CostThroughGatewayTest {
     try (GatewayExchange negotiated = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
+          gpt-4o: { route: openai, model: gpt-4o }
         prices:
           version: acme-7
           models:
@@ -198,7 +198,7 @@ class CostThroughGatewayTest {
     try (GatewayExchange keyed = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
+          gpt-4o: { route: openai, model: gpt-4o }
         keys:
           key_e0dbaa0c6455: { tenant: acme, application: chat }
         """, "test"),
@@ -225,7 +225,7 @@ class CostThroughGatewayTest {
         PolicyLoader.parse("""
         identity_headers: { api_key: authorization }
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
+          gpt-4o: { route: openai, model: gpt-4o }
         keys:
           key_e0dbaa0c6455: { tenant: acme }
         """, "test"),

@@ -31,13 +31,13 @@ class LlmDataPathTest {
       include_stream_usage: true
       route_failure_modes: { lenient: fail_open }
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        gpt-4o: { provider: openai, model: gpt-4o }
-        embed: { provider: openai, model: text-embedding-3-small }
-        smart: { provider: anthropic, model: claude-sonnet-4-5 }
-        loose: { provider: lenient, model: m-1 }
+        fast: { route: openai, model: gpt-4o-mini }
+        gpt-4o: { route: openai, model: gpt-4o }
+        embed: { route: openai, model: text-embedding-3-small }
+        smart: { route: anthropic, model: claude-sonnet-4-5 }
+        loose: { route: lenient, model: m-1 }
       tenant_models:
-        acme: { fast: { provider: openai, model: gpt-4.1-mini } }
+        acme: { fast: { route: openai, model: gpt-4.1-mini } }
       """;
 
   private static final ObjectMapper JSON = new ObjectMapper();

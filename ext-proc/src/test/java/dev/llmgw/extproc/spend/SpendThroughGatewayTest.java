@@ -59,7 +59,7 @@ class SpendThroughGatewayTest {
         GatewayExchange gw = new GatewayExchange(
             PolicyLoader.parse("""
             models:
-              gpt-4o: { provider: openai, model: gpt-4o }
+              gpt-4o: { route: openai, model: gpt-4o }
             """, "test"),
             registry -> List.of(
                 TokenCounting.listener(registry),

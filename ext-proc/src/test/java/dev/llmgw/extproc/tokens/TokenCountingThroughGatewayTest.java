@@ -32,12 +32,12 @@ class TokenCountingThroughGatewayTest {
       max_request_body_bytes: 4194304
       include_stream_usage: true
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        gpt-4: { provider: openai, model: gpt-4 }
-        embed: { provider: openai, model: text-embedding-3-small }
-        reason: { provider: openai, model: o4-mini }
-        smart: { provider: anthropic, model: claude-sonnet-4-5-20250929 }
-        haiku: { provider: anthropic, model: claude-3-5-haiku-20241022 }
+        fast: { route: openai, model: gpt-4o-mini }
+        gpt-4: { route: openai, model: gpt-4 }
+        embed: { route: openai, model: text-embedding-3-small }
+        reason: { route: openai, model: o4-mini }
+        smart: { route: anthropic, model: claude-sonnet-4-5-20250929 }
+        haiku: { route: anthropic, model: claude-3-5-haiku-20241022 }
       """;
 
   private final List<TokenReport> reports = new CopyOnWriteArrayList<>();
