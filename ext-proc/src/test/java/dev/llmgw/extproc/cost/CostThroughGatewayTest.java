@@ -8,6 +8,7 @@ import dev.llmgw.extproc.driver.Upstream;
 import dev.llmgw.extproc.driver.UpstreamResponse;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
+import dev.llmgw.extproc.server.ServedBy;
 import dev.llmgw.extproc.server.StreamContext;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import dev.llmgw.extproc.tokens.TokenReport;
@@ -68,8 +69,11 @@ class CostThroughGatewayTest {
             .header("x-llmgw-tenant", "acme")
             .header("x-llmgw-api-key", "sk-test-123")
             .build(),
-        Upstream.returning(
-            UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
+        Upstream.returning(UpstreamResponse.builder(200)
+            .header("content-type", "application/json")
+            .chunk(resource("/cost/openai-gpt-4o-cached.json"))
+            .attribute(ServedBy.ATTRIBUTE, "openai-eu")
+            .build()));
 
     Map<String, Value> meta = GatewayExchange.metadata(r);
     // gpt-4o: (1,200 − 1,024) × 2.50/1e6 + 1,024 × 1.25/1e6 + 300 × 10/1e6 = 0.00044 + 0.00128 +
@@ -81,6 +85,7 @@ class CostThroughGatewayTest {
     assertThat(meta.get("served_model").getStringValue()).isEqualTo("gpt-4o-2024-08-06");
     assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
     assertThat(meta.get("route").getStringValue()).isEqualTo("openai");
+    assertThat(meta.get("provider").getStringValue()).isEqualTo("openai-eu");
     assertThat(meta.get("requested_model").getStringValue()).isEqualTo("gpt-4o");
     assertThat(meta.get("api_key_id").getStringValue()).doesNotContain("sk-test-123");
 
@@ -96,8 +101,10 @@ class CostThroughGatewayTest {
                 "acme",
                 "model",
                 "gpt-4o",
-                "provider",
+                "route",
                 "openai",
+                "provider",
+                "openai-eu",
                 "estimated",
                 "false")
             .count())

@@ -13,6 +13,7 @@ import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
+import dev.llmgw.extproc.server.ServedBy;
 import dev.llmgw.extproc.server.StreamContext;
 import io.micrometer.core.instrument.DistributionSummary;
 import java.io.InputStream;
@@ -68,6 +69,7 @@ class TokenCountingThroughGatewayTest {
         Upstream.returning(UpstreamResponse.builder(200)
             .header("content-type", "text/event-stream")
             .chunk(recorded("/recorded/openai-chat-stream.sse"))
+            .attribute(ServedBy.ATTRIBUTE, "openai-eu")
             .build()));
 
     int expectedPrompt =
@@ -105,9 +107,16 @@ class TokenCountingThroughGatewayTest {
     assertThat(error.totalAmount()).isEqualTo(Math.abs(expectedPrompt - 12));
     assertThat(gw.registry
             .get(TokenMetrics.TOKEN_USAGE)
-            .tags(TokenMetrics.TAG_TOKEN_TYPE, "output", TokenMetrics.TAG_SOURCE, "provider")
+            .tags(
+                TokenMetrics.TAG_TOKEN_TYPE,
+                "output",
+                TokenMetrics.TAG_SOURCE,
+                "provider",
+                TokenMetrics.TAG_PROVIDER,
+                "openai-eu")
             .summary()
             .totalAmount())
+        .as("tagged with the provider that served it, not the API shape")
         .isEqualTo(6);
   }
 
