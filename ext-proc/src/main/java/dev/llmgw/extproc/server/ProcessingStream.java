@@ -644,9 +644,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     return Responses.immediate(error, shape());
   }
 
-  private LlmApi.Provider shape() {
+  private LlmApi.Family shape() {
     LlmApi api = context.api();
-    return api == null ? LlmApi.Provider.OPENAI : api.provider();
+    return api == null ? LlmApi.Family.OPENAI : api.family();
   }
 
   private Struct metadata() {

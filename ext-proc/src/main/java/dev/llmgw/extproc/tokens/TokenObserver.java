@@ -228,7 +228,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
     ModelTarget target = context.target();
     String model = target != null ? target.model() : context.requestedModel();
     String resolvedFor = model == null ? "" : model;
-    spec = owner.catalog().resolve(resolvedFor, api.provider());
+    spec = owner.catalog().resolve(resolvedFor, api.family());
     modelTag =
         spec.listed() ? spec.name() : target != null ? target.model() : TokenMetrics.UNLISTED_MODEL;
   }
