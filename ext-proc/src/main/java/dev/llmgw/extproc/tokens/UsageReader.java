@@ -111,7 +111,7 @@ final class UsageReader {
     if (usage == null) {
       return;
     }
-    if (api.provider() == LlmApi.Provider.ANTHROPIC) {
+    if (api.family() == LlmApi.Family.ANTHROPIC) {
       anthropicUsage(usage);
     } else {
       openAiUsage(usage);
