@@ -180,7 +180,9 @@ public final class SpendApi {
       ObjectNode row = items.addObject();
       for (SpendQuery.Dimension d : SpendQuery.allDimensions()) {
         if (dims.contains(d)) {
-          row.put(d.apiName(), requireNonNull(r.value(d), "a grouped dimension has a value").toString());
+          row.put(
+              d.apiName(),
+              requireNonNull(r.value(d), "a grouped dimension has a value").toString());
         }
       }
       SpendTotals t = r.totals();

@@ -25,7 +25,7 @@ public record SpendRow(
     requireNonNull(totals, "totals");
   }
 
-  SpendRow(LocalDate day, Attribution a, SpendTotals totals) {
+  SpendRow(@Nullable LocalDate day, Attribution a, SpendTotals totals) {
     this(day, a.tenant(), a.apiKeyId(), a.route(), a.provider(), a.model(), totals);
   }
 
@@ -53,7 +53,8 @@ public record SpendRow(
       return new Attribution(s.tenant(), s.apiKeyId(), s.route(), s.provider(), s.model());
     }
 
-    @Nullable String value(SpendQuery.Dimension dimension) {
+    @Nullable
+    String value(SpendQuery.Dimension dimension) {
       return switch (dimension) {
         case TENANT -> tenant;
         case API_KEY_ID -> apiKeyId;

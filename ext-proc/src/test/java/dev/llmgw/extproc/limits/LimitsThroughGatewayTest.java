@@ -174,8 +174,8 @@ class LimitsThroughGatewayTest {
     try (GatewayExchange gw2 = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          smart: { provider: openai, model: gpt-4o }
-          small: { provider: openai, model: gpt-4 }
+          smart: { route: openai, model: gpt-4o }
+          small: { route: openai, model: gpt-4 }
         limits:
           budgets:
             - { scope: tenant, id: acme, period: daily, limit_usd: "0.01", downgrade_to: small }
