@@ -21,6 +21,7 @@ import dev.llmgw.extproc.pii.PiiProtection;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.policy.PolicyStore;
 import dev.llmgw.extproc.server.ExtProcServer;
+import dev.llmgw.extproc.server.ServedBy;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -86,6 +87,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       {@code bodyWithHeaders()}, and the scripts for which the order matters answer the response
  *       headers late, so Envoy has the whole body by then too;</li>
  *   <li>the router: the driver's upstream removes the headers the pushed route configuration removes;</li>
+ *   <li>CEL: the driver's upstream says what Envoy's {@code response_attributes} evaluate to for an
+ *       answer of the provider {@code mock};</li>
  *   <li>harness: the mock provider's clock ({@code "created"} in its answers) may tick between the
  *       two runs.</li>
  * </ul>
@@ -112,8 +115,8 @@ class DriverDifferentialTest {
       unknown_model: reject
       include_stream_usage: true
       models:
-        fast:        { provider: mock, model: gpt-4o-mini }
-        gpt-4o-mini: { provider: mock, model: gpt-4o-mini }
+        fast:        { route: mock, model: gpt-4o-mini }
+        gpt-4o-mini: { route: mock, model: gpt-4o-mini }
       pii:
         default:
           entities: { email: mask }
@@ -522,7 +525,10 @@ class DriverDifferentialTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    UpstreamResponse.Builder response = UpstreamResponse.builder(answer.status());
+    UpstreamResponse.Builder response = UpstreamResponse.builder(answer.status())
+        // What Envoy's ext_proc filter evaluates for an answer of the provider "mock" (whose host
+        // the control plane tags with its name): the driver does not evaluate CEL.
+        .attribute(ServedBy.ATTRIBUTE, "mock");
     answer.headers().forEach(h -> response.header(h.getKey(), h.getValue()));
     answer.chunks().forEach(c -> response.chunk(ByteString.copyFrom(c)));
     if (answer.headers().stream().anyMatch(h -> h.getKey().equals("content-length"))) {

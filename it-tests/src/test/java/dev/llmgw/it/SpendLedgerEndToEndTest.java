@@ -148,7 +148,11 @@ class SpendLedgerEndToEndTest {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         assertThat(second
                 .spendLedger()
-                .query(new SpendQuery(today.minusDays(1), today, "acme", null, null, List.of()))
+                .query(new SpendQuery(
+                    today.minusDays(1),
+                    today,
+                    Map.of(SpendQuery.Dimension.TENANT, "acme"),
+                    List.of()))
                 .get(0)
                 .totals()
                 .costUsd())

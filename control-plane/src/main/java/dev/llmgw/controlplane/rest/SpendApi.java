@@ -18,13 +18,15 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * {@code GET /v1/spend}: the ledger's totals over a range of UTC days, grouped by any of day,
- * tenant, API key and model, optionally filtered to one tenant, key or model. A read like the
+ * tenant, API key, route, provider and model, optionally filtered to one value of any of them but the
+ * day. The route is what the policy chose, the provider who served the exchange. A read like the
  * configuration's: the admin or read-only token, unless reads are open. Costs are strings holding exact
  * decimals. Errors name the query parameter and say what was expected.
  */
@@ -32,12 +34,13 @@ public final class SpendApi {
 
   private static final String FROM = "from";
   private static final String TO = "to";
-  private static final String TENANT = "tenant";
-  private static final String API_KEY_ID = "api_key_id";
-  private static final String MODEL = "model";
   private static final String GROUP_BY = "group_by";
-  private static final List<String> PARAMETERS =
-      List.of(FROM, TO, TENANT, API_KEY_ID, MODEL, GROUP_BY);
+  /** The dimensions a query may filter by, each under its REST name. */
+  private static final List<SpendQuery.Dimension> FILTERS = SpendQuery.allDimensions().stream()
+      .filter(d -> d != SpendQuery.Dimension.DAY)
+      .toList();
+
+  private static final List<String> PARAMETERS = parameters();
   /** Costs show at least this many decimals, more when the exact sum has them. */
   private static final int MIN_COST_DECIMALS = 6;
 
@@ -97,13 +100,21 @@ public final class SpendApi {
           "to: " + from + ".." + to + " spans " + days + " days (expected: at most "
               + SpendQuery.MAX_DAYS + " days from from)");
     }
-    return new SpendQuery(
-        from,
-        to,
-        ctx.queryParam(TENANT),
-        ctx.queryParam(API_KEY_ID),
-        ctx.queryParam(MODEL),
-        groupBy(ctx.queryParam(GROUP_BY)));
+    Map<SpendQuery.Dimension, String> filters = new EnumMap<>(SpendQuery.Dimension.class);
+    for (SpendQuery.Dimension d : FILTERS) {
+      String value = ctx.queryParam(d.apiName());
+      if (value != null) {
+        filters.put(d, value);
+      }
+    }
+    return new SpendQuery(from, to, filters, groupBy(ctx.queryParam(GROUP_BY)));
+  }
+
+  private static List<String> parameters() {
+    List<String> names = new ArrayList<>(List.of(FROM, TO));
+    FILTERS.forEach(d -> names.add(d.apiName()));
+    names.add(GROUP_BY);
+    return List.copyOf(names);
   }
 
   private static LocalDate date(Context ctx, String name, LocalDate absent) {
@@ -167,17 +178,12 @@ public final class SpendApi {
     Set<SpendQuery.Dimension> dims = Set.copyOf(q.groupBy());
     for (SpendRow r : rows) {
       ObjectNode row = items.addObject();
-      if (dims.contains(SpendQuery.Dimension.DAY)) {
-        row.put("day", requireNonNull(r.day(), "a row grouped by day has one").toString());
-      }
-      if (dims.contains(SpendQuery.Dimension.TENANT)) {
-        row.put(TENANT, r.tenant());
-      }
-      if (dims.contains(SpendQuery.Dimension.API_KEY_ID)) {
-        row.put(API_KEY_ID, r.apiKeyId());
-      }
-      if (dims.contains(SpendQuery.Dimension.MODEL)) {
-        row.put(MODEL, r.model());
+      for (SpendQuery.Dimension d : SpendQuery.allDimensions()) {
+        if (dims.contains(d)) {
+          row.put(
+              d.apiName(),
+              requireNonNull(r.value(d), "a grouped dimension has a value").toString());
+        }
       }
       SpendTotals t = r.totals();
       row.put("requests", t.requests());

@@ -20,7 +20,8 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The in-memory side of every ledger: daily totals per (tenant, API key, model), and the ids of
+ * The in-memory side of every ledger: daily totals per {@link SpendRow.Attribution} (tenant, API
+ * key, route, provider, model), and the ids of
  * recent records for duplicate detection. Writers take turns, and a writer's {@link Persist} runs
  * before anything becomes visible, so queries see whole, durable batches and never wait for a
  * write to reach the disk.
@@ -33,21 +34,20 @@ final class SpendBook {
     void write(List<Spend> fresh);
   }
 
-  private record Key(String tenant, String apiKeyId, String model) {}
-
   /** One row of a query's answer; null stands for a dimension the query does not group by. */
-  private record Group(
-      @Nullable LocalDate day,
-      @Nullable String tenant,
-      @Nullable String apiKeyId,
-      @Nullable String model) {}
+  private record Group(@Nullable LocalDate day, SpendRow.Attribution attribution) {}
 
   private static final Comparator<String> TEXT = Comparator.nullsFirst(Comparator.naturalOrder());
-  /** The order of query rows: day, tenant, API key, model, each with null (not grouped) first. */
+  /**
+   * The order of query rows: day, tenant, API key, route, provider, model, each with null (not
+   * grouped) first.
+   */
   static final Comparator<SpendRow> ROW_ORDER = Comparator.comparing(
           SpendRow::day, Comparator.nullsFirst(Comparator.<LocalDate>naturalOrder()))
       .thenComparing(SpendRow::tenant, TEXT)
       .thenComparing(SpendRow::apiKeyId, TEXT)
+      .thenComparing(SpendRow::route, TEXT)
+      .thenComparing(SpendRow::provider, TEXT)
       .thenComparing(SpendRow::model, TEXT);
 
   private final Clock clock;
@@ -55,7 +55,8 @@ final class SpendBook {
   private final ReentrantLock writer = new ReentrantLock();
   private final ReadWriteLock maps = new ReentrantReadWriteLock();
   // Guarded by maps; changed only by the writer holding `writer`.
-  private final NavigableMap<LocalDate, Map<Key, SpendTotals>> totals = new TreeMap<>();
+  private final NavigableMap<LocalDate, Map<SpendRow.Attribution, SpendTotals>> totals =
+      new TreeMap<>();
   private final NavigableMap<LocalDate, Set<String>> ids = new TreeMap<>();
   private long rememberedIds;
 
@@ -122,13 +123,9 @@ final class SpendBook {
     try {
       for (SpendRow r : rows) {
         // A totals file's rows are grouped by every dimension, so none is null.
-        Key key = new Key(
-            requireNonNull(r.tenant(), "tenant"),
-            requireNonNull(r.apiKeyId(), "apiKeyId"),
-            requireNonNull(r.model(), "model"));
         totals
             .computeIfAbsent(requireNonNull(r.day(), "day"), d -> new HashMap<>())
-            .merge(key, r.totals(), SpendTotals::plus);
+            .merge(r.attribution(), r.totals(), SpendTotals::plus);
       }
     } finally {
       maps.writeLock().unlock();
@@ -149,15 +146,14 @@ final class SpendBook {
     }
   }
 
-  /** Every total of the days before {@code day}, one row per (day, tenant, API key, model), unsorted. */
+  /** Every total of the days before {@code day}, one row per day and attribution, unsorted. */
   List<SpendRow> rowsBefore(LocalDate day) {
     maps.readLock().lock();
     try {
       List<SpendRow> rows = new ArrayList<>();
       for (var d : totals.headMap(day, false).entrySet()) {
         for (var e : d.getValue().entrySet()) {
-          Key k = e.getKey();
-          rows.add(new SpendRow(d.getKey(), k.tenant(), k.apiKeyId(), k.model(), e.getValue()));
+          rows.add(new SpendRow(d.getKey(), e.getKey(), e.getValue()));
         }
       }
       return rows;
@@ -168,24 +164,17 @@ final class SpendBook {
 
   List<SpendRow> query(SpendQuery q) {
     requireNonNull(q, "q");
-    boolean byDay = q.groupBy().contains(SpendQuery.Dimension.DAY);
-    boolean byTenant = q.groupBy().contains(SpendQuery.Dimension.TENANT);
-    boolean byKey = q.groupBy().contains(SpendQuery.Dimension.API_KEY_ID);
-    boolean byModel = q.groupBy().contains(SpendQuery.Dimension.MODEL);
+    Set<SpendQuery.Dimension> by = Set.copyOf(q.groupBy());
+    boolean byDay = by.contains(SpendQuery.Dimension.DAY);
     Map<Group, SpendTotals> groups = new HashMap<>();
     maps.readLock().lock();
     try {
       for (var day : totals.subMap(q.from(), true, q.to(), true).entrySet()) {
         for (var e : day.getValue().entrySet()) {
-          Key k = e.getKey();
-          if (!q.matches(k.tenant(), k.apiKeyId(), k.model())) {
+          if (!q.matches(e.getKey())) {
             continue;
           }
-          Group group = new Group(
-              byDay ? day.getKey() : null,
-              byTenant ? k.tenant() : null,
-              byKey ? k.apiKeyId() : null,
-              byModel ? k.model() : null);
+          Group group = new Group(byDay ? day.getKey() : null, e.getKey().only(by));
           groups.merge(group, e.getValue(), SpendTotals::plus);
         }
       }
@@ -193,8 +182,7 @@ final class SpendBook {
       maps.readLock().unlock();
     }
     List<SpendRow> rows = new ArrayList<>(groups.size());
-    groups.forEach(
-        (g, t) -> rows.add(new SpendRow(g.day(), g.tenant(), g.apiKeyId(), g.model(), t)));
+    groups.forEach((g, t) -> rows.add(new SpendRow(g.day(), g.attribution(), t)));
     rows.sort(ROW_ORDER);
     return rows;
   }
@@ -209,7 +197,7 @@ final class SpendBook {
     }
   }
 
-  /** Distinct (day, tenant, API key, model) totals held. */
+  /** Distinct (day, attribution) totals held. */
   long aggregates() {
     maps.readLock().lock();
     try {
@@ -232,8 +220,7 @@ final class SpendBook {
         LocalDate day = s.day();
         totals
             .computeIfAbsent(day, d -> new HashMap<>())
-            .merge(
-                new Key(s.tenant(), s.apiKeyId(), s.model()), SpendTotals.of(s), SpendTotals::plus);
+            .merge(SpendRow.Attribution.of(s), SpendTotals.of(s), SpendTotals::plus);
         if (!day.isBefore(cutoff)
             && ids.computeIfAbsent(day, d -> new HashSet<>()).add(s.id())) {
           rememberedIds++;

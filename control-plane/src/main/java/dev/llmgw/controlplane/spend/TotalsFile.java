@@ -28,21 +28,29 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The totals file: what compaction folded out of the journal, as exact sums per (UTC day, tenant,
- * API key, model), which is all a query needs. It is written whole to a temporary file, forced and
- * renamed, never appended to; so unlike the journal it cannot be torn, and any damage refuses the
- * start, naming the file and the offset. Lines use the journal's checked framing:
+ * API key, route, provider, model), which is all a query needs. It is written whole to a temporary
+ * file, forced and renamed, never appended to; so unlike the journal it cannot be torn, and any
+ * damage refuses the start, naming the file and the offset. Lines use the journal's checked framing:
  *
  * <pre>
- * "llmgw-spend-totals 1\n"
+ * "llmgw-spend-totals 2\n"
  * crc {"generation":g,"folded_before":"YYYY-MM-DD","journal_offset":n,"rows":r,"records":m,"written_at_millis":t}
- * crc {"day":"YYYY-MM-DD","tenant":"…","api_key_id":"…","model":"…","requests":n,"input_tokens":n,…,"cost_usd":"…",
- *      "estimated_requests":n,"estimated_cost_usd":"…"}     (r of them)
+ * crc {"day":"YYYY-MM-DD","tenant":"…","api_key_id":"…","route":"…","provider":"…","model":"…","requests":n,
+ *      "input_tokens":n,…,"cost_usd":"…","estimated_requests":n,"estimated_cost_usd":"…"}     (r of them)
  * </pre>
+ *
+ * <p>Format 1 (header {@code llmgw-spend-totals 1}) had no route and provider in its rows; its rows
+ * read as route and provider {@code ""}, like records without them. It is replaced by format 2 at the
+ * next compaction.
  */
 final class TotalsFile {
 
-  static final String HEADER = "llmgw-spend-totals 1\n";
+  static final String HEADER = "llmgw-spend-totals 2\n";
   private static final byte[] HEADER_BYTES = HEADER.getBytes(StandardCharsets.US_ASCII);
+  /** Written before the ledger kept totals by route and provider. */
+  static final String HEADER_V1 = "llmgw-spend-totals 1\n";
+
+  private static final byte[] HEADER_V1_BYTES = HEADER_V1.getBytes(StandardCharsets.US_ASCII);
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final Pattern PLAIN_DECIMAL = Pattern.compile("[0-9]{1,40}(\\.[0-9]{1,40})?");
 
@@ -56,7 +64,8 @@ final class TotalsFile {
    *     compaction stopped after renaming the totals but before renaming the new journal, that older
    *     journal is still there: its records before this offset and before {@code foldedBefore} are
    *     in the rows already, the rest are not
-   * @param rows one per (day, tenant, API key, model), every day before {@code foldedBefore}
+   * @param rows one per (day, tenant, API key, route, provider, model), every day before {@code
+   *     foldedBefore}
    */
   record Snapshot(
       long generation, LocalDate foldedBefore, long journalOffset, List<SpendRow> rows) {
@@ -98,6 +107,8 @@ final class TotalsFile {
         g.writeStringField("day", requireNonNull(r.day(), "day").toString());
         g.writeStringField("tenant", r.tenant());
         g.writeStringField("api_key_id", r.apiKeyId());
+        g.writeStringField("route", r.route());
+        g.writeStringField("provider", r.provider());
         g.writeStringField("model", r.model());
         g.writeNumberField("requests", t.requests());
         g.writeNumberField("input_tokens", t.inputTokens());
@@ -122,11 +133,13 @@ final class TotalsFile {
   static Snapshot read(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       LineReader lines = new LineReader(in, 0);
-      int headerLength = HEADER_BYTES.length - 1;
-      if (!lines.next()
-          || !lines.newline
-          || lines.length != headerLength
-          || !Arrays.equals(lines.buf, 0, headerLength, HEADER_BYTES, 0, headerLength)) {
+      boolean read = lines.next() && lines.newline;
+      List<String> fields;
+      if (read && is(lines, HEADER_BYTES)) {
+        fields = ROW_FIELDS;
+      } else if (read && is(lines, HEADER_V1_BYTES)) {
+        fields = ROW_FIELDS_V1;
+      } else {
         throw damaged(
             file,
             0,
@@ -165,7 +178,7 @@ final class TotalsFile {
         }
         SpendRow row;
         try {
-          row = row(lines.buf, lines.length, lastDay);
+          row = row(lines.buf, lines.length, lastDay, fields);
         } catch (IllegalArgumentException e) {
           throw damaged(
               file,
@@ -179,12 +192,13 @@ final class TotalsFile {
               "a row of " + row.day() + " (expected: only days before folded_before, "
                   + foldedBefore + ")");
         }
-        if (!keys.add(List.of(row.day(), row.tenant(), row.apiKeyId(), row.model()))) {
+        if (!keys.add(List.of(row.day(), row.attribution()))) {
           throw damaged(
               file,
               lines.start,
               "a second row for " + row.day() + "/" + row.tenant() + "/" + row.apiKeyId() + "/"
-                  + row.model() + " (expected: one per day, tenant, API key and model)");
+                  + row.route() + "/" + row.provider() + "/" + row.model()
+                  + " (expected: one per day, tenant, API key, route, provider and model)");
         }
         rows.add(row);
         sum += row.totals().requests();
@@ -201,6 +215,12 @@ final class TotalsFile {
     } catch (IOException e) {
       throw new SpendLedgerException("cannot read " + file + ": " + e, e);
     }
+  }
+
+  /** Whether the line just read is {@code header} without its newline. */
+  private static boolean is(LineReader lines, byte[] header) {
+    int length = header.length - 1;
+    return lines.length == length && Arrays.equals(lines.buf, 0, length, header, 0, length);
   }
 
   private static SpendLedgerException damaged(Path file, long offset, String problem) {
@@ -223,6 +243,8 @@ final class TotalsFile {
       "day",
       "tenant",
       "api_key_id",
+      "route",
+      "provider",
       "model",
       "requests",
       "input_tokens",
@@ -232,6 +254,22 @@ final class TotalsFile {
       "reasoning_tokens",
       "cost_usd",
       "estimated_requests",
+      "estimated_cost_usd");
+
+  /** Format 1's row fields: no route and provider. */
+  private static final List<String> ROW_FIELDS_V1 = ROW_FIELDS.stream()
+      .filter(f -> !f.equals("route") && !f.equals("provider"))
+      .toList();
+
+  /** Row fields whose value is a string; the others are integers >= 0. */
+  private static final Set<String> TEXT_FIELDS = Set.of(
+      "day",
+      "tenant",
+      "api_key_id",
+      "route",
+      "provider",
+      "model",
+      "cost_usd",
       "estimated_cost_usd");
 
   /** The last day parsed: rows come sorted by day, so most rows reuse it. */
@@ -250,8 +288,12 @@ final class TotalsFile {
     }
   }
 
-  /** A row, read with a streaming parser: a JSON tree per row made large files slow to open. */
-  private static SpendRow row(byte[] line, int length, LastDay lastDay) throws IOException {
+  /**
+   * A row, read with a streaming parser: a JSON tree per row made large files slow to open. Values
+   * go by their place in {@link #ROW_FIELDS}; {@code fields} are those this file's format has.
+   */
+  private static SpendRow row(byte[] line, int length, LastDay lastDay, List<String> fields)
+      throws IOException {
     Object[] values = new Object[ROW_FIELDS.size()];
     try (JsonParser p =
         FACTORY.createParser(line, JournalCodec.JSON_OFFSET, length - JournalCodec.JSON_OFFSET)) {
@@ -263,13 +305,14 @@ final class TotalsFile {
           throw new IllegalArgumentException("an incomplete JSON object");
         }
         String field = p.currentName();
-        int i = ROW_FIELDS.indexOf(field);
+        int i = fields.contains(field) ? ROW_FIELDS.indexOf(field) : -1;
         if (i < 0 || values[i] != null) {
           throw new IllegalArgumentException(field + ": " + (i < 0 ? "unknown" : "repeated")
-              + " (expected: once each of " + ROW_FIELDS + ")");
+              + " (expected: once each of " + fields + ")");
         }
+        boolean text = TEXT_FIELDS.contains(field);
         JsonToken value = p.nextToken();
-        if (i >= 4
+        if (!text
             && value == JsonToken.VALUE_NUMBER_INT
             && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
           values[i] = p.getLongValue();
@@ -277,7 +320,7 @@ final class TotalsFile {
           values[i] = p.getText();
         } else {
           throw new IllegalArgumentException(field + ": " + p.getText() + " (expected: "
-              + (i < 4 || i == 10 || i == 12 ? "a string" : "an integer >= 0") + ")");
+              + (text ? "a string" : "an integer >= 0") + ")");
         }
       }
       if (p.nextToken() != null) {
@@ -287,23 +330,31 @@ final class TotalsFile {
       throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
     }
     for (int i = 0; i < values.length; i++) {
-      if (values[i] == null) {
+      if (values[i] == null && fields.contains(ROW_FIELDS.get(i))) {
         throw new IllegalArgumentException(ROW_FIELDS.get(i) + ": missing");
+      } else if (values[i] == null) {
+        values[i] = ""; // a field of a later format: the record did not have it
       }
     }
     String day = text(values, 0);
     SpendTotals totals = new SpendTotals(
-        count(values, 4),
-        count(values, 5),
         count(values, 6),
         count(values, 7),
         count(values, 8),
         count(values, 9),
-        decimal(values, 10),
+        count(values, 10),
         count(values, 11),
-        decimal(values, 12));
+        decimal(values, 12),
+        count(values, 13),
+        decimal(values, 14));
     return new SpendRow(
-        lastDay.parse(day), text(values, 1), text(values, 2), text(values, 3), totals);
+        lastDay.parse(day),
+        text(values, 1),
+        text(values, 2),
+        text(values, 3),
+        text(values, 4),
+        text(values, 5),
+        totals);
   }
 
   private static String text(Object[] values, int i) {

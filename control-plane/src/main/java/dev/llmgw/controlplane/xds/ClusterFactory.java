@@ -77,8 +77,7 @@ public final class ClusterFactory {
         .setType(DiscoveryType.LOGICAL_DNS)
         .setDnsLookupFamily(Cluster.DnsLookupFamily.V4_PREFERRED)
         .setConnectTimeout(duration(provider.connectTimeout()))
-        .setLoadAssignment(EndpointFactory.loadAssignment(
-            XdsNames.providerCluster(provider.name()), List.of(provider.address())));
+        .setLoadAssignment(EndpointFactory.provider(provider));
     io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.Builder protocol =
         io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.newBuilder()
             .setCommonHttpProtocolOptions(

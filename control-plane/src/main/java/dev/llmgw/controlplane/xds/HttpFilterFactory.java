@@ -37,7 +37,8 @@ public final class HttpFilterFactory {
    * The ext_proc filter. Headers of both directions go to ext-proc; bodies are off by default and
    * ext-proc asks for them per stream through {@code mode_override}, so non-LLM traffic never
    * pays for body streaming. Failing closed is the default: a request is not forwarded unprocessed.
-   * ext-proc may write dynamic metadata only into the gateway's own namespace.
+   * ext-proc may write dynamic metadata only into the gateway's own namespace. With each response's
+   * headers ext-proc learns which provider served it ({@link XdsNames#SERVED_BY_ATTRIBUTE}).
    */
   public static HttpFilter extProc(Duration messageTimeout) {
     return HttpFilter.newBuilder()
@@ -92,6 +93,7 @@ public final class HttpFilterFactory {
         .setMetadataOptions(MetadataOptions.newBuilder()
             .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder()
                 .addUntyped(XdsNames.METADATA_NAMESPACE)))
+        .addResponseAttributes(XdsNames.SERVED_BY_ATTRIBUTE)
         .build();
   }
 

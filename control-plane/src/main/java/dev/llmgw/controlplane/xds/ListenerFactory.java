@@ -26,8 +26,15 @@ import java.util.Map;
  */
 public final class ListenerFactory {
 
-  /** Keys of ext-proc's dynamic metadata that attribute an exchange and its cost. */
+  /**
+   * Keys of ext-proc's dynamic metadata that attribute an exchange and its cost, among them two of
+   * an exchange's three names: the API shape the client called ({@code api}) and the route the
+   * policy chose ({@code route}). The third, the provider that served it, the access log takes from
+   * Envoy itself ({@code provider} in {@link #ACCESS_LOG_FIELDS}).
+   */
   static final List<String> COST_TAGS = List.of(
+      "api",
+      "route",
       "tenant",
       "application",
       "user",
@@ -35,7 +42,6 @@ public final class ListenerFactory {
       "requested_model",
       "model",
       "served_model",
-      "provider",
       "prompt_tokens",
       "completion_tokens",
       "cost_usd",
@@ -109,7 +115,12 @@ public final class ListenerFactory {
     f.put("duration_ms", "%DURATION%");
     f.put("upstream_cluster", "%UPSTREAM_CLUSTER%");
     f.put("upstream_host", "%UPSTREAM_HOST%");
-    f.put("route", "%REQ(" + XdsNames.ROUTE_HEADER.toUpperCase(java.util.Locale.ROOT) + ")%");
+    // The provider whose host served the request (the last attempt's): on a failover route
+    // upstream_cluster names the aggregate cluster, not the provider behind it.
+    f.put(
+        "provider",
+        "%UPSTREAM_METADATA(" + XdsNames.METADATA_NAMESPACE + ":" + XdsNames.PROVIDER_METADATA_KEY
+            + ")%");
     f.put("bytes_received", "%BYTES_RECEIVED%");
     f.put("bytes_sent", "%BYTES_SENT%");
     // Attribution and cost, as top-level fields so log pipelines need no nested parsing; the whole

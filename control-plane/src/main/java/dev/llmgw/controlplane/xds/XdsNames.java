@@ -11,14 +11,31 @@ public final class XdsNames {
   public static final String EXT_PROC_CLUSTER = "llmgw_ext_proc";
   /** Prefix of provider clusters: {@code llmgw_provider_openai}. */
   public static final String PROVIDER_CLUSTER_PREFIX = "llmgw_provider_";
-  /** Header ext-proc sets to pick the route; routes match on its value, a provider name. */
+  /** Header ext-proc sets to pick the route; routes match on its value, a route or provider name. */
   public static final String ROUTE_HEADER = "x-llmgw-route";
   /** Header ext-proc sets to the tenant it resolved for an LLM call; routes may match on it. */
   public static final String TENANT_HEADER = "x-llmgw-tenant";
   /** Stat prefix of the HTTP connection manager, so Envoy stats read {@code http.llmgw.*}. */
   public static final String HCM_STAT_PREFIX = "llmgw";
-  /** Dynamic-metadata namespace ext-proc writes cost tags under; the access log reads it. */
+  /**
+   * Dynamic-metadata namespace ext-proc writes cost tags under; the access log reads it. Provider
+   * hosts carry their own (endpoint) metadata under the same name: {@link #PROVIDER_METADATA_KEY}.
+   */
   public static final String METADATA_NAMESPACE = "llmgw";
+  /**
+   * Key of a provider host's endpoint metadata (in {@link #METADATA_NAMESPACE}) holding the name of
+   * the provider it belongs to, so Envoy can say which provider served a request, also behind a
+   * weighted split or a failover cluster.
+   */
+  public static final String PROVIDER_METADATA_KEY = "provider";
+  /**
+   * The CEL attribute the ext_proc filter evaluates with each response's headers and sends to
+   * ext-proc ({@code response_attributes}): the provider name of the host that served the response
+   * (the last attempt's, after retries and failover). Absent when no provider host answered (a local
+   * reply). ext-proc reads it under this very string.
+   */
+  public static final String SERVED_BY_ATTRIBUTE = "xds.upstream_host_metadata.filter_metadata."
+      + METADATA_NAMESPACE + "." + PROVIDER_METADATA_KEY;
 
   private XdsNames() {}
 

@@ -94,12 +94,12 @@ class SpendApiTest {
     assertThat(body.get("to").asText()).isEqualTo("2026-11-22");
     assertThat(body.get("group_by"))
         .extracting(JsonNode::asText)
-        .containsExactly("day", "tenant", "api_key_id", "model");
+        .containsExactly("day", "tenant", "api_key_id", "route", "provider", "model");
     assertThat(body.get("rows")).hasSize(3);
     JsonNode first = body.get("rows").get(0);
     assertThat(JSON.writeValueAsString(first))
         .isEqualTo("{\"day\":\"2026-11-22\",\"tenant\":\"acme\",\"api_key_id\":\"k1\","
-            + "\"model\":\"gpt-4o\",\"requests\":1,\"input_tokens\":10,\"cached_input_tokens\":1,\"cache_write_tokens\":2,"
+            + "\"route\":\"chat\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"requests\":1,\"input_tokens\":10,\"cached_input_tokens\":1,\"cache_write_tokens\":2,"
             + "\"output_tokens\":20,\"reasoning_tokens\":3,\"cost_usd\":\"0.0000125\",\"estimated_requests\":0,"
             + "\"estimated_cost_usd\":\"0.000000\"}");
     JsonNode globex = body.get("rows").get(2);
@@ -142,6 +142,13 @@ class SpendApiTest {
       assertThat(new BigDecimal(r.get("cost_usd").asText())).isEqualByComparingTo("3.734512500001");
     });
 
+    JsonNode byServer = ok("/v1/spend?route=chat&provider=openai&group_by=route,provider");
+    assertThat(byServer.get("rows"))
+        .extracting(r -> r.get("route").asText() + "/" + r.get("provider").asText() + "="
+            + r.get("requests").asLong())
+        .containsExactly("chat/openai=4");
+    assertThat(ok("/v1/spend?provider=anthropic").get("rows")).isEmpty();
+
     JsonNode nothing = ok("/v1/spend?tenant=initech");
     assertThat(nothing.get("rows")).isEmpty();
     assertThat(nothing.get("total_cost_usd").asText()).isEqualTo("0.000000");
@@ -175,7 +182,7 @@ class SpendApiTest {
     assertBadRequest(
         "/v1/spend?group_by=day,week",
         "group_by",
-        "group_by: 'week' (expected: a comma-separated subset of day, tenant, api_key_id, model)");
+        "group_by: 'week' (expected: a comma-separated subset of day, tenant, api_key_id, route, provider, model)");
     assertBadRequest(
         "/v1/spend?group_by=day,day",
         "group_by",
@@ -183,7 +190,7 @@ class SpendApiTest {
     assertBadRequest(
         "/v1/spend?tenant_id=acme",
         "tenant_id",
-        "tenant_id: unknown query parameter (expected one of: from, to, tenant, api_key_id, model, group_by)");
+        "tenant_id: unknown query parameter (expected one of: from, to, tenant, api_key_id, route, provider, model, group_by)");
     assertBadRequest(
         "/v1/spend?tenant=a&tenant=b", "tenant", "tenant: given 2 times (expected: at most once)");
   }
@@ -198,7 +205,8 @@ class SpendApiTest {
     assertThat(get.isMissingNode()).isFalse();
     assertThat(get.get("parameters"))
         .extracting(p -> p.get("name").asText())
-        .containsExactly("from", "to", "tenant", "api_key_id", "model", "group_by");
+        .containsExactly(
+            "from", "to", "tenant", "api_key_id", "route", "provider", "model", "group_by");
     assertThat(get.at("/security/0").has("bearer")).isTrue();
     assertThat(doc.at("/components/schemas/SpendReport/properties/rows").isMissingNode())
         .isFalse();

@@ -158,7 +158,8 @@ class FileSpendLedgerCompactionTest {
     });
     String totals = Files.readString(dir().resolve(FileSpendLedger.TOTALS_FILE));
     assertThat(totals)
-        .startsWith("llmgw-spend-totals 1\n")
+        .startsWith("llmgw-spend-totals 2\n")
+        .contains("\"route\":\"chat\",\"provider\":\"primary\"")
         .doesNotContain("user-")
         .doesNotContain("app-");
     assertThat(answers(ledger)).isEqualTo(answers(oracle));
@@ -285,7 +286,7 @@ class FileSpendLedgerCompactionTest {
     recordHistory();
     ledger.compact();
     ledger.close();
-    Files.writeString(dir().resolve("totals.tmp"), "llmgw-spend-totals 1\n0000 {\"generation\"");
+    Files.writeString(dir().resolve("totals.tmp"), "llmgw-spend-totals 2\n0000 {\"generation\"");
     Files.write(dir().resolve("journal.tmp"), new byte[100]);
 
     assertThat(answers(reopen())).isEqualTo(answers(oracle));
@@ -432,16 +433,48 @@ class FileSpendLedgerCompactionTest {
   }
 
   @Test
+  void aTotalsFileOfFormat1WithoutRouteAndProviderStillOpens() throws Exception {
+    Path totals = compacted();
+    StringBuilder v1 = new StringBuilder("llmgw-spend-totals 1\n");
+    String[] lines = Files.readString(totals).split("\n");
+    long folded = 0;
+    for (int i = 1; i < lines.length; i++) {
+      String json =
+          lines[i].substring(9).replaceFirst("\"route\":\"[^\"]*\",\"provider\":\"[^\"]*\",", "");
+      if (i >= 2) {
+        folded += Long.parseLong(json.replaceFirst(".*\"requests\":([0-9]+).*", "$1"));
+      }
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      crc.update(json.getBytes(StandardCharsets.UTF_8));
+      v1.append(String.format("%08x %s%n", crc.getValue(), json));
+    }
+    Files.writeString(totals, v1);
+    LocalDate from = TODAY.minusDays(45);
+
+    ledger = FileSpendLedger.open(dir(), clock);
+
+    assertThat(folded).isPositive();
+    assertThat(ledger.query(new SpendQuery(from, TODAY, Map.of(), List.of())))
+        .isEqualTo(oracle.query(new SpendQuery(from, TODAY, Map.of(), List.of())));
+    assertThat(ledger.query(new SpendQuery(
+            from, TODAY, Map.of(Dimension.ROUTE, "", Dimension.PROVIDER, ""), List.of())))
+        .as("folded before the ledger kept them: the route and provider are unknown")
+        .singleElement()
+        .extracting(r -> r.totals().requests())
+        .isEqualTo(folded);
+  }
+
+  @Test
   void aTotalsFileOfAnotherFormatIsRefused() throws Exception {
     Path totals = compacted();
     Files.writeString(
         totals,
-        Files.readString(totals).replaceFirst("llmgw-spend-totals 1", "llmgw-spend-totals 2"));
+        Files.readString(totals).replaceFirst("llmgw-spend-totals 2", "llmgw-spend-totals 3"));
 
     assertThatThrownBy(() -> FileSpendLedger.open(dir(), clock))
         .isInstanceOf(SpendLedgerException.class)
         .hasMessageContaining(
-            totals + ": at offset 0, does not start with the line 'llmgw-spend-totals 1'");
+            totals + ": at offset 0, does not start with the line 'llmgw-spend-totals 2'");
   }
 
   @Test
@@ -580,6 +613,8 @@ class FileSpendLedgerCompactionTest {
         SpendFixtures.record(id, day, tenant, key, model, cost)
             .setApplication("app-" + n)
             .setUser("user-" + n)
+            // One route served by two providers, so the totals keep them apart.
+            .setProvider(n % 2 == 0 ? "primary" : "secondary")
             .setEstimated(n % 3 == 2)
             .setInputTokens(100 + n)
             .setOutputTokens(7 * n)
@@ -591,14 +626,30 @@ class FileSpendLedgerCompactionTest {
     LocalDate from = TODAY.minusDays(45);
     LocalDate to = TODAY.plusDays(45);
     return List.of(
-        new SpendQuery(from, to, null, null, null, SpendQuery.allDimensions()),
-        new SpendQuery(from, to, null, null, null, List.of()),
-        new SpendQuery(from, to, null, null, null, List.of(Dimension.DAY)),
-        new SpendQuery(from, to, null, null, null, List.of(Dimension.TENANT, Dimension.MODEL)),
-        new SpendQuery(from, to, "acme", null, null, List.of(Dimension.DAY, Dimension.API_KEY_ID)),
-        new SpendQuery(from, to, "", null, "claude", List.of(Dimension.DAY)),
+        new SpendQuery(from, to, Map.of(), SpendQuery.allDimensions()),
+        new SpendQuery(from, to, Map.of(), List.of()),
+        new SpendQuery(from, to, Map.of(), List.of(Dimension.DAY)),
+        new SpendQuery(from, to, Map.of(), List.of(Dimension.TENANT, Dimension.MODEL)),
         new SpendQuery(
-            TODAY.minusDays(9), TODAY.minusDays(7), null, "k1", null, SpendQuery.allDimensions()));
+            from,
+            to,
+            Map.of(Dimension.PROVIDER, "secondary"),
+            List.of(Dimension.DAY, Dimension.ROUTE, Dimension.PROVIDER)),
+        new SpendQuery(
+            from,
+            to,
+            Map.of(SpendQuery.Dimension.TENANT, "acme"),
+            List.of(Dimension.DAY, Dimension.API_KEY_ID)),
+        new SpendQuery(
+            from,
+            to,
+            Map.of(SpendQuery.Dimension.TENANT, "", SpendQuery.Dimension.MODEL, "claude"),
+            List.of(Dimension.DAY)),
+        new SpendQuery(
+            TODAY.minusDays(9),
+            TODAY.minusDays(7),
+            Map.of(SpendQuery.Dimension.API_KEY_ID, "k1"),
+            SpendQuery.allDimensions()));
   }
 
   private static List<List<SpendRow>> answers(SpendLedger ledger) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -192,7 +193,8 @@ class FileSpendLedgerCrashTest {
   private static long requests(SpendLedger ledger, long i, String model) {
     var day =
         model.equals("late") ? LedgerCrashWriter.day(i).minusDays(30) : LedgerCrashWriter.day(i);
-    List<SpendRow> rows = ledger.query(new SpendQuery(day, day, null, null, model, List.of()));
+    List<SpendRow> rows = ledger.query(
+        new SpendQuery(day, day, Map.of(SpendQuery.Dimension.MODEL, model), List.of()));
     return rows.isEmpty() ? 0 : rows.get(0).totals().requests();
   }
 
@@ -204,7 +206,7 @@ class FileSpendLedgerCrashTest {
       var end = start.plusDays(SpendQuery.MAX_DAYS - 1).isAfter(to)
           ? to
           : start.plusDays(SpendQuery.MAX_DAYS - 1);
-      for (SpendRow r : ledger.query(new SpendQuery(start, end, null, null, null, List.of()))) {
+      for (SpendRow r : ledger.query(new SpendQuery(start, end, Map.of(), List.of()))) {
         sum = sum.plus(r.totals());
       }
     }

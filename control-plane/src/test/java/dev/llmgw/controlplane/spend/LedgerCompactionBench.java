@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -211,8 +212,7 @@ final class LedgerCompactionBench {
   private static List<List<SpendRow>> answers(SpendLedger ledger, int days) {
     LocalDate from = TODAY.minusDays(days + 1);
     return List.of(
-        ledger.query(new SpendQuery(from, TODAY, null, null, null, SpendQuery.allDimensions())),
-        ledger.query(
-            new SpendQuery(from, TODAY, null, null, null, List.of(SpendQuery.Dimension.DAY))));
+        ledger.query(new SpendQuery(from, TODAY, Map.of(), SpendQuery.allDimensions())),
+        ledger.query(new SpendQuery(from, TODAY, Map.of(), List.of(SpendQuery.Dimension.DAY))));
   }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -48,11 +49,11 @@ abstract class SpendLedgerContract {
   }
 
   static SpendQuery all(java.time.LocalDate from, java.time.LocalDate to) {
-    return new SpendQuery(from, to, null, null, null, SpendQuery.allDimensions());
+    return new SpendQuery(from, to, Map.of(), SpendQuery.allDimensions());
   }
 
   static SpendQuery total(java.time.LocalDate from, java.time.LocalDate to) {
-    return new SpendQuery(from, to, null, null, null, List.of());
+    return new SpendQuery(from, to, Map.of(), List.of());
   }
 
   @Test
@@ -123,27 +124,32 @@ abstract class SpendLedgerContract {
             "2026-11-22/globex/k3/gpt-4o=8");
 
     List<SpendRow> byTenant =
-        ledger.query(new SpendQuery(yesterday, TODAY, null, null, null, List.of(Dimension.TENANT)));
+        ledger.query(new SpendQuery(yesterday, TODAY, Map.of(), List.of(Dimension.TENANT)));
     assertThat(byTenant).extracting(SpendRow::tenant).containsExactly("", "acme", "globex");
     assertThat(byTenant).extracting(r -> r.totals().requests()).containsExactly(1L, 3L, 1L);
     assertThat(byTenant).allSatisfy(r -> assertThat(r.day()).isNull());
 
-    List<SpendRow> acmeByModel = ledger.query(
-        new SpendQuery(yesterday, TODAY, "acme", null, null, List.of(Dimension.MODEL)));
+    List<SpendRow> acmeByModel = ledger.query(new SpendQuery(
+        yesterday, TODAY, Map.of(Dimension.TENANT, "acme"), List.of(Dimension.MODEL)));
     assertThat(acmeByModel)
         .extracting(r -> r.model() + "=" + r.totals().costUsd().toPlainString())
         .containsExactly("claude-sonnet-4-5=4", "gpt-4o=3");
 
-    assertThat(ledger.query(
-            new SpendQuery(yesterday, TODAY, null, null, "gpt-4o", List.of(Dimension.DAY))))
+    assertThat(ledger.query(new SpendQuery(
+            yesterday,
+            TODAY,
+            Map.of(SpendQuery.Dimension.MODEL, "gpt-4o"),
+            List.of(Dimension.DAY))))
         .extracting(r -> r.day() + "=" + r.totals().costUsd().toPlainString())
         .containsExactly("2026-11-21=1", "2026-11-22=26");
-    assertThat(ledger.query(new SpendQuery(yesterday, TODAY, "", null, null, List.of())))
+    assertThat(ledger.query(
+            new SpendQuery(yesterday, TODAY, Map.of(SpendQuery.Dimension.TENANT, ""), List.of())))
         .as("an empty filter finds the records without that attribute")
         .extracting(r -> r.totals().costUsd().toPlainString())
         .containsExactly("16");
     assertThat(ledger
-            .query(new SpendQuery(yesterday, TODAY, null, "k2", null, List.of()))
+            .query(new SpendQuery(
+                yesterday, TODAY, Map.of(SpendQuery.Dimension.API_KEY_ID, "k2"), List.of()))
             .get(0)
             .totals()
             .requests())
@@ -152,6 +158,40 @@ abstract class SpendLedgerContract {
     assertThat(ledger.query(total(yesterday, yesterday)))
         .singleElement()
         .satisfies(r -> assertThat(r.totals().costUsd()).isEqualByComparingTo("1"));
+  }
+
+  @Test
+  void theRouteAndTheProviderThatServedAreDimensionsOfTheirOwn() {
+    ledger.record(
+        List.of(
+            served("1", "split", "primary", "1"),
+            served("2", "split", "secondary", "2"),
+            served("3", "split", "primary", "4"),
+            served("4", "chain", "secondary", "8")),
+        "test");
+
+    assertThat(ledger.query(
+            new SpendQuery(TODAY, TODAY, Map.of(), List.of(Dimension.ROUTE, Dimension.PROVIDER))))
+        .extracting(r -> r.route() + "/" + r.provider() + "=" + r.totals().requests() + "/"
+            + r.totals().costUsd().toPlainString())
+        .containsExactly("chain/secondary=1/8", "split/primary=2/5", "split/secondary=1/2");
+    assertThat(ledger.query(new SpendQuery(
+            TODAY, TODAY, Map.of(Dimension.PROVIDER, "secondary"), List.of(Dimension.ROUTE))))
+        .extracting(r -> r.route() + "=" + r.totals().requests())
+        .containsExactly("chain=1", "split=1");
+    assertThat(ledger.query(all(TODAY, TODAY)))
+        .as("every dimension, route and provider included")
+        .extracting(r -> r.route() + "/" + r.provider())
+        .containsExactly("chain/secondary", "split/primary", "split/secondary");
+  }
+
+  private static Spend served(String id, String route, String provider, String cost) {
+    return Spend.from(
+        SpendFixtures.record(id, TODAY, "acme", "k1", "gpt-4o", cost)
+            .setRoute(route)
+            .setProvider(provider)
+            .build(),
+        "");
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -94,7 +95,7 @@ class SpendServiceTest {
       }
     }
     try (FileSpendLedger fresh = FileSpendLedger.open(image, clock)) {
-      assertThat(fresh.query(new SpendQuery(TODAY, TODAY, null, null, null, List.of())))
+      assertThat(fresh.query(new SpendQuery(TODAY, TODAY, Map.of(), List.of())))
           .singleElement()
           .satisfies(r -> {
             assertThat(r.totals().requests()).isEqualTo(4);
@@ -177,7 +178,7 @@ class SpendServiceTest {
     assertThat(e.getStatus().getDescription())
         .startsWith("records[1].id: '' (expected: 1..128 characters");
 
-    assertThat(ledger.query(new SpendQuery(TODAY, TODAY, null, null, null, List.of())))
+    assertThat(ledger.query(new SpendQuery(TODAY, TODAY, Map.of(), List.of())))
         .as("nothing stored")
         .isEmpty();
   }
@@ -233,10 +234,8 @@ class SpendServiceTest {
     } finally {
       pool.shutdownNow();
     }
-    SpendTotals t = ledger
-        .query(new SpendQuery(TODAY, TODAY, null, null, null, List.of()))
-        .get(0)
-        .totals();
+    SpendTotals t =
+        ledger.query(new SpendQuery(TODAY, TODAY, Map.of(), List.of())).get(0).totals();
     assertThat(t.requests()).isEqualTo(500);
     assertThat(t.costUsd()).isEqualByComparingTo("125");
   }

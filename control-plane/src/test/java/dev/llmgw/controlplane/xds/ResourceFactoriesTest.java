@@ -172,10 +172,39 @@ class ResourceFactoriesTest {
         .isEqualTo(ProcessingMode.BodySendMode.NONE);
     assertThat(extProc.getMetadataOptions().getReceivingNamespaces().getUntypedList())
         .containsExactly(XdsNames.METADATA_NAMESPACE);
+    assertThat(extProc.getResponseAttributesList())
+        .as("ext-proc learns with each response which provider's host served it")
+        .containsExactly("xds.upstream_host_metadata.filter_metadata.llmgw.provider");
     assertThat(hcm.getAccessLogList())
         .singleElement()
         .satisfies(log ->
             assertThat(log.getTypedConfig().toString()).contains("%DYNAMIC_METADATA(llmgw)%"));
+  }
+
+  @Test
+  void theAccessLogNamesTheRouteFromExtProcAndTheProviderFromTheHostThatServed() {
+    assertThat(ListenerFactory.ACCESS_LOG_FIELDS)
+        .containsEntry("route", "%DYNAMIC_METADATA(llmgw:route)%")
+        .containsEntry("provider", "%UPSTREAM_METADATA(llmgw:provider)%")
+        .containsEntry("api", "%DYNAMIC_METADATA(llmgw:api)%")
+        .as("the route header is removed before the request leaves; the log cannot read it")
+        .doesNotContainValue("%REQ(X-LLMGW-ROUTE)%");
+  }
+
+  @Test
+  void aProviderClustersHostIsTaggedWithTheProvidersName() {
+    Cluster cluster = ClusterFactory.provider(LOCAL, "/ca");
+
+    assertThat(cluster.getLoadAssignment().getClusterName()).isEqualTo("llmgw_provider_local");
+    assertThat(cluster.getLoadAssignment().getEndpoints(0).getLbEndpointsList())
+        .singleElement()
+        .satisfies(e -> assertThat(e.getMetadata()
+                .getFilterMetadataOrThrow(XdsNames.METADATA_NAMESPACE)
+                .getFieldsOrThrow(XdsNames.PROVIDER_METADATA_KEY)
+                .getStringValue())
+            .isEqualTo("local"));
+    assertThat(new dev.llmgw.controlplane.xds.validation.EnvoyValidator().validate(cluster))
+        .isEmpty();
   }
 
   @Test

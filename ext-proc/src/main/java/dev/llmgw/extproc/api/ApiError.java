@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  * {@code {"type":"error","error":{"type","message"}}}.
  *
  * @param status HTTP status
- * @param kind what went wrong, mapped to each provider's error type
+ * @param kind what went wrong, mapped to each API family's error type
  * @param param the request field at fault, or null
  * @param code a stable machine-readable code (OpenAI's {@code code}), or null
  * @param message what was wrong and what was expected; never contains secrets or user content
@@ -53,12 +53,12 @@ public record ApiError(
     }
   }
 
-  /** The JSON body in {@code provider}'s error shape. */
-  public byte[] body(LlmApi.Provider provider) {
+  /** The JSON body in the error shape of the API family {@code family}. */
+  public byte[] body(LlmApi.Family family) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(128 + message.length());
     try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
       g.writeStartObject();
-      if (provider == LlmApi.Provider.ANTHROPIC) {
+      if (family == LlmApi.Family.ANTHROPIC) {
         g.writeStringField("type", "error");
         g.writeObjectFieldStart("error");
         g.writeStringField("type", kind.anthropicType);

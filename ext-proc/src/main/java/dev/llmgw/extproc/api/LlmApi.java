@@ -5,32 +5,36 @@ import org.jspecify.annotations.Nullable;
 
 /** The LLM API shapes the gateway understands; anything else passes through untouched. */
 public enum LlmApi {
-  OPENAI_CHAT_COMPLETIONS("/v1/chat/completions", Provider.OPENAI),
-  OPENAI_COMPLETIONS("/v1/completions", Provider.OPENAI),
-  OPENAI_EMBEDDINGS("/v1/embeddings", Provider.OPENAI),
-  OPENAI_RESPONSES("/v1/responses", Provider.OPENAI),
-  ANTHROPIC_MESSAGES("/v1/messages", Provider.ANTHROPIC);
+  OPENAI_CHAT_COMPLETIONS("/v1/chat/completions", Family.OPENAI),
+  OPENAI_COMPLETIONS("/v1/completions", Family.OPENAI),
+  OPENAI_EMBEDDINGS("/v1/embeddings", Family.OPENAI),
+  OPENAI_RESPONSES("/v1/responses", Family.OPENAI),
+  ANTHROPIC_MESSAGES("/v1/messages", Family.ANTHROPIC);
 
-  /** Whose error shape and conventions an API follows. */
-  public enum Provider {
+  /**
+   * The family of APIs an API belongs to: whose error shape and conventions it follows. Not a
+   * provider: which provider serves an exchange is the operator's configuration and Envoy's word
+   * (any provider may serve an OpenAI-shaped API).
+   */
+  public enum Family {
     OPENAI,
     ANTHROPIC
   }
 
   private final String path;
-  private final Provider provider;
+  private final Family family;
 
-  LlmApi(String path, Provider provider) {
+  LlmApi(String path, Family family) {
     this.path = path;
-    this.provider = provider;
+    this.family = family;
   }
 
   public String path() {
     return path;
   }
 
-  public Provider provider() {
-    return provider;
+  public Family family() {
+    return family;
   }
 
   /**

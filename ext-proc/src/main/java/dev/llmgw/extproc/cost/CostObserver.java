@@ -97,13 +97,13 @@ final class CostObserver implements ExchangeListener.Observer {
     }
     result = calculator.cost(report);
     ModelTarget target = context.target();
-    String provider = target == null ? null : target.provider();
+    String route = target == null ? null : target.route();
     if (result instanceof Cost c) {
       context.put(CostTagging.COST, c);
-      owner.metrics().record(context.identity().tenant(), provider, c);
+      owner.metrics().record(context.identity().tenant(), route, context.provider(), c);
       owner.sink().record(context, report, c, tokens.servedModel());
     } else if (result instanceof Unpriced u) {
-      owner.metrics().unpriced(provider, u.reason());
+      owner.metrics().unpriced(route, context.provider(), u.reason());
     }
   }
 }

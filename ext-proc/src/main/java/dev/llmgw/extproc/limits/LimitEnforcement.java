@@ -110,7 +110,7 @@ public final class LimitEnforcement implements ExchangeListener {
           model == null ? "" : model,
           tokens,
           usd,
-          target == null ? null : target.provider(),
+          target == null ? null : target.route(),
           registered != null,
           tenant != null
               && ((registered != null && tenant.equals(registered.tenant()))
@@ -134,7 +134,7 @@ public final class LimitEnforcement implements ExchangeListener {
       ModelTarget to = context
           .policy()
           .resolve(context.identity().tenant(), model)
-          .orElseGet(() -> current == null ? null : new ModelTarget(current.provider(), model));
+          .orElseGet(() -> current == null ? null : new ModelTarget(current.route(), model));
       if (to == null) {
         throw new RejectException(
             new ApiError(

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  *     not told to downgrade
  * @param estimatedTokens counted prompt tokens plus the expected output tokens
  * @param estimatedCostUsd the cost those tokens would have; reserved against budgets
- * @param route nullable; the route (provider or named route) the request goes to
+ * @param route nullable; the route the policy chose (a named route or a provider's own route)
  * @param apiKeyKnown whether the policy registers the API key
  * @param tenantKnown whether the policy knows the tenant (from a key's registration, or a tenant
  *     with its own models) rather than only the client's header naming it

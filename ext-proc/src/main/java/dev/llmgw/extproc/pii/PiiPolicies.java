@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  * wins over the default; each is a whole policy, not merged field by field.
  *
  * @param defaults the policy for exchanges no override names, or null for none
- * @param routes policy by route (provider) name
+ * @param routes policy by route name (the route header value: a named route or a provider's own route)
  * @param tenants policy by tenant
  */
 public record PiiPolicies(

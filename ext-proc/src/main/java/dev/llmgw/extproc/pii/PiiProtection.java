@@ -89,7 +89,7 @@ public final class PiiProtection implements ExchangeListener {
 
   private static @Nullable PiiPolicy policyFor(StreamContext context) {
     ModelTarget target = context.target();
-    String route = target == null ? null : target.provider();
+    String route = target == null ? null : target.route();
     return context
         .policy()
         .pii()

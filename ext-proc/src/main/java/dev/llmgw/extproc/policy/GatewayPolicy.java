@@ -17,11 +17,11 @@ import org.jspecify.annotations.Nullable;
  * @param version opaque version, logged and exported as a metric tag
  * @param maxRequestBodyBytes largest request body accepted; larger ones get a 413
  * @param identityHeaders request headers carrying tenant, application, user and API key
- * @param models client model name (alias or real name) to provider and provider model
+ * @param models client model name (alias or real name) to the route and the model sent
  * @param tenantModels per-tenant entries that win over {@code models}
  * @param unknownModel what to do with a model name the policy does not list
  * @param failureMode default for internal failures
- * @param routeFailureModes per-route (provider) overrides of {@code failureMode}
+ * @param routeFailureModes per-route overrides of {@code failureMode}, by route header value
  * @param includeStreamUsage add {@code stream_options.include_usage=true} to streaming OpenAI chat and completions
  * @param pii PII policies: default, per route and per tenant
  * @param limits budgets and token rate limits

@@ -3,19 +3,22 @@ package dev.llmgw.extproc.policy;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Where a client-facing model name goes.
+ * Where a client-facing model name goes: the route the policy chose, not the provider that will
+ * serve it (a route may split traffic between providers or fail over from one to the next; which one
+ * answered is only known from Envoy's response, see {@code StreamContext.provider()}).
  *
- * @param provider the route the control plane serves for the provider (the value of the route header)
- * @param model the provider's own model name, written into the request body
+ * @param route the value of the route header: a route name, or a provider name (every provider has
+ *     a route of its own name)
+ * @param model the model name written into the request body
  */
-public record ModelTarget(String provider, String model) {
+public record ModelTarget(String route, String model) {
 
   public ModelTarget {
-    requireNonNull(provider, "provider");
+    requireNonNull(route, "route");
     requireNonNull(model, "model");
-    if (provider.isBlank()) {
+    if (route.isBlank()) {
       throw new IllegalArgumentException(
-          "provider: '' (expected: a provider name such as 'openai')");
+          "route: '' (expected: a route or provider name such as 'openai')");
     }
     if (model.isBlank()) {
       throw new IllegalArgumentException("model: '' (expected: the provider's model name)");

@@ -32,10 +32,10 @@ import org.jspecify.annotations.Nullable;
  * include_stream_usage: true
  * identity_headers: { tenant: x-llmgw-tenant, application: x-llmgw-application, user: x-llmgw-user, api_key: x-llmgw-api-key }
  * models:
- *   fast:   { provider: openai, model: gpt-4o-mini }
- *   gpt-4o: { provider: openai, model: gpt-4o }
+ *   fast:   { route: openai, model: gpt-4o-mini }
+ *   gpt-4o: { route: openai, model: gpt-4o }
  * tenant_models:
- *   acme: { fast: { provider: openai, model: gpt-4.1-mini } }
+ *   acme: { fast: { route: openai, model: gpt-4.1-mini } }
  * pii:
  *   default:
  *     entities: { email: mask, phone: mask, credit_card: block, secret: block }
@@ -180,8 +180,7 @@ public final class PolicyLoader {
 
     private static void requireTarget(String where, ModelTarget target) {
       if (target == null) {
-        throw new IllegalArgumentException(
-            where + ": null (expected: {provider: ..., model: ...})");
+        throw new IllegalArgumentException(where + ": null (expected: { route: ..., model: ...})");
       }
     }
 

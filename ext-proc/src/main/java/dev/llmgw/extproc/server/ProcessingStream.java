@@ -101,7 +101,8 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       response = switch (request.getRequestCase()) {
         case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
         case REQUEST_BODY -> onRequestBody(request.getRequestBody());
-        case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
+        case RESPONSE_HEADERS ->
+          onResponseHeaders(request.getResponseHeaders(), ServedBy.provider(request));
         case RESPONSE_BODY -> onResponseBody(request.getResponseBody());
         case REQUEST_TRAILERS, RESPONSE_TRAILERS ->
           ExternalProcessorService.continueResponse(request);
@@ -287,7 +288,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
           Responses.setHeader("content-length", Integer.toString(forwarded.length)));
     }
     if (context.target() != null) {
-      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, context.target().provider()));
+      headers.addSetHeaders(Responses.setHeader(ROUTE_HEADER, context.target().route()));
       common.setClearRouteCache(true);
     }
     if (headers.getSetHeadersCount() > 0) {
@@ -370,7 +371,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     }
   }
 
-  private ProcessingResponse onResponseHeaders(HttpHeaders headers) {
+  private ProcessingResponse onResponseHeaders(HttpHeaders headers, @Nullable String provider) {
     int status = 0;
     String contentType = "";
     for (HeaderValue h : headers.getHeaders().getHeadersList()) {
@@ -381,9 +382,14 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       }
     }
     boolean eventStream = contentType.startsWith("text/event-stream");
-    context.response(status, eventStream);
+    context.response(status, eventStream, provider);
     ProcessingResponse.Builder response =
         ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.getDefaultInstance());
+    if (context.api() != null && provider != null) {
+      Struct.Builder tags = Struct.newBuilder();
+      put(tags, "provider", provider);
+      response.setDynamicMetadata(namespaced(tags));
+    }
     if (context.api() != null && !headers.getEndOfStream()) {
       rewriter = rewriters();
     }
@@ -435,9 +441,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
         putAll(tags, o.responseMetadata());
       }
       if (tags.getFieldsCount() > 0) {
-        answer.setDynamicMetadata(Struct.newBuilder()
-            .putFields(
-                METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build()));
+        answer.setDynamicMetadata(namespaced(tags));
       }
     }
     return answer.build();
@@ -609,7 +613,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     boolean requestPhase =
         request.hasRequestHeaders() || request.hasRequestBody() || request.hasRequestTrailers();
     ModelTarget target = context.target();
-    String route = target == null ? null : target.provider();
+    String route = target == null ? null : target.route();
     GatewayPolicy.FailureMode mode = context.policy().failureModeFor(route);
     log.error("internal failure in {} (ref {}, failure mode {})", phaseName(request), ref, mode, e);
     if (requestPhase && mode == GatewayPolicy.FailureMode.FAIL_CLOSED) {
@@ -640,9 +644,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     return Responses.immediate(error, shape());
   }
 
-  private LlmApi.Provider shape() {
+  private LlmApi.Family shape() {
     LlmApi api = context.api();
-    return api == null ? LlmApi.Provider.OPENAI : api.provider();
+    return api == null ? LlmApi.Family.OPENAI : api.family();
   }
 
   private Struct metadata() {
@@ -655,8 +659,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
       put(tags, "downgraded_from", retargetedFrom.model());
     }
     if (context.target() != null) {
-      put(tags, "route", context.target().provider());
-      put(tags, "provider", context.target().provider());
+      put(tags, "route", context.target().route());
       put(tags, "model", context.target().model());
     }
     Identity id = context.identity();
@@ -668,6 +671,10 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
     for (ExchangeListener.Observer o : observers) {
       putAll(tags, o.requestMetadata());
     }
+    return namespaced(tags);
+  }
+
+  private static Struct namespaced(Struct.Builder tags) {
     return Struct.newBuilder()
         .putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(tags).build())
         .build();

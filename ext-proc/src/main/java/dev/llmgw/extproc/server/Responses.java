@@ -52,13 +52,12 @@ final class Responses {
   }
 
   /** An answer the gateway gives itself, in the error shape of the API called. */
-  static ProcessingResponse immediate(ApiError error, LlmApi.Provider shape) {
+  static ProcessingResponse immediate(ApiError error, LlmApi.Family shape) {
     return immediate(error, shape, -1);
   }
 
   /** An error answer with a {@code retry-after} header when {@code retryAfterSeconds >= 0}. */
-  static ProcessingResponse immediate(
-      ApiError error, LlmApi.Provider shape, long retryAfterSeconds) {
+  static ProcessingResponse immediate(ApiError error, LlmApi.Family shape, long retryAfterSeconds) {
     byte[] body = error.body(shape);
     HeaderMutation.Builder headers = HeaderMutation.newBuilder()
         .addSetHeaders(setHeader("content-type", "application/json"))

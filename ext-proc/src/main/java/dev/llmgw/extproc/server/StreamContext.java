@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What one HTTP exchange carries through its ext_proc stream: the policy snapshot taken at its
- * start, the API detected, who is calling and where the request went. Owned by one stream; the
+ * start, the API detected, who is calling, the route the policy chose and the provider that served
+ * it. Owned by one stream; the
  * gRPC runtime delivers a stream's messages one at a time, so no locking is needed.
  */
 public final class StreamContext {
@@ -22,6 +23,7 @@ public final class StreamContext {
   private boolean streaming;
   private int responseStatus;
   private boolean eventStream;
+  private @Nullable String provider;
   private @Nullable Map<Fact<?>, Object> facts;
   private @Nullable ModelTarget retargetedFrom;
   private boolean retargeted;
@@ -67,6 +69,16 @@ public final class StreamContext {
   /** Whether the response is {@code text/event-stream}. */
   public boolean eventStream() {
     return eventStream;
+  }
+
+  /**
+   * The provider that served the response, as Envoy said with the response headers ({@link
+   * ServedBy}); null before them, for a reply no provider gave, or when Envoy did not say. Not the
+   * {@link ModelTarget#route() route}: a route may split traffic between providers or fail over from
+   * one to the next.
+   */
+  public @Nullable String provider() {
+    return provider;
   }
 
   /**
@@ -140,8 +152,9 @@ public final class StreamContext {
     return forwarded;
   }
 
-  void response(int status, boolean eventStream) {
+  void response(int status, boolean eventStream, @Nullable String provider) {
     this.responseStatus = status;
     this.eventStream = eventStream;
+    this.provider = provider;
   }
 }

@@ -19,7 +19,11 @@ public final class SpendRecords {
     return (context, report, cost, servedModel) -> reporter.record(record(context, cost, clock));
   }
 
-  /** One exchange's record: a fresh id (the ledger counts each id once), who, which models, tokens and cost. */
+  /**
+   * One exchange's record: a fresh id (the ledger counts each id once), who, the route the policy
+   * chose and the provider that served it (which differ on weighted and failover routes), which
+   * models, tokens and cost.
+   */
   static SpendRecord record(StreamContext context, Cost cost, Clock clock) {
     Identity id = context.identity();
     Cost.Breakdown b = cost.breakdown();
@@ -40,8 +44,9 @@ public final class SpendRecords {
     set(r::setUser, id.user());
     set(r::setRequestedModel, context.requestedModel());
     if (context.target() != null) {
-      r.setRoute(context.target().provider()).setProvider(context.target().provider());
+      r.setRoute(context.target().route());
     }
+    set(r::setProvider, context.provider());
     // The model the request was sent to (what spend is grouped by); the provider's own name for it,
     // often a dated snapshot, is in the access log as served_model.
     r.setModel(context.target() != null ? context.target().model() : cost.model());

@@ -201,18 +201,18 @@ public final class ModelCatalog {
   }
 
   /**
-   * What the gateway knows about {@code model} as called through an API of {@code provider}. Never
+   * What the gateway knows about {@code model} as called through an API of {@code family}. Never
    * null: unlisted models get the tokenizer tiktoken's rules map them to, {@link Tokenizer#ESTIMATE}
    * for Anthropic, or o200k_base (marked uncertain) for any other OpenAI-style model.
    */
-  public ModelSpec resolve(String model, LlmApi.Provider provider) {
+  public ModelSpec resolve(String model, LlmApi.Family family) {
     requireNonNull(model, "model");
-    String key = provider == LlmApi.Provider.ANTHROPIC ? "a:" + model : model;
+    String key = family == LlmApi.Family.ANTHROPIC ? "a:" + model : model;
     ModelSpec cached = resolved.get(key);
     if (cached != null) {
       return cached;
     }
-    ModelSpec spec = lookup(model, provider);
+    ModelSpec spec = lookup(model, family);
     if (resolved.size() < MAX_CACHED) {
       resolved.putIfAbsent(key, spec);
     }
@@ -247,7 +247,7 @@ public final class ModelCatalog {
     return models;
   }
 
-  private ModelSpec lookup(String model, LlmApi.Provider provider) {
+  private ModelSpec lookup(String model, LlmApi.Family family) {
     Optional<ModelSpec> listed = find(model);
     if (listed.isPresent()) {
       return listed.get();
@@ -256,8 +256,7 @@ public final class ModelCatalog {
     if (mapped != null) {
       return ModelSpec.unlisted(model, mapped, true);
     }
-    if (provider == LlmApi.Provider.ANTHROPIC
-        || model.toLowerCase(Locale.ROOT).startsWith("claude")) {
+    if (family == LlmApi.Family.ANTHROPIC || model.toLowerCase(Locale.ROOT).startsWith("claude")) {
       return ModelSpec.unlisted(model, Tokenizer.ESTIMATE, true);
     }
     return ModelSpec.unlisted(model, Tokenizer.O200K_BASE, false);

@@ -74,7 +74,7 @@ public final class TokenCounting implements ExchangeListener {
     return PromptCounter.count(
         api,
         requireNonNull(body, "body"),
-        catalog.resolve(requireNonNull(model, "model"), api.provider()));
+        catalog.resolve(requireNonNull(model, "model"), api.family()));
   }
 
   @Override

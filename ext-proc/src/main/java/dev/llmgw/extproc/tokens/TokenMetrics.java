@@ -33,7 +33,12 @@ public final class TokenMetrics {
 
   public static final String TAG_TOKEN_TYPE = "gen_ai.token.type";
   public static final String TAG_REQUEST_MODEL = "gen_ai.request.model";
+  /**
+   * The provider that served the exchange, as the operator named it and Envoy reported it (not the
+   * API shape, not the route); {@value #UNKNOWN_PROVIDER} when Envoy named none.
+   */
   public static final String TAG_PROVIDER = "gen_ai.provider.name";
+
   public static final String TAG_MODEL = "model";
   /** {@code provider}, {@code counted}, {@code estimated} or {@code estimated_from_bytes}. */
   public static final String TAG_SOURCE = "source";
@@ -51,6 +56,7 @@ public final class TokenMetrics {
   public static final String TAG_REASON = "reason";
 
   public static final String UNLISTED_MODEL = "unlisted";
+  public static final String UNKNOWN_PROVIDER = "unknown";
 
   /** Bucket boundaries OpenTelemetry's GenAI conventions give {@code gen_ai.client.token.usage}. */
   private static final double[] OTEL_TOKEN_BUCKETS = {

@@ -12,7 +12,6 @@ import dev.llmgw.extproc.server.ExchangeListener;
 import dev.llmgw.extproc.server.RejectException;
 import dev.llmgw.extproc.server.StreamContext;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -229,7 +228,7 @@ public final class TokenObserver implements ExchangeListener.Observer {
     ModelTarget target = context.target();
     String model = target != null ? target.model() : context.requestedModel();
     String resolvedFor = model == null ? "" : model;
-    spec = owner.catalog().resolve(resolvedFor, api.provider());
+    spec = owner.catalog().resolve(resolvedFor, api.family());
     modelTag =
         spec.listed() ? spec.name() : target != null ? target.model() : TokenMetrics.UNLISTED_MODEL;
   }
@@ -273,7 +272,8 @@ public final class TokenObserver implements ExchangeListener.Observer {
 
   private void record(TokenReport r) {
     TokenMetrics metrics = owner.metrics();
-    String provider = api.provider().name().toLowerCase(Locale.ROOT);
+    String provider =
+        context.provider() != null ? context.provider() : TokenMetrics.UNKNOWN_PROVIDER;
     metrics.usage(provider, modelTag, "input", r.promptSource().tag(), r.promptTokens());
     if (r.completionTokens() >= 0) {
       metrics.usage(provider, modelTag, "output", r.completionSource().tag(), r.completionTokens());

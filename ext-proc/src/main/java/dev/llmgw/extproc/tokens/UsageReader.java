@@ -61,7 +61,7 @@ final class UsageReader {
     if (!reported) {
       return null;
     }
-    if (api.provider() == LlmApi.Provider.ANTHROPIC) {
+    if (api.family() == LlmApi.Family.ANTHROPIC) {
       long in = prompt < 0 ? -1 : add(add(prompt, Math.max(0, cached)), Math.max(0, cacheCreation));
       long sum = in >= 0 && completion >= 0 ? add(in, completion) : -1;
       return new ProviderUsage(in, completion, sum, cached, cacheCreation, -1, cacheCreation1h);
@@ -111,7 +111,7 @@ final class UsageReader {
     if (usage == null) {
       return;
     }
-    if (api.provider() == LlmApi.Provider.ANTHROPIC) {
+    if (api.family() == LlmApi.Family.ANTHROPIC) {
       anthropicUsage(usage);
     } else {
       openAiUsage(usage);
@@ -223,7 +223,7 @@ final class UsageReader {
       return;
     }
     if (usage != null && usage.isObject()) {
-      if (api.provider() == LlmApi.Provider.ANTHROPIC) {
+      if (api.family() == LlmApi.Family.ANTHROPIC) {
         anthropicUsage(usage);
       } else {
         openAiUsage(usage);

@@ -14,7 +14,7 @@ class LlmApiTest {
     assertThat(LlmApi.detect("POST", "/v1/embeddings")).contains(LlmApi.OPENAI_EMBEDDINGS);
     assertThat(LlmApi.detect("POST", "/v1/responses")).contains(LlmApi.OPENAI_RESPONSES);
     assertThat(LlmApi.detect("POST", "/v1/messages")).contains(LlmApi.ANTHROPIC_MESSAGES);
-    assertThat(LlmApi.ANTHROPIC_MESSAGES.provider()).isEqualTo(LlmApi.Provider.ANTHROPIC);
+    assertThat(LlmApi.ANTHROPIC_MESSAGES.family()).isEqualTo(LlmApi.Family.ANTHROPIC);
   }
 
   @Test

@@ -112,8 +112,8 @@ public class ExchangeBenchmark {
   static final String POLICY_ON = """
       version: bench-on
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        claude: { provider: anthropic, model: claude-sonnet-4-5 }
+        fast: { route: openai, model: gpt-4o-mini }
+        claude: { route: anthropic, model: claude-sonnet-4-5 }
       pii:
         default:
           entities: { email: mask, phone: mask, credit_card: mask, iban: mask, us_ssn: mask, ip_address: mask, secret: mask }

@@ -31,21 +31,45 @@ class CostMetricsTest {
         200,
         true));
 
-    metrics.record("acme", "openai", cost);
-    metrics.record("acme", "openai", cost);
+    metrics.record("acme", "chat", "openai", cost);
+    metrics.record("acme", "chat", "openai", cost);
     String text = registry.scrape();
 
     assertThat(text)
         .contains(
-            "llmgw_cost_usd_total{estimated=\"false\",model=\"gpt-4o\",provider=\"openai\",tenant=\"acme\"} 0.00944")
+            "llmgw_cost_usd_total{estimated=\"false\",model=\"gpt-4o\",provider=\"openai\",route=\"chat\",tenant=\"acme\"} 0.00944")
         .contains(
-            "llmgw_tokens_billed_total{kind=\"input\",model=\"gpt-4o\",provider=\"openai\",tenant=\"acme\"} 352.0")
+            "llmgw_tokens_billed_total{kind=\"input\",model=\"gpt-4o\",provider=\"openai\",route=\"chat\",tenant=\"acme\"} 352.0")
         .contains(
-            "llmgw_tokens_billed_total{kind=\"cached_input\",model=\"gpt-4o\",provider=\"openai\",tenant=\"acme\"} 2048.0")
+            "llmgw_tokens_billed_total{kind=\"cached_input\",model=\"gpt-4o\",provider=\"openai\",route=\"chat\",tenant=\"acme\"} 2048.0")
         .contains(
-            "llmgw_tokens_billed_total{kind=\"output\",model=\"gpt-4o\",provider=\"openai\",tenant=\"acme\"} 600.0")
+            "llmgw_tokens_billed_total{kind=\"output\",model=\"gpt-4o\",provider=\"openai\",route=\"chat\",tenant=\"acme\"} 600.0")
         .doesNotContain("kind=\"reasoning\"")
         .doesNotContain("kind=\"cache_write\"");
+  }
+
+  @Test
+  void theRouteAndTheProviderThatServedItAreSeparateTags() {
+    CostMetrics metrics = new CostMetrics(registry);
+    Cost cost = cost(new TokenReport(
+        "gpt-4o-mini",
+        Tokenizer.O200K_BASE,
+        10,
+        true,
+        -1,
+        new ProviderUsage(10, 0, 10, 0, -1, 0),
+        -1,
+        200,
+        true));
+
+    metrics.record("acme", "split", "primary", cost);
+    metrics.record("acme", "split", "secondary", cost);
+    metrics.record("acme", null, "primary", cost);
+
+    assertThat(registry.scrape())
+        .contains("model=\"gpt-4o-mini\",provider=\"primary\",route=\"split\",tenant=\"acme\"}")
+        .contains("model=\"gpt-4o-mini\",provider=\"secondary\",route=\"split\",tenant=\"acme\"}")
+        .contains("model=\"gpt-4o-mini\",provider=\"primary\",route=\"none\",tenant=\"acme\"}");
   }
 
   @Test
@@ -55,11 +79,11 @@ class CostMetricsTest {
     Cost cost = cost(new TokenReport(
         "claude-haiku-4-5", Tokenizer.ESTIMATE, 1000, false, -1, null, 200, 200, true));
 
-    metrics.record("acme", "anthropic", cost);
+    metrics.record("acme", "claude", "anthropic", cost);
 
     assertThat(registry.scrape())
         .contains(
-            "llmgw_cost_usd_total{estimated=\"true\",model=\"claude-haiku-4-5\",provider=\"anthropic\",tenant=\"acme\"} 0.002");
+            "llmgw_cost_usd_total{estimated=\"true\",model=\"claude-haiku-4-5\",provider=\"anthropic\",route=\"claude\",tenant=\"acme\"} 0.002");
   }
 
   @Test
@@ -76,17 +100,17 @@ class CostMetricsTest {
         200,
         true));
 
-    metrics.record(null, "openai", cost);
-    metrics.record("", null, cost);
-    metrics.record("t1", "openai", cost);
-    metrics.record("t2", "openai", cost);
-    metrics.record("t3", "openai", cost);
-    metrics.record("t1", "openai", cost);
+    metrics.record(null, "chat", "openai", cost);
+    metrics.record("", "chat", null, cost);
+    metrics.record("t1", "chat", "openai", cost);
+    metrics.record("t2", "chat", "openai", cost);
+    metrics.record("t3", "chat", "openai", cost);
+    metrics.record("t1", "chat", "openai", cost);
     String text = registry.scrape();
 
     assertThat(text)
-        .contains("model=\"gpt-4o-mini\",provider=\"openai\",tenant=\"none\"}")
-        .contains("model=\"gpt-4o-mini\",provider=\"unknown\",tenant=\"none\"}")
+        .contains("model=\"gpt-4o-mini\",provider=\"openai\",route=\"chat\",tenant=\"none\"}")
+        .contains("model=\"gpt-4o-mini\",provider=\"unknown\",route=\"chat\",tenant=\"none\"}")
         .contains("tenant=\"t1\"")
         .contains("tenant=\"t2\"")
         .contains("tenant=\"other\"")
@@ -97,10 +121,11 @@ class CostMetricsTest {
   void unpricedExchangesAreCountedByReasonWithoutTheirModelName() {
     CostMetrics metrics = new CostMetrics(registry);
 
-    metrics.unpriced("openai", Unpriced.Reason.UNKNOWN_MODEL);
+    metrics.unpriced("chat", "openai", Unpriced.Reason.UNKNOWN_MODEL);
 
     assertThat(registry.scrape())
-        .contains("llmgw_cost_unpriced_total{provider=\"openai\",reason=\"unknown_model\"} 1.0");
+        .contains(
+            "llmgw_cost_unpriced_total{provider=\"openai\",reason=\"unknown_model\",route=\"chat\"} 1.0");
   }
 
   private Cost cost(TokenReport report) {

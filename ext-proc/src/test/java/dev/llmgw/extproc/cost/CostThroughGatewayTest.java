@@ -8,6 +8,7 @@ import dev.llmgw.extproc.driver.Upstream;
 import dev.llmgw.extproc.driver.UpstreamResponse;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
+import dev.llmgw.extproc.server.ServedBy;
 import dev.llmgw.extproc.server.StreamContext;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import dev.llmgw.extproc.tokens.TokenReport;
@@ -42,9 +43,9 @@ class CostThroughGatewayTest {
     gw = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
-          haiku: { provider: anthropic, model: claude-haiku-4-5 }
-          mystery: { provider: openai, model: mystery-1 }
+          gpt-4o: { route: openai, model: gpt-4o }
+          haiku: { route: anthropic, model: claude-haiku-4-5 }
+          mystery: { route: openai, model: mystery-1 }
         """, "test"),
         registry -> List.of(
             TokenCounting.listener(registry),
@@ -68,8 +69,11 @@ class CostThroughGatewayTest {
             .header("x-llmgw-tenant", "acme")
             .header("x-llmgw-api-key", "sk-test-123")
             .build(),
-        Upstream.returning(
-            UpstreamResponse.ok("application/json", resource("/cost/openai-gpt-4o-cached.json"))));
+        Upstream.returning(UpstreamResponse.builder(200)
+            .header("content-type", "application/json")
+            .chunk(resource("/cost/openai-gpt-4o-cached.json"))
+            .attribute(ServedBy.ATTRIBUTE, "openai-eu")
+            .build()));
 
     Map<String, Value> meta = GatewayExchange.metadata(r);
     // gpt-4o: (1,200 − 1,024) × 2.50/1e6 + 1,024 × 1.25/1e6 + 300 × 10/1e6 = 0.00044 + 0.00128 +
@@ -81,6 +85,7 @@ class CostThroughGatewayTest {
     assertThat(meta.get("served_model").getStringValue()).isEqualTo("gpt-4o-2024-08-06");
     assertThat(meta.get("tenant").getStringValue()).isEqualTo("acme");
     assertThat(meta.get("route").getStringValue()).isEqualTo("openai");
+    assertThat(meta.get("provider").getStringValue()).isEqualTo("openai-eu");
     assertThat(meta.get("requested_model").getStringValue()).isEqualTo("gpt-4o");
     assertThat(meta.get("api_key_id").getStringValue()).doesNotContain("sk-test-123");
 
@@ -96,8 +101,10 @@ class CostThroughGatewayTest {
                 "acme",
                 "model",
                 "gpt-4o",
-                "provider",
+                "route",
                 "openai",
+                "provider",
+                "openai-eu",
                 "estimated",
                 "false")
             .count())
@@ -165,7 +172,7 @@ class CostThroughGatewayTest {
     try (GatewayExchange negotiated = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
+          gpt-4o: { route: openai, model: gpt-4o }
         prices:
           version: acme-7
           models:
@@ -198,7 +205,7 @@ class CostThroughGatewayTest {
     try (GatewayExchange keyed = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
+          gpt-4o: { route: openai, model: gpt-4o }
         keys:
           key_e0dbaa0c6455: { tenant: acme, application: chat }
         """, "test"),
@@ -225,7 +232,7 @@ class CostThroughGatewayTest {
         PolicyLoader.parse("""
         identity_headers: { api_key: authorization }
         models:
-          gpt-4o: { provider: openai, model: gpt-4o }
+          gpt-4o: { route: openai, model: gpt-4o }
         keys:
           key_e0dbaa0c6455: { tenant: acme }
         """, "test"),

@@ -75,6 +75,15 @@ final class DirectionState {
   long timerDeadlineNanos;
   boolean newTimeoutReceived;
 
+  /**
+   * What the direction's attribute expressions evaluate to (only the response's are modelled: from
+   * the {@link UpstreamResponse}), and whether they were sent: Envoy sends them once, with the first
+   * message of the direction ({@code Filter::addAttributes}, {@code setSentAttributes}).
+   */
+  java.util.Map<String, String> attributes = java.util.Map.of();
+
+  boolean attributesSent;
+
   // What left Envoy in this direction.
   Headers forwardedHeaders;
   final List<ReleasedChunk> forwardedChunks = new ArrayList<>();

@@ -51,14 +51,16 @@ import java.time.Duration;
  * {@code message_timeout} and {@code override_message_timeout}/{@code max_message_timeout}, processor
  * close and error with {@code failure_mode_allow}, the buffer limit (413 request / 500 response),
  * {@code forward_rules}, {@code grpc_service.initial_metadata}, a response whose whole body arrives
- * before the processor answered its headers ({@link UpstreamResponse.Builder#bodyWithHeaders()}). See
- * the package Javadoc for sources and for the known differences from Envoy 1.40.
+ * before the processor answered its headers ({@link UpstreamResponse.Builder#bodyWithHeaders()}),
+ * {@code response_attributes} sent once with the first response message (their values, which depend
+ * on the upstream that answered, come from {@link UpstreamResponse.Builder#attribute}). See the
+ * package Javadoc for sources and for the known differences from Envoy 1.40.
  *
  * <h2>Not modelled</h2>
  * Chunks arriving while an earlier reply is outstanding (a fast client; Envoy then coalesces them),
  * the upstream answering before the request finished, {@code send_body_without_waiting_for_header_response}
  * sending early (its only other effect, ignoring {@code mode_override}, is modelled),
- * {@code request_attributes}/{@code response_attributes} (CEL), typed metadata, per-route
+ * evaluating CEL ({@code request_attributes} are not sent at all), typed metadata, per-route
  * {@code ExtProcPerRoute}, {@code http_service}, flow control and watermarks, gRPC local replies, and
  * headers Envoy itself adds ({@code x-request-id}, {@code x-envoy-upstream-service-time}, ...).
  */

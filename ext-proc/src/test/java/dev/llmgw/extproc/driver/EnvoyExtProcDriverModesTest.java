@@ -75,6 +75,46 @@ class EnvoyExtProcDriverModesTest {
   }
 
   @Test
+  void responseAttributesGoOnceWithTheFirstResponseMessageUnderTheFilterName() throws Exception {
+    ScriptedProcessor processor = ScriptedProcessor.continuing();
+    String servedBy = "xds.upstream_host_metadata.filter_metadata.llmgw.provider";
+    String unknown = "xds.cluster_metadata.filter_metadata.other.key";
+    try (InProcessExtProc grpc = InProcessExtProc.serving(processor)) {
+      ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())
+          .filterConfig(config(mode().setResponseBodyMode(BodySendMode.STREAMED)).toBuilder()
+              .addResponseAttributes(servedBy)
+              .addResponseAttributes(unknown)
+              .build())
+          .build()
+          .exchange(
+              DownstreamRequest.post("/v1/chat/completions", JSON).build(),
+              Upstream.returning(UpstreamResponse.builder(200)
+                  .chunks("data: one\n\n", "data: two\n\n")
+                  .attribute(servedBy, "primary")
+                  .build()));
+
+      assertThat(result.phasesSent())
+          .containsExactly(REQUEST_HEADERS, RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_BODY);
+      assertThat(result.requestsToProcessor().get(0).getAttributesMap())
+          .as("request_attributes are not configured")
+          .isEmpty();
+      assertThat(result.requestsToProcessor().get(1).getAttributesMap())
+          .containsOnlyKeys(EnvoyExtProcDriver.FILTER_NAME);
+      assertThat(result
+              .requestsToProcessor()
+              .get(1)
+              .getAttributesMap()
+              .get(EnvoyExtProcDriver.FILTER_NAME)
+              .getFieldsMap())
+          .as("an expression Envoy could not evaluate is left out")
+          .containsOnlyKeys(servedBy)
+          .hasEntrySatisfying(servedBy, v -> assertThat(v.getStringValue()).isEqualTo("primary"));
+      assertThat(result.requestsToProcessor().subList(2, 4))
+          .allSatisfy(r -> assertThat(r.getAttributesMap()).isEmpty());
+    }
+  }
+
+  @Test
   void requestWithoutBodyMarksItsHeadersEndOfStream() throws Exception {
     try (InProcessExtProc grpc = InProcessExtProc.serving(ScriptedProcessor.continuing())) {
       ExchangeResult result = EnvoyExtProcDriver.builder(grpc.channel())

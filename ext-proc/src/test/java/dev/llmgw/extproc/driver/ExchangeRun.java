@@ -127,9 +127,8 @@ final class ExchangeRun {
 
   ExchangeResult run(DownstreamRequest downstream, Upstream upstream) {
     dynamicMetadata.putAll(downstream.dynamicMetadata());
-    if (config.getRequestAttributesCount() > 0 || config.getResponseAttributesCount() > 0) {
-      note(
-          "request_attributes/response_attributes are not evaluated by the driver; attributes stay empty");
+    if (config.getRequestAttributesCount() > 0) {
+      note("request_attributes are not evaluated by the driver; they are not sent");
     }
     try {
       runDirection(
@@ -140,6 +139,7 @@ final class ExchangeRun {
         if (upstreamResponse == null) {
           throw new IllegalStateException("upstream returned null (expected: an UpstreamResponse)");
         }
+        response.attributes = upstreamResponse.attributes();
         runDirection(
             response,
             upstreamResponse.headers(),
@@ -466,6 +466,7 @@ final class ExchangeRun {
         .build();
     ProcessingRequest.Builder b =
         ProcessingRequest.newBuilder().setMetadataContext(forwardingMetadata());
+    addAttributes(s, b);
     if (observe) {
       b.setObservabilityMode(true);
     }
@@ -481,6 +482,7 @@ final class ExchangeRun {
         HttpBody.newBuilder().setBody(data).setEndOfStream(endStream).build();
     ProcessingRequest.Builder b =
         ProcessingRequest.newBuilder().setMetadataContext(forwardingMetadata());
+    addAttributes(s, b);
     if (observe) {
       b.setObservabilityMode(true);
     }
@@ -495,10 +497,33 @@ final class ExchangeRun {
     ProcessingRequest.Builder b = ProcessingRequest.newBuilder()
         .setMetadataContext(forwardingMetadata())
         .setObservabilityMode(observe);
+    addAttributes(s, b);
     return (s.direction == Direction.REQUEST
             ? b.setRequestTrailers(trailers)
             : b.setResponseTrailers(trailers))
         .build();
+  }
+
+  /**
+   * {@code Filter::addAttributes}: with the first message of the response direction, when the config
+   * lists {@code response_attributes}, the values of those expressions under the filter's name (an
+   * empty struct when none could be evaluated). The request's are not modelled (noted in run()).
+   */
+  private void addAttributes(DirectionState s, ProcessingRequest.Builder b) {
+    if (s.direction != Direction.RESPONSE
+        || s.attributesSent
+        || config.getResponseAttributesCount() == 0) {
+      return;
+    }
+    s.attributesSent = true;
+    Struct.Builder values = Struct.newBuilder();
+    for (String expression : config.getResponseAttributesList()) {
+      String value = s.attributes.get(expression);
+      if (value != null) {
+        values.putFields(expression, Value.newBuilder().setStringValue(value).build());
+      }
+    }
+    b.putAttributes(EnvoyExtProcDriver.FILTER_NAME, values.build());
   }
 
   private boolean forwardable(String name) {

@@ -1,6 +1,7 @@
 package dev.llmgw.extproc.driver;
 
 import com.google.protobuf.util.Durations;
+import dev.llmgw.extproc.server.ServedBy;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.MetadataOptions;
@@ -9,8 +10,8 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 /**
  * The ext_proc filter configuration the control plane pushes to Envoy (control-plane's
  * {@code HttpFilterFactory.extProc(1 s)}), for driving ext-proc as the gateway's Envoy does:
- * headers only, bodies on request through {@code mode_override}, fail closed, and dynamic metadata
- * accepted in the {@code llmgw} namespace. ext-proc cannot depend on control-plane, so this copy
+ * headers only, bodies on request through {@code mode_override}, fail closed, dynamic metadata
+ * accepted in the {@code llmgw} namespace, and the provider that served each response asked for. ext-proc cannot depend on control-plane, so this copy
  * is kept by hand; it-tests checks the two stay equal.
  */
 public final class GatewayFilterConfig {
@@ -32,6 +33,7 @@ public final class GatewayFilterConfig {
       .setMetadataOptions(MetadataOptions.newBuilder()
           .setReceivingNamespaces(
               MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("llmgw")))
+      .addResponseAttributes(ServedBy.ATTRIBUTE)
       .build();
 
   private GatewayFilterConfig() {}

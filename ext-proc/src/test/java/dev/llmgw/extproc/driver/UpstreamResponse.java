@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,14 +21,23 @@ import java.util.Optional;
  *     once the headers reply asks for it, sends it as one BUFFERED body message whatever the body mode,
  *     with the headers still held: a body mutation must then match {@code content-length} or the
  *     client gets a 500. False (the default): each chunk arrives after the previous phase was answered.
+ * @param attributes what Envoy's CEL expressions evaluate to for this response, by expression: they
+ *     depend on the upstream that answered (its cluster, its host's metadata), which only the test
+ *     knows. The driver sends those the filter config lists in {@code response_attributes}; an
+ *     expression without a value here is one Envoy could not evaluate, and is left out as Envoy does.
  */
 public record UpstreamResponse(
-    Headers headers, List<ByteString> chunks, Optional<Headers> trailers, boolean bodyWithHeaders) {
+    Headers headers,
+    List<ByteString> chunks,
+    Optional<Headers> trailers,
+    boolean bodyWithHeaders,
+    Map<String, String> attributes) {
 
   public UpstreamResponse {
     requireNonNull(headers, "headers");
     requireNonNull(trailers, "trailers");
     chunks = List.copyOf(requireNonNull(chunks, "chunks"));
+    attributes = Map.copyOf(requireNonNull(attributes, "attributes"));
     String status = headers
         .get(":status")
         .orElseThrow(() -> new IllegalArgumentException(
@@ -54,6 +65,7 @@ public record UpstreamResponse(
     private final List<ByteString> chunks = new ArrayList<>();
     private Headers.Builder trailers;
     private boolean bodyWithHeaders;
+    private final Map<String, String> attributes = new LinkedHashMap<>();
 
     private Builder(int status) {
       headers.add(":status", Integer.toString(status));
@@ -94,12 +106,19 @@ public record UpstreamResponse(
       return this;
     }
 
+    /** What Envoy's CEL gives {@code expression} for this response (a string value). */
+    public Builder attribute(String expression, String value) {
+      attributes.put(requireNonNull(expression, "expression"), requireNonNull(value, "value"));
+      return this;
+    }
+
     public UpstreamResponse build() {
       return new UpstreamResponse(
           headers.build(),
           chunks,
           Optional.ofNullable(trailers).map(Headers.Builder::build),
-          bodyWithHeaders);
+          bodyWithHeaders,
+          attributes);
     }
   }
 }

@@ -25,7 +25,7 @@ class LimitsThroughGatewayTest {
   /** gpt-4o-mini: 0.15 input / 0.60 output per million tokens. */
   private static final String POLICY = """
       models:
-        mini: { provider: openai, model: gpt-4o-mini }
+        mini: { route: openai, model: gpt-4o-mini }
       limits:
         budgets:
           - { scope: tenant, id: acme, period: daily, limit_usd: "0.0014" }
@@ -118,8 +118,8 @@ class LimitsThroughGatewayTest {
     try (GatewayExchange gw2 = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          smart: { provider: openai, model: gpt-4o }
-          fast: { provider: openai, model: gpt-4o-mini }
+          smart: { route: openai, model: gpt-4o }
+          fast: { route: openai, model: gpt-4o-mini }
         limits:
           budgets:
             - { scope: tenant, id: acme, period: daily, limit_usd: "0.004", downgrade_to: fast }
@@ -174,8 +174,8 @@ class LimitsThroughGatewayTest {
     try (GatewayExchange gw2 = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          smart: { provider: openai, model: gpt-4o }
-          small: { provider: openai, model: gpt-4 }
+          smart: { route: openai, model: gpt-4o }
+          small: { route: openai, model: gpt-4 }
         limits:
           budgets:
             - { scope: tenant, id: acme, period: daily, limit_usd: "0.01", downgrade_to: small }
@@ -220,7 +220,7 @@ class LimitsThroughGatewayTest {
     try (GatewayExchange gw2 = new GatewayExchange(
         PolicyLoader.parse("""
         models:
-          mini: { provider: openai, model: gpt-4o-mini }
+          mini: { route: openai, model: gpt-4o-mini }
         limits:
           budgets:
             - { scope: route, id: openai, period: daily, limit_usd: "0.0014" }

@@ -35,11 +35,11 @@ class PiiThroughGatewayTest {
       version: "pii-1"
       include_stream_usage: false
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        claude: { provider: anthropic, model: claude-sonnet-4-5 }
-        strict: { provider: strict, model: gpt-4o }
-        lenient: { provider: lenient, model: gpt-4o }
-        scanned: { provider: scanned, model: gpt-4o }
+        fast: { route: openai, model: gpt-4o-mini }
+        claude: { route: anthropic, model: claude-sonnet-4-5 }
+        strict: { route: strict, model: gpt-4o }
+        lenient: { route: lenient, model: gpt-4o }
+        scanned: { route: scanned, model: gpt-4o }
       pii:
         default:
           entities: { email: mask, phone: mask, credit_card: mask, iban: mask, us_ssn: mask, ip_address: mask, secret: mask }

@@ -23,11 +23,11 @@ class PolicyLoaderTest {
       include_stream_usage: true
       identity_headers: { tenant: X-Tenant }
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        gpt-4o: { provider: openai, model: gpt-4o }
-        smart: { provider: anthropic, model: claude-sonnet-4-5 }
+        fast: { route: openai, model: gpt-4o-mini }
+        gpt-4o: { route: openai, model: gpt-4o }
+        smart: { route: anthropic, model: claude-sonnet-4-5 }
       tenant_models:
-        acme: { fast: { provider: openai, model: gpt-4.1-mini } }
+        acme: { fast: { route: openai, model: gpt-4.1-mini } }
       """;
 
   @TempDir
@@ -70,9 +70,8 @@ class PolicyLoaderTest {
 
   @Test
   void invalidTargetAndLimitAreRejectedWithTheField() {
-    assertThatThrownBy(
-            () -> PolicyLoader.parse("models: { fast: { provider: '', model: x } }\n", "p"))
-        .hasMessageContaining("provider: ''");
+    assertThatThrownBy(() -> PolicyLoader.parse("models: { fast: { route: '', model: x } }\n", "p"))
+        .hasMessageContaining("route: ''");
     assertThatThrownBy(() -> PolicyLoader.parse("max_request_body_bytes: 0\n", "p"))
         .hasMessageContaining("maxRequestBodyBytes: 0 (expected: > 0 and <= 10485760");
     assertThatThrownBy(() -> PolicyLoader.parse("max_request_body_bytes: 10485761\n", "p"))

@@ -40,10 +40,10 @@ class SdkBodiesThroughGatewayTest {
   private static final String POLICY = """
       include_stream_usage: true
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        gpt-4o: { provider: openai, model: gpt-4o }
-        embed: { provider: openai, model: text-embedding-3-small }
-        smart: { provider: anthropic, model: claude-sonnet-4-5 }
+        fast: { route: openai, model: gpt-4o-mini }
+        gpt-4o: { route: openai, model: gpt-4o }
+        embed: { route: openai, model: text-embedding-3-small }
+        smart: { route: anthropic, model: claude-sonnet-4-5 }
       """;
 
   private static Map<String, SdkRecorder.Recorded> recorded;

@@ -35,8 +35,8 @@ class LargeResponsesThroughGatewayTest {
   private static final String POLICY = """
       include_stream_usage: false
       models:
-        mini: { provider: openai, model: gpt-4o-mini }
-        mystery: { provider: openai, model: mystery-1 }
+        mini: { route: openai, model: gpt-4o-mini }
+        mystery: { route: openai, model: mystery-1 }
       pii:
         default:
           entities: { email: mask }

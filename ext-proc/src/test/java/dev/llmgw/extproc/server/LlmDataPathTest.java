@@ -31,13 +31,13 @@ class LlmDataPathTest {
       include_stream_usage: true
       route_failure_modes: { lenient: fail_open }
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        gpt-4o: { provider: openai, model: gpt-4o }
-        embed: { provider: openai, model: text-embedding-3-small }
-        smart: { provider: anthropic, model: claude-sonnet-4-5 }
-        loose: { provider: lenient, model: m-1 }
+        fast: { route: openai, model: gpt-4o-mini }
+        gpt-4o: { route: openai, model: gpt-4o }
+        embed: { route: openai, model: text-embedding-3-small }
+        smart: { route: anthropic, model: claude-sonnet-4-5 }
+        loose: { route: lenient, model: m-1 }
       tenant_models:
-        acme: { fast: { provider: openai, model: gpt-4.1-mini } }
+        acme: { fast: { route: openai, model: gpt-4.1-mini } }
       """;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,7 +49,7 @@ class LlmDataPathTest {
   }
 
   @Test
-  void chatRequestIsRewrittenRoutedAndTaggedWithCorrectContentLength() throws Exception {
+  void withoutEnvoyNamingTheServingProviderNoProviderIsTagged() throws Exception {
     try (GatewayExchange gw = new GatewayExchange(policy())) {
       ExchangeResult r = gw.exchange(
           GatewayExchange.post(
@@ -57,6 +57,27 @@ class LlmDataPathTest {
                   "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
               .build(),
           OK_JSON);
+
+      assertThat(r.clientResponse().status()).isEqualTo(200);
+      assertThat(r.dynamicMetadata().get("llmgw").getFieldsMap())
+          .containsEntry("route", str("openai"))
+          .doesNotContainKey("provider");
+    }
+  }
+
+  @Test
+  void chatRequestIsRewrittenRoutedAndTaggedWithCorrectContentLength() throws Exception {
+    try (GatewayExchange gw = new GatewayExchange(policy())) {
+      ExchangeResult r = gw.exchange(
+          GatewayExchange.post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+              .build(),
+          Upstream.returning(UpstreamResponse.builder(200)
+              .header("content-type", "application/json")
+              .chunk("{\"id\":\"x\",\"usage\":{\"prompt_tokens\":1}}")
+              .attribute(ServedBy.ATTRIBUTE, "openai-eu")
+              .build()));
 
       assertThat(r.clientResponse().status()).isEqualTo(200);
       String body = r.upstream().bodyUtf8();
@@ -68,7 +89,9 @@ class LlmDataPathTest {
           .contains(Integer.toString(body.getBytes(StandardCharsets.UTF_8).length));
       assertThat(r.routeCacheClearedBeforeRouting()).isTrue();
       assertThat(r.dynamicMetadata().get("llmgw").getFieldsMap())
-          .containsEntry("provider", str("openai"))
+          .as("the route the policy chose, and the provider Envoy says served it")
+          .containsEntry("route", str("openai"))
+          .containsEntry("provider", str("openai-eu"))
           .containsEntry("model", str("gpt-4o-mini"))
           .containsEntry("requested_model", str("fast"))
           .containsEntry("api", str("openai_chat_completions"));

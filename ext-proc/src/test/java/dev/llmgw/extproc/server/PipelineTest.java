@@ -155,7 +155,7 @@ class PipelineTest {
   private static GatewayPolicy policy() throws Exception {
     return PolicyLoader.parse("""
         models:
-          fast: { provider: openai, model: gpt-4o-mini }
+          fast: { route: openai, model: gpt-4o-mini }
         """, "test");
   }
 }

@@ -9,6 +9,7 @@ import dev.llmgw.extproc.driver.UpstreamResponse;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
 import dev.llmgw.extproc.server.Identity;
+import dev.llmgw.extproc.server.ServedBy;
 import dev.llmgw.extproc.tokens.TokenCounting;
 import dev.llmgw.proto.spend.v1.SpendAck;
 import dev.llmgw.proto.spend.v1.SpendBatch;
@@ -59,7 +60,7 @@ class SpendThroughGatewayTest {
         GatewayExchange gw = new GatewayExchange(
             PolicyLoader.parse("""
             models:
-              gpt-4o: { provider: openai, model: gpt-4o }
+              gpt-4o: { route: openai, model: gpt-4o }
             """, "test"),
             registry -> List.of(
                 TokenCounting.listener(registry),
@@ -78,11 +79,14 @@ class SpendThroughGatewayTest {
               .header("x-llmgw-api-key", "sk-live-1")
               .header("x-llmgw-user", "u7")
               .build(),
-          Upstream.returning(
-              UpstreamResponse.ok(
-                  "application/json",
+          Upstream.returning(UpstreamResponse.builder(200)
+              .header("content-type", "application/json")
+              .chunk(
                   "{\"model\":\"gpt-4o-2024-08-06\",\"usage\":"
-                      + "{\"prompt_tokens\":1200,\"completion_tokens\":300,\"prompt_tokens_details\":{\"cached_tokens\":1024}}}")));
+                      + "{\"prompt_tokens\":1200,\"completion_tokens\":300,\"prompt_tokens_details\":{\"cached_tokens\":1024}}}")
+              // Envoy's word on which provider's host answered, behind the route "openai".
+              .attribute(ServedBy.ATTRIBUTE, "openai-eu")
+              .build()));
 
       await().atMost(Duration.ofSeconds(10)).until(() -> ledger.size() == 1);
       SpendRecord r = ledger.get(0);
@@ -96,6 +100,7 @@ class SpendThroughGatewayTest {
       assertThat(r.getRequestedModel()).isEqualTo("gpt-4o");
       assertThat(r.getModel()).isEqualTo("gpt-4o");
       assertThat(r.getRoute()).isEqualTo("openai");
+      assertThat(r.getProvider()).isEqualTo("openai-eu");
       assertThat(r.getInputTokens()).isEqualTo(176);
       assertThat(r.getCachedInputTokens()).isEqualTo(1024);
       assertThat(r.getOutputTokens()).isEqualTo(300);

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 class ContextLimitsTest {
 
   private static final ModelSpec GPT_4 =
-      ModelCatalog.builtIn().resolve("gpt-4", LlmApi.Provider.OPENAI);
+      ModelCatalog.builtIn().resolve("gpt-4", LlmApi.Family.OPENAI);
   private static final ModelSpec SONNET =
-      ModelCatalog.builtIn().resolve("claude-opus-4-1", LlmApi.Provider.ANTHROPIC);
+      ModelCatalog.builtIn().resolve("claude-opus-4-1", LlmApi.Family.ANTHROPIC);
   private static final LlmApi CHAT = LlmApi.OPENAI_CHAT_COMPLETIONS;
 
   @Test
@@ -39,7 +39,7 @@ class ContextLimitsTest {
 
   @Test
   void outputBudgetAboveTheModelsMaximumIsRefusedNamingTheField() {
-    ModelSpec gpt4o = ModelCatalog.builtIn().resolve("gpt-4o", LlmApi.Provider.OPENAI);
+    ModelSpec gpt4o = ModelCatalog.builtIn().resolve("gpt-4o", LlmApi.Family.OPENAI);
     PromptCount count =
         new PromptCount(10, Tokenizer.O200K_BASE, true, 20000, "max_completion_tokens", -1);
 
@@ -77,7 +77,7 @@ class ContextLimitsTest {
 
   @Test
   void unlistedModelsAreNeverRefused() {
-    ModelSpec unknown = ModelCatalog.builtIn().resolve("my-own-llm", LlmApi.Provider.OPENAI);
+    ModelSpec unknown = ModelCatalog.builtIn().resolve("my-own-llm", LlmApi.Family.OPENAI);
 
     assertThat(check(CHAT, unknown, exact(10_000_000, 10_000_000))).isNull();
   }
@@ -85,7 +85,7 @@ class ContextLimitsTest {
   @Test
   void embeddingsAreCheckedPerInput() {
     ModelSpec embed =
-        ModelCatalog.builtIn().resolve("text-embedding-3-small", LlmApi.Provider.OPENAI);
+        ModelCatalog.builtIn().resolve("text-embedding-3-small", LlmApi.Family.OPENAI);
 
     assertThat(check(
             LlmApi.OPENAI_EMBEDDINGS,

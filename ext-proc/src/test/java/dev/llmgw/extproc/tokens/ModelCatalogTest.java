@@ -33,52 +33,50 @@ class ModelCatalogTest {
 
   @Test
   void snapshotsAliasesAndFineTunesResolveToTheirListedModel() {
-    assertThat(catalog.resolve("gpt-4o-2024-11-20", LlmApi.Provider.OPENAI).name())
+    assertThat(catalog.resolve("gpt-4o-2024-11-20", LlmApi.Family.OPENAI).name())
         .isEqualTo("gpt-4o");
-    assertThat(catalog.resolve("gpt-4o-2024-05-13", LlmApi.Provider.OPENAI).maxOutput())
+    assertThat(catalog.resolve("gpt-4o-2024-05-13", LlmApi.Family.OPENAI).maxOutput())
         .as("own entry")
         .isEqualTo(4096);
-    assertThat(catalog.resolve("gpt-4o-mini-2024-07-18", LlmApi.Provider.OPENAI).name())
+    assertThat(catalog.resolve("gpt-4o-mini-2024-07-18", LlmApi.Family.OPENAI).name())
         .isEqualTo("gpt-4o-mini");
-    assertThat(catalog.resolve("gpt-4-0613", LlmApi.Provider.OPENAI).contextWindow())
+    assertThat(catalog.resolve("gpt-4-0613", LlmApi.Family.OPENAI).contextWindow())
         .isEqualTo(8192);
     assertThat(catalog
-            .resolve("ft:gpt-4o-mini-2024-07-18:acme::9abc", LlmApi.Provider.OPENAI)
+            .resolve("ft:gpt-4o-mini-2024-07-18:acme::9abc", LlmApi.Family.OPENAI)
             .name())
         .isEqualTo("gpt-4o-mini");
     assertThat(catalog
-            .resolve("claude-sonnet-4-5-20250929", LlmApi.Provider.ANTHROPIC)
+            .resolve("claude-sonnet-4-5-20250929", LlmApi.Family.ANTHROPIC)
             .name())
         .isEqualTo("claude-sonnet-4-5");
-    assertThat(catalog
-            .resolve("claude-3-5-haiku-latest", LlmApi.Provider.ANTHROPIC)
-            .maxOutput())
+    assertThat(
+            catalog.resolve("claude-3-5-haiku-latest", LlmApi.Family.ANTHROPIC).maxOutput())
         .isEqualTo(8192);
-    assertThat(catalog
-            .resolve("claude-sonnet-4-20250514", LlmApi.Provider.ANTHROPIC)
-            .name())
+    assertThat(
+            catalog.resolve("claude-sonnet-4-20250514", LlmApi.Family.ANTHROPIC).name())
         .isEqualTo("claude-sonnet-4");
   }
 
   @Test
   void unknownModelsAreCountedButNeverGivenLimits() {
-    ModelSpec newClaude = catalog.resolve("claude-opus-5", LlmApi.Provider.ANTHROPIC);
+    ModelSpec newClaude = catalog.resolve("claude-opus-5", LlmApi.Family.ANTHROPIC);
     assertThat(newClaude.listed()).isFalse();
     assertThat(newClaude.tokenizer()).isEqualTo(Tokenizer.ESTIMATE);
     assertThat(newClaude.contextWindow()).isZero();
 
-    ModelSpec llama = catalog.resolve("llama-3.1-70b-instruct", LlmApi.Provider.OPENAI);
+    ModelSpec llama = catalog.resolve("llama-3.1-70b-instruct", LlmApi.Family.OPENAI);
     assertThat(llama.listed()).isFalse();
     assertThat(llama.tokenizer()).isEqualTo(Tokenizer.O200K_BASE);
     assertThat(llama.tokenizerCertain()).as("a guess, so never exact").isFalse();
 
-    ModelSpec gpt6 = catalog.resolve("gpt-6-luna", LlmApi.Provider.OPENAI);
+    ModelSpec gpt6 = catalog.resolve("gpt-6-luna", LlmApi.Family.OPENAI);
     assertThat(gpt6.tokenizerCertain()).isFalse();
   }
 
   @Test
   void claudeModelsAreEstimatesWithDocumentedToolPromptTokens() {
-    ModelSpec sonnet = catalog.resolve("claude-sonnet-4-5", LlmApi.Provider.ANTHROPIC);
+    ModelSpec sonnet = catalog.resolve("claude-sonnet-4-5", LlmApi.Family.ANTHROPIC);
     assertThat(sonnet.tokenizer()).isEqualTo(Tokenizer.ESTIMATE);
     assertThat(sonnet.toolPromptAuto()).isEqualTo(346);
     assertThat(sonnet.toolPromptAny()).isEqualTo(313);
@@ -112,11 +110,11 @@ class ModelCatalogTest {
 
     ModelCatalog merged = ModelCatalog.load(file);
 
-    assertThat(merged.resolve("gpt-4o-2024-08-06", LlmApi.Provider.OPENAI).contextWindow())
+    assertThat(merged.resolve("gpt-4o-2024-08-06", LlmApi.Family.OPENAI).contextWindow())
         .isEqualTo(64000);
-    assertThat(merged.resolve("acme-llm", LlmApi.Provider.OPENAI).tokenizer())
+    assertThat(merged.resolve("acme-llm", LlmApi.Family.OPENAI).tokenizer())
         .isEqualTo(Tokenizer.CL100K_BASE);
-    assertThat(merged.resolve("gpt-4.1", LlmApi.Provider.OPENAI).contextWindow())
+    assertThat(merged.resolve("gpt-4.1", LlmApi.Family.OPENAI).contextWindow())
         .as("kept")
         .isEqualTo(1047576);
     assertThat(merged.estimateRejectMargin()).isEqualTo(0.4);
@@ -149,6 +147,6 @@ class ModelCatalogTest {
   }
 
   private Tokenizer tokenizer(String model) {
-    return catalog.resolve(model, LlmApi.Provider.OPENAI).tokenizer();
+    return catalog.resolve(model, LlmApi.Family.OPENAI).tokenizer();
   }
 }

@@ -128,6 +128,6 @@ class PromptCounterTest {
 
   private static PromptCount count(LlmApi api, String model, String body) {
     return PromptCounter.count(
-        api, body.getBytes(StandardCharsets.UTF_8), CATALOG.resolve(model, api.provider()));
+        api, body.getBytes(StandardCharsets.UTF_8), CATALOG.resolve(model, api.family()));
   }
 }

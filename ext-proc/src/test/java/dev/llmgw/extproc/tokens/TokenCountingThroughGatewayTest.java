@@ -13,6 +13,7 @@ import dev.llmgw.extproc.metrics.ExtProcMetrics;
 import dev.llmgw.extproc.policy.GatewayPolicy;
 import dev.llmgw.extproc.policy.PolicyLoader;
 import dev.llmgw.extproc.server.GatewayExchange;
+import dev.llmgw.extproc.server.ServedBy;
 import dev.llmgw.extproc.server.StreamContext;
 import io.micrometer.core.instrument.DistributionSummary;
 import java.io.InputStream;
@@ -32,12 +33,12 @@ class TokenCountingThroughGatewayTest {
       max_request_body_bytes: 4194304
       include_stream_usage: true
       models:
-        fast: { provider: openai, model: gpt-4o-mini }
-        gpt-4: { provider: openai, model: gpt-4 }
-        embed: { provider: openai, model: text-embedding-3-small }
-        reason: { provider: openai, model: o4-mini }
-        smart: { provider: anthropic, model: claude-sonnet-4-5-20250929 }
-        haiku: { provider: anthropic, model: claude-3-5-haiku-20241022 }
+        fast: { route: openai, model: gpt-4o-mini }
+        gpt-4: { route: openai, model: gpt-4 }
+        embed: { route: openai, model: text-embedding-3-small }
+        reason: { route: openai, model: o4-mini }
+        smart: { route: anthropic, model: claude-sonnet-4-5-20250929 }
+        haiku: { route: anthropic, model: claude-3-5-haiku-20241022 }
       """;
 
   private final List<TokenReport> reports = new CopyOnWriteArrayList<>();
@@ -68,6 +69,7 @@ class TokenCountingThroughGatewayTest {
         Upstream.returning(UpstreamResponse.builder(200)
             .header("content-type", "text/event-stream")
             .chunk(recorded("/recorded/openai-chat-stream.sse"))
+            .attribute(ServedBy.ATTRIBUTE, "openai-eu")
             .build()));
 
     int expectedPrompt =
@@ -105,9 +107,16 @@ class TokenCountingThroughGatewayTest {
     assertThat(error.totalAmount()).isEqualTo(Math.abs(expectedPrompt - 12));
     assertThat(gw.registry
             .get(TokenMetrics.TOKEN_USAGE)
-            .tags(TokenMetrics.TAG_TOKEN_TYPE, "output", TokenMetrics.TAG_SOURCE, "provider")
+            .tags(
+                TokenMetrics.TAG_TOKEN_TYPE,
+                "output",
+                TokenMetrics.TAG_SOURCE,
+                "provider",
+                TokenMetrics.TAG_PROVIDER,
+                "openai-eu")
             .summary()
             .totalAmount())
+        .as("tagged with the provider that served it, not the API shape")
         .isEqualTo(6);
   }
 

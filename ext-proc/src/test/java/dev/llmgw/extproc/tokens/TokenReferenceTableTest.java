@@ -52,7 +52,7 @@ class TokenReferenceTableTest {
   @MethodSource("namedRows")
   void countMatchesTheReferenceExactly(String id, JsonNode row) throws Exception {
     LlmApi api = LlmApi.valueOf(row.get("api").asText());
-    ModelSpec spec = ModelCatalog.builtIn().resolve(row.get("model").asText(), api.provider());
+    ModelSpec spec = ModelCatalog.builtIn().resolve(row.get("model").asText(), api.family());
     byte[] body = JSON.writeValueAsBytes(row.get("body"));
 
     PromptCount count = PromptCounter.count(api, body, spec);

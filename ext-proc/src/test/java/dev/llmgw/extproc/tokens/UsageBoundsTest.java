@@ -10,10 +10,10 @@ import org.junit.jupiter.api.Test;
 class UsageBoundsTest {
 
   private static final ModelCatalog CATALOG = ModelCatalog.builtIn();
-  private static final ModelSpec GPT_4O = CATALOG.resolve("gpt-4o", LlmApi.Provider.OPENAI);
+  private static final ModelSpec GPT_4O = CATALOG.resolve("gpt-4o", LlmApi.Family.OPENAI);
   private static final ModelSpec SONNET =
-      CATALOG.resolve("claude-sonnet-4-5", LlmApi.Provider.ANTHROPIC);
-  private static final ModelSpec UNLISTED = CATALOG.resolve("my-llama", LlmApi.Provider.OPENAI);
+      CATALOG.resolve("claude-sonnet-4-5", LlmApi.Family.ANTHROPIC);
+  private static final ModelSpec UNLISTED = CATALOG.resolve("my-llama", LlmApi.Family.OPENAI);
   private static final LlmApi CHAT = LlmApi.OPENAI_CHAT_COMPLETIONS;
 
   /** A lower-bound count of 10 prompt tokens, so only the model's limits bound the prompt. */
@@ -81,7 +81,7 @@ class UsageBoundsTest {
   @Test
   void embeddingsProduceNoCompletion() {
     PromptCount input = new PromptCount(10, Tokenizer.CL100K_BASE, true, -1, null, 10);
-    ModelSpec small = CATALOG.resolve("text-embedding-3-small", LlmApi.Provider.OPENAI);
+    ModelSpec small = CATALOG.resolve("text-embedding-3-small", LlmApi.Family.OPENAI);
     assertThat(check(LlmApi.OPENAI_EMBEDDINGS, input, small, usage(10, 0))).isNull();
     assertThat(check(LlmApi.OPENAI_EMBEDDINGS, input, small, usage(10, 1)))
         .isEqualTo(Reason.COMPLETION_ABOVE_OUTPUT_LIMIT);

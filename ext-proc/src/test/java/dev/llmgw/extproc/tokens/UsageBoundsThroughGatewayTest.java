@@ -30,8 +30,8 @@ class UsageBoundsThroughGatewayTest {
 
   private static final String POLICY = """
       models:
-        mini: { provider: openai, model: gpt-4o-mini }
-        haiku: { provider: anthropic, model: claude-haiku-4-5 }
+        mini: { route: openai, model: gpt-4o-mini }
+        haiku: { route: anthropic, model: claude-haiku-4-5 }
       limits:
         budgets:
           - { scope: tenant, id: acme, period: monthly, limit_usd: "1.00" }
