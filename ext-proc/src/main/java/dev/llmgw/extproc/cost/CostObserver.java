@@ -61,8 +61,12 @@ final class CostObserver implements ExchangeListener.Observer {
   }
 
   @Override
-  public Map<String, Object> responseMetadata() {
+  public void onResponseEnd() {
     finish();
+  }
+
+  @Override
+  public Map<String, Object> responseMetadata() {
     Map<String, Object> out = new LinkedHashMap<>(4);
     if (result instanceof Cost c) {
       out.put("cost_usd", c.usd().stripTrailingZeros().toPlainString());

@@ -109,6 +109,19 @@ public final class PriceCatalog {
   }
 
   /**
+   * A catalog of {@code prices} (each validated by {@link ModelPrice} already), identified by
+   * {@code version}; combine it with {@code builtIn().overriddenBy(..)}.
+   */
+  public static PriceCatalog of(String version, Map<String, ModelPrice> prices) {
+    requireNonNull(version, "version");
+    if (version.isBlank()) {
+      throw new IllegalArgumentException(
+          "version: '' (expected: a non-empty string such as \"2026-11-22.1\")");
+    }
+    return new PriceCatalog(version, prices);
+  }
+
+  /**
    * A catalog file of the built-in format, on its own; combine it with {@code builtIn().overriddenBy(..)}.
    *
    * @throws IllegalArgumentException if the file does not parse, has a field we do not know or a value

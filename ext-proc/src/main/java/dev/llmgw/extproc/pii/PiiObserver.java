@@ -257,7 +257,7 @@ final class PiiObserver implements ExchangeListener.Observer {
   }
 
   @Override
-  public Map<String, Object> responseMetadata() {
+  public void onResponseEnd() {
     if (!responseText.isEmpty()) {
       PiiProtection.TextScanner scanner = owner.scanner(responseTypes());
       try {
@@ -271,23 +271,33 @@ final class PiiObserver implements ExchangeListener.Observer {
       }
       responseText.clear();
     }
+    if (responseFound != null) {
+      PiiPolicy.ResponseScan mode = responseAction();
+      responseFound.forEach((type, n) -> owner.metrics().responseFound(type, mode, n));
+    }
+  }
+
+  /** What was done about PII found in the response: masked (JSON answers only) or flagged. */
+  private PiiPolicy.ResponseScan responseAction() {
+    return policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream()
+        ? PiiPolicy.ResponseScan.MASK
+        : PiiPolicy.ResponseScan.FLAG;
+  }
+
+  @Override
+  public Map<String, Object> responseMetadata() {
     Map<String, Object> tags = new LinkedHashMap<>();
     if (restorer != null && restorer.restored() > 0) {
       tags.put("pii_restored", restorer.restored());
     }
     if (responseFound != null) {
-      PiiPolicy.ResponseScan mode =
-          policy.responseScan() == PiiPolicy.ResponseScan.MASK && !context.eventStream()
-              ? PiiPolicy.ResponseScan.MASK
-              : PiiPolicy.ResponseScan.FLAG;
-      responseFound.forEach((type, n) -> owner.metrics().responseFound(type, mode, n));
       tags.put(
           "pii_response_found",
           responseFound.values().stream().mapToInt(Integer::intValue).sum());
       tags.put(
           "pii_response_types",
           responseFound.keySet().stream().map(EntityType::tag).collect(Collectors.joining(",")));
-      tags.put("pii_response_action", mode.name().toLowerCase(Locale.ROOT));
+      tags.put("pii_response_action", responseAction().name().toLowerCase(Locale.ROOT));
     }
     return tags;
   }

@@ -63,6 +63,13 @@ public interface ExchangeListener {
      */
     default void onResponseBodyTail(byte[] tail, long totalBytes) {}
 
+    /**
+     * The response's last body chunk went by (after the last event, or the whole body): settle what
+     * the exchange turned out to be (usage, cost, spend), in stage order, before any stage is asked
+     * for its {@link #responseMetadata}. Only called when the response body was watched.
+     */
+    default void onResponseEnd() {}
+
     /** The exchange is over (normally or not); release per-stream state. */
     default void onEnd() {}
 
@@ -78,7 +85,8 @@ public interface ExchangeListener {
     /**
      * Entries added to the dynamic metadata in the answer to the response's last body chunk, after
      * the last event or the whole body was delivered: what the exchange turned out to be (for example
-     * the usage the provider reported). Only asked when the response body was watched.
+     * the usage the provider reported). Only asked when the response body was watched, after every
+     * stage's {@link #onResponseEnd}; it reports what those settled and does no work of its own.
      */
     default Map<String, Object> responseMetadata() {
       return Map.of();

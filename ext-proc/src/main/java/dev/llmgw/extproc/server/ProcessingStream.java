@@ -436,6 +436,9 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest> {
           .setResponse(CommonResponse.newBuilder().setBodyMutation(mutation)));
     }
     if (body.getEndOfStream() && !observers.isEmpty()) {
+      for (ExchangeListener.Observer o : observers) {
+        o.onResponseEnd();
+      }
       Struct.Builder tags = Struct.newBuilder();
       for (ExchangeListener.Observer o : observers) {
         putAll(tags, o.responseMetadata());

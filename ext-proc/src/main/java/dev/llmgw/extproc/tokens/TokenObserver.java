@@ -137,8 +137,13 @@ public final class TokenObserver implements ExchangeListener.Observer {
   }
 
   @Override
+  public void onResponseEnd() {
+    finish(true);
+  }
+
+  @Override
   public Map<String, Object> responseMetadata() {
-    TokenReport report = finish(true);
+    TokenReport report = finished;
     if (report == null || report.responseStatus() < 200 || report.responseStatus() > 299) {
       return Map.of();
     }

@@ -145,7 +145,7 @@ class PolicyFeedClientTest {
                 .setBlockStatus(403)
                 .build())
         .build();
-    GatewayPolicy policy = PolicyFeedClient.convert(feed);
+    GatewayPolicy policy = FeedPolicy.convert(feed);
     dev.llmgw.extproc.pii.PiiPolicy byDefault =
         policy.pii().forExchange(null, null).orElseThrow();
     assertThat(byDefault.actionFor(dev.llmgw.extproc.pii.EntityType.SECRET))
@@ -157,7 +157,7 @@ class PolicyFeedClientTest {
     assertThat(tenant.onError()).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.OnError.ALLOW);
     assertThat(tenant.responseScan()).isEqualTo(dev.llmgw.extproc.pii.PiiPolicy.ResponseScan.MASK);
     assertThat(tenant.blockStatus()).isEqualTo(403);
-    assertThat(PolicyFeedClient.convert(Policy.newBuilder().setVersion("1").build())
+    assertThat(FeedPolicy.convert(Policy.newBuilder().setVersion("1").build())
             .pii()
             .isEmpty())
         .isTrue();
@@ -199,7 +199,7 @@ class PolicyFeedClientTest {
                     .setAsOf("2026-11-01")
                     .build()))
         .build();
-    GatewayPolicy policy = PolicyFeedClient.convert(feed);
+    GatewayPolicy policy = FeedPolicy.convert(feed);
     assertThat(policy.limits().budgets()).singleElement().satisfies(b -> {
       assertThat(b.id()).isEqualTo("acme");
       assertThat(b.limitUsd()).isEqualByComparingTo("500");
@@ -215,5 +215,91 @@ class PolicyFeedClientTest {
     assertThat(policy.prices().find("gpt-4o-mini"))
         .as("the built-in catalog stays underneath")
         .isPresent();
+  }
+
+  @Test
+  void versionsOnlyMoveForwardAndTheSameVersionAgainIsIgnored() throws Exception {
+    PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
+    PolicyFeedClient client = connect(store);
+
+    client.apply(policy("5", "anthropic"));
+    client.apply(policy("4", "openai"));
+    assertThat(store.current().version()).isEqualTo("feed-5");
+    assertThat(store.current().resolve(null, "fast"))
+        .contains(new ModelTarget("anthropic", "gpt-4o-mini"));
+    assertThat(loads("rejected")).as("an older version is rejected").isEqualTo(1);
+
+    client.apply(policy("5", "openai"));
+    assertThat(store.current().resolve(null, "fast"))
+        .as("the version applied, sent again on a reconnect, is not applied twice")
+        .contains(new ModelTarget("anthropic", "gpt-4o-mini"));
+    assertThat(loads("rejected")).isEqualTo(1);
+    assertThat(loads("applied")).isEqualTo(1);
+
+    client.apply(policy("v6", "openai"));
+    assertThat(loads("rejected")).as("a version that is not a number").isEqualTo(2);
+    client.apply(policy("6", "openai"));
+    assertThat(client.appliedVersion()).isEqualTo("6");
+  }
+
+  @Test
+  void aFeedValueThatIsNotValidIsRejectedNamingItsField() {
+    Policy.Builder base = policy("11", "openai").toBuilder();
+    Policy noScope = base.clone()
+        .setLimits(dev.llmgw.proto.policy.v1.Limits.newBuilder()
+            .addBudgets(dev.llmgw.proto.policy.v1.Budget.newBuilder()
+                .setId("acme")
+                .setPeriod(dev.llmgw.proto.policy.v1.BudgetPeriod.BUDGET_PERIOD_DAILY)
+                .setLimitUsd("5")))
+        .build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FeedPolicy.convert(noScope))
+        .hasMessage(
+            "limits.budgets[0].scope: LIMIT_SCOPE_UNSPECIFIED (expected: api_key, tenant or route)");
+
+    Policy badAmount = base.clone()
+        .setLimits(dev.llmgw.proto.policy.v1.Limits.newBuilder()
+            .addBudgets(dev.llmgw.proto.policy.v1.Budget.newBuilder()
+                .setScope(dev.llmgw.proto.policy.v1.LimitScope.LIMIT_SCOPE_TENANT)
+                .setId("acme")
+                .setPeriod(dev.llmgw.proto.policy.v1.BudgetPeriod.BUDGET_PERIOD_DAILY)
+                .setLimitUsd("-1")))
+        .build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FeedPolicy.convert(badAmount))
+        .hasMessageStartingWith("limits.budgets[0].limit_usd: -1 (expected: a dollar amount >= 0");
+
+    Policy badRate = base.clone()
+        .setPrices(dev.llmgw.proto.policy.v1.PriceList.newBuilder()
+            .putModels(
+                "gpt-4o",
+                dev.llmgw.proto.policy.v1.Price.newBuilder()
+                    .setInput("2.00")
+                    .setOutput("eight")
+                    .setSource("contract")
+                    .setAsOf("2026-11-01")
+                    .build()))
+        .build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FeedPolicy.convert(badRate))
+        .hasMessage(
+            "prices.models.gpt-4o.output: 'eight' (expected: a decimal number such as \"12.50\")");
+
+    Policy noSource = base.clone()
+        .setPrices(dev.llmgw.proto.policy.v1.PriceList.newBuilder()
+            .putModels(
+                "gpt-4o",
+                dev.llmgw.proto.policy.v1.Price.newBuilder()
+                    .setInput("2.00")
+                    .setAsOf("2026-11-01")
+                    .build()))
+        .build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FeedPolicy.convert(noSource))
+        .hasMessageStartingWith("prices.models.gpt-4o.source: ''");
+  }
+
+  private double loads(String result) {
+    io.micrometer.core.instrument.Counter c = registry
+        .find(ExtProcMetrics.POLICY_LOADS)
+        .tag(ExtProcMetrics.TAG_RESULT, result)
+        .counter();
+    return c == null ? 0 : c.count();
   }
 }
