@@ -794,6 +794,7 @@ public final class FileSpendLedger implements SpendLedger {
     }
     long size;
     long validEnd;
+    boolean wholeLineCut = false;
     long records = 0;
     long foldEnd = -1;
     try (InputStream in = Files.newInputStream(journalPath)) {
@@ -834,6 +835,7 @@ public final class FileSpendLedger implements SpendLedger {
           if (firstBad < 0) {
             firstBad = lines.start;
           }
+          wholeLineCut |= lines.newline;
           continue;
         }
         if (firstBad >= 0) {
@@ -887,12 +889,27 @@ public final class FileSpendLedger implements SpendLedger {
     try {
       journal = FileChannel.open(journalPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
       if (validEnd < size) {
-        // Only the last batch can be torn, and it was never acknowledged: it is dropped.
-        log.warn(
-            "{}: cut off {} bytes of an incomplete last line at offset {}; it was never acknowledged",
-            journalPath,
-            size - validEnd,
-            validEnd);
+        if (wholeLineCut) {
+          // A whole line that fails its checksum is damage, or a crash that left other bytes in
+          // the file's new space. Either way it may have been acknowledged: keep its bytes.
+          Path kept = keepCutBytes(validEnd, size);
+          log.error(
+              "{}: the last {} bytes from offset {} hold a whole line that fails its checksum. If"
+                  + " it was acknowledged spend damaged on disk, its records are not counted now;"
+                  + " its bytes are kept in {} for inspection. Cut off from the journal.",
+              journalPath,
+              size - validEnd,
+              validEnd,
+              kept);
+        } else {
+          // Only the last batch can be torn, and it was never acknowledged: it is dropped.
+          log.warn(
+              "{}: cut off {} bytes of an incomplete last line at offset {}; it was never"
+                  + " acknowledged",
+              journalPath,
+              size - validEnd,
+              validEnd);
+        }
         journal.truncate(validEnd);
         journal.force(true);
       }
@@ -916,6 +933,20 @@ public final class FileSpendLedger implements SpendLedger {
         book.aggregates(),
         book.rememberedIds(),
         book.dedupWindowDays());
+  }
+
+  /**
+   * Copies the journal's bytes {@code [from, to)} to {@code <journal>.cut-<epoch millis>}, beside
+   * it, before they are cut off, and returns that file.
+   */
+  private Path keepCutBytes(long from, long to) throws IOException {
+    Path kept = journalPath.resolveSibling(journalPath.getFileName() + ".cut-" + clock.millis());
+    try (FileChannel out =
+        FileChannel.open(kept, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      journal.transferTo(from, to - from, out);
+      out.force(true);
+    }
+    return kept;
   }
 
   /**

@@ -154,6 +154,49 @@ class FileSpendLedgerTest extends SpendLedgerContract {
   }
 
   @Test
+  void aWholeLastLineThatFailsItsChecksumIsCutButItsBytesAreKeptBesideTheJournal()
+      throws Exception {
+    ledger.record(batch("a", 2, "1"), "test");
+    long damagedAt = Files.size(journal());
+    ledger.record(batch("b", 1, "5"), "test");
+    ledger.close();
+    byte[] data = Files.readAllBytes(journal());
+    data[(int) damagedAt + 30] ^= 0x01; // an acknowledged line, damaged on disk
+    Files.write(journal(), data);
+    byte[] damagedLine = Arrays.copyOfRange(data, (int) damagedAt, data.length);
+
+    ledger = FileSpendLedger.open(dir(), clock);
+
+    assertThat(Files.size(journal())).isEqualTo(damagedAt);
+    assertThat(ledger.query(total(TODAY, TODAY)).get(0).totals().costUsd())
+        .isEqualByComparingTo("2");
+    try (Stream<Path> files = Files.list(journal().getParent())) {
+      List<Path> kept = files
+          .filter(f -> f.getFileName().toString().startsWith(journal().getFileName() + ".cut-"))
+          .toList();
+      assertThat(kept).hasSize(1);
+      assertThat(Files.readAllBytes(kept.get(0)))
+          .as("the damaged line's bytes, exactly")
+          .isEqualTo(damagedLine);
+    }
+  }
+
+  @Test
+  void anIncompleteLastLineIsCutWithoutKeepingIt() throws Exception {
+    ledger.record(batch("a", 1, "1"), "test");
+    ledger.close();
+    byte[] line = JournalCodec.line(1, "torn", List.of(spend("torn", "100")));
+    Files.write(journal(), Arrays.copyOf(line, line.length - 1), StandardOpenOption.APPEND);
+
+    ledger = FileSpendLedger.open(dir(), clock);
+
+    try (Stream<Path> files = Files.list(journal().getParent())) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .noneMatch(name -> name.contains(".cut-"));
+    }
+  }
+
+  @Test
   void damageBeforeAValidLineFailsTheOpenAndTouchesNothing() throws Exception {
     ledger.record(batch("a", 1, "1"), "test");
     long damagedAt = Files.size(journal());
