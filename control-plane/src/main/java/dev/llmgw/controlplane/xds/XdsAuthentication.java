@@ -1,8 +1,6 @@
 package dev.llmgw.controlplane.xds;
 
 import dev.llmgw.controlplane.ControlPlaneConfig;
-import dev.llmgw.proto.policy.v1.PolicyServiceGrpc;
-import dev.llmgw.proto.spend.v1.SpendServiceGrpc;
 import io.envoyproxy.envoy.service.cluster.v3.ClusterDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.endpoint.v3.EndpointDiscoveryServiceGrpc;
@@ -56,40 +54,36 @@ public final class XdsAuthentication implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-  /** The services each kind of caller may call. */
+  /** The services Envoy's token opens; ext-proc's opens the policy feed and the spend service. */
+  static final Set<String> ENVOY_SERVICES = Set.of(
+      AggregatedDiscoveryServiceGrpc.SERVICE_NAME,
+      ClusterDiscoveryServiceGrpc.SERVICE_NAME,
+      EndpointDiscoveryServiceGrpc.SERVICE_NAME,
+      ListenerDiscoveryServiceGrpc.SERVICE_NAME,
+      RouteDiscoveryServiceGrpc.SERVICE_NAME,
+      SecretDiscoveryServiceGrpc.SERVICE_NAME);
+
+  /** The two kinds of caller, each with its own token. */
   enum Caller {
-    ENVOY(
-        "Envoy",
-        "xds-token-file",
-        "the xDS discovery services",
-        Set.of(
-            AggregatedDiscoveryServiceGrpc.SERVICE_NAME,
-            ClusterDiscoveryServiceGrpc.SERVICE_NAME,
-            EndpointDiscoveryServiceGrpc.SERVICE_NAME,
-            ListenerDiscoveryServiceGrpc.SERVICE_NAME,
-            RouteDiscoveryServiceGrpc.SERVICE_NAME,
-            SecretDiscoveryServiceGrpc.SERVICE_NAME)),
-    EXT_PROC(
-        "ext-proc",
-        "ext-proc-token-file",
-        "the policy feed and the spend service",
-        Set.of(PolicyServiceGrpc.SERVICE_NAME, SpendServiceGrpc.SERVICE_NAME));
+    ENVOY("Envoy", "xds-token-file", "the xDS discovery services"),
+    EXT_PROC("ext-proc", "ext-proc-token-file", "the policy feed and the spend service");
 
     final String label;
     final String setting;
     final String opens;
-    final Set<String> services;
 
-    Caller(String label, String setting, String opens, Set<String> services) {
+    Caller(String label, String setting, String opens) {
       this.label = label;
       this.setting = setting;
       this.opens = opens;
-      this.services = services;
     }
 
-    /** The caller a service is for; nothing else is served on the port but health, which is open. */
+    /**
+     * The caller a service is for: Envoy's discovery services, else ext-proc's (the policy feed and
+     * the spend service; nothing else but the open health service is served on the port).
+     */
     static Caller of(String service) {
-      return ENVOY.services.contains(service) ? ENVOY : EXT_PROC;
+      return ENVOY_SERVICES.contains(service) ? ENVOY : EXT_PROC;
     }
   }
 
