@@ -9,7 +9,9 @@
 #   bash deploy/run-local.sh            # build if needed, start, wait for health, run until stopped
 #   bash deploy/run-local.sh --check    # start, send a chat completion through Envoy, stop (used by CI)
 #
-# Ports (override with the same environment variables the services read):
+# Ports (override with the same environment variables the services read); the control plane and
+# ext-proc bind 127.0.0.1 only (LLMGW_CP_BIND_HOST, EXT_PROC_BIND_HOST), and their links are plaintext
+# on loopback (mutual TLS: docs/security.md#trust-boundaries-and-transport-security):
 #   Envoy listener (client traffic)              LLMGW_CP_LISTENER_PORT 10000
 #   Envoy admin / Prometheus                     9901 / 9902 (see envoy/envoy.yaml)
 #   ext-proc gRPC (ext_proc + grpc.health.v1)    EXT_PROC_GRPC_PORT     9002
@@ -18,7 +20,8 @@
 #   control plane REST (GET /healthz, /v1/...)   LLMGW_CP_ADMIN_PORT    18080
 #   built-in mock provider                       LLMGW_MOCK_PORT        8900 (latency: LLMGW_MOCK_LATENCY_MS, 0)
 # Files under LLMGW_RUN_DIR (target/run-local): the control plane's store, spend ledger, admin and
-# read-only tokens (control-plane/), ext-proc's spend spool, the xDS token, the Envoy bootstrap it runs.
+# read-only tokens (control-plane/), ext-proc's spend spool, the xDS tokens (Envoy's, ext-proc's), the
+# Envoy bootstrap it runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,12 +40,19 @@ export LLMGW_CP_DATA_DIR="${LLMGW_CP_DATA_DIR:-$RUN_DIR/control-plane}"
 export LLMGW_MOCK_PORT="${LLMGW_MOCK_PORT:-8900}"
 export EXT_PROC_CONTROL_PLANE="${EXT_PROC_CONTROL_PLANE:-127.0.0.1:$LLMGW_CP_XDS_PORT}"
 export EXT_PROC_SPEND_SPOOL_DIR="${EXT_PROC_SPEND_SPOOL_DIR:-$RUN_DIR/ext-proc-spend}"
-# The xDS port needs a bearer token; one is generated on the first run (hex, so it is safe in sed and YAML).
+export LLMGW_CP_BIND_HOST="${LLMGW_CP_BIND_HOST:-127.0.0.1}"
+export EXT_PROC_BIND_HOST="${EXT_PROC_BIND_HOST:-127.0.0.1}"
+# The xDS port needs a bearer token of each caller: Envoy's opens the discovery services (with the
+# providers' credentials), ext-proc's the policy feed and the spend service. Generated on the first
+# run (hex, so they are safe in sed and YAML).
 export LLMGW_CP_XDS_TOKEN_FILE="${LLMGW_CP_XDS_TOKEN_FILE:-$RUN_DIR/xds-token}"
-export EXT_PROC_CONTROL_PLANE_TOKEN_FILE="${EXT_PROC_CONTROL_PLANE_TOKEN_FILE:-$LLMGW_CP_XDS_TOKEN_FILE}"
-if [[ ! -s "$LLMGW_CP_XDS_TOKEN_FILE" ]]; then
-  (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$LLMGW_CP_XDS_TOKEN_FILE")
-fi
+export LLMGW_CP_EXT_PROC_TOKEN_FILE="${LLMGW_CP_EXT_PROC_TOKEN_FILE:-$RUN_DIR/ext-proc-token}"
+export EXT_PROC_CONTROL_PLANE_TOKEN_FILE="${EXT_PROC_CONTROL_PLANE_TOKEN_FILE:-$LLMGW_CP_EXT_PROC_TOKEN_FILE}"
+for token_file in "$LLMGW_CP_XDS_TOKEN_FILE" "$LLMGW_CP_EXT_PROC_TOKEN_FILE"; do
+  if [[ ! -s "$token_file" ]]; then
+    (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$token_file")
+  fi
+done
 # REST reads can use a read-only token (the control plane reads it from its data directory); one is
 # generated on the first run, next to the admin token the control plane generates itself.
 (umask 077 && mkdir -p "$LLMGW_CP_DATA_DIR")
@@ -159,9 +169,11 @@ wait_for "ext-proc's policy from the control plane's feed" policy_applied
 
 ENVOY="$(bash "$ROOT/envoy/install-envoy.sh" 2> >(sed -u "s/^/[install-envoy] /" >&2) || true)"
 ENVOY_IMAGE="${ENVOY_IMAGE:-envoyproxy/envoy:v1.40.0}"   # the release the end-to-end suite runs on
-# The bootstrap Envoy runs: the xDS port as configured, and the xDS token as ADS initial metadata.
+# The bootstrap Envoy runs: the xDS port as configured, Envoy's xDS token as ADS initial metadata,
+# and its Prometheus listener on loopback like everything else here.
 XDS_TOKEN="$(tr -d '[:space:]' < "$LLMGW_CP_XDS_TOKEN_FILE")"
 sed -e "s/port_value: 18000/port_value: $LLMGW_CP_XDS_PORT/" \
+    -e "s/address: 0.0.0.0, port_value: 9902/address: 127.0.0.1, port_value: 9902/" \
     -e "s|^      # initial_metadata: .*|      initial_metadata: [{ key: authorization, value: \"Bearer $XDS_TOKEN\" }]|" \
     envoy/envoy.yaml > "$RUN_DIR/envoy.yaml"
 chmod 600 "$RUN_DIR/envoy.yaml"

@@ -117,7 +117,8 @@ public final class ConfigService {
         routes,
         fleets,
         identityHeaders,
-        failOpen);
+        failOpen,
+        base.extProcTls());
   }
 
   /** Adds a provider or route whose {@code failure_mode} is {@code fail_open} (validated when it was written). */

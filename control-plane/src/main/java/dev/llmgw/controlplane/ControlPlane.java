@@ -176,7 +176,12 @@ public final class ControlPlane implements AutoCloseable {
         config.extProcMessageTimeout(),
         config.providers(),
         config.defaultProvider(),
-        config.trustedCaFile());
+        config.trustedCaFile(),
+        List.of(),
+        java.util.Map.of(),
+        java.util.Set.of(),
+        java.util.Set.of(),
+        config.extProcTls());
   }
 
   private static ConfigStore openStore(ControlPlaneConfig config) {
@@ -222,17 +227,39 @@ public final class ControlPlane implements AutoCloseable {
     log.info("seeded the store with {} providers from the startup settings", changes.size());
   }
 
-  /** The xDS port's bearer token check, or null (with a warning) when no token file is configured. */
+  /**
+   * The xDS port's bearer token checks (Envoy's and ext-proc's), or null (with a warning) when no
+   * token file is configured.
+   */
   private static @Nullable XdsAuthentication xdsAuthentication(ControlPlaneConfig config) {
-    Path tokenFile = config.xdsTokenFile();
-    if (tokenFile == null) {
+    Path envoyTokenFile = config.xdsTokenFile();
+    Path extProcTokenFile = config.extProcTokenFile();
+    XdsAuthentication authentication =
+        XdsAuthentication.fromFiles(envoyTokenFile, extProcTokenFile);
+    if (authentication == null) {
       log.warn(
-          "no --xds-token-file: the xDS port has no authentication. Whoever reaches it receives the providers' "
-              + "credentials and can report spend; set a token or keep the port on a trusted network");
+          "no --xds-token-file nor --ext-proc-token-file: the xDS port has no authentication. Whoever reaches "
+              + "it receives the providers' credentials and can report spend; set both tokens or keep the port "
+              + "on a trusted network");
       return null;
     }
-    XdsAuthentication authentication = XdsAuthentication.fromFile(tokenFile);
-    log.info("the xDS port needs the bearer token in {}", tokenFile.toAbsolutePath());
+    if (envoyTokenFile == null) {
+      log.warn(
+          "no --xds-token-file: Envoy's discovery services on the xDS port refuse every caller");
+    } else {
+      log.info(
+          "Envoy's discovery services on the xDS port need the bearer token in {}",
+          envoyTokenFile.toAbsolutePath());
+    }
+    if (extProcTokenFile == null) {
+      log.warn(
+          "no --ext-proc-token-file: the policy feed and the spend service on the xDS port refuse every "
+              + "caller (give ext-proc its own token there and in its --control-plane-token-file)");
+    } else {
+      log.info(
+          "the policy feed and the spend service on the xDS port need the bearer token in {}",
+          extProcTokenFile.toAbsolutePath());
+    }
     return authentication;
   }
 

@@ -3,7 +3,9 @@ package dev.llmgw.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import dev.llmgw.controlplane.model.Endpoint;
+import dev.llmgw.controlplane.model.ExtProcTls;
 import dev.llmgw.controlplane.model.Provider;
+import dev.llmgw.tls.TlsFiles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +19,11 @@ import org.jspecify.annotations.Nullable;
  * Startup settings of the control plane. Each setting {@code foo-bar} is read from the flag
  * {@code --foo-bar=value}, else the environment variable {@code LLMGW_CP_FOO_BAR}, else a default
  * that runs everything on one machine.
+ *
+ * <p>{@code xdsTokenFile} and {@code extProcTokenFile} (null: not set) hold the bearer tokens of the
+ * xDS port's two kinds of caller, Envoy and ext-proc; {@code xdsTls} (null: plaintext) puts the port
+ * on mutual TLS; {@code extProcTls} (null: plaintext) names the files on the Envoy host with which
+ * Envoy reaches ext-proc over mutual TLS.
  */
 public record ControlPlaneConfig(
     int xdsPort,
@@ -34,7 +41,10 @@ public record ControlPlaneConfig(
     String adminToken,
     String readOnlyToken,
     boolean openReads,
-    java.nio.file.@Nullable Path xdsTokenFile) {
+    java.nio.file.@Nullable Path xdsTokenFile,
+    java.nio.file.@Nullable Path extProcTokenFile,
+    @Nullable TlsFiles xdsTls,
+    @Nullable ExtProcTls extProcTls) {
 
   /** Setting name to default value; the order is the order {@code --help} lists them in. */
   static final Map<String, String> DEFAULTS = defaults();
@@ -56,7 +66,8 @@ public record ControlPlaneConfig(
         + ", dataDir=" + dataDir + ", adminToken="
         + (adminToken.isEmpty() ? "(generated)" : "(set)") + ", readOnlyToken="
         + (readOnlyToken.isEmpty() ? "(file or none)" : "(set)") + ", openReads=" + openReads
-        + ", xdsTokenFile=" + xdsTokenFile + "]";
+        + ", xdsTokenFile=" + xdsTokenFile + ", extProcTokenFile=" + extProcTokenFile + ", xdsTls="
+        + xdsTls + ", extProcTls=" + extProcTls + "]";
   }
 
   /**
@@ -117,7 +128,11 @@ public record ControlPlaneConfig(
         token(values, "admin-token"),
         token(values, "read-only-token"),
         bool(values, "open-reads"),
-        optionalPath(values, "xds-token-file"));
+        optionalPath(values, "xds-token-file"),
+        optionalPath(values, "ext-proc-token-file"),
+        TlsFiles.fromSettings(
+            values, "xds-tls-cert-file", "xds-tls-key-file", "xds-tls-client-ca-file"),
+        extProcTls(values));
   }
 
   /** A setting's value; every setting has a default, so {@code values} holds every name. */
@@ -129,6 +144,18 @@ public record ControlPlaneConfig(
       Map<String, String> values, String name) {
     String raw = value(values, name);
     return raw.isEmpty() ? null : java.nio.file.Path.of(raw);
+  }
+
+  /** The files Envoy reaches ext-proc with; paths on the Envoy host, so only their presence is checked. */
+  private static @Nullable ExtProcTls extProcTls(Map<String, String> values) {
+    TlsFiles files = TlsFiles.fromSettings(
+        values, "ext-proc-client-cert-file", "ext-proc-client-key-file", "ext-proc-ca-file");
+    return files == null
+        ? null
+        : new ExtProcTls(
+            files.certificate().path().toString(),
+            files.privateKey().path().toString(),
+            files.trustedCa().path().toString());
   }
 
   static String envName(String setting) {
@@ -168,6 +195,13 @@ public record ControlPlaneConfig(
     d.put("read-only-token", "");
     d.put("open-reads", "false");
     d.put("xds-token-file", "");
+    d.put("ext-proc-token-file", "");
+    d.put("xds-tls-cert-file", "");
+    d.put("xds-tls-key-file", "");
+    d.put("xds-tls-client-ca-file", "");
+    d.put("ext-proc-client-cert-file", "");
+    d.put("ext-proc-client-key-file", "");
+    d.put("ext-proc-ca-file", "");
     return java.util.Collections.unmodifiableMap(d);
   }
 

@@ -2,11 +2,16 @@ package dev.llmgw.controlplane;
 
 import dev.llmgw.controlplane.mockprovider.MockProviderMain;
 import dev.llmgw.controlplane.xds.EnvoyContractCheck;
+import dev.llmgw.tls.MutualTls;
+import dev.llmgw.tls.TlsFiles;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,11 +39,34 @@ public final class ControlPlaneMain {
       System.exit(2);
       return;
     }
+    MutualTls xdsTls = null;
+    TlsFiles xdsTlsFiles = config.xdsTls();
+    if (xdsTlsFiles != null) {
+      try {
+        xdsTls = MutualTls.load(xdsTlsFiles);
+      } catch (IllegalArgumentException e) {
+        System.err.println("control-plane: " + e.getMessage());
+        System.exit(2);
+        return;
+      }
+      ScheduledExecutorService reload = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tls-reload");
+        t.setDaemon(true);
+        return t;
+      });
+      xdsTls.watch(reload, MutualTls.RELOAD_INTERVAL);
+    } else {
+      log.warn(
+          "no --xds-tls-cert-file: the xDS port is plaintext, so the providers' credentials in Envoy's "
+              + "resources cross the network in clear text; keep it on loopback or a trusted network");
+    }
     ControlPlane cp;
     try {
       cp = ControlPlane.start(
           config,
-          NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort())),
+          NettyServerBuilder.forAddress(
+              new InetSocketAddress(config.bindHost(), config.xdsPort()),
+              xdsTls == null ? InsecureServerCredentials.create() : xdsTls.serverCredentials()),
           new EnvoyContractCheck());
     } catch (IllegalArgumentException | UncheckedIOException e) {
       // A setting that only shows itself at start (a token file, an unresolvable name): no trace.
@@ -46,6 +74,7 @@ public final class ControlPlaneMain {
       System.exit(2);
       return;
     }
+    MutualTls tlsToClose = xdsTls;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(new Thread(
@@ -54,11 +83,18 @@ public final class ControlPlaneMain {
                   "shutdown signal received; closing xDS streams within {}",
                   config.shutdownGrace());
               cp.close();
+              if (tlsToClose != null) {
+                tlsToClose.close();
+              }
               log.info("control plane stopped");
               stopped.countDown();
             },
             "control-plane-shutdown"));
-    log.info("control plane up: {}", String.join(", ", ControlPlane.describe(cp)));
+    log.info(
+        "control plane up on {}: {} ({})",
+        config.bindHost(),
+        String.join(", ", ControlPlane.describe(cp)),
+        xdsTls == null ? "xDS plaintext" : "xDS on mutual TLS");
     // gRPC's transport threads are daemons; the main thread holds the JVM until shutdown.
     stopped.await();
   }

@@ -3,6 +3,10 @@ package dev.llmgw.controlplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.llmgw.controlplane.model.ExtProcTls;
+import dev.llmgw.tls.PemFile;
+import dev.llmgw.tls.TlsFiles;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -77,5 +81,43 @@ class ControlPlaneConfigTest {
         ControlPlaneConfig.fromArgs(new String[] {"--default-provider=mistral"}, Map.of());
     assertThatThrownBy(() -> ControlPlane.spec(config))
         .hasMessageContaining("defaultProvider: 'mistral' (expected: one of [anthropic, openai])");
+  }
+
+  @Test
+  void withoutTlsSettingsEverythingStaysPlaintext() {
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(new String[0], Map.of());
+
+    assertThat(config.xdsTls()).isNull();
+    assertThat(config.extProcTls()).isNull();
+    assertThat(ControlPlane.spec(config).extProcTls()).isNull();
+  }
+
+  @Test
+  void tlsSettingsComeInThreesAndReachTheSpec() {
+    ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
+        new String[] {
+          "--xds-tls-cert-file=/tls/cp.crt",
+          "--xds-tls-key-file=/tls/cp.key",
+          "--xds-tls-client-ca-file=/tls/ca.crt",
+          "--ext-proc-client-cert-file=/etc/envoy/tls/envoy.crt",
+          "--ext-proc-client-key-file=/etc/envoy/tls/envoy.key",
+          "--ext-proc-ca-file=/etc/envoy/tls/ca.crt"
+        },
+        Map.of());
+
+    assertThat(config.xdsTls())
+        .isEqualTo(new TlsFiles(
+            new PemFile("xds-tls-cert-file", Path.of("/tls/cp.crt")),
+            new PemFile("xds-tls-key-file", Path.of("/tls/cp.key")),
+            new PemFile("xds-tls-client-ca-file", Path.of("/tls/ca.crt"))));
+    assertThat(ControlPlane.spec(config).extProcTls())
+        .isEqualTo(new ExtProcTls(
+            "/etc/envoy/tls/envoy.crt", "/etc/envoy/tls/envoy.key", "/etc/envoy/tls/ca.crt"));
+    assertThatThrownBy(() -> ControlPlaneConfig.fromArgs(
+            new String[] {"--ext-proc-ca-file=/etc/envoy/tls/ca.crt"}, Map.of()))
+        .hasMessage(
+            "--ext-proc-client-cert-file, --ext-proc-client-key-file, --ext-proc-ca-file go "
+                + "together (expected: all three or none; missing: --ext-proc-client-cert-file, "
+                + "--ext-proc-client-key-file)");
   }
 }

@@ -1,5 +1,7 @@
 package dev.llmgw.extproc;
 
+import dev.llmgw.tls.PemFile;
+import dev.llmgw.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -25,8 +27,13 @@ import org.jspecify.annotations.Nullable;
  *     {@code redis://host:port} (shared by every ext-proc replica)
  * @param spendSpoolDir where spend records wait (fsync'd) until the control plane's ledger acknowledges
  *     them; used only with {@code controlPlane}
- * @param controlPlaneTokenFile file holding the bearer token the control plane's xDS port requires
- *     (its {@code --xds-token-file}), or null when it requires none
+ * @param controlPlaneTokenFile file holding ext-proc's bearer token for the control plane's xDS port
+ *     (the control plane's {@code --ext-proc-token-file}), or null when it requires none
+ * @param bindHost address the gRPC and metrics ports bind to
+ * @param tls ext-proc's certificate and key, and the CA Envoy's client certificate must lead to:
+ *     mutual TLS on the gRPC port; null for plaintext
+ * @param controlPlaneTls ext-proc's certificate and key, and the CA the control plane's certificate
+ *     must lead to: mutual TLS to the control plane; null for plaintext
  */
 public record ExtProcConfig(
     int grpcPort,
@@ -38,20 +45,31 @@ public record ExtProcConfig(
     @Nullable Path piiHashKeyFile,
     String limitsStore,
     Path spendSpoolDir,
-    @Nullable Path controlPlaneTokenFile) {
+    @Nullable Path controlPlaneTokenFile,
+    String bindHost,
+    @Nullable TlsFiles tls,
+    @Nullable TlsFiles controlPlaneTls) {
 
   static final int DEFAULT_GRPC_PORT = 9002;
-  private static final Map<String, String> DEFAULTS = Map.of(
-      "grpc-port", Integer.toString(DEFAULT_GRPC_PORT),
-      "metrics-port", "9003",
-      "policy-file", "",
-      "policy-reload-seconds", "5",
-      "shutdown-grace-seconds", "10",
-      "control-plane", "",
-      "pii-hash-key-file", "",
-      "limits-store", "local",
-      "spend-spool-dir", "data/ext-proc/spend",
-      "control-plane-token-file", "");
+  private static final Map<String, String> DEFAULTS = Map.ofEntries(
+      Map.entry("grpc-port", Integer.toString(DEFAULT_GRPC_PORT)),
+      Map.entry("metrics-port", "9003"),
+      Map.entry("policy-file", ""),
+      Map.entry("policy-reload-seconds", "5"),
+      Map.entry("shutdown-grace-seconds", "10"),
+      Map.entry("control-plane", ""),
+      Map.entry("pii-hash-key-file", ""),
+      Map.entry("limits-store", "local"),
+      Map.entry("spend-spool-dir", "data/ext-proc/spend"),
+      Map.entry("control-plane-token-file", ""),
+      // Containers: Envoy reaches ext-proc from another network namespace. deploy/run-local.sh
+      // binds
+      // 127.0.0.1.
+      Map.entry("bind-host", "0.0.0.0"),
+      Map.entry("tls-cert-file", ""),
+      Map.entry("tls-key-file", ""),
+      Map.entry("tls-client-ca-file", ""),
+      Map.entry("control-plane-ca-file", ""));
 
   public ExtProcConfig {
     requirePort("grpcPort", grpcPort);
@@ -62,6 +80,10 @@ public record ExtProcConfig(
     if (!limitsStore.equals("local") && redisAddress(limitsStore) == null) {
       throw new IllegalArgumentException(
           "limitsStore: '" + limitsStore + "' (expected: local or redis://host:port)");
+    }
+    if (bindHost.isBlank()) {
+      throw new IllegalArgumentException(
+          "bindHost: '' (expected: an address to bind, e.g. 0.0.0.0 or 127.0.0.1)");
     }
     if (policyReload.isNegative() || policyReload.isZero()) {
       throw new IllegalArgumentException("policyReload: " + policyReload + " (expected: > 0)");
@@ -95,7 +117,46 @@ public record ExtProcConfig(
         optionalPath(values, "pii-hash-key-file"),
         value(values, "limits-store"),
         Path.of(value(values, "spend-spool-dir")),
-        optionalPath(values, "control-plane-token-file"));
+        optionalPath(values, "control-plane-token-file"),
+        value(values, "bind-host"),
+        tls(values, "tls-client-ca-file"),
+        tls(values, "control-plane-ca-file"));
+  }
+
+  /**
+   * ext-proc's certificate with the CA in {@code caSetting}, or null when that is not set. One
+   * certificate serves both links: Envoy sees it on the gRPC port, the control plane as the client's.
+   */
+  private static @Nullable TlsFiles tls(Map<String, String> values, String caSetting) {
+    boolean certificate = !value(values, "tls-cert-file").isEmpty();
+    if (certificate != !value(values, "tls-key-file").isEmpty()) {
+      throw new IllegalArgumentException(
+          "--tls-cert-file and --tls-key-file go together (expected: both or neither)");
+    }
+    boolean anyCa = !value(values, "tls-client-ca-file").isEmpty()
+        || !value(values, "control-plane-ca-file").isEmpty();
+    if (certificate && !anyCa) {
+      throw new IllegalArgumentException("--tls-cert-file is set but neither --tls-client-ca-file "
+          + "(mutual TLS on the gRPC port) nor --control-plane-ca-file (mutual TLS to the control "
+          + "plane) (expected: at least one of them)");
+    }
+    if (value(values, caSetting).isEmpty()) {
+      return null;
+    }
+    if (!certificate) {
+      throw new IllegalArgumentException(
+          "--" + caSetting
+              + " needs --tls-cert-file and --tls-key-file (expected: ext-proc's own certificate and key)");
+    }
+    if (caSetting.equals("control-plane-ca-file")
+        && value(values, "control-plane").isEmpty()) {
+      throw new IllegalArgumentException(
+          "--control-plane-ca-file is set without --control-plane (expected: both or neither)");
+    }
+    return new TlsFiles(
+        new PemFile("tls-cert-file", Path.of(value(values, "tls-cert-file"))),
+        new PemFile("tls-key-file", Path.of(value(values, "tls-key-file"))),
+        new PemFile(caSetting, Path.of(value(values, caSetting))));
   }
 
   /** A flag's value; every flag has a default, so {@code values} holds every name. */

@@ -17,6 +17,9 @@ import dev.llmgw.extproc.server.ExtProcServer;
 import dev.llmgw.extproc.spend.SpendRecords;
 import dev.llmgw.extproc.spend.SpendReporter;
 import dev.llmgw.extproc.tokens.TokenCounting;
+import dev.llmgw.tls.MutualTls;
+import dev.llmgw.tls.TlsFiles;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -57,10 +60,20 @@ public final class ExtProcMain {
     ExtProcMetrics metrics = new ExtProcMetrics(registry);
     PolicyStore policies = new PolicyStore(GatewayPolicy.passThrough());
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "policy-reload");
+      Thread t = new Thread(r, "file-reload");
       t.setDaemon(true);
       return t;
     });
+    @Nullable MutualTls serverTls;
+    @Nullable MutualTls controlPlaneTls;
+    try {
+      serverTls = mutualTls(config.tls(), scheduler);
+      controlPlaneTls = mutualTls(config.controlPlaneTls(), scheduler);
+    } catch (IllegalArgumentException e) {
+      System.err.println("ext-proc: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     PolicyFileWatcher watcher = null;
     if (config.policyFile() != null) {
       watcher = new PolicyFileWatcher(config.policyFile(), policies, metrics);
@@ -84,8 +97,8 @@ public final class ExtProcMain {
     PolicyFeedClient feed = null;
     SpendReporter spend = SpendReporter.disabled();
     if (!config.controlPlane().isEmpty()) {
-      ManagedChannel channel =
-          ControlPlaneChannel.open(config.controlPlane(), config.controlPlaneTokenFile());
+      ManagedChannel channel = ControlPlaneChannel.open(
+          config.controlPlane(), config.controlPlaneTokenFile(), controlPlaneTls);
       feed = new PolicyFeedClient(
           channel,
           policies,
@@ -93,7 +106,10 @@ public final class ExtProcMain {
           scheduler,
           "ext-proc-" + ProcessHandle.current().pid());
       feed.start();
-      log.info("watching the policy feed of the control plane at {}", config.controlPlane());
+      log.info(
+          "watching the policy feed of the control plane at {} ({})",
+          config.controlPlane(),
+          controlPlaneTls == null ? "plaintext" : "mutual TLS");
       spend = new SpendReporter(channel, config.spendSpoolDir(), registry, Clock.systemUTC());
       log.info(
           "reporting spend to the control plane's ledger, spooled in {}", config.spendSpoolDir());
@@ -101,9 +117,19 @@ public final class ExtProcMain {
       log.info(
           "no --control-plane: spend is tagged in metadata and metrics but not recorded in a ledger");
     }
-    MetricsEndpoint metricsEndpoint = MetricsEndpoint.start(config.metricsPort(), registry);
+    MetricsEndpoint metricsEndpoint =
+        MetricsEndpoint.start(config.bindHost(), config.metricsPort(), registry);
+    if (serverTls == null) {
+      log.warn(
+          "no --tls-client-ca-file: the gRPC port is plaintext and takes ext_proc streams from "
+              + "anyone who reaches {}:{}; keep it on loopback or a trusted network",
+          config.bindHost(),
+          config.grpcPort());
+    }
     ExtProcServer server = ExtProcServer.start(
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcPort())),
+        NettyServerBuilder.forAddress(
+            new InetSocketAddress(config.bindHost(), config.grpcPort()),
+            serverTls == null ? InsecureServerCredentials.create() : serverTls.serverCredentials()),
         config.shutdownGrace(),
         policies,
         List.of(
@@ -130,6 +156,12 @@ public final class ExtProcMain {
                 feedToClose.close();
               }
               server.close();
+              if (serverTls != null) {
+                serverTls.close();
+              }
+              if (controlPlaneTls != null) {
+                controlPlaneTls.close();
+              }
               // After the streams drained: their last records are queued, and close() spools them.
               spendToClose.close();
               metricsEndpoint.close();
@@ -137,11 +169,25 @@ public final class ExtProcMain {
             },
             "ext-proc-shutdown"));
     log.info(
-        "ext-proc listening: gRPC {} (ext_proc + grpc.health.v1), metrics http://0.0.0.0:{}/metrics, policy {}",
+        "ext-proc listening: gRPC {}:{} ({}; ext_proc + grpc.health.v1), metrics http://{}:{}/metrics, policy {}",
+        config.bindHost(),
         server.port(),
+        serverTls == null ? "plaintext" : "mutual TLS",
+        config.bindHost(),
         metricsEndpoint.port(),
         policies.current().version());
     server.awaitTermination();
+  }
+
+  /** The TLS files loaded and watched for changes, or null when {@code files} is. */
+  private static @Nullable MutualTls mutualTls(
+      @Nullable TlsFiles files, ScheduledExecutorService scheduler) {
+    if (files == null) {
+      return null;
+    }
+    MutualTls tls = MutualTls.load(files);
+    tls.watch(scheduler, MutualTls.RELOAD_INTERVAL);
+    return tls;
   }
 
   /** The counters of budgets and rate limits: in this process, or in Redis shared by replicas. */

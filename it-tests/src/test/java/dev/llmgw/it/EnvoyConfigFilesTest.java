@@ -101,6 +101,41 @@ class EnvoyConfigFilesTest {
   }
 
   @Test
+  void theTlsLinesMakeAValidBootstrapThatReachesTheControlPlaneOverMutualTls() throws Exception {
+    String shipped = Files.readString(RepoFiles.root().resolve("envoy/envoy.yaml"));
+
+    Bootstrap bootstrap = LOADER.parse(
+        EnvoyProcess.withXdsTls(shipped, java.nio.file.Path.of("/run/llmgw/tls")),
+        Bootstrap.class,
+        "envoy.yaml with #tls lines");
+
+    io.envoyproxy.envoy.config.cluster.v3.Cluster xds =
+        bootstrap.getStaticResources().getClustersList().stream()
+            .filter(c -> c.getName().equals("llmgw_xds"))
+            .findFirst()
+            .orElseThrow();
+    var tls = xds.getTransportSocket()
+        .getTypedConfig()
+        .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.class)
+        .getCommonTlsContext();
+    assertThat(tls.getAlpnProtocolsList()).containsExactly("h2");
+    assertThat(tls.getTlsCertificates(0).getCertificateChain().getFilename())
+        .isEqualTo("/run/llmgw/tls/envoy.crt");
+    assertThat(tls.getTlsCertificates(0).getPrivateKey().getFilename())
+        .isEqualTo("/run/llmgw/tls/envoy.key");
+    assertThat(tls.getValidationContext().getTrustedCa().getFilename())
+        .isEqualTo("/run/llmgw/tls/ca.crt");
+    assertThat(VALIDATOR.validate(bootstrap)).isEmpty();
+    assertThat(CrossReferenceChecker.standalone().checkStatic(bootstrap)).isEmpty();
+    assertThat(LOADER
+            .load(RepoFiles.root().resolve("envoy/envoy.yaml"), Bootstrap.class)
+            .getStaticResources()
+            .getClustersList())
+        .as("plaintext as shipped")
+        .noneMatch(c -> c.hasTransportSocket());
+  }
+
+  @Test
   void bootstrapExposesPrometheusStatsAndLogsAccess() throws IOException {
     Bootstrap bootstrap =
         LOADER.load(RepoFiles.root().resolve("envoy/envoy.yaml"), Bootstrap.class);

@@ -43,14 +43,17 @@ final class EnvoyProcess implements AutoCloseable {
 
   /** Starts Envoy against the control plane's xDS port and waits until it reports ready. */
   static EnvoyProcess start(EnvoyRuntime runtime, int xdsPort, Path workDir) throws IOException {
-    return start(runtime, xdsPort, null, workDir);
+    return start(runtime, xdsPort, null, null, workDir);
   }
 
   /**
    * Starts Envoy against the control plane's xDS port, sending {@code xdsToken} (when not null) as ADS
-   * initial metadata the way {@code deploy/run-local.sh} does, and waits until it reports ready.
+   * initial metadata the way {@code deploy/run-local.sh} does, over mutual TLS with the {@code
+   * envoy.crt}, {@code envoy.key} and {@code ca.crt} in {@code tlsDir} (when not null) the way the
+   * bootstrap's {@code #tls} lines say, and waits until it reports ready.
    */
-  static EnvoyProcess start(EnvoyRuntime runtime, int xdsPort, String xdsToken, Path workDir)
+  static EnvoyProcess start(
+      EnvoyRuntime runtime, int xdsPort, String xdsToken, Path tlsDir, Path workDir)
       throws IOException {
     int adminPort = FreePorts.next();
     int prometheusPort = FreePorts.next();
@@ -62,6 +65,9 @@ final class EnvoyProcess implements AutoCloseable {
       bootstrap = bootstrap.replaceFirst(
           "(?m)^      # initial_metadata: .*$",
           "      initial_metadata: [{ key: authorization, value: \"Bearer " + xdsToken + "\" }]");
+    }
+    if (tlsDir != null) {
+      bootstrap = withXdsTls(bootstrap, tlsDir);
     }
     Path config = workDir.resolve("envoy.yaml");
     Files.writeString(config, bootstrap);
@@ -107,6 +113,13 @@ final class EnvoyProcess implements AutoCloseable {
       throw new IllegalStateException("Envoy did not become ready; its log:\n" + output, e);
     }
     return envoy;
+  }
+
+  /** The bootstrap with its {@code #tls} lines in force, reading the PEM files from {@code tlsDir}. */
+  static String withXdsTls(String bootstrap, Path tlsDir) {
+    return bootstrap
+        .replaceAll("(?m)^( *)#tls ", "$1")
+        .replace("/etc/llmgw/tls/", tlsDir.toAbsolutePath() + "/");
   }
 
   HttpResponse<String> admin(String path) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgw.controlplane.mockprovider.MockProvider;
+import dev.llmgw.tls.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -25,8 +26,9 @@ import java.util.regex.Pattern;
 /**
  * The whole gateway as operators run it, on free loopback ports: the control plane and ext-proc as
  * child JVMs from their executable jars (ext-proc on the control plane's policy feed, the xDS port
- * behind a bearer token), a real Envoy on {@code envoy/envoy.yaml}, and mock providers the test
- * controls. Everything is configured the production way, over the control plane's REST API.
+ * behind Envoy's and ext-proc's own bearer tokens; optionally everything between them on mutual
+ * TLS), a real Envoy on {@code envoy/envoy.yaml}, and mock providers the test controls. Everything
+ * is configured the production way, over the control plane's REST API.
  */
 final class Gateway implements AutoCloseable {
 
@@ -45,6 +47,14 @@ final class Gateway implements AutoCloseable {
   final JavaService controlPlane;
   final JavaService extProc;
   final EnvoyProcess envoy;
+  /** The CA the certificates in {@link #tlsDir} come from, or null without mutual TLS. */
+  final TestPki pki;
+  /**
+   * With mutual TLS: {@code ca.crt}, and {@code <name>.crt}/{@code <name>.key} for {@code ext-proc},
+   * {@code control-plane} and {@code envoy} (Envoy's for both of its links); else null.
+   */
+  final Path tlsDir;
+
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -58,7 +68,9 @@ final class Gateway implements AutoCloseable {
       int extProcMetricsPort,
       JavaService controlPlane,
       JavaService extProc,
-      EnvoyProcess envoy) {
+      EnvoyProcess envoy,
+      TestPki pki,
+      Path tlsDir) {
     this.work = work;
     this.providers = providers;
     this.listenerPort = listenerPort;
@@ -69,13 +81,16 @@ final class Gateway implements AutoCloseable {
     this.controlPlane = controlPlane;
     this.extProc = extProc;
     this.envoy = envoy;
+    this.pki = pki;
+    this.tlsDir = tlsDir;
   }
 
   /**
    * Starts everything with one mock provider per name (the first is the default provider), waits
    * until Envoy serves the listener and ext-proc runs the control plane's policy.
    */
-  static Gateway start(Path work, List<String> providerNames, List<String> extProcArgs)
+  static Gateway start(
+      Path work, List<String> providerNames, List<String> extProcArgs, boolean mutualTls)
       throws IOException {
     Map<String, MockProvider> mocks = new LinkedHashMap<>();
     for (String name : providerNames) {
@@ -89,36 +104,79 @@ final class Gateway implements AutoCloseable {
     String xdsToken = "e2e-xds-token-" + Long.toHexString(System.nanoTime()) + "-0123456789";
     Path tokenFile = work.resolve("xds-token");
     Files.writeString(tokenFile, xdsToken);
+    Path extProcTokenFile = work.resolve("ext-proc-token");
+    Files.writeString(
+        extProcTokenFile, "e2e-ext-proc-token-" + Long.toHexString(System.nanoTime()) + "-0123");
+    TestPki pki = mutualTls ? TestPki.newCa("llmgw e2e CA " + work.getFileName()) : null;
+    Path tlsDir = mutualTls ? Files.createDirectories(work.resolve("tls")) : null;
+    List<String> cpTls = new ArrayList<>();
+    List<String> epTls = new ArrayList<>();
+    if (mutualTls) {
+      pki.writeCertificate(tlsDir.resolve("ca.crt"));
+      for (String name : List.of("ext-proc", "control-plane", "envoy")) {
+        pki.issue(name, "127.0.0.1", "localhost")
+            .writeTo(tlsDir.resolve(name + ".crt"), tlsDir.resolve(name + ".key"));
+      }
+      cpTls.addAll(List.of(
+          "--xds-tls-cert-file=" + tlsDir.resolve("control-plane.crt"),
+          "--xds-tls-key-file=" + tlsDir.resolve("control-plane.key"),
+          "--xds-tls-client-ca-file=" + tlsDir.resolve("ca.crt"),
+          "--ext-proc-client-cert-file=" + tlsDir.resolve("envoy.crt"),
+          "--ext-proc-client-key-file=" + tlsDir.resolve("envoy.key"),
+          "--ext-proc-ca-file=" + tlsDir.resolve("ca.crt")));
+      epTls.addAll(List.of(
+          "--tls-cert-file=" + tlsDir.resolve("ext-proc.crt"),
+          "--tls-key-file=" + tlsDir.resolve("ext-proc.key"),
+          "--tls-client-ca-file=" + tlsDir.resolve("ca.crt"),
+          "--control-plane-ca-file=" + tlsDir.resolve("ca.crt")));
+    }
     StringBuilder seed = new StringBuilder();
     mocks.forEach((name, mock) ->
         seed.append(seed.length() == 0 ? "" : ",").append(name).append('=').append(mock.baseUrl()));
-    JavaService cp = JavaService.start(
-        "control-plane",
-        List.of(
-            "--xds-port=" + xdsPort,
-            "--admin-port=" + restPort,
-            "--bind-host=127.0.0.1",
-            "--listener-port=" + listenerPort,
-            "--ext-proc=127.0.0.1:" + extProcPort,
-            "--providers=" + seed,
-            "--default-provider=" + providerNames.get(0),
-            "--data-dir=" + work.resolve("control-plane"),
-            "--admin-token=" + ADMIN_TOKEN,
-            "--xds-token-file=" + tokenFile,
-            "--shutdown-grace-seconds=1"),
-        work.resolve("control-plane.log"));
+    List<String> cpArgs = new ArrayList<>(List.of(
+        "--xds-port=" + xdsPort,
+        "--admin-port=" + restPort,
+        "--bind-host=127.0.0.1",
+        "--listener-port=" + listenerPort,
+        "--ext-proc=127.0.0.1:" + extProcPort,
+        "--providers=" + seed,
+        "--default-provider=" + providerNames.get(0),
+        "--data-dir=" + work.resolve("control-plane"),
+        "--admin-token=" + ADMIN_TOKEN,
+        "--xds-token-file=" + tokenFile,
+        "--ext-proc-token-file=" + extProcTokenFile,
+        "--shutdown-grace-seconds=1"));
+    cpArgs.addAll(cpTls);
+    JavaService cp = JavaService.start("control-plane", cpArgs, work.resolve("control-plane.log"));
     List<String> epArgs = new ArrayList<>(List.of(
-        "--grpc-port=" + extProcPort, "--metrics-port=" + metricsPort,
-        "--control-plane=127.0.0.1:" + xdsPort, "--control-plane-token-file=" + tokenFile,
-        "--spend-spool-dir=" + work.resolve("spend-spool"), "--shutdown-grace-seconds=1"));
+        "--bind-host=127.0.0.1",
+        "--grpc-port=" + extProcPort,
+        "--metrics-port=" + metricsPort,
+        "--control-plane=127.0.0.1:" + xdsPort,
+        "--control-plane-token-file=" + extProcTokenFile,
+        "--spend-spool-dir=" + work.resolve("spend-spool"),
+        "--shutdown-grace-seconds=1"));
+    epArgs.addAll(epTls);
     epArgs.addAll(extProcArgs);
     JavaService ep = JavaService.start("ext-proc", epArgs, work.resolve("ext-proc.log"));
     EnvoyProcess envoy = null;
     try {
       awaitHttp("control plane /healthz", "http://127.0.0.1:" + restPort + "/healthz", cp);
-      envoy = EnvoyProcess.start(EnvoyRuntime.detect().orElseThrow(), xdsPort, xdsToken, work);
+      envoy =
+          EnvoyProcess.start(EnvoyRuntime.detect().orElseThrow(), xdsPort, xdsToken, tlsDir, work);
       Gateway gateway = new Gateway(
-          work, mocks, listenerPort, xdsPort, restPort, extProcPort, metricsPort, cp, ep, envoy);
+          work,
+          mocks,
+          listenerPort,
+          xdsPort,
+          restPort,
+          extProcPort,
+          metricsPort,
+          cp,
+          ep,
+          envoy,
+          pki,
+          tlsDir);
       gateway.awaitConfigApplied();
       // The readiness probe went through to the default provider; tests start from an empty log.
       mocks.values().forEach(MockProvider::clearReceived);

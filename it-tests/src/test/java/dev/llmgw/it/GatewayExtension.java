@@ -23,21 +23,31 @@ final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, Tes
 
   private final List<String> providers;
   private final List<String> extProcArgs;
+  private final boolean mutualTls;
   private Gateway gateway;
 
-  private GatewayExtension(List<String> providers, List<String> extProcArgs) {
+  private GatewayExtension(List<String> providers, List<String> extProcArgs, boolean mutualTls) {
     this.providers = List.copyOf(providers);
     this.extProcArgs = List.copyOf(extProcArgs);
+    this.mutualTls = mutualTls;
   }
 
   /** A gateway with one mock provider per name; the first is the default provider. */
   static GatewayExtension withProviders(String... names) {
-    return new GatewayExtension(List.of(names), List.of());
+    return new GatewayExtension(List.of(names), List.of(), false);
   }
 
   /** The same gateway with extra ext-proc flags. */
   GatewayExtension extProcArgs(String... args) {
-    return new GatewayExtension(providers, List.of(args));
+    return new GatewayExtension(providers, List.of(args), mutualTls);
+  }
+
+  /**
+   * The same gateway with mutual TLS on ext-proc's gRPC port and the control plane's xDS port,
+   * certificates from a CA made for the test class ({@link Gateway#pki}).
+   */
+  GatewayExtension mutualTls() {
+    return new GatewayExtension(providers, extProcArgs, true);
   }
 
   Gateway get() {
@@ -51,7 +61,7 @@ final class GatewayExtension implements BeforeAllCallback, AfterAllCallback, Tes
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
     Path work = workDir(context.getRequiredTestClass().getSimpleName());
-    gateway = Gateway.start(work, providers, extProcArgs);
+    gateway = Gateway.start(work, providers, extProcArgs, mutualTls);
   }
 
   @Override

@@ -38,8 +38,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ext-proc's {@code --control-plane-token-file} against the control plane's {@code --xds-token-file}:
- * with the same token the policy feed and the spend ledger work; with another, the port refuses.
+ * ext-proc's {@code --control-plane-token-file} against the control plane's {@code
+ * --ext-proc-token-file}: with that token the policy feed and the spend ledger work; with another,
+ * Envoy's included, the port refuses.
  */
 class XdsTokenEndToEndTest {
 
@@ -48,8 +49,9 @@ class XdsTokenEndToEndTest {
 
   @Test
   void extProcWithTheControlPlanesTokenGetsItsPolicyAndReportsSpend() throws Exception {
-    Path token = Files.writeString(dir.resolve("xds-token"), "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl\n");
+    Path token = Files.writeString(dir.resolve("ext-proc-token"), "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl\n");
     Path wrong = Files.writeString(dir.resolve("wrong-token"), "bm90IHRoZSB0b2tlbiBhdCBhbGw=\n");
+    Path envoys = Files.writeString(dir.resolve("xds-token"), "ZW52b3lzIG93biB4ZHMgdG9rZW4=\n");
     ControlPlaneConfig config = ControlPlaneConfig.fromArgs(
         new String[] {
           "--xds-port=0",
@@ -58,7 +60,8 @@ class XdsTokenEndToEndTest {
           "--ext-proc=127.0.0.1:9002",
           "--store=memory",
           "--admin-token=test-admin-token-0123456789",
-          "--xds-token-file=" + token
+          "--xds-token-file=" + envoys,
+          "--ext-proc-token-file=" + token
         },
         Map.of());
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -67,8 +70,9 @@ class XdsTokenEndToEndTest {
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
         new EnvoyContractCheck())) {
       String target = "127.0.0.1:" + cp.xdsPort();
-      ManagedChannel channel = ControlPlaneChannel.open(target, token);
-      ManagedChannel impostor = ControlPlaneChannel.open(target, wrong);
+      ManagedChannel channel = ControlPlaneChannel.open(target, token, null);
+      ManagedChannel impostor = ControlPlaneChannel.open(target, wrong, null);
+      ManagedChannel envoy = ControlPlaneChannel.open(target, envoys, null);
       PolicyStore store = new PolicyStore(GatewayPolicy.passThrough());
       try (PolicyFeedClient feed = new PolicyFeedClient(
               channel, store, new ExtProcMetrics(new SimpleMeterRegistry()), scheduler, "it");
@@ -98,9 +102,17 @@ class XdsTokenEndToEndTest {
             .isInstanceOfSatisfying(
                 StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+        assertThatThrownBy(() -> PolicyServiceGrpc.newBlockingStub(envoy)
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .watchPolicy(WatchPolicyRequest.newBuilder().setNodeId("envoy").build())
+                .next())
+            .isInstanceOfSatisfying(
+                StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
       } finally {
         channel.shutdownNow();
         impostor.shutdownNow();
+        envoy.shutdownNow();
       }
     } finally {
       scheduler.shutdownNow();
@@ -110,10 +122,10 @@ class XdsTokenEndToEndTest {
   @Test
   void anEmptyTokenFileIsRefusedWithTheReason() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty"), "\n");
-    assertThatThrownBy(() -> ControlPlaneChannel.open("127.0.0.1:1", empty))
+    assertThatThrownBy(() -> ControlPlaneChannel.open("127.0.0.1:1", empty, null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("control-plane-token-file " + empty
-            + ": is empty (expected: the token in the control plane's " + "--xds-token-file)");
+            + ": is empty (expected: the token in the control plane's --ext-proc-token-file)");
   }
 
   private static long requests(ControlPlane cp) throws Exception {

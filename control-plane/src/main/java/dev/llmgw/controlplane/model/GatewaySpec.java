@@ -28,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  * @param failOpen providers and routes whose {@code failure_mode} is {@code fail_open}: when
  *     ext-proc is down or its stream breaks, Envoy forwards their requests unprocessed instead of
  *     answering 500; every other one fails closed
+ * @param extProcTls the files with which Envoy reaches ext-proc over mutual TLS, or null for
+ *     plaintext
  */
 public record GatewaySpec(
     int listenerPort,
@@ -39,7 +41,8 @@ public record GatewaySpec(
     List<Route> routes,
     Map<String, Set<String>> fleets,
     Set<String> identityHeaders,
-    Set<String> failOpen) {
+    Set<String> failOpen,
+    @Nullable ExtProcTls extProcTls) {
 
   /** A fleet name: an Envoy {@code node.cluster} value. */
   static final java.util.regex.Pattern FLEET =
@@ -126,6 +129,32 @@ public record GatewaySpec(
       }
     }
     failOpen = Set.copyOf(failOpen);
+  }
+
+  /** Same spec, Envoy reaching ext-proc in plaintext. */
+  public GatewaySpec(
+      int listenerPort,
+      List<Endpoint> extProc,
+      Duration extProcMessageTimeout,
+      List<Provider> providers,
+      String defaultProvider,
+      String trustedCaFile,
+      List<Route> routes,
+      Map<String, Set<String>> fleets,
+      Set<String> identityHeaders,
+      Set<String> failOpen) {
+    this(
+        listenerPort,
+        extProc,
+        extProcMessageTimeout,
+        providers,
+        defaultProvider,
+        trustedCaFile,
+        routes,
+        fleets,
+        identityHeaders,
+        failOpen,
+        null);
   }
 
   /** Same spec, every provider and route failing closed. */
@@ -232,7 +261,8 @@ public record GatewaySpec(
           identityHeaders,
           failOpen.stream()
               .filter(name -> serves(name, fleet))
-              .collect(java.util.stream.Collectors.toSet()));
+              .collect(java.util.stream.Collectors.toSet()),
+          extProcTls);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           (fleet == null ? "Envoys of no fleet" : "fleet '" + fleet + "'") + ": " + e.getMessage(),

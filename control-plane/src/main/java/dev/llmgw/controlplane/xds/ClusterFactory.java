@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
+import dev.llmgw.controlplane.model.ExtProcTls;
 import dev.llmgw.controlplane.model.Provider;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -24,11 +25,13 @@ import io.envoyproxy.envoy.extensions.filters.http.upstream_codec.v3.UpstreamCod
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig;
 import io.envoyproxy.envoy.type.v3.Percent;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Builds Envoy clusters: one per provider, and one for the ext-proc replicas. Pure functions. */
 public final class ClusterFactory {
@@ -139,20 +142,44 @@ public final class ClusterFactory {
 
   /**
    * The ext-proc cluster. ext_proc is gRPC, so HTTP/2 is required; endpoints come over EDS so
-   * replicas can change without touching the listener.
+   * replicas can change without touching the listener. With {@code tls} (null: plaintext) Envoy
+   * connects over mutual TLS: its client certificate and the CA ext-proc's certificate must lead to
+   * come from SDS secrets naming files on the Envoy host ({@link SecretFactory#extProcTls}), which
+   * Envoy re-reads when they are replaced.
    */
-  public static Cluster extProc(Duration connectTimeout) {
+  public static Cluster extProc(Duration connectTimeout, @Nullable ExtProcTls tls) {
     io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions protocol =
         io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.newBuilder()
             .setExplicitHttpConfig(ExplicitHttpConfig.newBuilder()
                 .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
             .build();
-    return Cluster.newBuilder()
+    Cluster.Builder cluster = Cluster.newBuilder()
         .setName(XdsNames.EXT_PROC_CLUSTER)
         .setType(DiscoveryType.EDS)
         .setEdsClusterConfig(EdsClusterConfig.newBuilder().setEdsConfig(adsConfigSource()))
         .setConnectTimeout(duration(connectTimeout))
-        .putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS_KEY, Any.pack(protocol))
+        .putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS_KEY, Any.pack(protocol));
+    if (tls != null) {
+      UpstreamTlsContext context = UpstreamTlsContext.newBuilder()
+          .setCommonTlsContext(CommonTlsContext.newBuilder()
+              // gRPC servers accept TLS connections that negotiate HTTP/2 only.
+              .addAlpnProtocols("h2")
+              .addTlsCertificateSdsSecretConfigs(
+                  sdsSecret(XdsNames.EXT_PROC_CLIENT_CERTIFICATE_SECRET))
+              .setValidationContextSdsSecretConfig(sdsSecret(XdsNames.EXT_PROC_TRUSTED_CA_SECRET)))
+          .build();
+      cluster.setTransportSocket(TransportSocket.newBuilder()
+          .setName(TLS_TRANSPORT_SOCKET)
+          .setTypedConfig(Any.pack(context)));
+    }
+    return cluster.build();
+  }
+
+  /** A reference to a secret served over the same ADS stream. */
+  static SdsSecretConfig sdsSecret(String name) {
+    return SdsSecretConfig.newBuilder()
+        .setName(name)
+        .setSdsConfig(adsConfigSource())
         .build();
   }
 

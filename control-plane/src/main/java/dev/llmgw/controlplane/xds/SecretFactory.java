@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
 import dev.llmgw.controlplane.model.Credential;
+import dev.llmgw.controlplane.model.ExtProcTls;
 import dev.llmgw.controlplane.model.Provider;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
@@ -12,9 +13,11 @@ import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMuta
 import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.Mutations;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.http.injected_credentials.generic.v3.Generic;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.GenericSecret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import java.util.List;
 
 /**
@@ -37,6 +40,27 @@ public final class SecretFactory {
         .setGenericSecret(GenericSecret.newBuilder()
             .setSecret(DataSource.newBuilder().setInlineString(credential.value())))
         .build();
+  }
+
+  /**
+   * The secrets the ext-proc cluster's TLS context names: Envoy's client certificate and key, and
+   * the CA ext-proc's certificate must lead to. They name files on the Envoy host, so they carry no
+   * key material; Envoy watches the files' directories and re-reads them when a file is moved into
+   * place (how Kubernetes and cert-manager rotate them).
+   */
+  public static List<Secret> extProcTls(ExtProcTls tls) {
+    return List.of(
+        Secret.newBuilder()
+            .setName(XdsNames.EXT_PROC_CLIENT_CERTIFICATE_SECRET)
+            .setTlsCertificate(TlsCertificate.newBuilder()
+                .setCertificateChain(DataSource.newBuilder().setFilename(tls.certificateFile()))
+                .setPrivateKey(DataSource.newBuilder().setFilename(tls.privateKeyFile())))
+            .build(),
+        Secret.newBuilder()
+            .setName(XdsNames.EXT_PROC_TRUSTED_CA_SECRET)
+            .setValidationContext(CertificateValidationContext.newBuilder()
+                .setTrustedCa(DataSource.newBuilder().setFilename(tls.trustedCaFile())))
+            .build());
   }
 
   /**

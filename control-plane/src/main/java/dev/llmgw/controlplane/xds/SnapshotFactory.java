@@ -1,5 +1,6 @@
 package dev.llmgw.controlplane.xds;
 
+import dev.llmgw.controlplane.model.ExtProcTls;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.model.Route;
@@ -19,8 +20,12 @@ public final class SnapshotFactory {
 
   public static Snapshot snapshot(GatewaySpec spec, String version) {
     List<Cluster> clusters = new ArrayList<>();
-    clusters.add(ClusterFactory.extProc(EXT_PROC_CONNECT_TIMEOUT));
+    ExtProcTls extProcTls = spec.extProcTls();
+    clusters.add(ClusterFactory.extProc(EXT_PROC_CONNECT_TIMEOUT, extProcTls));
     List<Secret> secrets = new ArrayList<>();
+    if (extProcTls != null) {
+      secrets.addAll(SecretFactory.extProcTls(extProcTls));
+    }
     for (Provider p : spec.providers()) {
       double budget = spec.routes().stream()
           .filter(r -> r.retry() != null

@@ -9,6 +9,11 @@ public final class XdsNames {
   public static final String ROUTE_CONFIG = "llmgw_routes";
   /** Cluster of ext-proc replicas; its endpoints are served over EDS. */
   public static final String EXT_PROC_CLUSTER = "llmgw_ext_proc";
+  /** SDS secret: the client certificate and key Envoy presents to ext-proc (files on the Envoy host). */
+  public static final String EXT_PROC_CLIENT_CERTIFICATE_SECRET =
+      "llmgw_ext_proc_client_certificate";
+  /** SDS secret: the CA certificates ext-proc's certificate must lead to (a file on the Envoy host). */
+  public static final String EXT_PROC_TRUSTED_CA_SECRET = "llmgw_ext_proc_trusted_ca";
   /** Prefix of provider clusters: {@code llmgw_provider_openai}. */
   public static final String PROVIDER_CLUSTER_PREFIX = "llmgw_provider_";
   /** Header ext-proc sets to pick the route; routes match on its value, a route or provider name. */

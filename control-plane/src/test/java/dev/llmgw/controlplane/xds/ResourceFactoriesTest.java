@@ -1,7 +1,9 @@
 package dev.llmgw.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import dev.llmgw.controlplane.model.ExtProcTls;
 import dev.llmgw.controlplane.model.Provider;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -11,6 +13,8 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.time.Duration;
@@ -129,8 +133,9 @@ class ResourceFactoriesTest {
 
   @Test
   void extProcClusterSpeaksHttp2AndTakesEndpointsFromAds() throws Exception {
-    Cluster cluster = ClusterFactory.extProc(Duration.ofMillis(250));
+    Cluster cluster = ClusterFactory.extProc(Duration.ofMillis(250), null);
 
+    assertThat(cluster.hasTransportSocket()).as("plaintext without TLS files").isFalse();
     assertThat(cluster.getName()).isEqualTo(XdsNames.EXT_PROC_CLUSTER);
     assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
     assertThat(cluster.getEdsClusterConfig().getEdsConfig().hasAds()).isTrue();
@@ -141,6 +146,40 @@ class ResourceFactoriesTest {
             .getExplicitHttpConfig()
             .hasHttp2ProtocolOptions())
         .isTrue();
+  }
+
+  @Test
+  void withTlsFilesEnvoyReachesExtProcOverMutualTlsFromSecretsNamingTheFiles() throws Exception {
+    ExtProcTls tls = new ExtProcTls("/tls/envoy.crt", "/tls/envoy.key", "/tls/ca.crt");
+
+    Cluster cluster = ClusterFactory.extProc(Duration.ofMillis(250), tls);
+
+    assertThat(cluster.getTransportSocket().getName()).isEqualTo("envoy.transport_sockets.tls");
+    CommonTlsContext context = cluster
+        .getTransportSocket()
+        .getTypedConfig()
+        .unpack(UpstreamTlsContext.class)
+        .getCommonTlsContext();
+    assertThat(context.getAlpnProtocolsList()).containsExactly("h2");
+    assertThat(context.getTlsCertificateSdsSecretConfigsList()).singleElement().satisfies(c -> {
+      assertThat(c.getName()).isEqualTo(XdsNames.EXT_PROC_CLIENT_CERTIFICATE_SECRET);
+      assertThat(c.getSdsConfig().hasAds()).isTrue();
+    });
+    assertThat(context.getValidationContextSdsSecretConfig().getName())
+        .isEqualTo(XdsNames.EXT_PROC_TRUSTED_CA_SECRET);
+    assertThat(SecretFactory.extProcTls(tls))
+        .extracting(
+            Secret::getName,
+            s -> s.getTlsCertificate().getCertificateChain().getFilename(),
+            s -> s.getTlsCertificate().getPrivateKey().getFilename(),
+            s -> s.getValidationContext().getTrustedCa().getFilename())
+        .containsExactly(
+            tuple(
+                XdsNames.EXT_PROC_CLIENT_CERTIFICATE_SECRET,
+                "/tls/envoy.crt",
+                "/tls/envoy.key",
+                ""),
+            tuple(XdsNames.EXT_PROC_TRUSTED_CA_SECRET, "", "", "/tls/ca.crt"));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Any;
 import dev.llmgw.controlplane.model.Endpoint;
+import dev.llmgw.controlplane.model.ExtProcTls;
 import dev.llmgw.controlplane.model.GatewaySpec;
 import dev.llmgw.controlplane.model.Provider;
 import dev.llmgw.controlplane.xds.validation.CrossReferenceChecker;
@@ -42,7 +43,20 @@ class SnapshotContractTest {
     return List.of(
         spec(List.of(openai), "openai", "/etc/ssl/certs/ca-certificates.crt"),
         spec(List.of(openai, anthropic), "anthropic", "/etc/ssl/certs/ca-certificates.crt"),
-        spec(List.of(local, openai), "local", "/etc/envoy/ca.pem"));
+        spec(List.of(local, openai), "local", "/etc/envoy/ca.pem"),
+        new GatewaySpec(
+            10000,
+            List.of(new Endpoint("10.0.0.7", 9002)),
+            Duration.ofMillis(500),
+            List.of(openai),
+            "openai",
+            "/etc/ssl/certs/ca-certificates.crt",
+            List.of(),
+            java.util.Map.of(),
+            java.util.Set.of(),
+            java.util.Set.of(),
+            new ExtProcTls(
+                "/etc/llmgw/tls/envoy.crt", "/etc/llmgw/tls/envoy.key", "/etc/llmgw/tls/ca.crt")));
   }
 
   @Test

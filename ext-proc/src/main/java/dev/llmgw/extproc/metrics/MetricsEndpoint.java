@@ -17,13 +17,16 @@ public final class MetricsEndpoint implements AutoCloseable {
     this.server = server;
   }
 
-  public static MetricsEndpoint start(int port, PrometheusMeterRegistry registry) {
+  /** Serves on {@code bindHost:port} (port 0 picks a free one). */
+  public static MetricsEndpoint start(String bindHost, int port, PrometheusMeterRegistry registry) {
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(port), 0);
+      server = HttpServer.create(new InetSocketAddress(bindHost, port), 0);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "ext-proc could not bind its metrics port " + port + ": " + e.getMessage(), e);
+          "ext-proc could not bind its metrics port " + bindHost + ":" + port + ": "
+              + e.getMessage(),
+          e);
     }
     server.createContext("/metrics", exchange -> {
       byte[] body;
